@@ -1,0 +1,41 @@
+"""The ``nichelab`` command line: ``nichelab run STUDY``, ``nichelab analyze``, ``nichelab compare``.
+
+The CLI only parses arguments and calls studies. Bad input (a :class:`NichelabError`) becomes
+one line on stderr and exit code 2; an interrupt leaves no run folder and exits with 130.
+"""
+from __future__ import annotations
+
+import typer
+from typer.core import TyperGroup
+
+from ..errors import NichelabError
+
+__all__ = ["app", "run_app", "main"]
+
+
+class _Group(TyperGroup):
+    """A command group that turns NichelabError into a one-line message and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except NichelabError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted: no run folder was written", err=True)
+            raise typer.Exit(130) from None
+
+
+app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Measure what the hidden units of a neural network learn.")
+run_app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False,
+                      help="Run a built-in study and write its report (report.html, results.json, weights).")
+app.add_typer(run_app, name="run")
+
+from . import lab as _lab  # noqa: E402,F401  (registers `nichelab run lab`)
+
+
+def main() -> None:
+    """Entry point of the ``nichelab`` console script."""
+    app(prog_name="nichelab")

@@ -1,0 +1,87 @@
+"""Run folders, written atomically, and the index of runs beside them.
+
+A run is written into a hidden temporary folder next to its destination and renamed into
+place only when every file is complete, so an interrupted or failed run never leaves a folder
+that looks complete. Each finished run appends one line to ``index.jsonl`` in its parent folder.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .errors import NichelabError
+
+__all__ = ["default_out", "prepare_out", "run_folder", "append_index", "read_index"]
+
+
+def default_out(study: str, root: str | Path = "runs") -> Path:
+    """``runs/<study>-<YYYYmmdd-HHMMSS>`` (with a numeric suffix if that exists already)."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(root) / f"{study}-{stamp}"
+    i = 1
+    while path.exists():
+        path = Path(root) / f"{study}-{stamp}-{i}"
+        i += 1
+    return path
+
+
+def prepare_out(out: str | Path) -> Path:
+    """Check that ``out`` can be created before any work starts.
+
+    Raises
+    ------
+    NichelabError
+        ``out`` exists and is not an empty folder, or its parent cannot be created or written.
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise NichelabError(f"--out must be a new or empty folder; {str(out)!r} already exists and is not empty")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=f".{out.name}.check-", dir=out.parent)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise NichelabError(f"--out must be a folder nichelab can write; cannot write to {str(out)!r}: "
+                            f"{exc.strerror or exc}") from None
+    return out
+
+
+@contextmanager
+def run_folder(out: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder to write a run into; on success rename it to ``out``.
+
+    On any exception (including KeyboardInterrupt) the temporary folder is removed and the
+    exception propagates; ``out`` is never left half-written.
+    """
+    out = prepare_out(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists():
+            out.rmdir()  # empty (checked above)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def append_index(out: Path, entry: dict) -> None:
+    """Append ``entry`` (with the run's folder name) as one JSON line to ``out.parent/index.jsonl``."""
+    line = json.dumps({"folder": Path(out).name, **entry}, default=str)
+    with open(Path(out).parent / "index.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+
+
+def read_index(root: str | Path = "runs") -> list[dict]:
+    """The entries of ``root/index.jsonl`` whose folders still exist, oldest first."""
+    path = Path(root) / "index.jsonl"
+    if not path.exists():
+        return []
+    entries = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    return [e for e in entries if (Path(root) / e["folder"]).is_dir()]

@@ -1,0 +1,121 @@
+"""The lab study's answers in words, generated from the measured numbers (no fixed claims)."""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from ...metrics.partitions import describe_unit
+from .analysis import SeedAnalysis
+from .config import OUTCOMES
+
+__all__ = ["pct", "outcome_counts", "split_frequencies", "lab_story_share", "keep_initial_split",
+           "answer_niches", "answer_origin", "answer_failures", "describe_seed"]
+
+LAB_SPLITS = frozenset({"{0,1}|{2,3}", "{0,2}|{1,3}"})
+
+
+def pct(x: float) -> str:
+    """``0.237 -> "24%"``."""
+    return f"{100 * x:.0f}%"
+
+
+def outcome_counts(a: SeedAnalysis) -> dict[str, int]:
+    """Seeds per outcome, in the order of OUTCOMES (all outcomes listed)."""
+    c = Counter(a.outcome)
+    return {o: c.get(o, 0) for o in OUTCOMES}
+
+
+def split_frequencies(a: SeedAnalysis) -> list[tuple[str, float]]:
+    """(split, share of live hidden units) sorted by decreasing share; dead units are listed as 'dead'."""
+    keys = [("dead" if a.dead[s, h] else a.splits[s][h]) for s in range(len(a.seeds)) for h in range(a.dead.shape[1])]
+    total = len(keys)
+    return [(k, n / total) for k, n in Counter(keys).most_common()]
+
+
+def lab_story_share(a: SeedAnalysis) -> float:
+    """Share of seeds whose two units implement exactly the lab's splits {0,1}|{2,3} and {0,2}|{1,3}."""
+    return float(np.mean([set(s) == LAB_SPLITS and not d.any() for s, d in zip(a.splits, a.dead)]))
+
+
+def keep_initial_split(a: SeedAnalysis) -> float:
+    """Share of live units whose final split of the classes equals their split at initialisation."""
+    from ...metrics.partitions import split_key
+    same = [split_key(a.init_active[s, h]) == a.splits[s][h]
+            for s in range(len(a.seeds)) for h in range(a.dead.shape[1]) if not a.dead[s, h]]
+    return float(np.mean(same)) if same else float("nan")
+
+
+def describe_seed(a: SeedAnalysis, i: int) -> list[str]:
+    """``["L1:0 active for {2,3}, silent for {0,1}", ...]`` for seed index ``i``."""
+    return [describe_unit(f"L1:{h}", a.active[i, h]) + (" (dead: silent on every sample)" if a.dead[i, h] else "")
+            for h in range(a.active.shape[1])]
+
+
+def answer_niches(a: SeedAnalysis) -> list[str]:
+    """How often does each unit find its own niche?"""
+    n = len(a.seeds)
+    c = outcome_counts(a)
+    freq = split_frequencies(a)
+    top = ", ".join(f"{k} in {pct(v)} of units" for k, v in freq[:4])
+    out = [f"Across {n} seeds, the hidden units found distinct niches in {c['distinct']} seeds ({pct(c['distinct'] / n)}); "
+           f"two units implemented the same split in {c['duplicate']} ({pct(c['duplicate'] / n)}); "
+           f"a unit died (silent on every sample) in {c['dead']} ({pct(c['dead'] / n)}); "
+           f"{c['other']} seeds ({pct(c['other'] / n)}) ended otherwise.",
+           f"The most common splits of the classes a unit implements: {top}."]
+    if a.active.shape[1] == 2:
+        share = lab_story_share(a)
+        verdict = ("so the lab's story is the typical outcome" if share >= 0.5 else
+                   "so the lab's story is one outcome among several, not the rule")
+        out.append(f"The exact pair the lab shows ({{0,1}}|{{2,3}} and {{0,2}}|{{1,3}}) occurred in "
+                   f"{pct(share)} of seeds, {verdict}.")
+    return out
+
+
+def answer_origin(a: SeedAnalysis) -> list[str]:
+    """How do distinct units arise from random weights?"""
+    keep = keep_initial_split(a)
+    out = [f"At initialisation each unit's line already splits the classes in some way. "
+           f"{pct(keep)} of the units that stayed alive ended with the same split they started with; "
+           f"the rest moved to a different split during training."
+           if np.isfinite(keep) else "Every unit died, so no unit kept or changed a split."]
+    ang = a.init_angle
+    groups = {o: ang[[i for i, x in enumerate(a.outcome) if x == o]] for o in OUTCOMES}
+    meds = {o: float(np.nanmedian(v)) for o, v in groups.items() if len(v) and np.isfinite(v).any()}
+    if len(meds) >= 2:
+        parts = ", ".join(f"{o} {v:.0f}° (n={len(groups[o])})" for o, v in meds.items())
+        out.append(f"The median initial angle between the two units' weight vectors, by outcome: {parts}. "
+                   + _angle_verdict(meds))
+    out.append("Nothing in the network's design assigns a niche: the units differ only because their random "
+               "starting weights differ, and each gradient step moves a unit according to the errors its "
+               "own line is positioned to fix.")
+    return out
+
+
+def _angle_verdict(meds: dict) -> str:
+    if "distinct" in meds and "duplicate" in meds:
+        d = meds["distinct"] - meds["duplicate"]
+        if abs(d) < 10:
+            return "Distinct and duplicate seeds started at similar angles, so the starting angle alone does not decide the outcome."
+        more = "wider" if d > 0 else "narrower"
+        return (f"Seeds that ended distinct started with {more} angles between their units "
+                f"({abs(d):.0f}° difference in median) than seeds that ended duplicated.")
+    return "Not every outcome occurred, so the angles cannot be compared across outcomes."
+
+
+def answer_failures(a: SeedAnalysis) -> list[str]:
+    """What happens when two units converge on the same thing, or one dies?"""
+    out = []
+    for o in ("distinct", "duplicate", "dead", "other"):
+        idx = [i for i, x in enumerate(a.outcome) if x == o]
+        if not idx:
+            continue
+        acc = a.accuracy[idx]
+        rec = a.recall[idx].mean(axis=0)
+        worst = int(np.argmin(rec))
+        out.append(f"{o.capitalize()} seeds ({len(idx)}): median accuracy {pct(np.median(acc))} "
+                   f"(range {pct(acc.min())}–{pct(acc.max())}); the class they got wrong most is class {worst} "
+                   f"(mean per-class accuracy {pct(rec[worst])}).")
+    if "duplicate" not in a.outcome and "dead" not in a.outcome:
+        out.append("No seed duplicated or lost a unit in this run, so there is nothing to compare.")
+    return out

@@ -1,0 +1,96 @@
+"""Run a study and write its run folder: report.html, results.json, weights.safetensors.
+
+The folder is written atomically (see :mod:`nichelab.store`); the index of runs is updated last.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from rich.console import Console
+
+from ..report.html import render_html
+from ..report.jsonio import dumps
+from ..report.provenance import versions
+from ..report.terminal import print_summary, progress_bar
+from ..store import append_index, default_out, prepare_out, run_folder
+
+__all__ = ["execute", "write_run"]
+
+
+def write_run(result, folder: Path, extra: dict) -> None:
+    """Write ``result``'s JSON, HTML report and (if it has any) weights into ``folder``."""
+    data = result.to_json()
+    data.update(extra)
+    (folder / "results.json").write_text(dumps(data), encoding="utf-8")
+    (folder / "report.html").write_text(render_html(_with_footer(result.to_report(), extra)), encoding="utf-8")
+    weights = result.weights() if hasattr(result, "weights") else None
+    if weights:
+        from safetensors.numpy import save_file
+        save_file({k: np.ascontiguousarray(v) for k, v in weights.items()}, str(folder / "weights.safetensors"),
+                  metadata={"study": result.study, "nichelab": extra["versions"].get("nichelab", "")})
+
+
+def _with_footer(report, extra: dict):
+    v = extra["versions"]
+    report.footer = (f"nichelab {v.get('nichelab')} · torch {v.get('torch')} · numpy {v.get('numpy')} · "
+                     f"{extra['created']} · {extra['timings'].get('total_s', 0):.1f} s · command: {extra['command']}")
+    return report
+
+
+def execute(study: str, run: Callable, config, out: str | Path | None = None, *,
+            console: Console | None = None) -> Path:
+    """Run ``run(config, progress=...)`` with a progress bar, write the run folder and print the summary.
+
+    Parameters
+    ----------
+    study : str
+        Study name (used for the default folder ``runs/<study>-<timestamp>``).
+    run : callable
+        The study's ``run`` function, returning a result with ``to_json``, ``to_report``,
+        ``summary_table`` and optionally ``weights``.
+    config : dataclass
+    out : path, optional
+    console : rich Console, optional (stderr by default)
+
+    Returns
+    -------
+    Path
+        The finished run folder.
+
+    Raises
+    ------
+    NichelabError
+        An unwritable or non-empty ``out`` (checked before any training).
+    """
+    console = console or Console(stderr=True)
+    out = prepare_out(out if out is not None else default_out(study))
+    t0 = time.perf_counter()
+    with progress_bar(console) as progress:
+        result = run(config, progress=progress)
+    t_run = time.perf_counter() - t0
+    extra = {"versions": versions(), "created": _dt.datetime.now().isoformat(timespec="seconds"),
+             "command": " ".join(["nichelab"] + sys.argv[1:]),
+             "timings": {**getattr(result, "timings", {}), "study_s": t_run}}
+    with run_folder(out) as tmp:
+        t1 = time.perf_counter()
+        extra["timings"]["total_s"] = t_run  # provisional, for the footer
+        write_run(result, tmp, extra)
+        extra["timings"]["writing_s"] = time.perf_counter() - t1
+        extra["timings"]["total_s"] = time.perf_counter() - t0
+        _rewrite_timings(tmp, extra)
+    append_index(out, {"study": study, "created": extra["created"], "command": extra["command"]})
+    print_summary(console, result.summary_table(), str(out), time.perf_counter() - t0)
+    return out
+
+
+def _rewrite_timings(folder: Path, extra: dict) -> None:
+    import json
+    path = folder / "results.json"
+    data = json.loads(path.read_text())
+    data["timings"] = extra["timings"]
+    path.write_text(dumps(data), encoding="utf-8")

@@ -1,0 +1,80 @@
+"""Training settings shared by the one-seed loop and the many-seed ensemble."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..errors import NichelabError, check_positive_int, suggest
+
+__all__ = ["TrainConfig", "epoch_orders", "make_optimizer", "OPTIMIZERS"]
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+@dataclass
+class TrainConfig:
+    """How to train (the multiclass lab's settings by default).
+
+    Attributes
+    ----------
+    epochs : int, default 200
+        Passes over the training data; 0 leaves the initial weights.
+    lr : float, default 0.01
+        Learning rate.
+    batch_size : int, default 32
+        Minibatch size; the last batch of an epoch holds the remainder.
+    optimizer : {"adam", "sgd"}, default "adam"
+        Adam uses Keras' epsilon 1e-7 and betas (0.9, 0.999).
+    momentum : float, default 0.0
+        SGD momentum.
+    weight_decay : float, default 0.0
+        L2 penalty coefficient (PyTorch's ``weight_decay``).
+    init : {"glorot", "torch", "zeros"}, default "glorot"
+        Initialisation scheme (Keras' default is glorot).
+    snapshot_epochs : tuple of int, default ()
+        Epochs after which to keep a copy of the weights (0 = the initial weights).
+    """
+
+    epochs: int = 200
+    lr: float = 0.01
+    batch_size: int = 32
+    optimizer: str = "adam"
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    init: str = "glorot"
+    snapshot_epochs: tuple[int, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        check_positive_int("--epochs", self.epochs, minimum=0)
+        check_positive_int("--batch-size", self.batch_size, minimum=1)
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and np.isfinite(self.lr)):
+            raise NichelabError(f"--lr must be a positive number; got {self.lr!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise NichelabError(
+                f"--optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}"
+                + suggest(self.optimizer, OPTIMIZERS)
+            )
+        if self.momentum < 0 or self.weight_decay < 0:
+            raise NichelabError("momentum and weight_decay must be >= 0; got "
+                                f"momentum={self.momentum}, weight_decay={self.weight_decay}")
+        self.snapshot_epochs = tuple(sorted({int(e) for e in self.snapshot_epochs if 0 <= int(e) <= self.epochs}))
+
+
+def epoch_orders(seed: int, n_samples: int, epochs: int) -> np.ndarray:
+    """The sample order of every epoch for one seed: (epochs, n_samples) int64.
+
+    Both the one-seed loop and the ensemble use it, so a seed sees the same minibatches in
+    both. Drawn from ``np.random.default_rng([seed, 1])`` (independent of the init stream).
+    """
+    rng = np.random.default_rng([int(seed), 1])
+    return rng.permuted(np.tile(np.arange(n_samples), (max(epochs, 0), 1)), axis=1)
+
+
+def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """The optimizer of ``cfg`` over ``params``; element-wise, so stacked seeds stay independent."""
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, betas=(0.9, 0.999), eps=1e-7,
+                                weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)

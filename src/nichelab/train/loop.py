@@ -1,0 +1,79 @@
+"""The one-seed training loop: the reference semantics the ensemble must reproduce."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import TrainConfig, epoch_orders, make_optimizer
+
+__all__ = ["TrainResult", "train_one", "state_numpy"]
+
+
+@dataclass
+class TrainResult:
+    """A trained model and its history.
+
+    Attributes
+    ----------
+    model : nn.Module
+        The trained model (left in eval mode).
+    loss : np.ndarray of shape (epochs,)
+        Mean training loss over each epoch's minibatches, weighted by batch size (what Keras logs).
+    snapshots : dict of int -> dict of str -> np.ndarray
+        Weights (``state_dict`` as float32 arrays) after the epochs in ``snapshot_epochs``.
+    """
+
+    model: nn.Module
+    loss: np.ndarray
+    snapshots: dict = field(default_factory=dict)
+
+
+def state_numpy(model: nn.Module) -> dict[str, np.ndarray]:
+    """A copy of the model's parameters as float32 numpy arrays, keyed by parameter name."""
+    return {k: v.detach().cpu().numpy().copy() for k, v in model.named_parameters()}
+
+
+def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, seed: int) -> TrainResult:
+    """Train one model with minibatch gradient descent on softmax cross-entropy from logits.
+
+    Every epoch visits the samples in the order ``epoch_orders(seed, n, epochs)[epoch]`` in
+    batches of ``cfg.batch_size``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Already initialised (see :func:`nichelab.nn.build_model`); trained in place.
+    X : np.ndarray of shape (n_samples, ...), float32
+    y : np.ndarray of shape (n_samples,), int64
+    cfg : TrainConfig
+    seed : int
+        Seed of the shuffling stream.
+
+    Returns
+    -------
+    TrainResult
+    """
+    Xt, yt = torch.as_tensor(np.asarray(X, dtype=np.float32)), torch.as_tensor(np.asarray(y, dtype=np.int64))
+    opt = make_optimizer(model.parameters(), cfg)
+    orders = epoch_orders(seed, len(yt), cfg.epochs)
+    snaps = {0: state_numpy(model)} if 0 in cfg.snapshot_epochs else {}
+    losses = np.zeros(cfg.epochs)
+    model.train()
+    for epoch in range(cfg.epochs):
+        total = 0.0
+        for start in range(0, len(yt), cfg.batch_size):
+            idx = torch.as_tensor(orders[epoch, start:start + cfg.batch_size])
+            loss = F.cross_entropy(model(Xt[idx]), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        losses[epoch] = total / len(yt)
+        if epoch + 1 in cfg.snapshot_epochs:
+            snaps[epoch + 1] = state_numpy(model)
+    model.eval()
+    return TrainResult(model, losses, snaps)
