@@ -89,6 +89,8 @@ def train_ensemble(build: Callable[[int], nn.Module], X: np.ndarray, y: np.ndarr
     ----------
     build : callable seed -> nn.Module
         Returns the seed's initialised model (e.g. ``lambda s: build_model(spec, shape, k, seed=s)``).
+        Parameters with ``requires_grad=False`` (in the first seed's model) stay frozen: they are
+        left out of the optimizer and keep their initial values bit for bit.
     X : np.ndarray of shape (n_samples, ...), float32
     y : np.ndarray of shape (n_samples,), int64
     cfg : TrainConfig
@@ -111,8 +113,9 @@ def train_ensemble(build: Callable[[int], nn.Module], X: np.ndarray, y: np.ndarr
     models = [build(int(s)) for s in seeds]
     if any(isinstance(m, nn.Dropout) and m.p > 0 for m in models[0].modules()):
         raise NichelabError("the ensemble trainer does not support dropout yet; use train_one per seed")
+    trainable = {k for k, p in models[0].named_parameters() if p.requires_grad}
     params, buffers = stack_module_state(models)
-    params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
+    params = {k: v.detach().clone().requires_grad_(k in trainable) for k, v in params.items()}
     template = copy.deepcopy(models[0])
     step = _make_step(template, params, buffers, X, y, cfg)
     S, n = len(seeds), len(y)
@@ -141,7 +144,7 @@ def _make_step(template, params, buffers, X, y, cfg):
         return F.cross_entropy(f(p, b, xb), yb)
 
     batched = vmap(seed_loss)
-    opt = make_optimizer(list(params.values()), cfg)
+    opt = make_optimizer([p for p in params.values() if p.requires_grad], cfg)
 
     def step(idx: torch.Tensor) -> torch.Tensor:
         loss = batched(params, buffers, Xt[idx], yt[idx])

@@ -46,7 +46,8 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
     Parameters
     ----------
     model : nn.Module
-        Already initialised (see :func:`nichelab.nn.build_model`); trained in place.
+        Already initialised (see :func:`nichelab.nn.build_model`); trained in place. Parameters
+        with ``requires_grad=False`` stay frozen.
     X : np.ndarray of shape (n_samples, ...), float32
     y : np.ndarray of shape (n_samples,), int64
     cfg : TrainConfig
@@ -58,7 +59,7 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
     TrainResult
     """
     Xt, yt = torch.as_tensor(np.asarray(X, dtype=np.float32)), torch.as_tensor(np.asarray(y, dtype=np.int64))
-    opt = make_optimizer(model.parameters(), cfg)
+    opt = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
     orders = epoch_orders(seed, len(yt), cfg.epochs)
     snaps = {0: state_numpy(model)} if 0 in cfg.snapshot_epochs else {}
     losses = np.zeros(cfg.epochs)
