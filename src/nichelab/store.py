@@ -61,6 +61,9 @@ def run_folder(out: str | Path) -> Iterator[Path]:
     """
     out = prepare_out(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a run folder gets ordinary permissions
     try:
         yield tmp
         if out.exists():

@@ -11,9 +11,10 @@ from .style import OKABE_ITO, SEQ_CMAP, class_color, class_marker, new_figure, t
 
 __all__ = ["plane_grid", "fig_unit_planes", "fig_output_logits", "fig_decision_regions",
            "fig_training_lines", "fig_outcome_shares", "fig_splits", "fig_accuracy_by_outcome",
-           "fig_init_angle", "fig_examples", "fig_loss_curves"]
+           "fig_init_geometry", "fig_examples", "fig_loss_curves"]
 
 X0_RANGE, X1_RANGE = (-8.0, 8.0), (-5.0, 4.0)  # the lab's plotting window
+LINE_COLORS = ["#000000", "#D55E00", "#0072B2", "#009E73"]  # unit lines: dark, high-contrast on white
 
 
 def plane_grid(n: int = 200):
@@ -129,7 +130,7 @@ def fig_training_lines(snapshots: dict, X: np.ndarray, y: np.ndarray, seed: int)
         W, b = np.asarray(w["L1.linear.weight"]), np.asarray(w["L1.linear.bias"])
         _scatter(ax, X, y, size=9, legend=(i == 0))
         for k in range(W.shape[0]):
-            _unit_line(ax, W, b, k, ["-", "--", ":", "-."][k % 4], OKABE_ITO[(k + 5) % 8], label=f"L1:{k}")
+            _unit_line(ax, W, b, k, ["-", "--", ":", "-."][k % 4], LINE_COLORS[k % len(LINE_COLORS)], label=f"L1:{k}")
         ax.set_title(f"epoch {epochs[i]}", fontsize=10)
         _axes_labels(ax)
         if i == 1 or len(epochs) == 1:
@@ -200,9 +201,10 @@ def fig_accuracy_by_outcome(acc: np.ndarray, outcome: list, outcomes: tuple) -> 
     return to_png(fig)
 
 
-def fig_init_angle(angle: np.ndarray, outcome: list, outcomes: tuple) -> bytes:
-    """Distribution of the initial angle between the two units' weight vectors, by outcome."""
-    fig, axes = new_figure(1, 1, width=6.0, height=3.2)
+def fig_init_geometry(angle: np.ndarray, outcome: list, outcomes: tuple, relation: dict) -> bytes:
+    """Initial geometry vs outcome: the initial angle between units by outcome (left), and the share of
+    seeds ending distinct when the units' initial splits differed or coincided (right)."""
+    fig, axes = new_figure(2, 1, width=4.6, height=3.2)
     ax = axes[0, 0]
     bins = np.linspace(0, 180, 19)
     for j, name in enumerate(outcomes):
@@ -213,7 +215,17 @@ def fig_init_angle(angle: np.ndarray, outcome: list, outcomes: tuple) -> bytes:
     ax.set_xlabel("angle between the hidden units' initial weight vectors (degrees)")
     ax.set_ylabel("number of seeds")
     ax.set_xticks(range(0, 181, 30))
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
+    ax = axes[0, 1]
+    keys = [k for k in ("different", "same") if relation.get(k, (0, 0))[1]]
+    vals = [100 * relation[k][0] for k in keys]
+    bars = ax.bar([f"{k} splits\nat init" for k in keys], vals, color=[OKABE_ITO[0], OKABE_ITO[1]][:len(keys)],
+                  label=[f"n = {relation[k][1]} seeds" for k in keys])
+    ax.bar_label(bars, labels=[f"{v:.0f}%" for v in vals], fontsize=8)
+    ax.set_ylabel("seeds ending 'distinct' (%)")
+    ax.set_xlabel("the units' class splits at initialisation")
+    ax.set_ylim(0, 110)
+    ax.legend(fontsize=7, loc="lower right")
     return to_png(fig)
 
 

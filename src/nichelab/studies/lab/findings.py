@@ -9,15 +9,16 @@ from ...metrics.partitions import describe_unit
 from .analysis import SeedAnalysis
 from .config import OUTCOMES
 
-__all__ = ["pct", "outcome_counts", "split_frequencies", "lab_story_share", "keep_initial_split",
+__all__ = ["pct", "outcome_counts", "split_frequencies", "lab_story_share", "keep_initial_split", "initial_relation",
            "answer_niches", "answer_origin", "answer_failures", "describe_seed"]
 
 LAB_SPLITS = frozenset({"{0,1}|{2,3}", "{0,2}|{1,3}"})
 
 
 def pct(x: float) -> str:
-    """``0.237 -> "24%"``."""
-    return f"{100 * x:.0f}%"
+    """``0.237 -> "24%"``; shares under 10% keep one decimal (``0.005 -> "0.5%"``)."""
+    v = 100 * float(x)
+    return f"{v:.1f}%" if 0 < v < 10 else f"{v:.0f}%"
 
 
 def outcome_counts(a: SeedAnalysis) -> dict[str, int]:
@@ -86,10 +87,32 @@ def answer_origin(a: SeedAnalysis) -> list[str]:
         parts = ", ".join(f"{o} {v:.0f}° (n={len(groups[o])})" for o, v in meds.items())
         out.append(f"The median initial angle between the two units' weight vectors, by outcome: {parts}. "
                    + _angle_verdict(meds))
-    out.append("Nothing in the network's design assigns a niche: the units differ only because their random "
-               "starting weights differ, and each gradient step moves a unit according to the errors its "
-               "own line is positioned to fix.")
+    rel = initial_relation(a)
+    if rel:
+        out.append("Seeds whose units started with different splits ended distinct in "
+                   f"{pct(rel['different'][0])} of cases (n={rel['different'][1]}); seeds whose units started "
+                   f"with the same split ended distinct in {pct(rel['same'][0])} (n={rel['same'][1]})."
+                   if rel["same"][1] and rel["different"][1] else
+                   f"All seeds started with their units splitting the classes "
+                   f"{'differently' if rel['different'][1] else 'the same way'}, so the start cannot be compared.")
+    out.append("Only the random starting weights tell the units apart; `nichelab run symmetry` tests what happens "
+               "when they start identical.")
     return out
+
+
+def initial_relation(a: SeedAnalysis) -> dict:
+    """Share of seeds ending distinct, by whether their units' initial splits were all different or not.
+
+    Returns ``{"different": (share, n), "same": (share, n)}``; empty when H < 2.
+    """
+    from ...metrics.partitions import split_key
+    if a.init_active.shape[1] < 2:
+        return {}
+    diff = np.array([len({split_key(u) for u in a.init_active[s]}) == a.init_active.shape[1]
+                     for s in range(len(a.seeds))])
+    dist = np.array([o == "distinct" for o in a.outcome])
+    return {k: (float(dist[m].mean()) if m.any() else float("nan"), int(m.sum()))
+            for k, m in (("different", diff), ("same", ~diff))}
 
 
 def _angle_verdict(meds: dict) -> str:

@@ -65,6 +65,8 @@ class LabResult:
                 "split_shares": dict(fx.split_frequencies(a)), "median_accuracy_by_outcome": acc,
                 "lab_story_share": fx.lab_story_share(a) if self.config.hidden == 2 else None,
                 "kept_initial_split_share": fx.keep_initial_split(a),
+                "distinct_share_by_initial_splits": {k: {"share_distinct": v[0], "n_seeds": v[1]}
+                                                     for k, v in fx.initial_relation(a).items()},
                 "mean_accuracy": float(a.accuracy.mean())}
 
     def to_json(self) -> dict:
@@ -147,8 +149,9 @@ class LabResult:
         figs = [Figure(viz.fig_training_lines(self.shown_snapshots, self.data.X, self.data.y, self.config.show_seed),
                        "Watch the random lines of epoch 0 rotate and slide until each settles between groups of classes.")]
         if self.config.hidden >= 2:
-            figs.append(Figure(viz.fig_init_angle(a.init_angle, a.outcome, OUTCOMES),
-                               "Compare the curves: if one outcome needed a particular starting angle, its curve would sit apart."))
+            figs.append(Figure(viz.fig_init_geometry(a.init_angle, a.outcome, OUTCOMES, fx.initial_relation(a)),
+                               "Left: if one outcome needed a particular starting angle, its curve would sit apart. "
+                               "Right: compare the bars to see whether starting with different splits helps."))
         return Section("From random weights to niches", question="How do distinct units arise from random weights?",
                        findings=fx.answer_origin(a), figures=figs)
 

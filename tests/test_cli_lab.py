@@ -1,0 +1,92 @@
+"""`nichelab run lab` through the CLI: files, JSON consistent with weights, bad input."""
+import json
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+from typer.testing import CliRunner
+
+from nichelab.cli import app
+from nichelab.data import load_blobs
+from nichelab.studies.lab.analysis import analyse_seeds
+
+runner = CliRunner()
+
+
+def _run(*args):
+    return runner.invoke(app, ["run", "lab", *args])
+
+
+@pytest.fixture(scope="module")
+def lab_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "lab"
+    res = _run("--seeds", "4", "--epochs", "20", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    return out, res
+
+
+def test_run_folder_has_every_output(lab_run):
+    out, res = lab_run
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "http://" not in html and "https://" not in html
+    assert "report:" in res.output and str(out) in res.output
+    index = (out.parent / "index.jsonl").read_text().splitlines()
+    assert json.loads(index[-1])["folder"] == "lab"
+
+
+def test_json_fields_and_consistency_with_weights(lab_run):
+    out, _ = lab_run
+    data = json.loads((out / "results.json").read_text())
+    assert data["seeds"] == [0, 1, 2, 3] and data["config"]["epochs"] == 20
+    assert {"torch", "numpy", "nichelab"} <= set(data["versions"]) and data["timings"]["total_s"] > 0
+    w = load_file(str(out / "weights.safetensors"))
+    assert w["L1.linear.weight"].shape == (4, 2, 2) and w["seeds"].tolist() == [0, 1, 2, 3]
+    d = load_blobs()
+    init = {k[len("initial."):]: v for k, v in w.items() if k.startswith("initial.")}
+    a = analyse_seeds(w["seeds"], w, init, d.X, d.y)
+    for i, rec in enumerate(data["per_seed"]):
+        assert set(rec) >= {"seed", "loss", "accuracy", "outcome", "units"}
+        assert rec["outcome"] == a.outcome[i]
+        assert rec["accuracy"] == pytest.approx(a.accuracy[i], abs=1e-6)
+        assert rec["loss"] == pytest.approx(a.loss[i], rel=1e-4)
+        assert [u["name"] for u in rec["units"]] == ["L1:0", "L1:1"]
+        assert [u["active_classes"] for u in rec["units"]] == [np.flatnonzero(r).tolist() for r in a.active[i]]
+    assert sum(data["summary"]["outcome_counts"].values()) == 4
+
+
+@pytest.mark.parametrize("args,option", [
+    (["--seeds", "0"], "--seeds"), (["--hidden", "0"], "--hidden"), (["--epochs", "-1"], "--epochs"),
+    (["--optimizer", "adamw"], "--optimizer"), (["--init", "he"], "--init"), (["--seeds", "many"], "--seeds"),
+])
+def test_bad_input_one_message_exit_2(args, option, tmp_out):
+    res = _run(*args, "--out", str(tmp_out))
+    assert res.exit_code == 2
+    assert option in res.output and "Traceback" not in res.output
+    assert not tmp_out.exists()
+
+
+def test_unwritable_out_is_reported(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    res = _run("--seeds", "1", "--epochs", "1", "--out", str(blocker / "run"))
+    assert res.exit_code == 2 and "--out" in res.output and "Traceback" not in res.output
+
+
+def test_existing_nonempty_out_is_refused(tmp_path):
+    (tmp_path / "keep.txt").write_text("x")
+    res = _run("--seeds", "1", "--epochs", "1", "--out", str(tmp_path))
+    assert res.exit_code == 2 and "not empty" in res.output
+    assert (tmp_path / "keep.txt").read_text() == "x"
+
+
+def test_failed_run_leaves_no_folder(tmp_out, monkeypatch):
+    import nichelab.studies.runner as runner_mod
+
+    def boom(report):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(runner_mod, "render_html", boom)
+    res = _run("--seeds", "1", "--epochs", "1", "--out", str(tmp_out))
+    assert res.exit_code != 0
+    assert not tmp_out.exists()
+    assert not [p for p in tmp_out.parent.iterdir() if p.name.startswith(".run")]
