@@ -1,0 +1,184 @@
+"""Load a user's model safely: torch.export (.pt2), TorchScript (.pt), or ``package.module:factory``
+plus safetensors weights. Arbitrary pickles only with ``trust_pickle=True``.
+"""
+from __future__ import annotations
+
+import importlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import NichelabError
+
+__all__ = ["LoadedModel", "load_model", "plain_from_script"]
+
+
+@dataclass
+class LoadedModel:
+    """A loaded model ready for hooks.
+
+    Attributes
+    ----------
+    module : nn.Module
+        In eval mode; its ``named_modules()`` names are the layer names.
+    kind : str
+        ``"export"``, ``"torchscript"``, ``"factory"`` or ``"pickle"``.
+    fixed_batch : int or None
+        For an exported program traced with a static batch size, the only batch size it accepts
+        (capture pads the last batch to it); None when any batch size works.
+    source : str
+    """
+
+    module: nn.Module
+    kind: str
+    fixed_batch: int | None
+    source: str
+
+
+class _Leaf(nn.Module):
+    """Wraps a TorchScript submodule so that forward hooks can be registered on it."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, *args):
+        return self.inner(*args)
+
+
+def plain_from_script(module) -> nn.Module:
+    """Rebuild a scripted ``nn.Sequential`` as a plain one whose layers accept forward hooks.
+
+    Nested scripted Sequentials are rebuilt recursively; any other scripted submodule becomes
+    a hookable leaf (its internals are not reachable). Layer names are preserved.
+
+    Raises
+    ------
+    NichelabError
+        The scripted root is not a Sequential (TorchScript does not run Python hooks).
+    """
+    if getattr(module, "original_name", type(module).__name__) != "Sequential":
+        raise NichelabError(
+            f"TorchScript model is a scripted {getattr(module, 'original_name', '?')}, not an nn.Sequential: TorchScript "
+            "does not run forward hooks, so nichelab cannot capture its layers. Export it with torch.export "
+            "(torch.export.save(..., 'model.pt2')) or give --model package.module:factory --weights file.safetensors"
+        )
+    children = OrderedDict()
+    for name, child in module.named_children():
+        is_seq = getattr(child, "original_name", "") == "Sequential"
+        children[name] = plain_from_script(child) if is_seq else _Leaf(child)
+    return nn.Sequential(children)
+
+
+def _static_batch(ep) -> int | None:
+    for node in ep.graph.nodes:
+        if node.op == "placeholder" and node.name in ep.graph_signature.user_inputs:
+            val = node.meta.get("val")
+            if val is not None and len(val.shape) and isinstance(val.shape[0], int):
+                return int(val.shape[0])
+            return None
+    return None
+
+
+def _load_export(path: Path) -> LoadedModel:
+    ep = torch.export.load(str(path))
+    return LoadedModel(torch.export.unflatten(ep), "export", _static_batch(ep), str(path))
+
+
+def _load_factory(spec: str, weights: str | None) -> LoadedModel:
+    mod_name, _, attr = spec.partition(":")
+    try:
+        factory = getattr(importlib.import_module(mod_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise NichelabError(f"--model {spec!r}: cannot import factory {attr!r} from module {mod_name!r}: {exc}") from None
+    model = factory()
+    if not isinstance(model, nn.Module):
+        raise NichelabError(f"--model {spec!r}: the factory must return a torch.nn.Module; got {type(model).__name__}")
+    if weights is not None:
+        _load_weights(model, Path(weights))
+    return LoadedModel(model.eval(), "factory", None, spec)
+
+
+def _load_weights(model: nn.Module, path: Path) -> None:
+    if path.suffix != ".safetensors":
+        raise NichelabError(f"--weights must be a .safetensors file; got {str(path)!r}")
+    from safetensors.torch import load_file
+    try:
+        state = load_file(str(path))
+    except Exception as exc:  # safetensors raises several types for bad files
+        raise NichelabError(f"--weights {str(path)!r} is not a readable safetensors file: {exc}") from None
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise NichelabError(f"--weights {str(path)!r} does not fit the model: missing {list(missing)[:5]}, "
+                            f"unexpected {list(unexpected)[:5]}")
+
+
+def _load_pt(path: Path, trust_pickle: bool) -> LoadedModel:
+    try:
+        scripted = torch.jit.load(str(path), map_location="cpu")
+    except Exception:
+        scripted = None
+    if scripted is not None:
+        return LoadedModel(plain_from_script(scripted).eval(), "torchscript", None, str(path))
+    if not trust_pickle:
+        raise NichelabError(
+            f"--model {str(path)!r} is not TorchScript; loading it as a pickle could run arbitrary code. "
+            "Pass --trust-pickle only if you trust the file, or save the model with torch.export (.pt2), "
+            "or give --model package.module:factory --weights file.safetensors"
+        )
+    obj = torch.load(str(path), map_location="cpu", weights_only=False)
+    if not isinstance(obj, nn.Module):
+        raise NichelabError(f"--model {str(path)!r} holds a {type(obj).__name__}, not a torch.nn.Module "
+                            "(a state dict needs --model package.module:factory --weights ...)")
+    return LoadedModel(obj.eval(), "pickle", None, str(path))
+
+
+def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pickle: bool = False) -> LoadedModel:
+    """Load a user's model for analysis.
+
+    Parameters
+    ----------
+    model : str or Path
+        A ``.pt2`` file (``torch.export.save``), a ``.pt``/``.pth`` TorchScript file
+        (``torch.jit.save`` of an ``nn.Sequential``), or ``package.module:factory`` naming a
+        function that returns an ``nn.Module``.
+    weights : str or Path, optional
+        A ``.safetensors`` state dict to load into a factory-built model.
+    trust_pickle : bool, default False
+        Allow ``torch.load(weights_only=False)`` for a ``.pt``/``.pth`` that is not TorchScript.
+        Unpickling can run arbitrary code: only for files you trust.
+
+    Returns
+    -------
+    LoadedModel
+
+    Raises
+    ------
+    NichelabError
+        Missing or unreadable file, an unsafe file without ``trust_pickle``, a factory that
+        cannot be imported, or weights that do not fit.
+    """
+    text = str(model)
+    path = Path(text)
+    if ":" in text and not path.exists() and not text.endswith((".pt", ".pt2", ".pth")):
+        return _load_factory(text, None if weights is None else str(weights))
+    if not path.is_file():
+        raise NichelabError(f"--model must be a .pt2 / .pt file or package.module:factory; {text!r} does not exist")
+    try:
+        if path.suffix == ".pt2":
+            loaded = _load_export(path)
+        elif path.suffix in (".pt", ".pth"):
+            loaded = _load_pt(path, trust_pickle)
+        else:
+            raise NichelabError(f"--model file must end in .pt2 (torch.export) or .pt/.pth (TorchScript); got {path.name!r}")
+    except NichelabError:
+        raise
+    except Exception as exc:
+        raise NichelabError(f"--model {text!r} could not be read: {type(exc).__name__}: {exc}") from None
+    if weights is not None:
+        _load_weights(loaded.module, Path(weights))
+    loaded.module.eval()
+    return loaded
