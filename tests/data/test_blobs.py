@@ -50,3 +50,10 @@ def test_faces_subset():
 def test_dataset_rejects_bad_input(X, y, match):
     with pytest.raises(NichelabError, match=match):
         Dataset(X, y, ["a", "b"])
+
+
+def test_subset_slices_per_sample_meta():
+    d = Dataset(np.arange(8, dtype=np.float32).reshape(4, 2), np.array([0, 1, 0, 1]), ["a", "b"],
+                meta={"masks": np.arange(4) * 10, "shape": (2,), "table": np.zeros(3)})
+    s = d.subset(np.array([3, 1]))
+    assert s.meta["masks"].tolist() == [30, 10] and s.meta["table"].shape == (3,) and s.y.tolist() == [1, 1]

@@ -77,8 +77,15 @@ class Dataset:
         return tuple(self.X.shape[1:])
 
     def subset(self, idx: np.ndarray, name: str | None = None) -> "Dataset":
-        """Return the samples at ``idx`` (indices or boolean mask) as a new Dataset."""
-        return Dataset(self.X[idx], self.y[idx], list(self.class_names), name or self.name, dict(self.meta))
+        """Return the samples at ``idx`` (indices or boolean mask) as a new Dataset.
+
+        Per-sample arrays in ``meta`` (numpy arrays whose first axis has ``n_samples`` entries,
+        e.g. part masks) are sliced the same way; everything else in ``meta`` is copied.
+        """
+        n = len(self.y)
+        meta = {k: (v[idx] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n else v)
+                for k, v in self.meta.items()}
+        return Dataset(self.X[idx], self.y[idx], list(self.class_names), name or self.name, meta)
 
     def __len__(self) -> int:
         return len(self.y)
