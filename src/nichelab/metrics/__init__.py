@@ -2,10 +2,19 @@
 from .similarity import CCAResult, DegenerateCCAWarning, MinibatchCKA, cca, cka_matrix, hsic
 from .similarity import linear_cka, procrustes_distance, pwcca, rbf_cka, rsa, svcca
 from .matching import UnitMatch, match_units, unit_correlation
+from .units import class_means, constant_units, dead_units, preferred_class, selectivity_index, top_k, unit_stats
+from .layers import correlation_groups, dead_fraction, near_duplicate_groups, participation_ratio
+from .layers import unit_correlation_matrix
+from .probes import ProbeResult, linear_probe
+from .partitions import active_classes, describe_unit, split_key
 
 __all__ = [
     "hsic", "linear_cka", "rbf_cka", "MinibatchCKA", "cka_matrix",
     "CCAResult", "DegenerateCCAWarning", "cca", "svcca", "pwcca",
     "procrustes_distance", "rsa",
     "unit_correlation", "UnitMatch", "match_units",
+    "unit_stats", "dead_units", "constant_units", "class_means", "selectivity_index", "preferred_class", "top_k",
+    "unit_correlation_matrix", "near_duplicate_groups", "correlation_groups", "participation_ratio", "dead_fraction",
+    "ProbeResult", "linear_probe",
+    "active_classes", "describe_unit", "split_key",
 ]

@@ -1,0 +1,135 @@
+"""Linear probes: how linearly decodable the classes are from one frozen layer (Alain & Bengio 2016)."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import NichelabError, check_positive_int
+from ._checks import as_acts, as_labels
+
+__all__ = ["ProbeResult", "linear_probe"]
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Accuracy of a linear probe on one layer.
+
+    Attributes
+    ----------
+    train_acc, test_acc : float
+        Accuracy on the training and held-out splits, in [0, 1].
+    chance : float
+        Held-out accuracy of always predicting the most frequent training class.
+    n_train, n_test : int
+    converged : bool
+        False when the solver stopped at ``max_iter`` (a ConvergenceWarning was raised).
+    """
+
+    train_acc: float
+    test_acc: float
+    chance: float
+    n_train: int
+    n_test: int
+    converged: bool
+
+
+def _test_count(test_size, n: int) -> int:
+    if isinstance(test_size, (float, np.floating)) and not isinstance(test_size, bool):
+        if not 0 < test_size < 1:
+            raise NichelabError(f"test_size must be a fraction in (0, 1) or a count; got {test_size!r}")
+        return int(np.ceil(test_size * n))
+    return check_positive_int("test_size", test_size)
+
+
+def linear_probe(acts, y, *, test_size: float = 0.3, seed: int = 0, max_iter: int = 1000,
+                 C: float = 1.0) -> ProbeResult:
+    """Train a multinomial logistic-regression probe on a layer's activations.
+
+    Features are standardised (``StandardScaler``; constant features are left at 0) and a
+    ``LogisticRegression`` (L2, lbfgs) is fitted on a split stratified by class when every
+    class has at least 2 samples and the test split can hold one of each, random otherwise.
+
+    Parameters
+    ----------
+    acts : array of shape (n_samples, n_units)
+    y : int array of shape (n_samples,)
+    test_size : float in (0, 1) or int, default 0.3
+        Held-out fraction or count.
+    seed : int, default 0
+        ``random_state`` of the split.
+    max_iter : int, default 1000
+    C : float, default 1.0
+        Inverse L2 regularisation strength.
+
+    Returns
+    -------
+    ProbeResult
+
+    Raises
+    ------
+    NichelabError
+        Bad ``acts`` / ``y``; fewer than 2 classes; too few samples to train (>= 2) and test
+        (>= 1); a training split with a single class.
+
+    Example
+    -------
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 50)
+    >>> res = linear_probe(y[:, None] + 0.1 * rng.standard_normal((100, 1)), y)
+    >>> res.test_acc
+    1.0
+
+    References
+    ----------
+    Alain & Bengio 2016, "Understanding intermediate layers using linear classifier probes",
+    arXiv:1610.01644.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    a = as_acts(acts)
+    y = as_labels(y, a)
+    max_iter = check_positive_int("max_iter", max_iter)
+    n = a.shape[0]
+    classes, counts = np.unique(y, return_counts=True)
+    if len(classes) < 2:
+        raise NichelabError(f"y must contain at least 2 classes for a probe; got {len(classes)}")
+    n_test = _test_count(test_size, n)
+    if n - n_test < 2 or n_test < 1:
+        raise NichelabError(
+            f"too few samples for a probe: {n} samples with test_size={test_size!r} leaves "
+            f"{n - n_test} to train and {n_test} to test (need >= 2 and >= 1)"
+        )
+    stratify = y if counts.min() >= 2 and len(classes) <= min(n_test, n - n_test) else None
+    x_tr, x_te, y_tr, y_te = train_test_split(a, y, test_size=n_test, random_state=seed,
+                                              stratify=stratify)
+    if len(np.unique(y_tr)) < 2:
+        raise NichelabError(
+            f"the probe's training split holds a single class ({n} samples, {len(classes)} "
+            "classes); give more samples per class"
+        )
+    probe = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        probe.fit(x_tr, y_tr)
+    converged = True
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            converged = False
+        else:
+            warnings.warn(w.message, w.category, stacklevel=2)
+    train_classes, train_counts = np.unique(y_tr, return_counts=True)
+    majority = train_classes[np.argmax(train_counts)]
+    return ProbeResult(
+        train_acc=float(probe.score(x_tr, y_tr)),
+        test_acc=float(probe.score(x_te, y_te)),
+        chance=float(np.mean(y_te == majority)),
+        n_train=len(y_tr),
+        n_test=len(y_te),
+        converged=converged,
+    )

@@ -1,0 +1,287 @@
+"""Tests for nichelab.capture: values against a manual forward, batching, hooks, names."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from nichelab.capture import capture, default_layers, hooks, layer_names
+from nichelab.errors import NichelabError
+
+
+class Block(nn.Module):
+    """Same layout as the built-in blocks: ``.linear`` then ``.act``."""
+
+    def __init__(self, d_in, d_out, act=True):
+        super().__init__()
+        self.linear = nn.Linear(d_in, d_out)
+        self.act = nn.ReLU() if act else nn.Identity()
+
+    def forward(self, x):
+        return self.act(self.linear(x))
+
+
+class BlockNet(nn.Sequential):
+    def __init__(self):
+        super().__init__()
+        self.add_module("L1", Block(3, 5))
+        self.add_module("L2", Block(5, 4))
+        self.add_module("L3", Block(4, 2, act=False))
+        self.output = "L3"
+
+
+class SharedReLU(nn.Module):
+    """One ReLU instance applied after two different layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.act = nn.Linear(3, 4), nn.Linear(4, 2), nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.fc2(self.act(self.fc1(x))))
+
+
+class FailsOnSecondBatch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc, self.act, self.calls = nn.Linear(3, 2), nn.ReLU(), 0
+
+    def forward(self, x):
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("boom")
+        return self.act(self.fc(x))
+
+
+def _data(n=23, d=3, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, d)).astype(np.float32)
+
+
+def _no_hooks(model):
+    return all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+
+
+@pytest.fixture
+def net():
+    torch.manual_seed(0)
+    return BlockNet()
+
+
+def test_values_match_manual_forward(net):
+    x = _data()
+    acts = capture(net, x, ["L1", "L2", "L1.linear"])
+    with torch.no_grad():
+        t = torch.from_numpy(x)
+        pre1 = net.L1.linear(t)
+        h1 = torch.relu(pre1)
+        h2 = torch.relu(net.L2.linear(h1))
+    np.testing.assert_allclose(acts["L1"], h1.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(acts["L2"], h2.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(acts["L1.linear"], pre1.numpy(), rtol=1e-6, atol=1e-7)
+    assert all(a.dtype == np.float32 for a in acts.values())
+    assert acts["L1"].shape == (23, 5)
+
+
+def test_default_layers_blocks_without_output(net):
+    assert default_layers(net) == ["L1", "L2"]
+    assert list(capture(net, _data())) == ["L1", "L2"]
+
+
+def test_default_layers_generic_models():
+    seq = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2))
+    assert default_layers(seq) == ["1", "3"]
+    no_act = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    assert default_layers(no_act) == ["0", "1"]
+
+
+def test_batches_equal_single_batch(net):
+    x = _data(n=50)
+    whole = capture(net, x, batch_size=1000)
+    parts = capture(net, x, batch_size=7)
+    for k in whole:
+        np.testing.assert_allclose(parts[k], whole[k], rtol=1e-6, atol=1e-7)
+
+
+def test_dataloader_tensor_and_generator_inputs(net):
+    x = _data(n=40)
+    ref = capture(net, x)
+    loader = DataLoader(TensorDataset(torch.from_numpy(x), torch.zeros(40)), batch_size=16)
+    from_loader = capture(net, loader)
+    from_tensor = capture(net, torch.from_numpy(x).double(), batch_size=9)
+    from_gen = capture(net, (torch.from_numpy(x[i:i + 10]) for i in range(0, 40, 10)))
+    for k in ref:
+        np.testing.assert_allclose(from_loader[k], ref[k], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(from_tensor[k], ref[k], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(from_gen[k], ref[k], rtol=1e-6, atol=1e-7)
+
+
+def test_reused_module_records_every_call():
+    torch.manual_seed(1)
+    model = SharedReLU()
+    x = _data(n=11)
+    acts = capture(model, x, ["act"], batch_size=4)
+    assert list(acts) == ["act", "act#1"]
+    with torch.no_grad():
+        h1 = torch.relu(model.fc1(torch.from_numpy(x)))
+        h2 = torch.relu(model.fc2(h1))
+    np.testing.assert_allclose(acts["act"], h1.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(acts["act#1"], h2.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_hooks_removed_and_mode_restored_when_forward_raises():
+    model = FailsOnSecondBatch()
+    model.train()
+    msg = r"capturing layers \['act'\] failed on a batch of shape \(4, 3\): boom"
+    with pytest.raises(NichelabError, match=msg):
+        capture(model, _data(n=10), ["act"], batch_size=4)
+    assert _no_hooks(model)
+    assert model.training and model.fc.training
+
+
+def test_shape_mismatch_names_expected_input(net):
+    with pytest.raises(NichelabError, match="expects 3 features") as err:
+        capture(net, np.zeros((4, 7), np.float32))
+    assert "(4, 7)" in str(err.value)
+    assert _no_hooks(net)
+
+
+def test_conv_shape_mismatch_names_channels():
+    model = nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU())
+    with pytest.raises(NichelabError, match="3 input channels"):
+        capture(model, np.zeros((2, 1, 5, 5), np.float32))
+
+
+def test_training_flags_restored(net):
+    net.train()
+    net.L2.eval()   # mixed flags survive
+    capture(net, _data())
+    assert net.training and net.L1.training and net.L1.linear.training
+    assert not net.L2.training and not net.L2.linear.training
+    assert _no_hooks(net)
+
+
+def test_eval_mode_during_capture():
+    model = nn.Sequential(nn.Linear(3, 50), nn.Dropout(0.5), nn.ReLU())
+    model.train()
+    x = _data()
+    a, b = capture(model, x, ["2"]), capture(model, x, ["2"])
+    np.testing.assert_array_equal(a["2"], b["2"])
+
+
+def test_unknown_layer_suggests_close_name(net):
+    with pytest.raises(NichelabError, match=r"unknown layer 'L22'.*did you mean 'L2'") as err:
+        capture(net, _data(), ["L1", "L22"])
+    assert "L1.linear" in str(err.value)   # lists the model's layers
+    assert _no_hooks(net)
+
+
+def test_predicate_and_single_name(net):
+    acts = capture(net, _data(), lambda name, m: isinstance(m, nn.Linear))
+    assert list(acts) == ["L1.linear", "L2.linear", "L3.linear"]
+    assert list(capture(net, _data(), "L2")) == ["L2"]
+
+
+def test_layer_names(net):
+    assert layer_names(net)[:3] == ["L1", "L1.linear", "L1.act"]
+    assert "" not in layer_names(net)
+
+
+def test_conv_unflattened_and_reduced():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU())
+    x = np.random.default_rng(0).normal(size=(6, 2, 5, 5)).astype(np.float32)
+    full = capture(model, x, ["1"])["1"]
+    assert full.shape == (6, 3, 5, 5)
+    np.testing.assert_allclose(capture(model, x, ["1"], reduce="mean")["1"], full.mean(axis=(2, 3)),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(capture(model, x, ["1"], reduce="max")["1"], full.max(axis=(2, 3)))
+
+
+def test_sequence_output_not_flattened():
+    model = nn.Sequential(nn.Linear(3, 4), nn.GELU())
+    x = np.random.default_rng(0).normal(size=(5, 7, 3)).astype(np.float32)
+    assert capture(model, x, ["1"])["1"].shape == (5, 7, 4)
+
+
+def test_pre_activation(net):
+    x = _data()
+    pre = capture(net, x, ["L1"], pre_activation=True)["L1"]
+    np.testing.assert_allclose(pre, capture(net, x, ["L1.linear"])["L1.linear"], rtol=1e-6)
+    assert pre.min() < 0
+
+
+def test_inplace_activation_does_not_change_record():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 6), nn.ReLU(inplace=True))
+    x = _data()
+    acts = capture(model, x, ["0", "1"])
+    assert acts["0"].min() < 0
+    np.testing.assert_array_equal(np.maximum(acts["0"], 0), acts["1"])
+    pre = capture(model, x, ["1"], pre_activation=True)["1"]
+    np.testing.assert_array_equal(pre, acts["0"])
+
+
+def test_hooks_context_manager(net):
+    with hooks(net, ["L1"]) as cache:
+        net(torch.from_numpy(_data(n=4)))
+        assert cache["L1"].shape == (4, 5)
+        net(torch.from_numpy(_data(n=2)))
+        assert list(cache) == ["L1"] and cache["L1"].shape == (2, 5)
+    assert _no_hooks(net)
+
+
+def test_hooks_removed_when_body_raises(net):
+    with pytest.raises(KeyError):
+        with hooks(net, ["L1", "L2"]):
+            raise KeyError("x")
+    assert _no_hooks(net)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"reduce": "sum"}, "reduce must be"),
+    ({"batch_size": 0}, "batch_size must be"),
+    ({"layers": []}, "at least one layer"),
+])
+def test_bad_arguments(net, kwargs, match):
+    with pytest.raises(NichelabError, match=match):
+        capture(net, _data(), **kwargs)
+
+
+def test_empty_inputs_and_unused_layer(net):
+    with pytest.raises(NichelabError, match="no samples"):
+        capture(net, np.zeros((0, 3), np.float32))
+    model = FailsOnSecondBatch()        # its forward never calls .unused
+    model.unused = nn.ReLU()
+    with pytest.raises(NichelabError, match=r"layers \['unused'\] never ran"):
+        capture(model, _data(n=3), ["fc", "unused"])
+
+
+def test_docstring_examples():
+    import doctest
+
+    import nichelab.capture as module
+
+    assert doctest.testmod(module).failed == 0
+
+
+def test_fixed_batch_pads_and_trims(net):
+    class OnlyFour(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            if x.shape[0] != 4:
+                raise RuntimeError(f"static batch 4, got {x.shape[0]}")
+            return self.inner(x)
+
+    x = _data(n=10)
+    model = OnlyFour(net)
+    with pytest.raises(NichelabError, match="static batch 4"):
+        capture(model, x, ["inner.L1"])
+    fixed = capture(model, x, ["inner.L1"], fixed_batch=4)["inner.L1"]
+    np.testing.assert_allclose(fixed, capture(net, x, ["L1"])["L1"], rtol=1e-6, atol=1e-7)
+    loader = DataLoader(TensorDataset(torch.from_numpy(x)), batch_size=6)   # re-cut 6 -> 4 + 2
+    np.testing.assert_allclose(capture(model, loader, ["inner.L1"], fixed_batch=4)["inner.L1"], fixed)
