@@ -1,4 +1,8 @@
-"""The one-seed training loop: the reference semantics the ensemble must reproduce."""
+"""The one-seed training loop: the reference semantics the ensemble must reproduce.
+
+Plain PyTorch: the model's own forward, autograd, ``torch.optim``. Dropout masks are keyed by
+(seed, step, layer) (:mod:`nichelab.train.masks`), so they equal the ensemble's for the same seed.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import TrainConfig, epoch_orders, make_optimizer
+from .masks import keyed_dropout
 
 __all__ = ["TrainResult", "train_one", "state_numpy"]
 
@@ -33,7 +38,7 @@ class TrainResult:
 
 
 def state_numpy(model: nn.Module) -> dict[str, np.ndarray]:
-    """A copy of the model's parameters as float32 numpy arrays, keyed by parameter name."""
+    """A copy of the model's parameters as numpy arrays (in the model's dtype), keyed by parameter name."""
     return {k: v.detach().cpu().numpy().copy() for k, v in model.named_parameters()}
 
 
@@ -41,40 +46,46 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
     """Train one model with minibatch gradient descent on softmax cross-entropy from logits.
 
     Every epoch visits the samples in the order ``epoch_orders(seed, n, epochs)[epoch]`` in
-    batches of ``cfg.batch_size``.
+    batches of ``cfg.batch_size``. ``nn.Dropout`` modules use masks keyed by (seed, step, layer).
 
     Parameters
     ----------
     model : nn.Module
-        Already initialised (see :func:`nichelab.nn.build_model`); trained in place. Parameters
-        with ``requires_grad=False`` stay frozen.
+        Already initialised (see :func:`nichelab.nn.build_model`); trained in place (and converted
+        to ``cfg.dtype``). Parameters with ``requires_grad=False`` stay frozen.
     X : np.ndarray of shape (n_samples, ...), float32
     y : np.ndarray of shape (n_samples,), int64
     cfg : TrainConfig
     seed : int
-        Seed of the shuffling stream.
+        Seed of the shuffling stream and of the dropout masks.
 
     Returns
     -------
     TrainResult
     """
-    Xt, yt = torch.as_tensor(np.asarray(X, dtype=np.float32)), torch.as_tensor(np.asarray(y, dtype=np.int64))
+    model.to(cfg.torch_dtype)
+    Xt = torch.as_tensor(np.asarray(X)).to(cfg.torch_dtype)
+    yt = torch.as_tensor(np.asarray(y, dtype=np.int64))
     opt = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
     orders = epoch_orders(seed, len(yt), cfg.epochs)
     snaps = {0: state_numpy(model)} if 0 in cfg.snapshot_epochs else {}
     losses = np.zeros(cfg.epochs)
     model.train()
-    for epoch in range(cfg.epochs):
-        total = 0.0
-        for start in range(0, len(yt), cfg.batch_size):
-            idx = torch.as_tensor(orders[epoch, start:start + cfg.batch_size])
-            loss = F.cross_entropy(model(Xt[idx]), yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        losses[epoch] = total / len(yt)
-        if epoch + 1 in cfg.snapshot_epochs:
-            snaps[epoch + 1] = state_numpy(model)
+    step = 0
+    with keyed_dropout(model, [seed]) as masks:
+        for epoch in range(cfg.epochs):
+            total = 0.0
+            for start in range(0, len(yt), cfg.batch_size):
+                idx = torch.as_tensor(orders[epoch, start:start + cfg.batch_size])
+                masks.step = step
+                loss = F.cross_entropy(model(Xt[idx]), yt[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(idx)
+                step += 1
+            losses[epoch] = total / len(yt)
+            if epoch + 1 in cfg.snapshot_epochs:
+                snaps[epoch + 1] = state_numpy(model)
     model.eval()
     return TrainResult(model, losses, snaps)
