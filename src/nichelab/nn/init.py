@@ -105,7 +105,7 @@ def _resolve(model: nn.Module, layers, *, hidden_only: bool) -> list[str]:
 
 
 @torch.no_grad()
-def make_symmetric(model: nn.Module, layers=None, *, source: int = 0) -> nn.Module:
+def make_symmetric(model: nn.Module, layers=None, *, source: int = 0, outgoing: str = "copy") -> nn.Module:
     """Make every unit of the chosen hidden layers an exact copy of unit ``source`` (0), in place.
 
     For each chosen layer, in order: every unit's incoming weights and bias are set to the source
@@ -126,6 +126,10 @@ def make_symmetric(model: nn.Module, layers=None, *, source: int = 0) -> nn.Modu
     source : int, default 0
         The unit copied (e.g. a unit known to be active on the data: copying a silent ReLU unit
         leaves every unit silent).
+    outgoing : {"copy", "split"}, default "copy"
+        ``copy``: every unit gets the source's outgoing weights. ``split``: every unit gets
+        ``1/units`` of them, so the layer's units together send exactly what the source unit sent
+        alone -- the network then starts as the network in which the source is the only unit.
 
     Returns
     -------
@@ -150,6 +154,8 @@ def make_symmetric(model: nn.Module, layers=None, *, source: int = 0) -> nn.Modu
     for name in _resolve(model, layers, hidden_only=True):
         layer, nxt = mods[name], mods[names[names.index(name) + 1]]
         units = layer.weight.shape[0]
+        if outgoing not in ("copy", "split"):
+            raise NichelabError(f"outgoing must be 'copy' or 'split'; got {outgoing!r}")
         if not 0 <= int(source) < units:
             raise NichelabError(f"source must be a unit of {name!r} (0..{units - 1}); got {source!r}")
         k = int(source)
@@ -163,6 +169,8 @@ def make_symmetric(model: nn.Module, layers=None, *, source: int = 0) -> nn.Modu
         per = fan // units   # 1 for dense -> dense; H*W after a conv and a flatten; 1 for conv -> conv
         w = nxt.weight.view(nxt.weight.shape[0], units, per, *nxt.weight.shape[2:])
         w.copy_(w[:, k:k + 1].clone().expand_as(w))
+        if outgoing == "split":
+            w.div_(units)
     return model
 
 

@@ -1,0 +1,133 @@
+"""The symmetry study: gap measures against naive formulas, a small run end to end, bad input."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from nichelab.cli import app
+from nichelab.errors import NichelabError
+from nichelab.report import dumps, render_html
+from nichelab.studies import symmetry
+from nichelab.studies.symmetry.measure import (count_distinct, fit_line, growth_rate, pair_gaps, pair_gaps_torch,
+                                               split_step)
+
+runner = CliRunner()
+
+
+# ---- measures ------------------------------------------------------------------------------
+def test_pair_gaps_match_naive_distances_and_are_exact_for_copies():
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(3, 5, 4)), rng.normal(size=(3, 5))
+    W[1] = W[1, :1]                         # seed 1: every unit a copy of unit 0
+    b[1] = b[1, 0]
+    b[0, 1:] = b[0, 0]
+    W[2, 3] = W[2, 1] + 1e-9                # two units 1e-9 apart among O(1) weights
+    b[2, 3] = b[2, 1]
+    W[0, 1:] = W[0, :1] + 1e-9 * rng.normal(size=(4, 4))   # seed 0: a nearly symmetric layer
+    mx, mean = pair_gaps_torch(torch.as_tensor(W), torch.as_tensor(b))
+    V = np.concatenate([W, b[..., None]], axis=-1)
+    naive = [[np.linalg.norm(V[s, i] - V[s, j]) for i in range(5) for j in range(i + 1, 5)] for s in range(3)]
+    np.testing.assert_allclose(mx.numpy(), [max(n) for n in naive], rtol=1e-12)
+    np.testing.assert_allclose(mean.numpy()[0], np.mean(naive[0]), rtol=1e-10)   # tiny gaps near unit 0: exact
+    np.testing.assert_allclose(mean.numpy(), [np.mean(n) for n in naive], rtol=1e-8)   # documented precision
+    assert mx[1].item() == 0.0 and mean[1].item() == 0.0
+    assert abs(pair_gaps(V)[2, 1, 3] - 2e-9) < 1e-14        # 1e-9 on each of 4 weights
+
+
+def test_count_distinct_single_linkage():
+    V = np.array([[[0.0], [0.5], [1.0], [5.0]]])
+    assert count_distinct(V, 0.6).tolist() == [2]       # 0 - 0.5 - 1.0 chained, 5 alone
+    assert count_distinct(V, 0.1).tolist() == [4]
+    assert count_distinct(np.zeros((2, 3, 2)), 0.0).tolist() == [1, 1]
+
+
+def test_split_step_and_growth_rate_on_an_exponential():
+    t = np.arange(200)
+    gap = 1e-6 * np.exp(0.05 * t)
+    tol = 1e-2
+    assert split_step(gap, tol) == math.ceil(math.log(tol / 1e-6) / 0.05)
+    assert growth_rate(gap, tol) == pytest.approx(0.05, rel=1e-6)
+    assert math.isnan(split_step(np.zeros(5), 1.0)) and math.isnan(growth_rate(np.zeros(50), 1.0))
+    fit = fit_line([1, 2, 3, 4], [3, 5, 7, 9])
+    assert fit["slope"] == pytest.approx(2) and fit["intercept"] == pytest.approx(1) and fit["r2"] == pytest.approx(1)
+
+
+# ---- a small run ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small():
+    cfg = symmetry.SymmetryConfig(seeds=2, data=("blobs",), blobs_epochs=100, eps=(1e-7, 1e-4))
+    return symmetry.run(cfg)
+
+
+def test_symmetric_units_stay_identical_and_tie_breakers_split(small):
+    d = small.datasets["blobs"]
+    for name in ("symmetric", "zeros", "symmetric, sgd", "symmetric, sgd+momentum", "symmetric, adam+weight decay"):
+        assert d.runs[name].max_gap.max() == 0.0, name
+        assert (d.runs[name].distinct == 1).all()
+    assert d.runs["random"].distinct[:, 0].tolist() == [4, 4]
+    assert np.isfinite(d.runs["symmetric+dropout"].split_step).all()
+    big, tiny = d.runs["symmetric+eps=1e-04"], d.runs["symmetric+eps=1e-07"]
+    assert np.all(big.max_gap[:, 0] < tiny.max_gap[:, 0] * 2000) and np.all(big.max_gap[:, 0] > tiny.max_gap[:, 0] * 500)
+    assert np.all(np.nan_to_num(tiny.split_step, nan=1e9) > big.split_step)   # smaller eps splits later
+    assert d.collapse_error < 1e-12
+
+
+def test_one_unit_reference_starts_where_the_symmetric_network_starts(small):
+    d = small.datasets["blobs"]
+    sym, one = d.runs["symmetric"], d.runs["one unit"]
+    np.testing.assert_allclose(sym.loss[:, 0], one.loss[:, 0], rtol=1e-12)
+    assert one.final["L1.linear.weight"].shape[1] == 1
+
+
+def test_zero_init_keeps_weights_zero(small):
+    z = small.datasets["blobs"].runs["zeros"]
+    for k in ("L1.linear.weight", "L1.linear.bias", "L2.linear.weight"):
+        assert np.count_nonzero(z.final[k]) == 0
+    assert np.abs(z.final["L2.linear.bias"]).max() > 0
+
+
+def test_report_json_and_summary(small):
+    data = json.loads(dumps(small.to_json()))
+    blobs = data["datasets"]["blobs"]
+    assert blobs["conditions"]["symmetric"]["largest_gap_any_step"] == [0.0, 0.0]
+    assert len(blobs["conditions"]["random"]["curves"]["max_gap_per_step"][0]) == 401
+    assert "exactly 0" in " ".join(blobs["findings"]["stay"])
+    html = render_html(small.to_report())
+    assert html.count("data:image/png;base64,") == 4
+    assert "Identical units stay identical" in html
+    rows = small.summary_table().rows
+    assert any(r[1] == "symmetric" and r[3] == "exactly 0" for r in rows)
+    w = small.weights()
+    assert w["blobs/symmetric/final.L1.linear.weight"].shape == (2, 4, 2)
+
+
+# ---- bad input -----------------------------------------------------------------------------
+@pytest.mark.parametrize("kw,opt", [({"eps": (1e-3, -1e-3)}, "--eps"), ({"eps": (float("nan"),)}, "--eps"),
+                                    ({"data": ("mnist",)}, "--data"), ({"blobs_hidden": 1}, "--blobs-hidden"),
+                                    ({"dropout": 1.5}, "--dropout"), ({"split_tol": 0}, "--split-tol"),
+                                    ({"seeds": 0}, "--seeds"), ({"outgoing": "half"}, "--outgoing")])
+def test_config_rejects_bad_values(kw, opt):
+    with pytest.raises(NichelabError, match=opt):
+        symmetry.SymmetryConfig(**kw)
+
+
+@pytest.mark.parametrize("args,needle", [(["--eps", "-1e-3"], "--eps"), (["--eps", "abc"], "--eps"),
+                                         (["--data", "digitz"], "did you mean 'digits'")])
+def test_cli_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
+    res = runner.invoke(app, ["run", "symmetry", *args, "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2
+    assert needle in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_small_run(tmp_path):
+    out = tmp_path / "sym"
+    res = runner.invoke(app, ["run", "symmetry", "--seeds", "1", "--data", "digits", "--epochs", "2",
+                              "--digits-hidden", "4", "--eps", "1e-6", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    data = json.loads((out / "results.json").read_text())
+    assert data["datasets"]["digits"]["conditions"]["symmetric"]["largest_gap_any_step"] == [0.0]
