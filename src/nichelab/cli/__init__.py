@@ -35,6 +35,7 @@ app.add_typer(run_app, name="run")
 
 from . import lab as _lab  # noqa: E402,F401  (registers `nichelab run lab`)
 from . import symmetry as _symmetry  # noqa: E402,F401  (registers `nichelab run symmetry`)
+from . import width as _width  # noqa: E402,F401  (registers `nichelab run width`)
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Training: the one-seed reference loop and the vectorised many-seed ensemble."""
-from .config import OPTIMIZERS, TrainConfig, epoch_orders
+from .config import OPTIMIZERS, TrainConfig, epoch_orders, threads
 from .ensemble import EnsembleResult, ensemble_forward, train_ensemble
 from .loop import TrainResult, train_one
 
 __all__ = ["OPTIMIZERS", "TrainConfig", "epoch_orders", "EnsembleResult", "ensemble_forward",
-           "train_ensemble", "TrainResult", "train_one"]
+           "train_ensemble", "TrainResult", "train_one", "threads"]

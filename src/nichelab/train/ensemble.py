@@ -22,7 +22,6 @@ parallel region can wait a whole scheduler time slice for a descheduled thread -
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -33,7 +32,7 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from ..errors import NichelabError
-from .config import TrainConfig, epoch_orders, make_optimizer
+from .config import TrainConfig, epoch_orders, make_optimizer, threads
 from .masks import dropout_modules, dropout_noise, install_keyed_dropout
 from .stacked import FlatOptimizer, StackedMLP, mlp_plan
 
@@ -167,26 +166,13 @@ def train_ensemble(build: Callable[[int], nn.Module], X: np.ndarray, y: np.ndarr
         state, step = _stacked_step(plan, params, trainable, Xt, yt, cfg, seeds_t)
     else:
         state, step = _vmap_step(template, params, trainable, buffers, Xt, yt, cfg, seeds_t)
-    with _threads(1 if plan is not None else None):
+    with threads(1 if plan is not None else None):
         snaps, losses = _run(step, state, cfg, seeds, len(yt), progress, on_step)
     names = [k for k, _ in template.named_parameters()]
     final = _numpy(state)
     return EnsembleResult(seeds, {k: final[k] for k in names}, losses,
                           {e: {k: s[k] for k in names} for e, s in snaps.items()}, template.eval(),
                           "stacked" if plan is not None else "vmap")
-
-
-@contextmanager
-def _threads(n: int | None):
-    """Run the body with ``n`` intra-op threads (None: leave as is), restoring the count after."""
-    before = torch.get_num_threads()
-    if n is not None and n != before:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)
 
 
 def _run(step, state: dict, cfg: TrainConfig, seeds: np.ndarray, n: int, progress, on_step):

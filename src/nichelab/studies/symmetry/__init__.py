@@ -12,6 +12,7 @@ import time
 
 from ...data.blobs import load_blobs
 from ...data.digits import load_digits
+from ...train.config import threads
 from .analysis import ConditionRun, DatasetRun, run_dataset
 from .config import DATASETS, Condition, SymmetryConfig
 from .result import SymmetryResult
@@ -32,15 +33,18 @@ def run(config: SymmetryConfig | None = None, *, progress=None) -> SymmetryResul
         Defaults: 5 seeds per condition, blobs (4 units, 200 epochs) and digits (32 units, 15 epochs).
     progress : callable (stage: str, done: int, total: int) -> None, optional
 
+    Runs with one torch thread (see :func:`nichelab.train.threads`).
+
     Returns
     -------
     SymmetryResult
     """
     cfg = config or SymmetryConfig()
     datasets, timings = {}, {}
-    for name in cfg.data:
-        t0 = time.perf_counter()
-        cb = (lambda d, t, name=name: progress(name, d, t)) if progress else None
-        datasets[name] = run_dataset(_load(name), cfg, cb)
-        timings[f"{name}_s"] = time.perf_counter() - t0
+    with threads(1):
+        for name in cfg.data:
+            t0 = time.perf_counter()
+            cb = (lambda d, t, name=name: progress(name, d, t)) if progress else None
+            datasets[name] = run_dataset(_load(name), cfg, cb)
+            timings[f"{name}_s"] = time.perf_counter() - t0
     return SymmetryResult(cfg, datasets, timings)

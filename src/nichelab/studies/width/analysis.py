@@ -1,0 +1,170 @@
+"""Train every width on one dataset and take its census: accuracy, dead, duplicate and frivolous units.
+
+Measures come from :mod:`nichelab.metrics` (dead units, unit correlations, participation ratio,
+class partitions) and :func:`nichelab.interventions.ablate_units`, all on held-out data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...data.base import Dataset
+from ...interventions.ablation import ablate_units
+from ...metrics.layers import participation_ratio, unit_correlation_matrix
+from ...metrics.partitions import active_classes, split_key
+from ...metrics.units import dead_units
+from ...nn.models import build_model
+from ...train.ensemble import ensemble_forward, train_ensemble
+from .config import WidthConfig
+
+__all__ = ["WidthRun", "DatasetWidths", "stratified_split", "hidden_acts", "duplicate_pairs", "partitions",
+           "census", "run_dataset", "N_SPLITS_4"]
+
+#: Ways to cut 4 classes into two non-empty groups: (2**4 - 2) / 2.
+N_SPLITS_4 = 7
+
+
+@dataclass
+class WidthRun:
+    """Every seed of one width on one dataset (S seeds, W units).
+
+    Attributes
+    ----------
+    width : int
+    accuracy, train_accuracy : np.ndarray of shape (S,)
+        On the evaluation data and on the training data.
+    dead : np.ndarray of shape (S, W), bool
+        Silent (or constant) on every evaluation sample.
+    dup_pairs : np.ndarray of shape (S,), int
+        Pairs of live units whose activations correlate at least ``dup_threshold``.
+    dup_units : np.ndarray of shape (S,)
+        Share of the live units that have such a near-duplicate (NaN when no unit is live).
+    partitions : np.ndarray of shape (S,), int, or None
+        Distinct splits of the classes implemented by live units (blobs only; at most 7).
+    splits : list of list of str, or None
+        Each unit's split key (``"dead"`` for dead units), blobs only.
+    participation : np.ndarray of shape (S,)
+        Participation ratio of the hidden activations (effective dimensions).
+    ablation_delta : np.ndarray of shape (S, W)
+        Accuracy change when each unit alone is set to 0 (negative = damage).
+    frivolous : np.ndarray of shape (S,)
+        Share of units whose ablation costs less than ``ablation_cost`` accuracy.
+    loss : np.ndarray of shape (S, epochs)
+        Training loss per epoch.
+    params : dict of str -> np.ndarray of shape (S, ...)
+        Final weights.
+    """
+
+    width: int
+    accuracy: np.ndarray
+    train_accuracy: np.ndarray
+    dead: np.ndarray
+    dup_pairs: np.ndarray
+    dup_units: np.ndarray
+    partitions: np.ndarray | None
+    splits: list | None
+    participation: np.ndarray
+    ablation_delta: np.ndarray
+    frivolous: np.ndarray
+    loss: np.ndarray
+    params: dict
+
+    @property
+    def dead_fraction(self) -> np.ndarray:
+        """(S,) share of dead units."""
+        return self.dead.mean(axis=1)
+
+
+@dataclass
+class DatasetWidths:
+    """Every width of one dataset, with the data it was measured on."""
+
+    dataset: str
+    train: Dataset
+    eval: Dataset
+    seeds: np.ndarray
+    runs: dict = field(default_factory=dict)
+
+    @property
+    def widths(self) -> list[int]:
+        return sorted(self.runs)
+
+
+def stratified_split(ds: Dataset, test_fraction: float = 0.25, seed: int = 0) -> tuple[Dataset, Dataset]:
+    """Split ``ds`` into train and test, keeping each class's share (fixed ``seed``)."""
+    rng = np.random.default_rng(seed)
+    test = []
+    for c in range(ds.n_classes):
+        idx = rng.permutation(np.flatnonzero(ds.y == c))
+        test.extend(idx[:int(round(test_fraction * len(idx)))].tolist())
+    mask = np.zeros(len(ds), bool)
+    mask[test] = True
+    return ds.subset(~mask, ds.name), ds.subset(mask, ds.name)
+
+
+def hidden_acts(params: dict, X: np.ndarray) -> np.ndarray:
+    """ReLU activations of L1 for every seed: (S, n, W), float64."""
+    X = np.asarray(X, np.float64).reshape(len(X), -1)
+    W = np.asarray(params["L1.linear.weight"], np.float64)
+    b = np.asarray(params["L1.linear.bias"], np.float64)
+    return np.maximum(np.matmul(X, W.transpose(0, 2, 1)) + b[:, None, :], 0.0)
+
+
+def duplicate_pairs(acts: np.ndarray, threshold: float) -> tuple[int, float]:
+    """(pairs of live units with correlation >= threshold, share of live units in such a pair)."""
+    r = unit_correlation_matrix(acts)           # dead / constant units: all-zero rows
+    live = np.diag(r) > 0
+    linked = r >= threshold
+    np.fill_diagonal(linked, False)
+    linked &= live[:, None] & live[None, :]
+    pairs = int(np.triu(linked, 1).sum())
+    share = float(linked.any(axis=1)[live].mean()) if live.any() else float("nan")
+    return pairs, share
+
+
+def partitions(acts: np.ndarray, y: np.ndarray, n_classes: int, dead: np.ndarray) -> tuple[int, list[str]]:
+    """(distinct non-trivial class splits among live units, each unit's split key or ``"dead"``)."""
+    active = active_classes(acts, y, n_classes)
+    keys = ["dead" if d else split_key(a) for a, d in zip(active, dead)]
+    real = {k for k, a, d in zip(keys, active, dead) if not d and 0 < a.sum() < a.size}
+    return len(real), keys
+
+
+def census(width: int, ens, train: Dataset, ev: Dataset, cfg: WidthConfig) -> WidthRun:
+    """Measure every seed of one trained width."""
+    S = len(ens.seeds)
+    acc = (ensemble_forward(ens.template, ens.params, ev.X).argmax(axis=2) == ev.y[None]).mean(axis=1)
+    tr = (ensemble_forward(ens.template, ens.params, train.X).argmax(axis=2) == train.y[None]).mean(axis=1)
+    acts = hidden_acts(ens.params, ev.X)
+    dead = np.stack([dead_units(a) for a in acts])
+    dups = [duplicate_pairs(a, cfg.dup_threshold) for a in acts]
+    blobs = ev.name == "blobs"
+    parts = [partitions(a, ev.y, ev.n_classes, d) for a, d in zip(acts, dead)] if blobs else None
+    pr = np.array([participation_ratio(a) for a in acts])
+    delta = np.stack([ablate_units(ens.model(i), "L1", ev.X, ev.y, mode="zero").delta_acc for i in range(S)])
+    return WidthRun(width, acc, tr, dead, np.array([p for p, _ in dups]), np.array([s for _, s in dups]),
+                    np.array([p for p, _ in parts]) if blobs else None, [k for _, k in parts] if blobs else None,
+                    pr, delta, (delta > -cfg.ablation_cost).mean(axis=1), ens.loss, ens.params)
+
+
+def run_dataset(train: Dataset, ev: Dataset, cfg: WidthConfig, progress=None) -> DatasetWidths:
+    """Train ``cfg.seeds`` networks at every width on ``train`` and measure them on ``ev``.
+
+    Parameters
+    ----------
+    train, ev : Dataset
+    cfg : WidthConfig
+    progress : callable (done, total) -> None, optional
+        Epochs done over all widths.
+    """
+    out = DatasetWidths(train.name, train, ev, np.asarray(cfg.seed_list))
+    tcfg = cfg.train_config(train.name)
+    E = tcfg.epochs
+    for i, w in enumerate(cfg.widths):
+        cb = (lambda d, t, i=i: progress(i * E + d, len(cfg.widths) * E)) if progress else None
+        ens = train_ensemble(lambda s, w=w: build_model(f"mlp {w}", train.input_shape, train.n_classes,
+                                                        init=cfg.init, seed=s),
+                             train.X, train.y, tcfg, cfg.seed_list, progress=cb)
+        out.runs[w] = census(w, ens, train, ev, cfg)
+    return out

@@ -1,0 +1,121 @@
+"""The width study's answers in words, generated from the measured numbers (no fixed claims)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .analysis import N_SPLITS_4, DatasetWidths
+from .config import WidthConfig
+
+__all__ = ["pct", "curve", "enough_width", "answer_accuracy", "answer_niches", "answer_dead", "answer_frivolous",
+           "answer_short"]
+
+
+def pct(x: float) -> str:
+    """``0.237 -> "24%"``; NaN -> "n/a"."""
+    return f"{100 * x:.0f}%" if np.isfinite(x) else "n/a"
+
+
+def _units(w: int) -> str:
+    return f"{w} unit{'' if w == 1 else 's'}"
+
+
+def curve(d: DatasetWidths, measure: str) -> np.ndarray:
+    """Mean over seeds of ``measure`` at every width (NaN where undefined): (n_widths,)."""
+    vals = []
+    for w in d.widths:
+        r = d.runs[w]
+        v = {"accuracy": r.accuracy, "dead": r.dead_fraction, "dup_pairs": r.dup_pairs, "dup_units": r.dup_units,
+             "participation": r.participation, "frivolous": r.frivolous,
+             "partitions": r.partitions if r.partitions is not None else np.full(len(r.accuracy), np.nan)}[measure]
+        v = np.asarray(v, dtype=float)
+        vals.append(float(np.nanmean(v)) if np.isfinite(v).any() else float("nan"))
+    return np.array(vals)
+
+
+def enough_width(d: DatasetWidths, slack: float = 0.01) -> int:
+    """Smallest width whose mean accuracy is within ``slack`` of the best width's."""
+    acc = curve(d, "accuracy")
+    return d.widths[int(np.flatnonzero(acc >= acc.max() - slack)[0])]
+
+
+def _what(d: DatasetWidths) -> str:
+    return (f"{len(d.eval)} fresh points from the blobs" if d.dataset == "blobs"
+            else f"{len(d.eval)} held-out digit images")
+
+
+def answer_accuracy(d: DatasetWidths) -> list[str]:
+    """How many units does the task need?"""
+    acc, W = curve(d, "accuracy"), d.widths
+    w_enough = enough_width(d)
+    best = int(np.argmax(acc))
+    out = f"On the {d.dataset}, accuracy on {_what(d)} goes from {pct(acc[0])} with {_units(W[0])} "
+    out += f"to {pct(acc[-1])} with {W[-1]}; it is within 1 point of its best ({pct(acc[best])} at {W[best]} units) "
+    out += f"from {w_enough} units on" + (": wider layers add no accuracy." if w_enough < W[-1] else ".")
+    return [out]
+
+
+def answer_niches(d: DatasetWidths, cfg: WidthConfig) -> list[str]:
+    """Do the extra units find niches of their own, or copy existing ones?"""
+    W, w_enough = d.widths, enough_width(d)
+    i_e, i_max = W.index(w_enough), len(W) - 1
+    dup, pairs, pr = curve(d, "dup_units"), curve(d, "dup_pairs"), curve(d, "participation")
+    out = []
+    if d.dataset == "blobs":
+        parts = curve(d, "partitions")
+        out.append(f"The blob networks' units cut the 4 classes in {parts[i_e]:.1f} different ways at {w_enough} units "
+                   f"and in {parts[i_max]:.1f} at {W[i_max]} units (mean over seeds; {N_SPLITS_4} ways exist): "
+                   f"{W[i_max]} units share a handful of niches.")
+    verdict = ("most of them are near-copies of another unit" if dup[i_max] >= 0.5 else
+               "some are near-copies of another unit" if dup[i_max] >= 0.1 else
+               "few are exact near-copies of another unit")
+    out.append(f"At {w_enough} units, {pct(dup[i_e])} of the live units have a near-duplicate (activations correlated "
+               f"at r >= {cfg.dup_threshold:g}); at {W[i_max]} units {pct(dup[i_max])} do ({pairs[i_max]:.0f} such pairs "
+               f"per network), so {verdict}.")
+    grow = pr[i_max] / pr[i_e] if pr[i_e] > 0 else float("nan")
+    out.append(f"The hidden activations span {pr[i_e]:.1f} effective dimensions (participation ratio) at {w_enough} "
+               f"units and {pr[i_max]:.1f} at {W[i_max]} units -- {W[i_max] // max(w_enough, 1)} times the units, "
+               f"{grow:.1f} times the dimensions: the extra units mostly repeat directions already there.")
+    return out
+
+
+def answer_dead(d: DatasetWidths) -> list[str]:
+    """Do dead units appear?"""
+    dead, W = curve(d, "dead"), d.widths
+    w_enough = enough_width(d)
+    listing = ", ".join(f"{pct(x)} at {w}" for w, x in zip(W, dead))
+    small = dead[[i for i, w in enumerate(W) if w <= w_enough]].mean()
+    wide = [i for i, w in enumerate(W) if w > w_enough]
+    if not wide:
+        return [f"On the {d.dataset}, the share of dead units (silent on every evaluation sample) by width: {listing}."]
+    big = dead[wide].mean()
+    verdict = ("more often" if big > small + 0.05 else "less often" if big < small - 0.05 else "about as often")
+    return [f"On the {d.dataset}, the share of dead units (silent on every evaluation sample) by width: {listing}. "
+            f"Layers wider than needed (over {_units(w_enough)}) lose units {verdict} than the narrower ones "
+            f"({pct(big)} against {pct(small)} on average)."]
+
+
+def answer_frivolous(d: DatasetWidths, cfg: WidthConfig) -> list[str]:
+    """Does any single unit still matter?"""
+    friv, W = curve(d, "frivolous"), d.widths
+    cost = {w: float(np.median(-d.runs[w].ablation_delta.min(axis=1))) for w in W}   # most important unit
+    half = [w for w, f in zip(W, friv) if f >= 0.5]
+    out = (f"On the {d.dataset}, removing the single most important unit costs {pct(cost[W[0]])} accuracy at "
+           f"{_units(W[0])} and {pct(cost[W[-1]])} at {_units(W[-1])} (median over seeds). ")
+    out += (f"From {half[0]} units on, at least half the units can each be removed for less than "
+            f"{100 * cfg.ablation_cost:g}% accuracy ({pct(friv[-1])} of them at {W[-1]} units): the network's answer "
+            f"is spread over many units, and no single one is needed."
+            if half else f"At every width fewer than half the units can be removed for less than "
+                         f"{100 * cfg.ablation_cost:g}% accuracy ({pct(friv[-1])} at {W[-1]} units).")
+    return [out]
+
+
+def answer_short(d: DatasetWidths) -> str:
+    """One sentence for the summary."""
+    W, w_enough = d.widths, enough_width(d)
+    dup, friv, pr = curve(d, "dup_units")[-1], curve(d, "frivolous")[-1], curve(d, "participation")[-1]
+    verdict = ("extra units mostly copy niches that are already taken" if dup >= 0.5 else
+               "extra units are rarely exact copies, but each is dispensable: the redundancy is spread over many units"
+               if friv >= 0.5 else "extra units keep distinct roles")
+    return (f"On the {d.dataset}, {w_enough} units are enough; with {W[-1]} units, {pct(dup)} of the live units are "
+            f"near-copies of another, the layer spans {pr:.1f} effective dimensions, and {pct(friv)} of the units can "
+            f"each be removed for almost nothing -- {verdict}.")

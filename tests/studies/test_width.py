@@ -1,0 +1,128 @@
+"""The width study: census measures on hand-built networks, a small run end to end, bad input."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from nichelab.cli import app
+from nichelab.data import load_blobs
+from nichelab.errors import NichelabError
+from nichelab.nn import build_model
+from nichelab.report import dumps, render_html
+from nichelab.studies import width
+from nichelab.studies.width.analysis import census, duplicate_pairs, hidden_acts, partitions, stratified_split
+from nichelab.train import TrainConfig, train_ensemble
+
+runner = CliRunner()
+BLOBS = load_blobs()
+
+
+def test_duplicate_pairs_on_hand_built_activations():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(200, 1))
+    acts = np.maximum(np.hstack([a, 2 * a + 0.01 * rng.normal(size=(200, 1)), rng.normal(size=(200, 1)),
+                                 np.zeros((200, 1))]), 0)
+    pairs, share = duplicate_pairs(acts, 0.95)
+    assert pairs == 1                              # units 0 and 1; the dead unit 3 is never paired
+    assert share == pytest.approx(2 / 3)           # 2 of the 3 live units
+
+
+def test_partitions_count_distinct_nontrivial_splits():
+    X, y = BLOBS.X, BLOBS.y
+    W = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [0.0, 0.0], [0.0, 0.0]])   # x0 twice, x1, dead, all-on
+    b = np.array([0.5, 1.0, 0.0, -1.0, 100.0])
+    acts = np.maximum(X @ W.T + b, 0)
+    dead = ~(acts > 0).any(axis=0)
+    n, keys = partitions(acts, y, 4, dead)
+    assert n == 2
+    assert keys == ["{0,1}|{2,3}", "{0,1}|{2,3}", "{0,2}|{1,3}", "dead", "{0,1,2,3}|{}"]
+
+
+def test_census_ablation_and_duplicates_on_a_hand_built_network():
+    """Two copies of one unit: each alone is removable, and they are a near-duplicate pair."""
+    def build(seed):
+        m = build_model("mlp 3", (2,), 4, seed=seed)
+        with torch.no_grad():
+            m.L1.linear.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+            m.L1.linear.bias.copy_(torch.tensor([0.5, 0.5, 0.0]))
+        return m
+    ens = train_ensemble(build, BLOBS.X, BLOBS.y, TrainConfig(epochs=0), [0])
+    with torch.no_grad():   # outgoing weights: classes from the two splits, split evenly over the copies
+        W2 = np.array([[-1, -1, 1], [-1, -1, -1], [1, 1, 1], [1, 1, -1]], dtype=np.float32) * 4
+        ens.params["L2.linear.weight"] = W2[None]
+        ens.params["L2.linear.bias"] = np.array([[0.0, 2.0, -6.0, -2.0]], dtype=np.float32)
+    cfg = width.WidthConfig(seeds=1, widths=(3,), data=("blobs",))
+    r = census(3, ens, BLOBS, BLOBS, cfg)
+    assert r.dup_pairs.tolist() == [1]
+    assert r.partitions.tolist() == [2]
+    delta = r.ablation_delta[0]
+    assert delta[2] < -0.2                       # the only unit splitting {0,2}|{1,3}
+    assert r.frivolous[0] == pytest.approx(np.mean(delta > -cfg.ablation_cost))
+    np.testing.assert_allclose(hidden_acts(ens.params, BLOBS.X)[0, :, 0], np.maximum(BLOBS.X[:, 0] + 0.5, 0), rtol=1e-6)
+
+
+def test_stratified_split_keeps_class_shares():
+    from nichelab.data import load_digits
+    tr, te = stratified_split(load_digits(), 0.25, seed=0)
+    assert len(tr) + len(te) == 1797 and abs(len(te) - 450) <= 10
+    shares = np.bincount(te.y) / np.bincount(np.r_[tr.y, te.y])
+    assert np.all(np.abs(shares - 0.25) < 0.02)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return width.run(width.WidthConfig(seeds=2, widths=(1, 4, 32), data=("blobs",), blobs_epochs=60,
+                                       eval_samples=300))
+
+
+def test_small_run_census_trends(small):
+    d = small.datasets["blobs"]
+    assert d.widths == [1, 4, 32]
+    assert d.runs[32].accuracy.mean() > d.runs[1].accuracy.mean()
+    assert d.runs[32].dup_pairs.mean() > d.runs[4].dup_pairs.mean()
+    assert np.all(d.runs[32].participation < 32)
+    assert d.runs[32].ablation_delta.shape == (2, 32)
+    assert np.all(d.runs[32].partitions <= 7)
+
+
+def test_small_run_report_json_summary(small):
+    data = json.loads(dumps(small.to_json()))
+    blobs = data["datasets"]["blobs"]
+    assert set(blobs["per_width"]) == {"1", "4", "32"}
+    assert len(blobs["per_width"]["32"]["ablation_accuracy_change"][0]) == 32
+    assert blobs["findings"]["short"].startswith("On the blobs")
+    html = render_html(small.to_report())
+    assert html.count("data:image/png;base64,") == 2
+    assert len(small.summary_table().rows) == 3
+    assert small.weights()["blobs/w32/L1.linear.weight"].shape == (2, 32, 2)
+
+
+@pytest.mark.parametrize("kw,opt", [({"widths": (0, 4)}, "--widths"), ({"widths": ()}, "--widths"),
+                                    ({"widths": (2.5,)}, "--widths"), ({"data": ("digit",)}, "--data"),
+                                    ({"dup_threshold": 1.5}, "--dup-threshold"),
+                                    ({"ablation_cost": -0.1}, "--ablation-cost"), ({"seeds": 0}, "--seeds"),
+                                    ({"init": "zeros"}, "--init")])
+def test_config_rejects_bad_values(kw, opt):
+    with pytest.raises(NichelabError, match=opt):
+        width.WidthConfig(**kw)
+
+
+@pytest.mark.parametrize("args,needle", [(["--widths", "0"], "--widths"), (["--widths", "4,x"], "--widths"),
+                                         (["--widths", "-2,4"], "--widths")])
+def test_cli_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
+    res = runner.invoke(app, ["run", "width", *args, "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2
+    assert needle in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_small_run(tmp_path):
+    out = tmp_path / "w"
+    res = runner.invoke(app, ["run", "width", "--seeds", "1", "--widths", "2,8", "--data", "digits", "--epochs", "2",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "results.json").read_text())
+    assert data["datasets"]["digits"]["widths"] == [2, 8]
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
