@@ -1,0 +1,344 @@
+"""Unit-level and subspace-level agreement between seeds, from captured activations.
+
+Pure numpy on dicts ``{layer: (n_samples, n_units) array}``, one per seed. Pairs of seeds are
+*ordered* (i, j), i != j: unit matching and PWCCA are read from seed i's side, and the
+layer-identification test (Kornblith et al. 2019, table 2) asks, for every layer of seed i,
+which layer of seed j is most similar.
+"""
+from __future__ import annotations
+
+import warnings
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...metrics.matching import match_units
+from ...metrics.similarity import DegenerateCCAWarning, cka_matrix, linear_cka
+from .config import DISTANCES
+
+__all__ = ["identify_layers", "pearson_columns", "linear_prediction", "verdict", "VERDICTS",
+           "dead_units", "ConvergenceAnalysis", "analyse", "blas_threads"]
+
+#: Verdicts on one layer, from the strongest agreement to the weakest.
+VERDICTS = ("same units", "same subspace, different units", "partly shared")
+
+
+def blas_threads(n: int | None):
+    """Context manager limiting BLAS threads to ``n`` (None: no change; no-op without threadpoolctl)."""
+    if n is None:
+        return nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn depends on it
+        return nullcontext()
+    return threadpool_limits(n)
+
+
+def identify_layers(matrices: np.ndarray, lower_is_better: bool = False) -> np.ndarray:
+    """Whether each layer's most similar layer in the other network is its counterpart.
+
+    Parameters
+    ----------
+    matrices : array of shape (n_pairs, n_layers, n_layers)
+        ``matrices[p, i, j]``: similarity of layer i of network A with layer j of network B,
+        for pair p (the same layer list on both sides).
+    lower_is_better : bool, default False
+        True for distances (e.g. Procrustes).
+
+    Returns
+    -------
+    ndarray of shape (n_pairs, n_layers), bool
+        True where ``matrices[p, i, i]`` is strictly better than every other entry of row i
+        (NaN entries ignored; a NaN diagonal or a tie counts as a miss).
+
+    Example
+    -------
+    >>> m = np.array([[[0.9, 0.2], [0.8, 0.7]]])
+    >>> identify_layers(m).tolist()
+    [[True, False]]
+    """
+    m = np.asarray(matrices, dtype=np.float64)
+    if m.ndim != 3 or m.shape[1] != m.shape[2]:
+        raise ValueError(f"matrices must have shape (n_pairs, L, L); got {m.shape}")
+    s = -m if lower_is_better else m.copy()
+    L = m.shape[1]
+    diag = s[:, np.arange(L), np.arange(L)]
+    off = s.copy()
+    off[:, np.arange(L), np.arange(L)] = -np.inf
+    off = np.where(np.isnan(off), -np.inf, off)
+    return np.isfinite(diag) & (diag > off.max(axis=2))
+
+
+def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pearson correlation of column k of ``a`` with column k of ``b``: (n, d), (n, d) -> (d,).
+
+    NaN where the column of ``a`` is constant (nothing to predict); 0 where only ``b``'s is.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    ac, bc = a - a.mean(axis=0), b - b.mean(axis=0)
+    na, nb = np.sqrt((ac**2).sum(axis=0)), np.sqrt((bc**2).sum(axis=0))
+    const_a = np.ptp(a, axis=0) == 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (ac * bc).sum(axis=0) / (na * nb)
+    r = np.where(nb == 0, 0.0, r)
+    r = np.where(const_a, np.nan, r)
+    return np.clip(r, -1.0, 1.0)
+
+
+def linear_prediction(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                      y_test: np.ndarray) -> np.ndarray:
+    """How well each unit of ``y`` is a linear combination of the units of ``x``, on held-out data.
+
+    Least squares with an intercept, ``y ~ x W + c``, fitted on the training rows; returns the
+    Pearson correlation between prediction and truth on the test rows, per unit of ``y``.
+
+    Parameters
+    ----------
+    x_train : (n_train, d_x), y_train : (n_train, d_y), x_test : (n_test, d_x), y_test : (n_test, d_y)
+
+    Returns
+    -------
+    ndarray of shape (d_y,)
+        In [-1, 1]; NaN for units of ``y`` that are constant on the test rows.
+    """
+    xt = np.c_[np.asarray(x_train, np.float64), np.ones(len(x_train))]
+    w, *_ = np.linalg.lstsq(xt, np.asarray(y_train, np.float64), rcond=None)
+    pred = np.c_[np.asarray(x_test, np.float64), np.ones(len(x_test))] @ w
+    return pearson_columns(y_test, pred)
+
+
+def verdict(frac_high: float, cka: float, majority: float = 0.5, subspace_high: float = 0.8) -> str:
+    """One layer's answer to "same units, or only the same subspace?".
+
+    ``"same units"`` when at least ``majority`` of the live units have a one-to-one counterpart
+    (matched correlation >= the high threshold); else ``"same subspace, different units"`` when
+    the layer's mean linear CKA across seeds reaches ``subspace_high``; else ``"partly shared"``.
+    """
+    if np.isfinite(frac_high) and frac_high >= majority:
+        return VERDICTS[0]
+    if np.isfinite(cka) and cka >= subspace_high:
+        return VERDICTS[1]
+    return VERDICTS[2]
+
+
+def dead_units(acts: np.ndarray) -> np.ndarray:
+    """(n, d) -> (d,) bool: units whose activation is the same on every sample (dead or constant)."""
+    a = np.asarray(acts)
+    return np.ptp(a, axis=0) == 0 if len(a) else np.ones(a.shape[1], bool)
+
+
+@dataclass
+class ConvergenceAnalysis:
+    """Every number the study computes from the activations (S seeds, P = S(S-1) ordered pairs).
+
+    Attributes
+    ----------
+    layers : list of str
+    widths : list of int
+    pairs : list of (int, int)
+        Ordered pairs of seed indices (i, j), i != j.
+    similarity : dict measure -> (P, L, L)
+        Layer-by-layer similarity of seed i (rows) with seed j (columns).
+    within : (S, L, L)
+        Linear CKA between the layers of one network (for reference).
+    identified : dict measure -> (P, L) bool
+        Whether layer l of seed i is most similar to layer l of seed j.
+    dead : list over seeds of dict layer -> (d,) bool
+        Units constant on the test data.
+    matched, semi, linpred, baseline_matched : dict layer -> (P, d)
+        Per unit of seed i: one-to-one matched correlation with seed j (Hungarian), best single
+        partner's correlation (semi-matching), held-out correlation of its best linear prediction
+        from all of seed j's units, and one-to-one matched correlation with seed j's *untrained*
+        network.
+    partner : dict layer -> (P, d) int
+        Seed j's unit matched one-to-one to each unit of seed i (-1 when unmatched).
+    baseline_cka : (P, L)
+        Linear CKA of layer l of trained seed i with layer l of untrained seed j.
+    notes : list of str
+        Warnings raised while measuring (e.g. degenerate CCA).
+    """
+
+    layers: list
+    widths: list
+    pairs: list
+    similarity: dict
+    within: np.ndarray
+    identified: dict
+    dead: list
+    matched: dict
+    semi: dict
+    partner: dict
+    linpred: dict
+    baseline_matched: dict
+    baseline_cka: np.ndarray
+    notes: list = field(default_factory=list)
+
+    def live(self, layer: str) -> np.ndarray:
+        """(P, d) bool: seed i's unit is live (not constant on the test data), per pair."""
+        return np.stack([~self.dead[i][layer] for i, _ in self.pairs])
+
+    def pooled(self, what: dict, layer: str) -> np.ndarray:
+        """Values of ``what[layer]`` over live units of every pair, NaN removed: 1-D."""
+        v = what[layer][self.live(layer)]
+        return v[np.isfinite(v)]
+
+    def cross_mean(self, measure: str) -> np.ndarray:
+        """(L, L) mean over pairs of the cross-seed matrices."""
+        return np.nanmean(self.similarity[measure], axis=0)
+
+    def diag_mean(self, measure: str) -> np.ndarray:
+        """(L,) mean over pairs of the similarity of each layer with the same layer of another seed."""
+        return np.diagonal(self.cross_mean(measure)).copy()
+
+
+def _similarities(test: list[dict], layers: list[str], pairs, measures, debiased: bool, notes: list) -> dict:
+    out = {}
+    for measure in measures:
+        symmetric = measure != "pwcca"
+        mats: dict = {}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DegenerateCCAWarning)
+            for i, j in pairs:
+                if symmetric and (j, i) in mats:
+                    mats[(i, j)] = mats[(j, i)].T
+                    continue
+                a = {n: test[i][n] for n in layers}
+                b = {n: test[j][n] for n in layers}
+                mats[(i, j)] = cka_matrix(a, b, measure=measure,
+                                          debiased=debiased and measure in ("linear_cka", "rbf_cka"))[2]
+        if any(issubclass(w.category, DegenerateCCAWarning) for w in caught):
+            notes.append(f"{measure}: some layer pairs have more dimensions than test samples allow "
+                         "(rank(x) + rank(y) > n - 1), so some canonical correlations are 1 by construction.")
+        out[measure] = np.stack([mats[p] for p in pairs])
+    return out
+
+
+def analyse(test: list[dict], train: list[dict], untrained: list[dict], layers: list[str], measures,
+            *, debiased: bool = False, threshold_high: float = 0.9, threshold_low: float = 0.5,
+            progress=None) -> ConvergenceAnalysis:
+    """Compare every ordered pair of seeds, layer by layer and unit by unit.
+
+    Parameters
+    ----------
+    test, train, untrained : list over seeds of dict layer -> (n, d) array
+        Activations of the trained networks on the test and training rows, and of the untrained
+        (initial) networks on the test rows.
+    layers : list of str
+        Layers to compare (the same in every seed), in order.
+    measures : sequence of str
+        ``cka_matrix`` measures; must include ``"linear_cka"``.
+    debiased : bool
+        Debiased HSIC for the CKA measures.
+    threshold_high, threshold_low : float
+        Passed to :func:`nichelab.metrics.match_units`.
+    progress : callable (stage, done, total), optional
+
+    Returns
+    -------
+    ConvergenceAnalysis
+    """
+    S = len(test)
+    pairs = [(i, j) for i in range(S) for j in range(S) if i != j]
+    notes: list[str] = []
+    tick = progress or (lambda *a: None)
+    sim = {}
+    for k, measure in enumerate(measures):
+        sim.update(_similarities(test, layers, pairs, [measure], debiased, notes))
+        tick("similarity", k + 1, len(measures))
+    within = np.stack([cka_matrix({n: t[n] for n in layers}, measure="linear_cka", debiased=debiased)[2]
+                       for t in test])
+    identified = {m: identify_layers(v, m in DISTANCES) for m, v in sim.items()}
+    dead = [{n: dead_units(t[n]) for n in layers} for t in test]
+    matched, semi, partner, linpred, base = {}, {}, {}, {}, {}
+    baseline_cka = np.empty((len(pairs), len(layers)))
+    for li, name in enumerate(layers):
+        rows = {k: [] for k in ("m", "s", "p", "l", "b")}
+        for pi, (i, j) in enumerate(pairs):
+            um = match_units(test[i][name], test[j][name], threshold_high, threshold_low)
+            p = np.full(um.matched_corr.shape, -1, dtype=np.int64)
+            p[um.pairs[:, 0]] = um.pairs[:, 1]
+            rows["m"].append(um.matched_corr)
+            rows["s"].append(um.semi_corr)
+            rows["p"].append(p)
+            rows["l"].append(linear_prediction(train[j][name], train[i][name], test[j][name], test[i][name]))
+            rows["b"].append(match_units(test[i][name], untrained[j][name], threshold_high, threshold_low).matched_corr)
+            baseline_cka[pi, li] = linear_cka(test[i][name], untrained[j][name], debiased=debiased)
+        matched[name], semi[name], partner[name] = (np.stack(rows[k]) for k in ("m", "s", "p"))
+        linpred[name], base[name] = np.stack(rows["l"]), np.stack(rows["b"])
+        tick("matching", li + 1, len(layers))
+    widths = [int(test[0][n].shape[1]) for n in layers]
+    return ConvergenceAnalysis(list(layers), widths, pairs, sim, within, identified, dead, matched, semi,
+                               partner, linpred, base, baseline_cka, notes)
+
+
+def _mean(v: np.ndarray) -> float:
+    return float(np.mean(v)) if v.size else float("nan")
+
+
+def _median(v: np.ndarray) -> float:
+    return float(np.median(v)) if v.size else float("nan")
+
+
+def _share(v: np.ndarray, t: float) -> float:
+    return float(np.mean(v >= t)) if v.size else float("nan")
+
+
+def layer_summaries(a: ConvergenceAnalysis, *, threshold_high: float = 0.9, threshold_low: float = 0.5,
+                    majority: float = 0.5, subspace_high: float = 0.8) -> list[dict]:
+    """One record per layer: unit-level and subspace-level agreement across seed pairs, and the verdict.
+
+    Shares are over the *live* units of seed i pooled over ordered pairs (i, j); a dead unit
+    (constant on the test data) is counted in ``dead_mean`` and nowhere else.
+    """
+    out = []
+    cka = a.diag_mean("linear_cka")
+    for li, name in enumerate(a.layers):
+        m, s = a.pooled(a.matched, name), a.pooled(a.semi, name)
+        lp, b = a.pooled(a.linpred, name), a.pooled(a.baseline_matched, name)
+        rec = {
+            "layer": name, "width": a.widths[li],
+            "dead_mean": float(np.mean([d[name].sum() for d in a.dead])),
+            "matched_mean": _mean(m), "matched_median": _median(m),
+            "frac_high": _share(m, threshold_high), "frac_low": _share(m, threshold_low),
+            "frac_none": float(np.mean(m < threshold_low)) if m.size else float("nan"),
+            "semi_mean": _mean(s), "semi_frac_high": _share(s, threshold_high),
+            "linpred_median": _median(lp), "linpred_frac_high": _share(lp, threshold_high),
+            "baseline_matched_mean": _mean(b), "baseline_frac_high": _share(b, threshold_high),
+            "cka": float(cka[li]), "baseline_cka": float(np.nanmean(a.baseline_cka[:, li])),
+            "similarity": {k: float(a.diag_mean(k)[li]) for k in a.similarity},
+            "identification": {k: float(v[:, li].mean()) for k, v in a.identified.items()},
+        }
+        rec["verdict"] = verdict(rec["frac_high"], rec["cka"], majority, subspace_high)
+        out.append(rec)
+    return out
+
+
+def unit_census(a: ConvergenceAnalysis, seed_index: int, layer: str, threshold_high: float = 0.9,
+                threshold_low: float = 0.5) -> list[dict]:
+    """Per unit of one seed's layer: in how many other seeds it has a counterpart, and how close.
+
+    Returns one dict per unit: ``name`` (``L:k``), ``dead``, ``counterparts_high`` /
+    ``counterparts_low`` (other seeds where its one-to-one matched correlation reaches the high /
+    low threshold), ``matched_mean`` (mean over the other seeds; None for a dead unit),
+    ``best_partner`` per other seed index, and ``linpred_mean``.
+    """
+    idx = [p for p, (i, _) in enumerate(a.pairs) if i == seed_index]
+    m = a.matched[layer][idx]
+    lp = a.linpred[layer][idx]
+    dead = a.dead[seed_index][layer]
+    others = [a.pairs[p][1] for p in idx]
+    units = []
+    for k in range(m.shape[1]):
+        col = m[:, k]
+        units.append({
+            "name": f"{layer}:{k}", "dead": bool(dead[k]),
+            "counterparts_high": int(np.sum(np.nan_to_num(col, nan=-2) >= threshold_high)),
+            "counterparts_low": int(np.sum(np.nan_to_num(col, nan=-2) >= threshold_low)),
+            "matched_mean": None if dead[k] else float(np.nanmean(col)),
+            "matched": {int(j): (None if not np.isfinite(c) else float(c)) for j, c in zip(others, col)},
+            "partner": {int(j): int(a.partner[layer][p, k]) for j, p in zip(others, idx)},
+            "linpred_mean": None if dead[k] or not np.isfinite(lp[:, k]).any() else float(np.nanmean(lp[:, k])),
+        })
+    return units

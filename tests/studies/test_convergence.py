@@ -1,0 +1,238 @@
+"""The convergence study: layer identification, verdicts and unit matching on hand-built
+representations (known answers), then one small run end to end (JSON fields, report)."""
+import json
+
+import numpy as np
+import pytest
+
+from nichelab.errors import NichelabError
+from nichelab.report import dumps, render_html
+from nichelab.studies import convergence as study
+from nichelab.studies.convergence import findings as fx
+from nichelab.studies.convergence.analysis import (
+    analyse, identify_layers, layer_summaries, linear_prediction, pearson_columns, unit_census, verdict)
+
+
+# ---- layer identification (Kornblith et al. 2019, table 2) -------------------------------------
+
+def test_identification_on_hand_built_matrices():
+    m = np.array([
+        [[0.9, 0.2, 0.1], [0.3, 0.8, 0.7], [0.1, 0.9, 0.6]],   # L3's best is L2: miss
+        [[0.5, 0.5, 0.1], [0.1, 0.8, np.nan], [0.2, 0.1, 0.4]],  # tie in row 0: miss; NaN ignored
+    ])
+    assert identify_layers(m).tolist() == [[True, True, False], [False, True, True]]
+    d = 1 - m  # as distances, the same answer
+    assert identify_layers(d, lower_is_better=True).tolist() == [[True, True, False], [False, True, True]]
+    # a NaN on the diagonal is a miss, whatever the rest
+    assert identify_layers(np.array([[[np.nan, 0.1], [0.0, 1.0]]])).tolist() == [[False, True]]
+
+
+def test_identification_rejects_non_square():
+    with pytest.raises(ValueError):
+        identify_layers(np.zeros((2, 3, 4)))
+
+
+# ---- verdicts and the linear-combination test --------------------------------------------------
+
+def test_verdict_rules_and_thresholds():
+    assert verdict(0.6, 0.5) == "same units"                      # majority of units matched
+    assert verdict(0.4, 0.85) == "same subspace, different units"  # few units, high CKA
+    assert verdict(0.4, 0.79) == "partly shared"
+    assert verdict(0.4, 0.79, subspace_high=0.7) == "same subspace, different units"
+    assert verdict(0.5, 0.0, majority=0.5) == "same units"        # the threshold is inclusive
+    assert verdict(float("nan"), float("nan")) == "partly shared"
+
+
+def test_linear_prediction_recovers_a_linear_map_and_not_noise():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 6))
+    w = rng.normal(size=(6, 3))
+    y = x @ w + 2.0
+    r = linear_prediction(x[:200], y[:200], x[200:], y[200:])
+    np.testing.assert_allclose(r, 1.0, atol=1e-10)
+    noise = rng.normal(size=(400, 3))
+    assert np.all(np.abs(linear_prediction(x[:200], noise[:200], x[200:], noise[200:])) < 0.3)
+
+
+def test_pearson_columns_constant_columns():
+    a = np.c_[np.arange(5.0), np.ones(5)]
+    b = np.c_[np.ones(5), np.arange(5.0)]
+    r = pearson_columns(a, b)
+    assert r[0] == 0.0 and np.isnan(r[1])   # constant prediction: 0; constant target: NaN
+
+
+# ---- the analysis on hand-built representations ------------------------------------------------
+
+def _seeds(n=300, d=8, seed=0):
+    """Three 'seeds' with two layers: seed 1 = seed 0 with units permuted and rescaled (same units),
+    seed 2 = seed 0 rotated by a random orthogonal matrix (same subspace, different units)."""
+    rng = np.random.default_rng(seed)
+    base = {"L1": rng.normal(size=(n, d)), "L2": rng.normal(size=(n, d // 2))}
+    perm = {k: rng.permutation(v.shape[1]) for k, v in base.items()}
+    rot = {k: np.linalg.qr(rng.normal(size=(v.shape[1], v.shape[1])))[0] for k, v in base.items()}
+    s1 = {k: 3.0 * v[:, perm[k]] + 1.0 for k, v in base.items()}
+    s2 = {k: v @ rot[k] for k, v in base.items()}
+    return [base, s1, s2], perm
+
+
+def test_analysis_tells_same_units_from_same_subspace():
+    seeds, perm = _seeds()
+    train = [{k: v[:150] for k, v in s.items()} for s in seeds]
+    test = [{k: v[150:] for k, v in s.items()} for s in seeds]
+    rng = np.random.default_rng(1)
+    untrained = [{k: rng.normal(size=v.shape) for k, v in s.items()} for s in test]
+    a = analyse(test, train, untrained, ["L1", "L2"], ["linear_cka", "svcca", "procrustes_distance"])
+    p01, p02 = a.pairs.index((0, 1)), a.pairs.index((0, 2))
+    for k in ("L1", "L2"):
+        np.testing.assert_allclose(a.matched[k][p01], 1.0, atol=1e-9)          # permuted copy: perfect match
+        # the matching recovers the permutation: unit perm[j] of seed 0 is unit j of seed 1
+        np.testing.assert_array_equal(a.partner[k][p01][perm[k]], np.arange(len(perm[k])))
+        assert a.matched[k][p02].mean() < 0.9                                   # rotated: units differ ...
+        np.testing.assert_allclose(a.linpred[k][p02], 1.0, atol=1e-9)          # ... but span the same space
+    for m in ("linear_cka", "svcca"):
+        np.testing.assert_allclose(np.diagonal(a.similarity[m][p02]), 1.0, atol=1e-9)
+    np.testing.assert_allclose(np.diagonal(a.similarity["procrustes_distance"][p02]), 0.0, atol=1e-9)
+    assert a.identified["linear_cka"].all()        # independent layers: CKA finds each one
+    census = unit_census(a, 0, "L1")
+    assert [u["counterparts_high"] for u in census] == [1] * 8   # seed 1 has a copy of every unit, seed 2 not
+    assert census[0]["name"] == "L1:0" and set(census[0]["matched"]) == {1, 2}
+    summ = layer_summaries(a, majority=0.6)
+    # pooled over pairs: 2 of 6 ordered pairs are permutations (0-1, 1-0), the other 4 are rotations
+    assert summ[0]["frac_high"] == pytest.approx(2 / 6, abs=0.05)
+    assert summ[0]["verdict"] == "same subspace, different units"
+    assert layer_summaries(a, majority=0.3)[0]["verdict"] == "same units"
+
+
+def test_dead_units_are_counted_apart():
+    seeds, _ = _seeds()
+    for s in seeds:
+        s["L1"][:, 0] = 0.0   # unit 0 dead in every seed
+    test = [{k: v[150:] for k, v in s.items()} for s in seeds]
+    train = [{k: v[:150] for k, v in s.items()} for s in seeds]
+    a = analyse(test, train, test, ["L1", "L2"], ["linear_cka"])
+    assert all(d["L1"].tolist() == [True] + [False] * 7 for d in a.dead)
+    s = layer_summaries(a)[0]
+    assert s["dead_mean"] == 1.0
+    assert a.pooled(a.matched, "L1").size == 7 * len(a.pairs)   # only live units are pooled
+
+
+# ---- findings in words --------------------------------------------------------------------------
+
+def _summ(layer, frac_high, cka, verdict_, matched=0.6):
+    return {"layer": layer, "width": 8, "dead_mean": 0.0, "matched_mean": matched, "matched_median": matched,
+            "frac_high": frac_high, "frac_low": 0.9, "frac_none": 0.1, "semi_mean": matched, "semi_frac_high": 0.0,
+            "linpred_median": 0.95, "linpred_frac_high": 0.8, "baseline_matched_mean": 0.3, "baseline_frac_high": 0.0,
+            "cka": cka, "baseline_cka": 0.4, "similarity": {"linear_cka": cka}, "identification": {"linear_cka": 1.0},
+            "verdict": verdict_}
+
+
+def test_overall_answer_from_verdicts():
+    sub, same = "same subspace, different units", "same units"
+    assert fx.overall_answer([_summ("L1", 0.1, 0.9, sub), _summ("L2", 0.1, 0.9, sub), _summ("L3", 1, 1, same)]) \
+        == "the same subspace, not the same units"          # the output layer (last) does not count
+    assert fx.overall_answer([_summ("L1", 0.9, 0.9, same), _summ("L2", 0.9, 0.9, same), _summ("L3", 0, 0, sub)]) \
+        == "the same units"
+    mixed = fx.overall_answer([_summ("L1", 0.9, 0.9, same), _summ("L2", 0.1, 0.5, "partly shared"),
+                               _summ("L3", 0.1, 0.9, sub), _summ("L4", 1, 1, same)])
+    assert mixed == "same units in L1; same subspace, different units in L3; partly shared in L2"
+
+
+def test_pct_and_num():
+    assert fx.pct(0.237) == "24%" and fx.pct(0.005) == "0.5%" and fx.pct(0.0) == "0%" and fx.pct(np.nan) == "n/a"
+    assert fx.num(0.12345) == "0.12" and fx.num(float("nan")) == "n/a"
+
+
+# ---- config ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs,option", [
+    ({"seeds": 1}, "--seeds"), ({"measures": "linear_cka,cka2"}, "--measures"), ({"model": "mlp"}, "--model"),
+    ({"threshold_low": 0.95}, "--threshold-low"), ({"test_fraction": 1.0}, "--test-fraction"),
+    ({"init": "he"}, "--init"), ({"epochs": -1}, "--epochs"),
+])
+def test_config_rejects_bad_values(kwargs, option):
+    with pytest.raises(NichelabError, match=option):
+        study.ConvergenceConfig(**kwargs)
+
+
+def test_config_measures_aliases_and_linear_cka_always_included():
+    c = study.ConvergenceConfig(measures="cka,procrustes")
+    assert c.measures == ("linear_cka", "procrustes_distance")
+    assert study.ConvergenceConfig(measures=("svcca",)).measures == ("linear_cka", "svcca")
+    with pytest.raises(NichelabError, match="did you mean 'svcca'"):
+        study.ConvergenceConfig(measures="svca")
+
+
+def test_split_is_stratified_disjoint_and_seeded():
+    data = study.load_data(study.ConvergenceConfig())
+    tr, te = study.split(data, 0.3, 0)
+    assert len(np.intersect1d(tr, te)) == 0 and len(tr) + len(te) == len(data)
+    for c in range(10):
+        share = np.mean(data.y[te] == c) / np.mean(data.y == c)
+        assert 0.9 < share < 1.1
+    np.testing.assert_array_equal(te, study.split(data, 0.3, 0)[1])
+    assert not np.array_equal(te, study.split(data, 0.3, 1)[1])
+
+
+# ---- a small run end to end --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small():
+    return study.run(study.ConvergenceConfig.quick(measures=("linear_cka", "cca", "svcca", "pwcca")))
+
+
+def test_small_run_numbers_are_consistent(small):
+    r = small
+    a = r.analysis
+    assert a.layers == ["L1", "L2", "L3"] and a.widths == [16, 16, 10]
+    assert len(a.pairs) == 6 and set(a.similarity) == {"linear_cka", "cca", "svcca", "pwcca"}
+    assert all(v.shape == (6, 3, 3) for v in a.similarity.values())
+    # symmetric measures: pair (j, i) is the transpose of pair (i, j); PWCCA is not symmetric
+    p, q = a.pairs.index((0, 1)), a.pairs.index((1, 0))
+    np.testing.assert_allclose(a.similarity["linear_cka"][p], a.similarity["linear_cka"][q].T)
+    np.testing.assert_allclose(np.diagonal(a.within, axis1=1, axis2=2), 1.0)
+    assert (r.accuracy > 0.5).all()   # trained for real, on held-out data
+    # the per-layer numbers agree with the raw matches
+    s = r.summaries[0]
+    m = a.pooled(a.matched, "L1")
+    assert s["matched_mean"] == pytest.approx(m.mean()) and s["frac_high"] == pytest.approx(np.mean(m >= 0.9))
+    assert s["verdict"] in ("same units", "same subspace, different units", "partly shared")
+
+
+def test_small_run_json_fields(small):
+    data = json.loads(dumps(small.to_json()))
+    assert {"study", "config", "seeds", "data", "model", "accuracy", "answer", "verdicts", "layers",
+            "identification", "similarity", "within_seed_linear_cka", "baseline_untrained", "units",
+            "findings", "timings"} <= set(data)
+    assert data["study"] == "convergence" and data["seeds"] == [0, 1, 2]
+    assert data["model"]["layers"] == ["L1", "L2", "L3"] and data["model"]["output_layer"] == "L3"
+    assert data["data"]["n_train"] + data["data"]["n_test"] == 1797
+    assert set(data["identification"]) == {"linear_cka", "cca", "svcca", "pwcca"}
+    assert data["identification"]["linear_cka"]["chance"] == pytest.approx(1 / 3)
+    assert len(data["similarity"]["pwcca"]["pairs"]) == 6
+    units = data["units"]["0"]["L1"]
+    assert len(units) == 16 and units[3]["name"] == "L1:3" and set(units[3]["matched"]) == {"1", "2"}
+    assert {"short", "subspace", "units", "identification", "which_layers", "thresholds"} <= set(data["findings"])
+    w = small.weights()
+    assert w["L1.linear.weight"].shape == (3, 16, 64) and w["seeds"].tolist() == [0, 1, 2]
+    assert "initial.L1.linear.weight" in w
+
+
+def test_small_run_findings_quote_the_numbers(small):
+    f = small._findings()
+    s0 = small.summaries[0]
+    assert fx.num(s0["matched_mean"]) in " ".join(f["units"])
+    acc = float(small.analysis.identified["linear_cka"].mean())
+    assert fx.pct(acc) in f["short"][1] and "99.3%" in f["short"][1]
+    assert fx.overall_answer(small.summaries) in f["short"][0]
+
+
+def test_small_run_report_renders(small):
+    html = render_html(small.to_report())
+    assert html.count("data:image/png;base64,") == 6
+    assert "Same units, or only the same subspace?" in html and "Kornblith" in html
+
+
+def test_same_seed_same_numbers(small):
+    again = study.run(study.ConvergenceConfig.quick(measures=("linear_cka", "cca", "svcca", "pwcca")))
+    np.testing.assert_array_equal(again.analysis.matched["L2"], small.analysis.matched["L2"])
+    np.testing.assert_array_equal(again.analysis.similarity["linear_cka"], small.analysis.similarity["linear_cka"])
