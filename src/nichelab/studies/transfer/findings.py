@@ -1,0 +1,375 @@
+"""The transfer study's answers in words, generated from the measured accuracies and CKA.
+
+Every verdict compares mean test accuracies on B (over seeds): a difference counts when it exceeds
+the config's ``margin`` (a fraction: 0.02 = 2 percentage points) and twice its standard error over
+seeds; one within the margin counts as none; one in between is called unclear (seed noise). The paper's
+numbers (Yosinski, Clune, Bengio & Lipson 2014, ImageNet halves, 8-layer network) are quoted
+beside this run's, and an effect that does not show here is reported as not showing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from .analysis import REF_SEED, REF_UNTRAINED, ArchRun
+
+__all__ = ["Effect", "Diff", "diff", "pct", "pts", "spts", "rule", "arch_name", "pair_name", "generality",
+           "coadaptation", "specificity", "finetuning", "dissimilar", "random_control", "cka_answer", "effects",
+           "summary", "CKA_MARGIN"]
+
+
+def pct(x: float) -> str:
+    """``0.9876 -> "98.8%"``."""
+    return f"{100 * x:.1f}%"
+
+
+def pts(x: float) -> str:
+    """A difference of accuracies in percentage points: ``0.034 -> "3.4 points"``."""
+    return f"{100 * x:.1f} points"
+
+
+def arch_name(run: ArchRun) -> str:
+    """``"MLP (mlp 64-64-64)"``."""
+    return f"{run.kind.upper()} ({run.spec})"
+
+
+def pair_name(source_label: str, target_label: str, kind: str) -> str:
+    """``"digits 0–4 → digits 5–9 (similar)"``."""
+    return f"{source_label} → {target_label} ({kind})"
+
+
+@dataclass
+class Effect:
+    """One of the paper's effects, as measured here.
+
+    Attributes
+    ----------
+    name : str
+    paper : str
+        What Yosinski et al. (2014) found.
+    here : str
+        What this run found (numbers).
+    shows : str
+        ``"yes"``, ``"no"``, ``"partly"`` (for some sources or cuts only), ``"unclear"`` (beyond the
+        margin but within twice the standard error over seeds) or ``"n/a"``.
+    """
+
+    name: str
+    paper: str
+    here: str
+    shows: str
+
+
+@dataclass
+class Diff:
+    """Difference of mean accuracies ``mean(x) - mean(y)`` and its standard error over seeds."""
+
+    d: float
+    se: float
+
+    def clear(self, margin: float) -> bool:
+        """Larger than the margin and than twice its standard error."""
+        return abs(self.d) > margin and abs(self.d) > 2 * self.se
+
+
+def diff(x, y) -> Diff:
+    """:class:`Diff` of two sets of per-seed accuracies (independent samples)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    var = sum(v.var(ddof=1) / v.size for v in (x, y) if v.size > 1)
+    return Diff(float(x.mean() - y.mean()), float(np.sqrt(var)))
+
+
+def spts(x: float) -> str:
+    """Signed points: ``+1.2`` / ``−0.9`` (no unit)."""
+    return f"{'+' if x >= 0 else '−'}{abs(100 * x):.1f}"
+
+
+def rule(margin: float) -> str:
+    """The decision rule, as written in the findings."""
+    return f"a difference counts when it exceeds {pts(margin)} and twice its standard error over seeds"
+
+
+def _safe_upto(anb: np.ndarray, base: float, margin: float) -> int:
+    """Largest k with AnB(n) >= base - margin for every n <= k (0 if already n=1 costs more)."""
+    k = 0
+    for v in anb:
+        if v < base - margin:
+            break
+        k += 1
+    return k
+
+
+def generality(run: ArchRun, source: str, label: str, margin: float) -> str:
+    """Up to which layer does frozen transfer cost less than the margin?"""
+    base, anb, cuts = run.base_mean, run.means("AnB", source), run.cuts
+    k = _safe_upto(anb, base, margin)
+    costs = ", ".join(f"n={n}: {pts(base - v)}" for n, v in zip(cuts, anb))
+    if k == 0:
+        head = f"{label}: already the first layer costs more than {pts(margin)} when transferred frozen"
+    elif k == len(cuts):
+        head = (f"{label}: frozen transfer costs less than {pts(margin)} at every cut, up to L{k} — "
+                "every hidden layer is general enough for B at this scale")
+    else:
+        head = (f"{label}: frozen transfer (AnB) costs less than {pts(margin)} up to layer L{k} "
+                f"(cut n={k}); from n={k + 1} on it costs more")
+    return f"{head}. Mean cost relative to baseB ({pct(base)}): {costs}."
+
+
+def coadaptation(run: ArchRun, margin: float) -> tuple[str, str, str]:
+    """Fragile co-adaptation: does BnB (frozen selffer) fall below baseB in the middle?
+
+    Returns
+    -------
+    sentence, shows ("yes" / "no" / "partly" / "unclear"), here (short numbers)
+    """
+    base, cuts = run.base_b.accuracy, run.cuts
+    diffs = [diff(run.base_b.accuracy, run.cell("BnB", n).accuracy) for n in cuts]   # drop = base - BnB
+    drop = np.array([d.d for d in diffs])
+    j = int(np.argmax(drop))
+    here = ", ".join(f"n={n}: {pct(v)}" for n, v in zip(cuts, run.means("BnB"))) + f" (baseB {pct(base.mean())})"
+    name = arch_name(run)
+    if drop[j] <= margin:
+        return (f"{name}: BnB stays within {pts(margin)} of baseB at every cut (largest drop {pts(max(drop[j], 0.0))} "
+                f"at n={cuts[j]}), so fragile co-adaptation does not show in this setting: retraining the blocks "
+                "above a frozen cut recovers what baseB had.", "no", here)
+    if not diffs[j].clear(margin):
+        return (f"{name}: BnB's largest drop below baseB, {pts(drop[j])} at n={cuts[j]}, exceeds {pts(margin)} but "
+                f"not twice its standard error ({pts(diffs[j].se)}): not distinguishable from seed noise.",
+                "unclear", here)
+    middle = 0 < j < len(cuts) - 1
+    if middle and drop[-1] < drop[j] - margin:
+        return (f"{name}: BnB drops {pts(drop[j])} below baseB at n={cuts[j]} and recovers to {pts(max(drop[-1], 0))} "
+                f"below at n={cuts[-1]} — the paper's middle dip: co-adapted layers split by the cut cannot be "
+                "relearned by the layers above alone.", "yes", here)
+    where = "in the middle" if middle else ("at the first cut" if j == 0 else "at the top cut")
+    return (f"{name}: BnB drops {pts(drop[j])} below baseB {where} (n={cuts[j]}) without the paper's pattern of a "
+            "middle dip that recovers at the top.", "partly", here)
+
+
+def specificity(run: ArchRun, source: str, label: str, margin: float) -> tuple[str, str]:
+    """Specificity: the gap BnB - AnB, largest at the top in the paper. Returns (sentence, shows)."""
+    cuts = run.cuts
+    gaps = [diff(run.cell("BnB", n).accuracy, run.cell("AnB", n, source).accuracy) for n in cuts]
+    g = np.array([x.d for x in gaps])
+    listing = ", ".join(f"n={n}: {pts(x)}" for n, x in zip(cuts, g))
+    grows = bool(np.all(np.diff(g) >= -margin)) and g[-1] > g[0] + margin
+    if gaps[-1].clear(margin) and gaps[-1].d > 0:
+        if grows:
+            verdict, shows = "specificity shows: the higher the layer, the more it is tuned to A", "yes"
+        else:
+            verdict, shows = ("the top layers are specific to A, though the gap does not grow steadily with depth",
+                              "partly")
+    elif g[-1] <= margin:
+        verdict, shows = f"no specificity beyond {pts(margin)}, even at the top", "no"
+    else:
+        verdict, shows = (f"the gap at the top exceeds {pts(margin)} but not twice its standard error "
+                          f"({pts(gaps[-1].se)})", "unclear")
+    return f"{label}: BnB − AnB = {listing}; {verdict}.", shows
+
+
+def finetuning(run: ArchRun, source: str, label: str, margin: float) -> tuple[str, float, str]:
+    """What fine-tuning (AnB+) recovers or adds. Returns (sentence, largest gain over baseB, shows)."""
+    cuts = run.cuts
+    ds = [diff(run.cell("AnB+", n, source).accuracy, run.base_b.accuracy) for n in cuts]
+    d = np.array([x.d for x in ds])
+    k, j = int(np.argmax(d)), int(np.argmin(d))
+    rec = run.means("AnB+", source) - run.means("AnB", source)
+    rec_txt = f"over frozen AnB it recovers {', '.join(f'n={n}: {pts(r)}' for n, r in zip(cuts, rec))}"
+    if ds[k].clear(margin) and d[k] > 0:
+        head, shows = f"AnB+ beats baseB by {pts(d[k])} at n={cuts[k]}: transfer adds accuracy", "yes"
+    elif d.min() >= -margin:
+        head = (f"AnB+ is within {pts(margin)} of baseB at every cut ({spts(d.min())} to {spts(d.max())} points): "
+                "fine-tuning recovers baseB but adds nothing measurable")
+        shows = "no" if d.max() <= margin else "unclear"
+    else:
+        head = (f"AnB+ stays {pts(-d[j])} below baseB at n={cuts[j]}: fine-tuning does not fully recover what "
+                "the transferred layers cost")
+        shows = "no"
+    return f"{label}: {head}; {rec_txt}.", float(d[k]), shows
+
+
+def dissimilar(run: ArchRun, kinds: dict, labels: dict, margin: float) -> tuple[str, str, str]:
+    """Compare the top-cut cost of frozen transfer from similar vs dissimilar sources.
+
+    Returns (sentence, shows, here).
+    """
+    sim = [s for s, k in kinds.items() if k == "similar"]
+    dis = [s for s, k in kinds.items() if k == "dissimilar"]
+    name = arch_name(run)
+    if not sim or not dis:
+        return (f"{name}: this run has no {'dissimilar' if sim else 'similar'} source task, so the two kinds of "
+                "pair cannot be compared.", "n/a", "–")
+    base, top = run.base_mean, run.cuts[-1]
+    cost = {s: base - run.means("AnB", s)[-1] for s in sim + dis}
+    first = {s: base - run.means("AnB", s)[0] for s in sim + dis}
+    here = "; ".join(f"{labels[s]}: {pts(cost[s])}" for s in sim + dis)
+    costs = " and ".join(f"{pts(cost[s])} from {labels[s]} ({kinds[s]})" for s in sim + dis)
+    s_worst = max(sim, key=lambda s: cost[s])
+    d_best = min(dis, key=lambda s: cost[s])
+    extra = diff(run.cell("AnB", top, s_worst).accuracy, run.cell("AnB", top, d_best).accuracy)
+    firsts = ", ".join(f"{labels[s]} {pts(first[s])}" for s in sim + dis)
+    if extra.clear(margin):
+        if extra.d > 0:
+            verdict, shows = (f"the dissimilar source costs {pts(extra.d)} more than the similar one, as in the "
+                              "paper"), "yes"
+        else:
+            verdict, shows = f"here the similar source costs {pts(-extra.d)} more — the opposite of the paper", "no"
+    elif abs(extra.d) <= margin:
+        verdict, shows = f"the difference ({pts(abs(extra.d))}) is within {pts(margin)}: the paper's gap does not show", "no"
+    else:
+        verdict, shows = (f"the difference ({pts(abs(extra.d))}) exceeds {pts(margin)} but not twice its standard "
+                          f"error ({pts(extra.se)}): within seed noise", "unclear")
+    return (f"{name}: at the top cut (n={top}) frozen transfer costs {costs} below baseB; {verdict}. "
+            f"At n=1 the costs are {firsts}.", shows, here)
+
+
+def random_control(run: ArchRun, source: str, label: str, margin: float) -> tuple[str, str]:
+    """How far random frozen layers fall behind transferred ones. Returns (sentence, shows)."""
+    cuts = run.cuts
+    ds = [diff(run.cell("AnB", n, source).accuracy, run.cell("random", n).accuracy) for n in cuts]
+    listing = ", ".join(f"n={n}: {spts(x.d)}" for n, x in zip(cuts, ds))
+    behind = np.array([x.clear(margin) and x.d > 0 for x in ds])
+    ahead = np.array([x.clear(margin) and x.d < 0 for x in ds])
+    at = lambda mask: ", ".join(f"n={n}" for n, m in zip(cuts, mask) if m)  # noqa: E731
+    if behind.all():
+        verdict, shows = "random frozen layers fall behind transferred ones at every cut, as in the paper", "yes"
+    elif ahead.all():
+        verdict, shows = ("random frozen layers do better than transferred ones at every cut: here the transferred "
+                          "features are worse than random ones"), "no"
+    elif not behind.any():
+        verdict, shows = ("random frozen layers are never clearly behind — at this scale random features serve B "
+                          "about as well as transferred ones" + (f", and at {at(ahead)} better" if ahead.any() else "")
+                          ), "no"
+    else:
+        verdict, shows = (f"random frozen layers fall behind transferred ones only at {at(behind)}" +
+                          (f"; at {at(ahead)} they do better" if ahead.any() else "")), "partly"
+    return f"{label}: AnB − random = {listing} points; {verdict}.", shows
+
+
+#: CKA above the untrained reference by more than this counts as "closer than an untrained network".
+CKA_MARGIN = 0.05
+
+
+def cka_answer(run: ArchRun, labels: dict) -> list[str]:
+    """Do the layers that transfer well also look alike (CKA between baseA and baseB)?"""
+    cka, base, name = run.cka, run.base_mean, arch_name(run)
+    out, xs, ys = [], [], []
+    untrained = cka.mean(REF_UNTRAINED)
+    for src, label in labels.items():
+        row = f"A: {src}"
+        if row not in cka.rows:
+            continue
+        m = cka.mean(row)
+        xs += list(m)
+        ys += list(base - run.means("AnB", src))
+        vals = ", ".join(f"{layer} {v:.2f}" for layer, v in zip(cka.layers, m))
+        closer = [layer for layer, a, u in zip(cka.layers, m, untrained) if a > u + CKA_MARGIN]
+        not_closer = [layer for layer in cka.layers if layer not in closer]
+        rel = (f"closer to baseB than an untrained network (by more than {CKA_MARGIN}) at {', '.join(closer)}"
+               if closer else f"at no layer closer to baseB than an untrained network (by more than {CKA_MARGIN})")
+        if closer and not_closer:
+            rel += f", not at {', '.join(not_closer)}"
+        out.append(f"{name}, {label}: CKA(baseA, baseB) on B's test inputs is {vals}; {rel}.")
+    refs = []
+    if REF_SEED in cka.rows:
+        refs.append("baseB vs baseB of another seed " + ", ".join(f"{v:.2f}" for v in cka.mean(REF_SEED)))
+    refs.append("baseB vs an untrained network " + ", ".join(f"{v:.2f}" for v in untrained))
+    n_closer = sum(a > u + CKA_MARGIN for src in labels if f"A: {src}" in cka.rows
+                   for a, u in zip(cka.mean(f"A: {src}"), untrained))
+    n_cells = len(cka.layers) * sum(f"A: {src}" in cka.rows for src in labels)
+    out.append(f"{name}: in {n_closer} of {n_cells} (layer, source) cells baseA's layer is closer to baseB's than an "
+               "untrained network's is: " + ("what the layers share is mostly learned from the data." if
+                                             2 * n_closer > n_cells else
+                                             "what they share is mostly what any network, even an untrained one, "
+                                             "computes from these inputs — compare the random control."))
+    gap = max(float(np.nanmax(np.abs(cka.rows[r] - cka.debiased[r]))) for r in cka.rows)
+    out.append("For scale, layer by layer: " + "; ".join(refs) + f". Debiased CKA differs from these by at most "
+               f"{gap:.3f}, so the {cka.n_samples} test inputs are enough for the values not to be inflated.")
+    if len(xs) >= 3 and np.ptp(xs) > 0 and np.ptp(ys) > 0:
+        rho = float(spearmanr(xs, ys).statistic)
+        if rho <= -0.5:
+            verdict = "layers whose representations look more alike cost less when transferred"
+        elif rho >= 0.5:
+            verdict = "here the more alike layers cost more when transferred"
+        else:
+            verdict = "similarity and transfer cost are at most weakly related"
+        out.append(f"Across the {len(xs)} (layer, source) cells, the Spearman correlation between CKA and frozen "
+                   f"transfer cost is {rho:+.2f}: {verdict} (|ρ| >= 0.5 counted as a relation; with this few points "
+                   "read it as a tendency, and note that CKA also falls with depth for an untrained network).")
+    return out
+
+
+def effects(run: ArchRun, kinds: dict, labels: dict, margin: float) -> list[Effect]:
+    """The paper's effects, one row each, for one architecture."""
+    base = run.base_mean
+    s0 = ([s for s, k in kinds.items() if k == "similar"] or list(kinds))[0]
+    early = base - run.means("AnB", s0)[: min(2, len(run.cuts))]
+    rows = [Effect("layers 1–2 transfer almost perfectly (frozen AnB)", "AnB at n=1, 2 matches baseB",
+                   f"{labels[s0]}: cost " + ", ".join(f"n={i + 1} {pts(c)}" for i, c in enumerate(early)),
+                   "yes" if np.all(early <= margin) else ("partly" if early[0] <= margin else "no"))]
+    _, shows, here = coadaptation(run, margin)
+    rows.append(Effect("fragile co-adaptation (BnB dips in the middle)", "BnB drops at n=3–5 of 7, recovers at 6–7",
+                       "BnB " + here, shows))
+    sp = [specificity(run, s, labels[s], margin)[1] for s in kinds]
+    gaps = "; ".join(f"{labels[s]}: {pts(run.means('BnB')[-1] - run.means('AnB', s)[-1])}" for s in kinds)
+    rows.append(Effect("specificity (AnB falls at the top)", "the BnB − AnB gap grows with depth",
+                       f"gap at n={run.cuts[-1]}: {gaps}", _combine(sp)))
+    ft = [finetuning(run, s, labels[s], margin) for s in kinds]
+    rows.append(Effect("fine-tuned transfer beats the base network (AnB+ > baseB)", "+1.6 to +2.1 points",
+                       "largest AnB+ − baseB: " + "; ".join(f"{labels[s]} {spts(f[1])} points" for s, f in zip(kinds, ft)),
+                       _combine([f[2] for f in ft])))
+    _, shows, here = dissimilar(run, kinds, labels, margin)
+    rows.append(Effect("dissimilar tasks lose more at the top", "about 8 (similar) vs 25 (dissimilar) points",
+                       f"cost at n={run.cuts[-1]}: {here}", shows))
+    rc = [random_control(run, s, labels[s], margin)[1] for s in kinds]
+    d = "; ".join(f"{labels[s]}: " + ", ".join(spts(v) for v in run.means("AnB", s) - run.means("random"))
+                  for s in kinds)
+    rows.append(Effect("random frozen layers are far worse than transferred ones", "large drop already at n=1–2",
+                       f"AnB − random per cut (points): {d}", _combine(rc)))
+    return rows
+
+
+def _combine(verdicts: list[str]) -> str:
+    v = set(verdicts) - {"n/a"}
+    if not v:
+        return "n/a"
+    if len(v) == 1:
+        return v.pop()
+    return "partly"
+
+
+def summary(runs: list[ArchRun], kinds: dict, labels: dict, margin: float, target_label: str) -> list[str]:
+    """The short answer at the top of the report: one sentence per architecture, then the paper's effects."""
+    out = []
+    for run in runs:
+        base = run.base_mean
+        bits = []
+        for s in kinds:
+            k = _safe_upto(run.means("AnB", s), base, margin)
+            cost = base - run.means("AnB", s)[-1]
+            where = (f"frozen layers transfer within {pts(margin)} up to L{k}" if k else
+                     f"frozen layers cost more than {pts(margin)} already at L1")
+            bits.append(f"from {labels[s]} ({kinds[s]}) {where} and cost {pts(cost)} at the top cut")
+        out.append(f"{arch_name(run)} on {target_label} (baseB {pct(base)}): " + "; ".join(bits) + ".")
+    verdicts: dict = {}
+    for run in runs:
+        for e in effects(run, kinds, labels, margin):
+            verdicts.setdefault(e.name, []).append((run.kind, e.shows))
+    groups = {"yes": [], "no": [], "mixed": [], "n/a": []}
+    for name, vs in verdicts.items():
+        got = {v for _, v in vs}
+        key = ("n/a" if got == {"n/a"} else "yes" if got == {"yes"} else "no" if got <= {"no", "n/a"}
+               else "mixed")
+        groups[key].append(name if key != "mixed" else f"{name} ({', '.join(f'{k}: {v}' for k, v in vs)})")
+    if groups["yes"]:
+        out.append("Effects of Yosinski et al. (2014) that show here: " + "; ".join(groups["yes"]) + ".")
+    if groups["mixed"]:
+        out.append("Effects that show only in part: " + "; ".join(groups["mixed"]) + ".")
+    if groups["no"]:
+        out.append("Effects that do not show in this small setting: " + "; ".join(groups["no"]) + ".")
+    if groups["n/a"]:
+        out.append("Not measurable with these source tasks: " + "; ".join(groups["n/a"]) + ".")
+    out.append(rule(margin).capitalize() + ".")
+    return out
