@@ -287,3 +287,24 @@ def test_fixed_batch_pads_and_trims(net):
     np.testing.assert_allclose(fixed, capture(net, x, ["L1"])["L1"], rtol=1e-6, atol=1e-7)
     loader = DataLoader(TensorDataset(torch.from_numpy(x)), batch_size=6)   # re-cut 6 -> 4 + 2
     np.testing.assert_allclose(capture(model, loader, ["inner.L1"], fixed_batch=4)["inner.L1"], fixed)
+
+
+def test_default_layers_of_loaded_torchscript_and_one_line_errors(tmp_path):
+    from collections import OrderedDict
+
+    from nichelab.capture import default_layers
+    from nichelab.errors import NichelabError
+    from nichelab.nn.loading import load_model
+
+    torch.manual_seed(0)
+    ref = nn.Sequential(OrderedDict(fc=nn.Linear(4, 3), relu=nn.ReLU(), out=nn.Linear(3, 2))).eval()
+    torch.jit.save(torch.jit.script(ref), str(tmp_path / "m.pt"))
+    module = load_model(tmp_path / "m.pt").module
+    assert default_layers(module) == ["relu"]
+    x = np.random.default_rng(0).normal(size=(7, 4)).astype(np.float32)
+    got = capture(module, x)["relu"]
+    np.testing.assert_allclose(got, torch.relu(ref.fc(torch.as_tensor(x))).detach().numpy(), atol=1e-6)
+    with pytest.raises(NichelabError) as info:
+        capture(module, np.zeros((3, 5), np.float32))
+    msg = str(info.value)
+    assert "\n" not in msg and "Traceback" not in msg and "expects 4 features" in msg

@@ -85,7 +85,38 @@ def default_layers(model: nn.Module) -> list[str]:
     acts = [name for name, m in named if isinstance(m, ACTIVATION_TYPES)]
     if acts:
         return acts
-    return [name for name, m in named if isinstance(m, _WEIGHT_TYPES)]
+    weights = [name for name, m in named if isinstance(m, _WEIGHT_TYPES)]
+    return weights or loaded_activation_layers(model) or [n for n, m in named if _weight_layer(m) is not None]
+
+
+_ACTIVATION_OPS = ("relu", "tanh", "sigmoid", "gelu", "silu", "elu", "selu", "celu", "mish", "hardtanh",
+                   "hardswish", "hardsigmoid", "softplus", "softsign", "leaky_relu", "prelu", "relu6")
+
+
+def loaded_activation_layers(module: nn.Module) -> list[str]:
+    """Activation layers of a loaded TorchScript or torch.export model, whose module types are lost.
+
+    A TorchScript leaf (see :mod:`nichelab.nn.loading`) counts when its scripted module's
+    ``original_name`` is an activation class (``ReLU`` ...); an unflattened export submodule when
+    every function its graph calls is an activation op (``aten.relu.default`` ...). Empty when
+    none is recognised.
+    """
+    names = {cls.__name__ for cls in ACTIVATION_TYPES}
+    out = []
+    for name, m in module.named_modules():
+        if not name:
+            continue
+        inner = getattr(m, "inner", None)
+        if inner is not None and getattr(inner, "original_name", None) in names:
+            out.append(name)
+            continue
+        graph = getattr(m, "graph", None)
+        if isinstance(graph, torch.fx.Graph) and not list(m.children()):
+            calls = [str(n.target).split(".")[1] if str(n.target).count(".") else str(n.target)
+                     for n in graph.nodes if n.op == "call_function"]
+            if calls and all(c.rstrip("_") in _ACTIVATION_OPS for c in calls):
+                out.append(name)
+    return out
 
 
 def _listing(names: list[str]) -> str:
@@ -288,9 +319,35 @@ def iter_batches(inputs, batch_size: int, device="cpu", dtype=torch.float32) -> 
         yield _as_tensor(item, device, dtype)
 
 
+def _one_line(err: Exception) -> str:
+    """The informative line of an error message (TorchScript errors carry a serialized traceback)."""
+    lines = [l.strip() for l in str(err).splitlines() if l.strip()]
+    if not lines:
+        return type(err).__name__
+    return lines[-1] if len(lines) > 1 else lines[0]
+
+
+def _weight_layer(m: nn.Module):
+    """``m`` itself if it is a Linear/Conv, or the scripted Linear/Conv inside a TorchScript leaf."""
+    inner = getattr(m, "inner", None)
+    if inner is not None and getattr(inner, "original_name", "") in ("Linear", "Conv1d", "Conv2d", "Conv3d"):
+        return inner
+    return m if isinstance(m, (nn.Linear, _ConvNd)) else None
+
+
 def expected_input_hint(model: nn.Module, batch: torch.Tensor) -> str:
     """``"; the model's first layer ... expects ..."`` when ``batch`` visibly mismatches it, else ``""``."""
     for name, m in model.named_modules():
+        w = _weight_layer(m)
+        if w is not None and not isinstance(w, (nn.Linear, _ConvNd)):  # scripted: read the weight's shape
+            shape = tuple(w.weight.shape)
+            if len(shape) == 2 and batch.shape[-1] != shape[1]:
+                return (f"; the model's first layer {name!r} (Linear) expects {shape[1]} features in the last "
+                        f"dimension, got {batch.shape[-1]}")
+            if len(shape) > 2 and (batch.ndim != len(shape) or batch.shape[1] != shape[1]):
+                return (f"; the model's first layer {name!r} (Conv) expects batches of shape "
+                        f"(n, {shape[1]}{', ...' * (len(shape) - 2)})")
+            return ""
         if isinstance(m, (nn.Linear, _ConvNd)):
             if isinstance(m.weight, nn.parameter.UninitializedParameter):
                 return ""
@@ -459,7 +516,7 @@ def capture(model: nn.Module, inputs, layers: Layers = None, *, batch_size: int 
                 except Exception as err:
                     raise NichelabError(
                         f"capturing layers {names} failed on a batch of shape {tuple(batch.shape)}: "
-                        f"{err}{expected_input_hint(model, batch)}"
+                        f"{_one_line(err)}{expected_input_hint(model, batch)}"
                     ) from err
                 store.add(cache, int(batch.shape[0]), keep)
     finally:

@@ -5,6 +5,7 @@ The folder is written atomically (see :mod:`nichelab.store`); the index of runs 
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,8 +32,10 @@ def write_run(result, folder: Path, extra: dict) -> None:
     weights = result.weights() if hasattr(result, "weights") else None
     if weights:
         from safetensors.numpy import save_file
-        save_file({k: np.ascontiguousarray(v) for k, v in weights.items()}, str(folder / "weights.safetensors"),
+        path = folder / "weights.safetensors"
+        save_file({k: np.ascontiguousarray(v) for k, v in weights.items()}, str(path),
                   metadata={"study": result.study, "nichelab": extra["versions"].get("nichelab", "")})
+        os.chmod(path, (folder / "results.json").stat().st_mode & 0o777)  # safetensors writes 0600
 
 
 def _with_footer(report, extra: dict):

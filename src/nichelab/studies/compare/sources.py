@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...capture import ACTIVATION_TYPES, default_layers, layer_names
+from ...capture import default_layers, layer_names, loaded_activation_layers
 from ...errors import NichelabError
 from ...nn.loading import load_model
 from ...nn.models import Net, build_model
@@ -215,35 +215,6 @@ def build_run_model(src: Source, input_shape: tuple, name: str, data_name: str) 
     src.layers = list(model.hidden) + [model.output]
     src.label = f"{src.info['study']} run {Path(src.info['path']).name}{seed_txt} ({spec})"
     src.run = None
-
-
-_ACTIVATION_NAMES = {cls.__name__ for cls in ACTIVATION_TYPES}
-_ACTIVATION_OPS = ("relu", "tanh", "sigmoid", "gelu", "silu", "elu", "selu", "celu", "mish", "hardtanh",
-                   "hardswish", "hardsigmoid", "softplus", "softsign", "leaky_relu", "prelu", "relu6")
-
-
-def loaded_activation_layers(module: nn.Module) -> list[str]:
-    """Activation layers of a loaded TorchScript or torch.export model, whose module types are lost.
-
-    A TorchScript leaf counts when its scripted module's ``original_name`` is an activation class
-    (``ReLU`` ...); an unflattened export submodule when every function its graph calls is an
-    activation op (``aten.relu.default`` ...). Empty when none is recognised.
-    """
-    out = []
-    for name, m in module.named_modules():
-        if not name:
-            continue
-        inner = getattr(m, "inner", None)
-        if inner is not None and getattr(inner, "original_name", None) in _ACTIVATION_NAMES:
-            out.append(name)
-            continue
-        graph = getattr(m, "graph", None)
-        if isinstance(graph, torch.fx.Graph) and not list(m.children()):
-            calls = [str(n.target).split(".")[1] if str(n.target).count(".") else str(n.target)
-                     for n in graph.nodes if n.op == "call_function"]
-            if calls and all(c.rstrip("_") in _ACTIVATION_OPS for c in calls):
-                out.append(name)
-    return out
 
 
 def _file_source(text: str, seed: int | None, weights: str | None, trust_pickle: bool, name: str) -> Source:
