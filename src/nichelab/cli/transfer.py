@@ -15,13 +15,13 @@ def transfer(
     source: Optional[List[str]] = typer.Option(
         None, "--source", help="Source task A; repeat for several pairs. digits:0-4, digits:0,2,4, parts, "
         "parts:face,house, faces. Same image source as the target = similar pair, another = dissimilar. "
-        "[default: digits:0-4 and parts]", show_default=False),
+        "Default: digits:0-4 and parts.", show_default=False),
     target: str = typer.Option("digits:5-9", help="Target task B (same syntax as --source)."),
     target_fraction: float = typer.Option(1.0, help="Share of B's training set used, in (0, 1]; "
                                           "small shares are where transfer matters most."),
     model: Optional[List[str]] = typer.Option(
-        None, "--model", help="Architecture (repeatable), e.g. 'mlp 64-64-64' or 'cnn 16-32 fc=64'. "
-        "[default: both of these]", show_default=False),
+        None, "--model", help="Architecture (repeatable). "
+        "Default: 'mlp 64-64-64' and 'cnn 16-32 fc=64'.", show_default=False),
     seeds: int = SeedsOption(3, "Seeds per cell; all cells with the same frozen layers train at once."),
     first_seed: int = typer.Option(0, help="First seed; seeds are first-seed .. first-seed + seeds - 1."),
     epochs: int = EpochsOption(20),
@@ -33,8 +33,9 @@ def transfer(
     split_seed: int = typer.Option(0, help="Seed of the splits, the target subsample and the parts images."),
     size: Optional[int] = typer.Option(None, help="Common image side in pixels (default: the target's own, "
                                        "8 for digits)."),
-    margin: float = typer.Option(0.02, help="Accuracy difference (fraction; 0.02 = 2 points) the findings "
-                                 "treat as no difference."),
+    margin: float = typer.Option(0.02, help="Accuracy difference (fraction; 0.02 = 2 points) below which the "
+                                 "findings call conditions equal; larger ones must also exceed twice their "
+                                 "standard error over seeds."),
     threads: int = typer.Option(1, help="Torch threads while training (1 is fastest for these small models)."),
     quick: bool = typer.Option(False, "--quick", help="A fast small setting: 2 seeds, 8 epochs, small models "
                                "(explicit options still apply on top)."),
