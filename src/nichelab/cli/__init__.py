@@ -34,6 +34,7 @@ run_app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False,
 app.add_typer(run_app, name="run")
 
 from . import lab as _lab  # noqa: E402,F401  (registers `nichelab run lab`)
+from . import analyze as _analyze  # noqa: E402,F401  (registers `nichelab analyze`)
 from . import transfer as _transfer  # noqa: E402,F401  (registers `nichelab run transfer`)
 from . import convergence as _convergence  # noqa: E402,F401  (registers `nichelab run convergence`)
 from . import compare as _compare  # noqa: E402,F401  (registers `nichelab compare`)

@@ -1,0 +1,224 @@
+"""The census in words: every sentence is generated from the measured numbers (no fixed claims).
+
+Each function takes layer censuses (:class:`~nichelab.studies.analyze.census.LayerCensus`) and
+returns a list of sentences; units are written ``L:k``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .census import RARE, LayerCensus, ablation_drops, spearman
+
+__all__ = ["pct", "class_label", "unit_list", "indispensable", "dead_findings", "duplicate_findings",
+           "selectivity_findings", "depth_trend", "ablation_findings", "probe_findings", "layer_line"]
+
+_LIST = 12
+
+
+def pct(x: float) -> str:
+    """``0.976 -> "97.6%"`` (one decimal); ``"n/a"`` for NaN / None."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{100 * float(x):.1f}%"
+
+
+def _pp(x: float) -> str:
+    """Percentage points with one decimal, never "-0.0"."""
+    return f"{float(x) + 0.0:.1f}" if abs(x) >= 0.05 else "0.0"
+
+
+def class_label(names: list[str], k: int) -> str:
+    """``class 3`` for numeric class names, ``'face'`` otherwise."""
+    name = names[k] if 0 <= k < len(names) else str(k)
+    return f"class {name}" if name.lstrip("-").isdigit() else f"'{name}'"
+
+
+def unit_list(units: list[str], limit: int = _LIST) -> str:
+    """``"L1:3, L1:7 and L1:9"``; long lists end with ``"... and 12 more"``."""
+    if not units:
+        return "none"
+    if len(units) > limit:
+        return ", ".join(units[:limit]) + f" and {len(units) - limit} more"
+    return units[0] if len(units) == 1 else ", ".join(units[:-1]) + " and " + units[-1]
+
+
+def indispensable(lc: LayerCensus, overall_pp: float, class_pp: float) -> np.ndarray:
+    """(n_units,) bool: ablating the unit costs >= ``overall_pp`` points overall or >= ``class_pp`` on a class."""
+    if lc.ablation is None:
+        return np.zeros(lc.n_units, dtype=bool)
+    overall, per_class = ablation_drops(lc.ablation)
+    worst = np.nanmax(np.where(np.isfinite(per_class), per_class, -np.inf), axis=1)
+    return (overall >= overall_pp - 1e-9) | (worst >= class_pp - 1e-9)
+
+
+def _what(lc: LayerCensus) -> str:
+    if lc.kind == "conv":
+        return f"{lc.name} ({lc.n_units} channels, spatial {lc.reduce} per channel)"
+    return f"{lc.name} ({lc.n_units} units)"
+
+
+def dead_findings(layers: list[LayerCensus], n_samples: int) -> list[str]:
+    """Which units are dead, per layer."""
+    out = []
+    for lc in layers:
+        idx = np.flatnonzero(lc.dead)
+        dead = [lc.unit(k) for k in idx]
+        if not dead:
+            out.append(f"{_what(lc)}: no dead unit; every unit varies across the {n_samples} samples.")
+            continue
+        silent = np.all(lc.mean[idx] == 0) and not lc.signed
+        rule = "output 0" if silent else "a constant output" if np.all(lc.mean[idx] != 0) else "output 0 or a constant"
+        out.append(f"{_what(lc)}: {len(dead)} of {lc.n_units} units {'is' if len(dead) == 1 else 'are'} dead "
+                   f"({rule} on all {n_samples} samples): "
+                   f"{unit_list(dead)}. They carry no information about these samples.")
+    return out
+
+
+def duplicate_findings(layers: list[LayerCensus], threshold: float) -> list[str]:
+    """Which units duplicate each other (|r| >= threshold), per layer."""
+    out = []
+    for lc in layers:
+        if not lc.groups:
+            live = np.isfinite(lc.partner_r)
+            best = f" (the closest pair correlates at |r| = {np.nanmax(np.abs(lc.partner_r)):.2f})" if live.any() else ""
+            out.append(f"{lc.name}: no near-duplicate units at |r| >= {threshold:g}{best}.")
+            continue
+        groups = ["{" + ", ".join(lc.unit(k) for k in g) + "}" for g in lc.groups]
+        n_in = sum(len(g) for g in lc.groups)
+        shown = "; ".join(groups[:8]) + (f"; and {len(groups) - 8} more groups" if len(groups) > 8 else "")
+        out.append(f"{lc.name}: {len(groups)} near-duplicate group{'s' if len(groups) > 1 else ''} "
+                   f"({n_in} of {lc.n_units} units, |r| >= {threshold:g}): {shown}. Units of a group compute "
+                   f"almost the same function of the input, so all but one are redundant on these data.")
+    return out
+
+
+def selectivity_findings(layers: list[LayerCensus], class_names: list[str], top: int = 3) -> list[str]:
+    """The most selective units of each layer and how mean selectivity changes with depth."""
+    out = []
+    for lc in layers:
+        live = np.flatnonzero(~lc.dead & np.isfinite(lc.selectivity))
+        if not live.size:
+            out.append(f"{lc.name}: every unit is dead, so no unit prefers a class.")
+            continue
+        ranked = lc.ranked()
+        parts = [f"{lc.unit(k)} (index {lc.selectivity[k]:.2f}, prefers {class_label(class_names, int(lc.preferred[k]))})"
+                 for k in ranked[:top]]
+        strong = int((lc.selectivity[live] >= 0.5).sum())
+        text = (f"{lc.name}: mean selectivity {lc.mean_selectivity:.2f} over {live.size} live units; "
+                f"{strong} unit{'s' if strong != 1 else ''} with index >= 0.5 (mean response to the preferred "
+                f"class at least 3 times that to the others)")
+        text += f". Most selective: {'; '.join(parts)}." if parts else "."
+        rare = np.flatnonzero(lc.rarely_active())
+        if rare.size:
+            text += (f" Left out of the ranking as rarely active (> 0 on fewer than {100 * RARE:g}% of the "
+                     f"samples): {unit_list([lc.unit(k) for k in rare], 6)}.")
+        out.append(text)
+    means = [(lc.name, lc.mean_selectivity) for lc in layers if np.isfinite(lc.mean_selectivity)]
+    if len(means) >= 2:
+        out.append(f"Mean selectivity {depth_trend([v for _, v in means])}: "
+                   + ", ".join(f"{n} {v:.2f}" for n, v in means)
+                   + " (Morcos et al. 2018 report that it rises with depth in trained image classifiers).")
+    return out
+
+
+def depth_trend(values: list[float], tol: float = 0.02) -> str:
+    """``"rises with depth"``, ``"falls with depth"``, ``"is about the same in every layer"`` or
+    ``"does not change monotonically with depth"``; steps smaller than ``tol`` count as flat."""
+    v = np.asarray(values, float)
+    if np.ptp(v) < 2.5 * tol:
+        return "is about the same in every layer"
+    steps = np.diff(v)
+    if np.all(steps > -tol) and v[-1] - v[0] >= 2.5 * tol:
+        return "rises with depth"
+    if np.all(steps < tol) and v[0] - v[-1] >= 2.5 * tol:
+        return "falls with depth"
+    return "does not change monotonically with depth"
+
+
+def ablation_findings(layers: list[LayerCensus], class_names: list[str], overall_pp: float, class_pp: float,
+                      mode: str) -> list[str]:
+    """Which units the model cannot do without, and whether selectivity predicts the damage."""
+    out = []
+    ran = [lc for lc in layers if lc.ablation is not None]
+    if not ran:
+        notes = {lc.ablation_note for lc in layers if lc.ablation_note}
+        return [f"No unit was ablated: {'; '.join(sorted(notes)) or 'ablation was not run'}."]
+    a0 = ran[0].ablation
+    n = int(a0.class_counts.sum())
+    conv = " (a conv unit is a whole channel)" if any(lc.kind == "conv" for lc in ran) else ""
+    out.append(f"Each unit was {'set to 0' if mode == 'zero' else 'clamped to its mean activation'} alone"
+               f"{conv} on {n} samples (baseline accuracy {pct(a0.baseline_acc)}; "
+               f"one sample is {100 / n:.2f} points overall). A unit counts as indispensable when that costs "
+               f">= {overall_pp:g} point{'s' if overall_pp != 1 else ''} of overall accuracy or >= {class_pp:g} "
+               f"points on one class.")
+    for lc in ran:
+        overall, per_class = ablation_drops(lc.ablation)
+        need = np.flatnonzero(indispensable(lc, overall_pp, class_pp))
+        worst_cls = np.nanargmax(np.where(np.isfinite(per_class), per_class, -np.inf), axis=1)
+        worst = per_class[np.arange(lc.n_units), worst_cls]
+        k_all, k_cls = int(np.argmax(overall)), int(np.argmax(worst))
+        if worst[k_cls] <= 0:
+            text = f"{lc.name}: ablating any one unit costs no accuracy, overall or on any class. "
+        else:
+            text = (f"{lc.name}: the largest overall cost of one unit is {_pp(overall[k_all])} points "
+                    f"({lc.unit(k_all)}); the largest cost to one class is {_pp(worst[k_cls])} points ({lc.unit(k_cls)} "
+                    f"on {class_label(class_names, int(worst_cls[k_cls]))}). ")
+        if need.size:
+            order = need[np.argsort(-np.maximum(overall[need] / overall_pp, worst[need] / class_pp), kind="stable")]
+            items = [f"{lc.unit(k)} (-{_pp(overall[k])} overall, -{_pp(worst[k])} on "
+                     f"{class_label(class_names, int(worst_cls[k]))})" for k in order]
+            text += (f"{need.size} of {lc.n_units} units {'is' if need.size == 1 else 'are'} indispensable: "
+                     f"{unit_list(items, 8)}.")
+        else:
+            text += "No single unit is indispensable: the layer spreads what it knows over several units."
+        out.append(text)
+        rho_cls, rho_all = spearman(lc.selectivity, worst), spearman(lc.selectivity, overall)
+        costly = int(np.sum(np.isfinite(lc.selectivity) & (worst > 0)))
+        if np.isfinite(rho_cls) and np.isfinite(rho_all) and costly >= 3 and np.isfinite(lc.selectivity).sum() >= 8:
+            verdict = ("as Morcos et al. (2018) found, selectivity predicts the damage to single classes better than "
+                       "the overall damage" if rho_cls > max(rho_all + 0.1, 0.2) else
+                       "here selectivity does not predict single-class damage better than overall damage "
+                       "(Morcos et al. 2018 found that it does)")
+            out.append(f"{lc.name}: rank correlation of selectivity with the worst single-class cost "
+                       f"{rho_cls:+.2f}, with the overall cost {rho_all:+.2f}: {verdict}.")
+    return out
+
+
+def probe_findings(layers: list[LayerCensus], input_probe, n_classes: int) -> list[str]:
+    """How much each layer knows about the labels (linear probe accuracy vs chance)."""
+    rows = [("input", input_probe)] + [(lc.name, lc.probe) for lc in layers]
+    done = [(n, p) for n, p in rows if p is not None]
+    if not done:
+        return ["No linear probe could be trained (see the layer table)."]
+    chance = done[0][1].chance
+    text = (f"A linear probe (logistic regression on one layer's activations, {done[0][1].n_train} training and "
+            f"{done[0][1].n_test} held-out samples) reaches held-out accuracy "
+            + ", ".join(f"{n} {pct(p.test_acc)}" for n, p in done)
+            + f"; always answering the most frequent class scores {pct(chance)} ({n_classes} classes).")
+    out = [text]
+    layer_probes = [(n, p) for n, p in done if n != "input"]
+    if layer_probes:
+        best = max(layer_probes, key=lambda t: t[1].test_acc)
+        low = [n for n, p in layer_probes if p.test_acc < chance + 0.1 * (1 - chance)]
+        out.append(f"The labels are most linearly decodable from {best[0]} ({pct(best[1].test_acc)})."
+                   + (f" Close to chance: {', '.join(low)}." if low else
+                      " Every analysed layer decodes the labels well above chance."))
+        if input_probe is not None and best[1].test_acc < input_probe.test_acc - 0.02:
+            out.append(f"The raw input is more linearly decodable ({pct(input_probe.test_acc)}) than any analysed "
+                       "layer: the probes see few samples, or the layers discard label information.")
+    return out
+
+
+def layer_line(lc: LayerCensus, overall_pp: float, class_pp: float) -> str:
+    """One sentence per layer for the short answer."""
+    n_dead = int(lc.dead.sum())
+    n_dup = sum(len(g) for g in lc.groups)
+    parts = [f"{n_dead} dead", f"{len(lc.groups)} near-duplicate group{'s' if len(lc.groups) != 1 else ''}"
+             + (f" ({n_dup} units)" if n_dup else "")]
+    if np.isfinite(lc.mean_selectivity):
+        parts.append(f"mean selectivity {lc.mean_selectivity:.2f}")
+    if lc.ablation is not None:
+        parts.append(f"{int(indispensable(lc, overall_pp, class_pp).sum())} indispensable")
+    if lc.probe is not None:
+        parts.append(f"probe accuracy {pct(lc.probe.test_acc)} (chance {pct(lc.probe.chance)})")
+    return f"{_what(lc)}: " + ", ".join(parts) + "."

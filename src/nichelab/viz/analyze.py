@@ -1,0 +1,261 @@
+"""Figures of ``nichelab analyze``: the unit census of one model.
+
+Every function takes already-measured arrays and returns PNG bytes; nothing here measures. Units
+of a layer are drawn in a given ``order`` (the result sorts them by preferred class, then by
+selectivity, dead units last), so that the class-mean and ablation heatmaps line up.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import SymLogNorm
+
+from .style import DIV_CMAP, OKABE_ITO, SEQ_CMAP, new_figure, to_png
+
+__all__ = ["fig_class_means", "fig_selectivity", "fig_ablation", "fig_probes", "fig_top_examples",
+           "fig_first_weights"]
+
+_GREY = "#d9d9d9"
+
+
+def _cmap(name: str):
+    import matplotlib
+    return matplotlib.colormaps[name].with_extremes(bad=_GREY)
+
+
+def _unit_ticks(ax, order: np.ndarray) -> None:
+    n = len(order)
+    if n <= 64:
+        ax.set_xticks(range(n), [str(int(u)) for u in order], fontsize=6 if n > 24 else 8,
+                      rotation=90 if n > 24 else 0)
+    else:
+        step = int(np.ceil(n / 32))
+        ax.set_xticks(range(0, n, step), [str(int(u)) for u in order[::step]], fontsize=6, rotation=90)
+
+
+def _class_ticks(ax, class_names: list[str], extra: list[str] = ()) -> None:
+    labels = list(extra) + [str(c) for c in class_names]
+    ax.set_yticks(range(len(labels)), labels, fontsize=7 if len(labels) > 12 else 8)
+
+
+def fig_class_means(panels: list[dict], class_names: list[str]) -> bytes:
+    """Class-mean activation of every unit, one heatmap per layer (classes x units).
+
+    Parameters
+    ----------
+    panels : list of dict
+        ``name`` (str), ``means`` (n_classes, n_units), ``dead`` (n_units,) bool, ``order``
+        (n_units,) int, ``signed`` (bool), optional ``what`` (e.g. ``"channels (spatial mean)"``). Each unit's column is divided by its largest class mean
+        (non-negative layers) or min-max scaled over classes (signed layers); dead units are grey.
+    class_names : list of str
+    """
+    K = len(class_names)
+    heights = [0.24 * K + 1.1 for _ in panels]
+    fig, axes = new_figure(1, len(panels), width=8.0, height=1.0,
+                           gridspec_kw={"height_ratios": heights})
+    fig.set_size_inches(8.0, sum(heights) + 0.3)
+    im = None
+    for ax, p in zip(axes[:, 0], panels):
+        m = np.asarray(p["means"], float)[:, p["order"]]
+        dead = np.asarray(p["dead"], bool)[p["order"]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if p.get("signed"):
+                lo, hi = np.nanmin(m, axis=0), np.nanmax(m, axis=0)
+                z = (m - lo) / np.where(hi > lo, hi - lo, np.nan)
+            else:
+                hi = np.nanmax(m, axis=0)
+                z = m / np.where(hi > 0, hi, np.nan)
+        z[:, dead] = np.nan
+        im = ax.imshow(z, aspect="auto", cmap=_cmap(SEQ_CMAP), vmin=0, vmax=1, interpolation="nearest")
+        _unit_ticks(ax, p["order"])
+        _class_ticks(ax, class_names)
+        ax.set_ylabel("class")
+        n_dead = int(dead.sum())
+        ax.set_title(f"{p['name']}: {len(dead)} {p.get('what', 'units')}" + (f" ({n_dead} dead, grey)" if n_dead else ""),
+                     fontsize=9, loc="left")
+    axes[-1, 0].set_xlabel("unit index (sorted by preferred class, then selectivity; dead units last)")
+    fig.colorbar(im, ax=axes[:, 0].tolist(), shrink=0.9, pad=0.01,
+                 label="class-mean activation / unit's largest class mean")
+    return to_png(fig)
+
+
+def fig_selectivity(names: list[str], selectivity: list[np.ndarray], dead: list[np.ndarray]) -> bytes:
+    """Class selectivity index of every live unit, by layer (one dot per unit, box = quartiles)."""
+    fig, axes = new_figure(1, 1, width=max(4.2, 1.1 * len(names) + 2.0), height=3.4)
+    ax = axes[0, 0]
+    rng = np.random.default_rng(0)
+    data = []
+    for i, (s, d) in enumerate(zip(selectivity, dead)):
+        v = np.asarray(s, float)[~np.asarray(d, bool)]
+        v = v[np.isfinite(v)]
+        data.append(v)
+        ax.scatter(i + rng.uniform(-0.22, 0.22, len(v)), v, s=10, alpha=0.65, color=OKABE_ITO[0],
+                   edgecolor="none", label="one live unit" if i == 0 else None, zorder=3)
+    ax.boxplot([d if len(d) else [np.nan] for d in data], positions=range(len(names)), widths=0.6,
+               showfliers=False, medianprops={"color": OKABE_ITO[5], "lw": 2}, zorder=2)
+    ax.plot([], [], color=OKABE_ITO[5], lw=2, label="median (box: quartiles)")
+    ax.set_xticks(range(len(names)), [f"{n}\n({len(d)} live)" for n, d in zip(names, data)], fontsize=8)
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    ax.set_ylim(-0.03, 1.2)
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_xlabel("layer (input side to output side)")
+    ax.set_ylabel("class selectivity index")
+    ax.set_title("0 = same response to every class, 1 = responds to one class only", fontsize=8)
+    ax.legend(fontsize=7, loc="upper center", ncol=2, frameon=False)
+    return to_png(fig)
+
+
+def fig_ablation(panels: list[dict], class_names: list[str]) -> bytes:
+    """Accuracy lost when each unit is ablated alone: overall (top row) and per class, one heatmap per layer.
+
+    The colour scale is linear within +-1 point and logarithmic beyond, so that small overall costs
+    and large single-class costs are both visible.
+
+    Parameters
+    ----------
+    panels : list of dict
+        ``name``, ``overall`` (n_units,) and ``per_class`` (n_units, n_classes) in percentage
+        points lost (positive = damage), ``order`` (n_units,), ``key`` (n_units,) bool marks
+        indispensable units (a black triangle above the column).
+    class_names : list of str
+    """
+    K = len(class_names)
+    vmax = max([np.nanmax(np.abs(np.r_[p["overall"], np.ravel(p["per_class"])])) for p in panels] + [1.0])
+    heights = [0.24 * (K + 1) + 1.2 for _ in panels]
+    fig, axes = new_figure(1, len(panels), width=8.0, height=1.0, gridspec_kw={"height_ratios": heights})
+    fig.set_size_inches(8.0, sum(heights) + 0.3)
+    norm = SymLogNorm(linthresh=1.0, linscale=0.6, vmin=-vmax, vmax=vmax, base=10)
+    im = None
+    for ax, p in zip(axes[:, 0], panels):
+        o = p["order"]
+        z = np.vstack([np.asarray(p["overall"], float)[o][None, :], np.asarray(p["per_class"], float)[o].T])
+        im = ax.imshow(z, aspect="auto", cmap=_cmap(DIV_CMAP), norm=norm, interpolation="nearest")
+        ax.axhline(0.5, color="black", lw=1.2)
+        key = np.flatnonzero(np.asarray(p["key"], bool)[o])
+        if key.size:
+            ax.scatter(key, np.full(key.size, -0.95), marker="v", s=14, color="black", clip_on=False,
+                       label="indispensable unit", zorder=4)
+            ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, borderaxespad=0.1)
+        ax.set_ylim(len(z) - 0.5, -1.3)
+        _unit_ticks(ax, o)
+        _class_ticks(ax, class_names, ["overall"])
+        ax.set_ylabel("class")
+        ax.set_title(f"{p['name']}: {len(o)} {p.get('what', 'units')}", fontsize=9, loc="left")
+    axes[-1, 0].set_xlabel("unit index (same order as the class-mean heatmap)")
+    ticks = [t for t in (1, 3, 10, 30, 100) if t <= vmax]
+    cb = fig.colorbar(im, ax=axes[:, 0].tolist(), shrink=0.9, pad=0.01, ticks=[-t for t in ticks[::-1]] + [0] + ticks,
+                      label="accuracy lost when the unit is ablated\n(percentage points, log scale beyond ±1; < 0: accuracy rose)")
+    cb.ax.set_yticklabels([f"{-t:g}" for t in ticks[::-1]] + ["0"] + [f"{t:g}" for t in ticks])
+    cb.ax.minorticks_off()
+    return to_png(fig)
+
+
+def fig_probes(names: list[str], test_acc: list[float], train_acc: list[float], chance: float,
+               model_acc: float | None) -> bytes:
+    """Linear-probe accuracy by layer (held-out and training split), with chance and the model's accuracy."""
+    fig, axes = new_figure(1, 1, width=max(4.4, 0.9 * len(names) + 2.4), height=3.3)
+    ax = axes[0, 0]
+    x = np.arange(len(names))
+    te, tr = 100 * np.asarray(test_acc, float), 100 * np.asarray(train_acc, float)
+    ax.plot(x, te, "-o", color=OKABE_ITO[0], lw=2, label="probe, held-out samples")
+    ax.plot(x, tr, "--s", color=OKABE_ITO[1], lw=1.2, ms=4, label="probe, training samples")
+    ax.axhline(100 * chance, color="black", ls=":", lw=1.2, label=f"chance (majority class) {100 * chance:.0f}%")
+    if model_acc is not None:
+        ax.axhline(100 * model_acc, color=OKABE_ITO[2], ls="-.", lw=1.2,
+                   label=f"the model itself {100 * model_acc:.1f}%")
+    ax.set_xticks(x, names, fontsize=8)
+    ax.set_xlabel("layer (input = the raw input, flattened)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(max(0.0, 100 * chance - 10), 101)
+    ax.legend(fontsize=7, loc="lower right")
+    return to_png(fig)
+
+
+def _mosaic(cells: list[list[np.ndarray | None]], fill: float = np.nan, gap_y: int = 1) -> np.ndarray:
+    """Tile equal-sized (h, w) or (h, w, 3) cells into one array, 1 pixel of ``fill`` between columns and
+    ``gap_y`` pixels between rows (room for text under each row)."""
+    first = next(c for row in cells for c in row if c is not None)
+    h, w = first.shape[:2]
+    rows, cols = len(cells), max(len(r) for r in cells)
+    out = np.full((rows * (h + gap_y) + 1, cols * (w + 1) + 1) + first.shape[2:], fill, dtype=float)
+    for i, row in enumerate(cells):
+        for j, c in enumerate(row):
+            if c is not None:
+                out[1 + i * (h + gap_y): 1 + i * (h + gap_y) + h, 1 + j * (w + 1): 1 + j * (w + 1) + w] = c
+    return out
+
+
+def _as_picture(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """(C, H, W) -> (H, W) grey in [0, 1] (channel mean unless RGB) or (H, W, 3) RGB in [0, 1]."""
+    scaled = (np.asarray(img, float) - lo) / (hi - lo if hi > lo else 1.0)
+    return np.moveaxis(scaled, 0, -1) if img.shape[0] == 3 else scaled.mean(axis=0)
+
+
+def fig_top_examples(images: np.ndarray, rows: list[dict], class_names: list[str]) -> bytes:
+    """The inputs that drive chosen units most: one row per unit, its top-k samples left to right.
+
+    Parameters
+    ----------
+    images : np.ndarray of shape (n, C, H, W)
+    rows : list of dict
+        ``unit`` (str label shown at the left), ``indices`` (k,) into ``images``, ``labels`` (k,)
+        class indices, ``values`` (k,) activations.
+    class_names : list of str
+    """
+    lo, hi = float(np.min(images)), float(np.max(images))
+    k = max(len(r["indices"]) for r in rows)
+    cells = [[_as_picture(images[i], lo, hi) for i in r["indices"]] for r in rows]
+    _, H, W = images.shape[1:]
+    gap = max(3, int(np.ceil(0.3 * H)))            # white band under each row for the labels
+    mosaic = _mosaic(cells, fill=1.0, gap_y=gap)
+    panel_w = 0.95 * k
+    fig, axes = new_figure(1, 1, width=panel_w + 1.4, height=panel_w * mosaic.shape[0] / mosaic.shape[1] + 0.5)
+    ax = axes[0, 0]
+    ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest", aspect="equal")
+    ax.set_axis_off()
+    for i, r in enumerate(rows):
+        top = i * (H + gap)
+        ax.text(-0.5, top + 1 + H / 2, r["unit"], ha="right", va="center", fontsize=7)
+        for j, (lab, val) in enumerate(zip(r["labels"], r["values"])):
+            ax.text(1 + j * (W + 1) + W / 2, top + H + 1 + gap / 2, f"{class_names[int(lab)]} · {val:.2g}",
+                    ha="center", va="center", fontsize=6)
+    ax.set_title("each row: one unit's top inputs, strongest first\n(under each: true class · activation)", fontsize=8)
+    return to_png(fig)
+
+
+def fig_first_weights(name: str, weights: np.ndarray, max_units: int = 64) -> bytes:
+    """The first layer's incoming weights of each unit drawn as an image (each scaled to its own max |w|).
+
+    Parameters
+    ----------
+    name : str
+        The weight layer's name (e.g. ``L1.linear``).
+    weights : np.ndarray of shape (n_units, C, h, w)
+    max_units : int, default 64
+        Only the first ``max_units`` units are drawn.
+    """
+    w = np.asarray(weights, float)[:max_units]
+    n, c, h, wd = w.shape
+    ncols = int(np.ceil(np.sqrt(n)))
+    nrows = int(np.ceil(n / ncols))
+    scale = np.abs(w).reshape(n, -1).max(axis=1)
+    w = w / np.where(scale > 0, scale, 1.0)[:, None, None, None]
+    rgb = c == 3
+    pics = [np.moveaxis(0.5 + 0.5 * u, 0, -1) if rgb else u.mean(axis=0) for u in w]
+    cells = [[pics[r * ncols + j] if r * ncols + j < n else None for j in range(ncols)] for r in range(nrows)]
+    gap = max(2, int(np.ceil(0.3 * h)))             # band under each row for the unit numbers
+    mosaic = _mosaic(cells, fill=1.0 if rgb else np.nan, gap_y=gap)
+    panel_w = max(2.6, max(0.55, min(0.9, 6.5 / ncols)) * ncols)
+    fig, axes = new_figure(1, 1, width=panel_w + 1.6, height=panel_w * mosaic.shape[0] / mosaic.shape[1] + 0.8)
+    ax = axes[0, 0]
+    im = ax.imshow(mosaic, cmap=None if rgb else _cmap(DIV_CMAP), vmin=-1, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    for u in range(n):
+        r, j = divmod(u, ncols)
+        ax.text(1 + j * (wd + 1) + wd / 2, 1 + r * (h + gap) + h + gap / 2 - 0.5, str(u), fontsize=6,
+                ha="center", va="center")
+    if not rgb:
+        fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02, label="weight / unit's largest |weight|")
+    more = f" (first {max_units} of {len(weights)})" if len(weights) > max_units else ""
+    ax.set_title(f"{name}: incoming weights of each unit{more}\n(unit number below; laid out like the input)",
+                 fontsize=8)
+    return to_png(fig)

@@ -1,0 +1,331 @@
+"""The analyze study: census values on hand-built activations and a hand-built model, probes,
+hook safety, reused modules, conv layers, findings in words, JSON and report."""
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import uuid
+
+import numpy as np
+import pytest
+import torch
+
+from nichelab.errors import NichelabError
+from nichelab.report.jsonio import dumps
+from nichelab.studies.analyze import AnalyzeConfig, run
+from nichelab.studies.analyze import findings as fx
+from nichelab.studies.analyze.census import census_layer, probe_layer
+
+# --------------------------------------------------------------------------- hand-built activations
+Y6 = np.array([0, 0, 1, 1, 2, 2])
+ACTS = np.array([
+    # u0: class 0 only   u1: dead  u2: no preference  u3 = 2 u4 + 1  u4      u5: constant 3
+    [1, 0, 1, 1, 0, 3],
+    [1, 0, 2, 3, 1, 3],
+    [0, 0, 1, 5, 2, 3],
+    [0, 0, 2, 7, 3, 3],
+    [0, 0, 1, 9, 4, 3],
+    [0, 0, 2, 11, 5, 3],
+], dtype=np.float32)
+
+
+def _census(acts, **kw):
+    return census_layer("h", acts, Y6, 3, raw_shape=(acts.shape[1],), module_type="ReLU", reduce="mean",
+                        threshold=kw.get("threshold", 0.95), k=2)
+
+
+def test_census_values_on_hand_built_activations():
+    lc = _census(ACTS)
+    np.testing.assert_array_equal(lc.dead, [False, True, False, False, False, True])
+    # Morcos index: u0 (1 - 0) / (1 + 0); u2 equal class means; u3 means (2, 6, 10); u4 means (.5, 2.5, 4.5)
+    np.testing.assert_allclose(lc.selectivity, [1.0, np.nan, 0.0, (10 - 4) / 14, (4.5 - 1.5) / 6, np.nan])
+    np.testing.assert_array_equal(lc.preferred, [0, -1, -1, 2, 2, -1])
+    assert lc.groups == [[3, 4]]
+    assert lc.partner[3] == 4 and lc.partner[4] == 3 and lc.partner[1] == -1 and np.isnan(lc.partner_r[5])
+    np.testing.assert_allclose(lc.partner_r[3], 1.0)
+    np.testing.assert_allclose(lc.class_means[:, 0], [1, 0, 0])
+    np.testing.assert_array_equal(lc.top[:, 4], [5, 4])            # the two largest activations of u4
+    np.testing.assert_allclose(lc.top_values[:, 4], [5, 4])
+    assert not lc.signed and lc.kind == "dense" and lc.n_units == 6
+    assert lc.mean_selectivity == pytest.approx(np.mean([1.0, 0.0, 6 / 14, 0.5]))
+    assert lc.ranked().tolist() == [0, 4, 3, 2]
+
+
+def test_signed_layer_dead_means_constant_and_selectivity_is_shift_invariant():
+    signed = ACTS - 1.0        # u1 is now constant -1, u2 varies around 0.5
+    lc = _census(signed)
+    assert lc.signed
+    np.testing.assert_array_equal(lc.dead, [False, True, False, False, False, True])
+    # selectivity of a signed layer is that of each unit shifted to start at 0, whatever the offset
+    np.testing.assert_allclose(lc.selectivity, _census(ACTS - ACTS.min(axis=0)).selectivity)
+    np.testing.assert_allclose(lc.selectivity, _census(signed - 5.0).selectivity)
+    assert lc.selectivity[3] == pytest.approx(0.5)           # u3 - 1 = 2 u4: same index as u4
+    # a varying unit that is negative on every sample is alive in a signed layer
+    lc2 = _census(np.c_[ACTS, -1.0 - np.arange(6)])
+    assert not lc2.dead[-1]
+
+
+def test_threshold_controls_duplicates():
+    assert _census(ACTS, threshold=1.0).groups == [[3, 4]]   # exact linear copy: r = 1
+    noisy = ACTS.copy()
+    noisy[:, 3] += np.array([0, 0.9, 0, -0.9, 0, 0.9])
+    assert _census(noisy, threshold=0.999).groups == []
+    assert _census(noisy, threshold=0.9).groups == [[3, 4]]
+
+
+def test_probes_separable_vs_random():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], 60)
+    sep = np.eye(3)[y] * 3 + 0.3 * rng.standard_normal((180, 3))
+    rand = rng.standard_normal((180, 20))
+    good, note = probe_layer(sep, y, 0)
+    bad, _ = probe_layer(rand, y, 0)
+    assert note == "" and good.test_acc >= 0.95
+    assert bad.test_acc < 0.6 and bad.chance == pytest.approx(1 / 3, abs=0.02)
+    none, why = probe_layer(sep[:3], y[:3], 0)
+    assert none is None and why.startswith("skipped")
+
+
+# --------------------------------------------------------------------------- a hand-built model
+HAND = '''
+import torch
+from collections import OrderedDict
+from torch import nn
+
+class Boom(nn.Module):
+    """Identity that raises when an input is huge (to make capture fail mid-run)."""
+    def forward(self, x):
+        if (x.abs() > 50).any():
+            raise RuntimeError("boom: input too large")
+        return x
+
+def make():
+    """h0 = relu(x0) alone carries class 0; h1 = h2 = relu(x1) carry class 1 together; h3 = relu(x2)
+    carries class 2; h4 is dead. Logits: 2 h0, h1 + h2 + 0.5, 2 h3 (the bias decides when all are 0)."""
+    m = nn.Sequential(OrderedDict(boom=Boom(), fc=nn.Linear(3, 5), act=nn.ReLU(), out=nn.Linear(5, 3)))
+    with torch.no_grad():
+        m.fc.weight.copy_(torch.tensor([[1., 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1], [-1, -1, -1]]))
+        m.fc.bias.copy_(torch.tensor([0., 0, 0, 0, -1]))
+        m.out.weight.copy_(torch.tensor([[2., 0, 0, 0, 0], [0, 1, 1, 0, 0], [0, 0, 0, 2, 0]]))
+        m.out.bias.copy_(torch.tensor([0., 0.5, 0]))
+    return m.eval()
+
+MODEL = make()
+
+def shared():
+    return MODEL
+
+class Reused(nn.Module):
+    """One ReLU instance used after two layers."""
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.act, self.out = nn.Linear(3, 4), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 3)
+    def forward(self, x):
+        return self.out(self.act(self.fc2(self.act(self.fc1(x)))))
+
+def reused():
+    torch.manual_seed(0)
+    return Reused().eval()
+
+def two_outputs():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).eval()
+
+def convnet():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 3, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 6 * 6, 3)).eval()
+'''
+
+
+@pytest.fixture
+def hand(tmp_path, monkeypatch):
+    """Module name of the hand-built factories, and an .npz of one-hot inputs (+ noise) for 3 classes."""
+    name = f"hand_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{name}.py").write_text(HAND)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1, 2], [20, 24, 16])
+    X = (np.eye(3)[y] + rng.uniform(0, 0.05, (60, 3))).astype(np.float32)
+    np.savez(tmp_path / "hand.npz", X=X, y=y)
+    yield name, tmp_path
+    sys.modules.pop(name, None)
+
+
+def _cfg(data, model, **kw):
+    return AnalyzeConfig(dataset=str(data), model=model, **kw)
+
+
+def test_one_unit_alone_carries_one_class(hand):
+    name, tmp = hand
+    res = run(_cfg(tmp / "hand.npz", f"{name}:make"))
+    (lc,) = res.layers
+    assert lc.name == "act" and lc.module_type == "ReLU"
+    np.testing.assert_array_equal(lc.dead, [False, False, False, False, True])
+    assert lc.groups == [[1, 2]]
+    assert lc.selectivity[0] > 0.9 and lc.preferred[0] == 0 and lc.preferred[3] == 2
+    overall, per_class = -100 * lc.ablation.delta_acc, -100 * lc.ablation.delta_class_acc
+    np.testing.assert_allclose(per_class[0], [100, 0, 0])          # h0 alone carries class 0
+    np.testing.assert_allclose(per_class[3], [0, 0, 100])          # h3 alone carries class 2
+    np.testing.assert_allclose(per_class[[1, 2, 4]], 0)             # the duplicates cover for each other
+    np.testing.assert_allclose(overall[[0, 3]], [100 * 20 / 60, 100 * 16 / 60])
+    assert np.flatnonzero(res.indispensable(lc)).tolist() == [0, 3]
+    assert res.accuracy()[0] == 1.0
+    f = res.findings()
+    text = " ".join(f["indispensable"])
+    assert "2 of 5 units are indispensable: act:0" in text and "act:3" in text
+    assert "act:4" in " ".join(f["dead"]) and "{act:1, act:2}" in " ".join(f["duplicates"])
+    assert "4 units with index >= 0.5" in f["selectivity"][0] and "prefers class 2" in f["selectivity"][0]
+    assert res.weights() == {}                                      # the user's model: nothing to save
+
+
+def test_mean_ablation_and_unit_records(hand):
+    name, tmp = hand
+    res = run(_cfg(tmp / "hand.npz", f"{name}:make", ablation_mode="mean"))
+    rec = res.layer_record(res.layers[0])
+    assert rec["ablation"]["mode"] == "mean" and rec["n_dead"] == 1 and rec["dead"].tolist() == [4]
+    units = rec["unit_records"]
+    assert [u["unit"] for u in units] == [f"act:{k}" for k in range(5)]
+    assert units[1]["near_duplicate_group"] == 0 and units[1]["closest_unit"] == "act:2"
+    assert units[4]["dead"] and units[4]["selectivity"] is None or np.isnan(units[4]["selectivity"])
+
+
+def test_capture_failure_leaves_no_hooks(hand):
+    name, tmp = hand
+    z = np.load(tmp / "hand.npz")
+    X = z["X"].copy()
+    X[40, 1] = 99.0                             # after the rows the input check runs on
+    np.savez(tmp / "boom.npz", X=X, y=z["y"])
+    with pytest.raises(NichelabError, match="boom: input too large"):
+        run(_cfg(tmp / "boom.npz", f"{name}:shared"))
+    model = importlib.import_module(name).MODEL
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+    assert not any(m.training for m in model.modules())
+
+
+def test_reused_module_yields_both_calls(hand):
+    name, tmp = hand
+    res = run(_cfg(tmp / "hand.npz", f"{name}:reused"))
+    assert [lc.name for lc in res.layers] == ["act", "act#1"]
+    assert all(lc.n_units == 4 for lc in res.layers)
+    assert res.layers[0].ablation is not None and res.layers[1].ablation is None
+    assert "several times per forward pass" in res.layers[1].ablation_note
+
+
+def test_outputs_that_are_not_class_logits_skip_ablation(hand):
+    name, tmp = hand
+    res = run(_cfg(tmp / "hand.npz", f"{name}:two_outputs"))
+    assert not res.subject.classifier and res.logits is None
+    assert all(lc.ablation is None for lc in res.layers)
+    assert "2 outputs but the labels go up to 2" in " ".join(res.findings()["model"])
+    assert "No unit was ablated" in res.findings()["indispensable"][0]
+
+
+def test_conv_layers_reduce_over_space(hand):
+    name, tmp = hand
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1, 2], 10)
+    X = rng.uniform(0, 1, (30, 1, 6, 6)).astype(np.float32)
+    X[y == 1, :, :3] += 1.0
+    np.savez(tmp / "img.npz", X=X, y=y)
+    means = run(_cfg(tmp / "img.npz", f"{name}:convnet", reduce="mean"))
+    maxes = run(_cfg(tmp / "img.npz", f"{name}:convnet", reduce="max"))
+    lc, lc_max = means.layers[0], maxes.layers[0]
+    assert lc.kind == "conv" and lc.raw_shape == (3, 6, 6) and lc.reduce == "mean" and lc.n_units == 3
+    from nichelab.capture import capture
+    raw = capture(means.subject.module, X, ["1"])["1"]
+    np.testing.assert_allclose(lc.mean, raw.mean(axis=(2, 3)).mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(lc_max.mean, raw.max(axis=(2, 3)).mean(axis=0), rtol=1e-5)
+    assert lc.ablation.units.tolist() == [0, 1, 2]                 # a unit is a whole channel
+    assert lc.probe_features == "full map" and lc.probe.n_train + lc.probe.n_test == 30
+    name_w, w = means.first_weights
+    assert name_w == "0" and w.shape == (3, 1, 3, 3)
+
+
+def test_max_samples_and_ablation_samples_are_stratified_subsets(hand):
+    name, tmp = hand
+    res = run(_cfg(tmp / "hand.npz", f"{name}:make", max_samples=30, ablation_samples=15))
+    assert res.n_samples == 30 and np.bincount(res.y).tolist() == [10, 12, 8]
+    assert len(res.ablation_positions) == 15 and int(res.layers[0].ablation.class_counts.sum()) == 15
+    assert any("--max-samples" in n for n in res.subject.notes)
+
+
+def test_unknown_layer_lists_layers_and_suggests(hand):
+    name, tmp = hand
+    with pytest.raises(NichelabError, match=r"unknown layer 'actt' \(did you mean 'act'.*the model's layers are: "
+                                            r"boom, fc, act, out"):
+        run(_cfg(tmp / "hand.npz", f"{name}:make", layers=("actt",)))
+
+
+def test_shape_the_model_rejects_names_what_it_expects(hand):
+    name, tmp = hand
+    np.savez(tmp / "wide.npz", X=np.zeros((10, 5), np.float32), y=np.arange(10) % 2)
+    with pytest.raises(NichelabError, match=r"gives samples of shape \(5,\).*'fc' \(Linear\) expects 3 features"):
+        run(_cfg(tmp / "wide.npz", f"{name}:make"))
+
+
+# --------------------------------------------------------------------------- built-in model, JSON and report
+@pytest.fixture(scope="module")
+def digits_result():
+    return run(AnalyzeConfig(dataset="digits", model="mlp 16-8", epochs=3, lr=0.01, max_samples=300,
+                             ablation_samples=200))
+
+
+def test_builtin_digits_json_report_and_weights(digits_result):
+    res = digits_result
+    assert [lc.name for lc in res.layers] == ["L1", "L2"] and res.layers[0].n_units == 16
+    t = res.subject.training
+    assert t["n_train"] + t["n_test"] == 1797 and t["n_test"] == 539 and res.n_samples == 300
+    assert len(np.intersect1d(res.subject.train_idx, res.subject.census_idx)) == 0
+    data = json.loads(dumps(res.to_json()))                 # strictly valid JSON (NaN -> null)
+    assert set(data) >= {"config", "data", "model", "training", "accuracy", "layers", "findings", "input_probe"}
+    assert data["accuracy"] == pytest.approx(res.accuracy()[0]) and 0 < t["test_accuracy"] <= 1
+    assert len(data["data"]["analysed_indices"]) == 300
+    L1 = data["layers"][0]
+    assert {"units", "n_dead", "near_duplicate_groups", "participation_ratio", "probe", "mean_selectivity",
+            "ablation", "unit_records"} <= set(L1)
+    assert len(L1["unit_records"]) == 16 and L1["unit_records"][0]["unit"] == "L1:0"
+    assert L1["ablation"]["n_samples"] == 200
+    w = res.weights()
+    assert w["L1.linear.weight"].shape == (16, 64)
+    report = res.to_report()
+    titles = [s.title for s in report.sections]
+    assert titles[:6] == ["The layers at a glance", "Dead units", "Near-duplicate units", "Selective units",
+                          "Indispensable units", "What each layer knows about the labels"]
+    assert "What drives the units" in titles                # digits are 8x8 images: top-k grids, weights
+    figs = [f for s in report.sections for f in s.figures]
+    assert len(figs) == 4 + 2 + 1 and all(f.png.startswith(b"\x89PNG") and f.caption for f in figs)
+    table = res.summary_table()
+    assert [r[0] for r in table.rows] == ["L1", "L2"]
+
+
+def test_same_seed_same_numbers(digits_result):
+    again = run(AnalyzeConfig(dataset="digits", model="mlp 16-8", epochs=3, lr=0.01, max_samples=300,
+                              ablation_samples=200))
+    for a, b in zip(digits_result.layers, again.layers):
+        np.testing.assert_array_equal(a.dead, b.dead)
+        np.testing.assert_allclose(a.selectivity, b.selectivity)
+        np.testing.assert_array_equal(a.ablation.acc, b.ablation.acc)
+
+
+# --------------------------------------------------------------------------- words
+def test_findings_helpers():
+    assert fx.unit_list(["a:1"]) == "a:1" and fx.unit_list(["a:1", "a:2", "a:3"]) == "a:1, a:2 and a:3"
+    assert fx.unit_list([f"u:{i}" for i in range(15)], 3) == "u:0, u:1, u:2 and 12 more"
+    assert fx.depth_trend([0.2, 0.3, 0.5]) == "rises with depth"
+    assert fx.depth_trend([0.5, 0.3]) == "falls with depth"
+    assert fx.depth_trend([0.42, 0.43]) == "is about the same in every layer"
+    assert fx.depth_trend([0.2, 0.6, 0.3]) == "does not change monotonically with depth"
+    assert fx.class_label(["0", "1"], 1) == "class 1" and fx.class_label(["cat", "dog"], 0) == "'cat'"
+    assert fx.pct(0.9764) == "97.6%" and fx.pct(float("nan")) == "n/a"
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"ablation_mode": "median"}, "--ablation-mode"), ({"reduce": "sum"}, "--reduce"),
+    ({"threshold": 0.0}, "--threshold"), ({"threshold": 1.5}, "--threshold"), ({"epochs": -1}, "--epochs"),
+    ({"test_fraction": 1.0}, "--test-fraction"), ({"max_samples": 2}, "--max-samples"),
+    ({"model": "mlp 8", "weights": "w.safetensors"}, "--weights"), ({"seed": -1}, "--seed"),
+])
+def test_bad_config(kw, match):
+    with pytest.raises(NichelabError, match=match):
+        AnalyzeConfig(**kw)
