@@ -308,3 +308,12 @@ def test_default_layers_of_loaded_torchscript_and_one_line_errors(tmp_path):
         capture(module, np.zeros((3, 5), np.float32))
     msg = str(info.value)
     assert "\n" not in msg and "Traceback" not in msg and "expects 4 features" in msg
+
+
+def test_layer_names_skip_torchscript_internals(tmp_path):
+    from nichelab.capture import layer_names
+    from nichelab.nn.loading import load_model
+
+    ref = nn.Sequential(nn.Linear(4, 3), nn.ReLU()).eval()
+    torch.jit.save(torch.jit.script(ref), str(tmp_path / "m.pt"))
+    assert layer_names(load_model(tmp_path / "m.pt").module) == ["0", "1"]

@@ -58,8 +58,10 @@ def layer_names(model: nn.Module) -> list[str]:
     -------
     list of str
         In ``named_modules()`` order, e.g. ``["L1", "L1.linear", "L1.act", "L2", ...]``.
+        TorchScript submodules are left out: TorchScript never runs Python hooks, so only the
+        hookable wrappers around them (see :mod:`nichelab.nn.loading`) can be captured.
     """
-    return [name for name, _ in model.named_modules() if name]
+    return [name for name, m in model.named_modules() if name and not isinstance(m, torch.jit.ScriptModule)]
 
 
 def default_layers(model: nn.Module) -> list[str]:
