@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import TrainConfig, epoch_orders, make_optimizer
+from .config import TrainConfig, epoch_orders, make_optimizer, threads
 from .masks import keyed_dropout
 
 __all__ = ["TrainResult", "train_one", "state_numpy"]
@@ -47,6 +47,9 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
 
     Every epoch visits the samples in the order ``epoch_orders(seed, n, epochs)[epoch]`` in
     batches of ``cfg.batch_size``. ``nn.Dropout`` modules use masks keyed by (seed, step, layer).
+    Runs with one torch thread (restored afterwards; see :func:`nichelab.train.threads`): the
+    operations of small models gain nothing from threads, and on a busy 2-core machine two threads
+    made one lab seed 25 times slower (53 s against 2 s).
 
     Parameters
     ----------
@@ -72,7 +75,7 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
     losses = np.zeros(cfg.epochs)
     model.train()
     step = 0
-    with keyed_dropout(model, [seed]) as masks:
+    with threads(1), keyed_dropout(model, [seed]) as masks:
         for epoch in range(cfg.epochs):
             total = 0.0
             for start in range(0, len(yt), cfg.batch_size):
