@@ -253,11 +253,12 @@ class SymmetryResult:
             for r in d.runs.values():
                 n_split = int(np.isfinite(r.split_step).sum())
                 rows.append([r.condition.label, fx.pct(r.accuracy[:, -1].mean()), f"{r.loss[:, -1].mean():.3f}",
-                             fx.fmt_gap(float(r.max_gap[:, -1].max())), f"{r.distinct[:, -1].mean():.1f}",
+                             fx.fmt_gap(float(r.max_gap[:, -1].max())), fx.fmt_gap(float(r.mean_gap[:, -1].mean())),
+                             f"{r.distinct[:, -1].mean():.1f}",
                              f"{np.nanmedian(r.split_step):.0f} ({n_split}/{len(d.seeds)})" if n_split else "never",
                              _num(np.nanmedian(r.growth), 4) if np.isfinite(r.growth).any() else "–"])
-            tables.append(Table(["condition", "accuracy (mean)", "loss (mean)", "largest gap at end",
-                                 "distinct units at end (mean)", "split step: median (seeds split)",
+            tables.append(Table(["condition", "accuracy (mean)", "loss (mean)", "largest gap at end (any seed)",
+                                 "mean gap at end (mean over seeds)", "distinct units at end (mean)", "split step: median (seeds split)",
                                  "growth rate λ (median, per step)"], rows,
                                 f"{name}: every condition ({d.hidden} hidden units, {len(d.seeds)} seeds)"))
         return Section("Every condition", question="What did each starting condition end with?", tables=tables)
