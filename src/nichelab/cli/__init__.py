@@ -40,6 +40,7 @@ from . import convergence as _convergence  # noqa: E402,F401  (registers `nichel
 from . import compare as _compare  # noqa: E402,F401  (registers `nichelab compare`)
 from . import symmetry as _symmetry  # noqa: E402,F401  (registers `nichelab run symmetry`)
 from . import width as _width  # noqa: E402,F401  (registers `nichelab run width`)
+from . import hierarchy as _hierarchy  # noqa: E402,F401  (registers `nichelab run hierarchy`)
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ TOP_QUANTILE = 0.995
 #: A unit detects a concept when their summed IoU exceeds this (Bau et al. 2017).
 IOU_THRESHOLD = 0.04
 
-_CHUNK_ELEMENTS = 1 << 22   # float64 elements of upsampled maps per chunk (32 MB)
+_CHUNK_ELEMENTS = 1 << 22   # upsampled map elements per chunk (32 MB in float64; < 2**24 for exact sums)
 
 
 def _maps(maps, name: str = "maps") -> np.ndarray:
@@ -83,9 +83,9 @@ def activation_thresholds(maps, quantile: float = TOP_QUANTILE) -> np.ndarray:
     numpy.ndarray of float64, shape (n_units,)
         The smallest activation that counts as "top": ``np.quantile`` (linear interpolation)
         of each unit's ``n_samples * h * w`` values. When that quantile equals the unit's
-        minimum (the unit sits at its minimum on at least 99.5% of positions, e.g. a ReLU
-        unit silent almost everywhere), the threshold is the next float above the minimum, so only values above the minimum count and a dead unit selects
-        nothing.
+        minimum (the unit sits at its minimum on at least 99.5% of positions, e.g. a ReLU unit
+        silent almost everywhere), the threshold is the next float above the minimum, so only
+        values above the minimum count and a dead unit selects nothing.
 
     Raises
     ------
@@ -153,7 +153,7 @@ def upsample_bilinear(maps, size) -> np.ndarray:
     a = _maps(maps)
     H, W = _size(size)
     Uh, Uw = _interp_matrix(a.shape[2], H), _interp_matrix(a.shape[3], W)
-    return np.einsum("Hh,nkhw,Ww->nkHW", Uh, a.astype(np.float64), Uw, optimize=True)
+    return np.matmul(Uh, np.matmul(a.astype(np.float64), Uw.T))        # (n, k, H, W)
 
 
 def _check_thresholds(thresholds, k: int) -> np.ndarray:
@@ -253,10 +253,11 @@ def iou_scores(maps, concept_masks, thresholds=None, *, quantile: float = TOP_QU
     unit_area = np.zeros(K)
     step = max(1, _CHUNK_ELEMENTS // (K * H * W))
     for lo in range(0, n, step):
-        um = unit_masks(a[lo:lo + step], t, (H, W)).reshape(-1, K, H * W).astype(np.float32)
-        cm = m[lo:lo + step].reshape(len(um), -1, H * W).astype(np.float32)
-        inter += np.einsum("nkx,ncx->kc", um, cm, dtype=np.float64, optimize=True)
-        unit_area += um.sum(axis=(0, 2), dtype=np.float64)
+        um = unit_masks(a[lo:lo + step], t, (H, W))
+        um = um.transpose(1, 0, 2, 3).reshape(K, -1).astype(np.float32)        # (K, m * H * W)
+        cm = m[lo:lo + step].transpose(1, 0, 2, 3).reshape(m.shape[1], -1).astype(np.float32)
+        inter += um @ cm.T          # 0/1 products: exact in float32 up to 2**24 pixels per chunk
+        unit_area += um.sum(axis=1, dtype=np.float64)
     concept_area = m.sum(axis=(0, 2, 3), dtype=np.float64)
     union = unit_area[:, None] + concept_area[None, :] - inter
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -90,8 +90,9 @@ def tuning_curves(responses, angles, conditions=None):
     """
     r = _responses(responses)
     a = np.mod(_angles(angles, r.shape[0]), np.pi)
-    a = np.where(np.isclose(a, np.pi), 0.0, np.round(a, 12))
-    uniq, inv = np.unique(a, return_inverse=True)
+    a = np.where(np.isclose(a, np.pi), 0.0, a)
+    _, first, inv = np.unique(np.round(a, 9), return_index=True, return_inverse=True)   # equal up to rounding
+    uniq = a[first]
     cond = np.zeros(r.shape[0]) if conditions is None else np.asarray(conditions).ravel()
     if cond.shape != (r.shape[0],):
         raise NichelabError(f"conditions must have one entry per stimulus ({r.shape[0]}); got shape {cond.shape}")

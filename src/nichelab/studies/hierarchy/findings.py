@@ -1,0 +1,244 @@
+"""The hierarchy study's answers in words, generated from the measured numbers (no fixed claims).
+
+Every function takes per-layer values (means over seeds) of the trained networks and of their
+random-initialisation controls, and the layer names, and returns sentences.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["pct", "num", "trend", "peak", "StageVerdict", "edge_stage", "part_stage", "object_stage",
+           "story_verdict", "first_layer_reaching", "added_most", "LEE_2009_AUPRC", "TOL"]
+
+#: Lee, Grosse, Ranganath & Ng 2009: mean face AUPRC of the features of layers 1-3.
+LEE_2009_AUPRC = (0.39, 0.86, 0.95)
+#: Differences smaller than this (a share or an AUPRC) are called "about the same".
+TOL = 0.05
+
+
+def pct(x: float) -> str:
+    """``0.237 -> "24%"``; NaN -> "n/a"."""
+    return "n/a" if not np.isfinite(x) else f"{100 * float(x):.0f}%"
+
+
+def num(x: float, digits: int = 2) -> str:
+    """``0.2371 -> "0.24"``; NaN -> "n/a"."""
+    return "n/a" if not np.isfinite(x) else f"{float(x):.{digits}f}"
+
+
+def _fmt(x: float, as_pct: bool) -> str:
+    return pct(x) if as_pct else num(x)
+
+
+def _series(values, names, as_pct: bool) -> str:
+    return ", ".join(f"{n} {_fmt(v, as_pct)}" for n, v in zip(names, values) if np.isfinite(v))
+
+
+def peak(values) -> int:
+    """Index of the largest finite value (the first of ties); -1 if none is finite."""
+    v = np.asarray(values, dtype=float)
+    return int(np.nanargmax(v)) if np.isfinite(v).any() else -1
+
+
+def trend(values, names, *, as_pct: bool = True, tol: float = TOL) -> str:
+    """How a measure changes with depth, e.g. ``"rises with depth (L1 10%, L2 30%, L3 60%)"``.
+
+    Rises / falls: every step moves at most ``tol`` the other way and the last layer differs from
+    the first by more than ``tol``. Otherwise "peaks at" / "is lowest at" an inner layer that
+    beats both ends by more than ``tol``, "stays about the same" when the range is within
+    ``tol``, or "changes without a steady trend".
+    """
+    v = np.asarray(values, dtype=float)
+    keep = np.isfinite(v)
+    v, names = v[keep], [n for n, k in zip(names, keep) if k]
+    listed = f"({_series(v, names, as_pct)})"
+    if len(v) < 2:
+        return f"is measured on {'one layer' if len(v) else 'no layer'} only {listed}"
+    if v.max() - v.min() <= tol:
+        return f"stays about the same across layers {listed}"
+    steps = np.diff(v)
+    if np.all(steps >= -tol) and v[-1] - v[0] > tol:
+        return f"rises with depth {listed}"
+    if np.all(steps <= tol) and v[0] - v[-1] > tol:
+        return f"falls with depth {listed}"
+    hi, lo = int(np.argmax(v)), int(np.argmin(v))
+    if 0 < hi < len(v) - 1 and v[hi] - max(v[0], v[-1]) > tol:
+        return f"peaks at {names[hi]} {listed}"
+    if 0 < lo < len(v) - 1 and min(v[0], v[-1]) - v[lo] > tol:
+        return f"is lowest at {names[lo]} {listed}"
+    return f"changes without a steady trend {listed}"
+
+
+def _versus(trained: float, random: float, as_pct: bool = True, tol: float = TOL) -> str:
+    if not (np.isfinite(trained) and np.isfinite(random)):
+        return ""
+    if trained - random > tol:
+        word = "more than"
+    elif random - trained > tol:
+        word = "less than"
+    else:
+        word = "about the same as"
+    return f"{_fmt(trained, as_pct)}, {word} the untrained network's {_fmt(random, as_pct)}"
+
+
+def first_layer_reaching(values, names, threshold: float) -> str | None:
+    """Name of the first layer whose value reaches ``threshold``, or None."""
+    for n, v in zip(names, values):
+        if np.isfinite(v) and v >= threshold:
+            return n
+    return None
+
+
+@dataclass
+class StageVerdict:
+    """Whether one stage of "edges -> parts -> objects" holds in this run.
+
+    ``holds`` is None when the stage cannot be measured (e.g. no part masks).
+    ``layer`` is the index of the layer where the stage's detectors are most common.
+    """
+
+    stage: str
+    holds: bool | None
+    layer: int
+    sentence: str
+
+
+def added_most(det_t, det_r, names, what: str) -> str:
+    """``"Training added the most part detectors in L2 (15% against 0% untrained)."`` or that it added none."""
+    diff = np.asarray(det_t, dtype=float) - np.asarray(det_r, dtype=float)
+    i = peak(diff)
+    if i < 0 or not diff[i] > TOL:
+        return (f"No layer has more {what} than the untrained network by more than {pct(TOL)} of its units, "
+                "so training did not add any.")
+    return f"Training added the most {what} in {names[i]} ({pct(det_t[i])} against {pct(det_r[i])} untrained)."
+
+
+def edge_stage(det_t, det_r, sel_t, level_t, names, osi_threshold: float, drive_threshold: float,
+               stimulus: str) -> StageVerdict:
+    """Edges: is the first layer where edge detectors are most common?"""
+    i = peak(det_t)
+    if i < 0:
+        return StageVerdict("edges", None, -1, "No layer could be measured for orientation tuning.")
+    first_is_top = np.isfinite(det_t[0]) and det_t[0] >= det_t[i] - TOL and det_t[i] > TOL
+    s = (f"The share of edge detectors (units tuned to the orientation of {stimulus}: OSI >= {osi_threshold:g}, "
+         f"and driven by them at least {pct(drive_threshold)} as strongly as by their best held-out image) "
+         f"{trend(det_t, names)}. In {names[0]} it is {_versus(det_t[0], det_r[0])}. ")
+    if np.nanmax(np.abs(np.asarray(sel_t) - np.asarray(det_t))) > TOL:
+        s += f"Counting every orientation-selective unit, however weakly driven, the share {trend(sel_t, names)}. "
+    if level_t is not None and np.isfinite(level_t[0]):
+        s += f"By Network Dissection, {pct(level_t[0])} of {names[0]}'s units match an edge orientation best. "
+    s += added_most(det_t, det_r, names, "edge detectors") + " "
+    if first_is_top:
+        s += "So the first layer is where edge detectors are most common, as the story says"
+        if det_r[0] > det_t[0] + TOL:
+            s += (f", but an untrained first layer has more ({pct(det_r[0])}): random 3x3 filters are already "
+                  "oriented, so edges are not something training had to find.")
+        elif det_r[0] >= det_t[0] - TOL:
+            s += (", but an untrained first layer has as many: random 3x3 filters are already oriented, so edges "
+                  "are not something training had to find.")
+        else:
+            s += ", and training made them more common than in the untrained network."
+        return StageVerdict("edges", True, 0, s)
+    if not det_t[i] > TOL:
+        s += (f"Hardly any unit of any layer is an edge detector (at most {pct(det_t[i])}), so this step of the story "
+              "does not hold in this run.")
+        return StageVerdict("edges", False, -1, s)
+    s += (f"Edge detectors are most common in {names[i]}, not in the first layer, so this step of the "
+          "story does not hold in this run.")
+    return StageVerdict("edges", False, i, s)
+
+
+def part_stage(det_t, det_r, level_t, level_r, level_edge_t, names, threshold: float, parts_by_layer: list[str],
+               first_rf: int) -> StageVerdict:
+    """Parts: are part detectors most common in a middle layer, after the first, and above the control?
+
+    The layer is chosen by the units whose best concept over edges, parts and objects is a part.
+    """
+    det_t = np.asarray(det_t, dtype=float)
+    if not np.isfinite(det_t).any():
+        return StageVerdict("parts", None, -1, "This dataset has no part masks, so part detectors cannot be "
+                                               "measured here; run with --dataset parts.")
+    conv = [n for n, v in zip(names, det_t) if np.isfinite(v)]
+    s = (f"The share of part detectors (units whose best part has IoU > {threshold:g}) {trend(det_t, names)}; "
+         f"in the untrained network it {trend(det_r, names)}. ")
+    s += (f"Counting only units that match a part better than any edge orientation or whole object, the share "
+          f"{trend(level_t, names)} (untrained: {_series(level_r, names, True)}). ")
+    found = [f"{n}: {p}" for n, p in zip(names, parts_by_layer) if p]
+    if found:
+        s += "Parts detected (first seed): " + "; ".join(found) + ". "
+    s += added_most(level_t, level_r, names, "part detectors") + " "
+    best = peak(level_t)
+    holds = best > 0 and level_t[best] - level_r[best] > TOL
+    if holds:
+        s += (f"Part detectors are most common in {names[best]}, after the first layer and above the untrained "
+              "network, as the story says.")
+    elif best == 0:
+        s += (f"Part detectors are most common in the first layer; there, {pct(level_edge_t[0])} of the units match "
+              f"an edge orientation better than any part, and a {first_rf}x{first_rf}-pixel receptive field can "
+              "overlap a part but not see all of it. So the 'parts in the middle' step does not hold in this run.")
+    else:
+        s += (f"The layer with the most part detectors ({names[best]}) has no more than the untrained network, "
+              "so the 'parts in the middle' step does not hold in this run.")
+    if len(conv) < len(names):
+        s += " Dense layers have no maps, so they cannot be dissected."
+    return StageVerdict("parts", bool(holds), best, s)
+
+
+def object_stage(det_t, det_r, apmax_t, apmax_r, names, threshold: float, object_name: str,
+                 target: str | None = None) -> StageVerdict:
+    """Objects: are single-unit object detectors (AUPRC >= threshold) most common in the last layers?
+
+    ``object_name`` names the detectors ("face", "class"); ``target`` what they detect
+    (default ``"the {object_name} class"``).
+    """
+    i = peak(det_t)
+    last = len(names) - 1
+    what = f"{object_name} detectors"
+    target = target or f"the {object_name} class"
+    s = (f"The share of {what} (units that alone reach AUPRC >= {threshold:g} for {target}) "
+         f"{trend(det_t, names)}; in the untrained network it {trend(det_r, names)}. "
+         f"The best single unit's AUPRC {trend(apmax_t, names, as_pct=False)} "
+         f"(untrained: {_series(apmax_r, names, False)}). ")
+    if i < 0 or not det_t[i] > 0:
+        s += (f"No unit of any layer detects {target} this well, so the 'whole objects at the top' step "
+              "does not hold in this run.")
+        return StageVerdict("objects", False, int(np.nanargmax(apmax_t)) if np.isfinite(apmax_t).any() else -1, s)
+    s += added_most(det_t, det_r, names, what) + " "
+    deep = i >= last - 1 and det_t[last] >= det_t[i] - TOL
+    if deep and det_t[i] - det_r[i] > TOL:
+        s += f"{what.capitalize()} sit at the top ({names[i]}), above the untrained network, as the story says."
+        return StageVerdict("objects", True, i, s)
+    if deep:
+        s += (f"{what.capitalize()} are most common at the top ({names[i]}), but the untrained network has as many, "
+              "so training did not create them.")
+        return StageVerdict("objects", False, i, s)
+    s += f"{what.capitalize()} are most common in {names[i]}, not at the top, so this step does not hold."
+    return StageVerdict("objects", False, i, s)
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def story_verdict(stages: list[StageVerdict], names) -> str:
+    """One paragraph: does "edges -> parts -> objects" hold in this run, in order and against the control?"""
+    measured = [s for s in stages if s.holds is not None]
+    ok = [s.stage for s in measured if s.holds]
+    bad = [s.stage for s in measured if not s.holds]
+    order = [s.layer for s in measured if s.layer >= 0]
+    in_order = all(a < b for a, b in zip(order, order[1:]))
+    where = ", ".join(f"{s.stage} in {names[s.layer]}" for s in measured if s.layer >= 0)
+    missing = [s.stage for s in stages if s.holds is None]
+    tail = f"; {_join(missing)}: not measurable on this dataset" if missing else ""
+    if not bad and in_order:
+        return (f"In this run the story holds: the detectors of each kind are most common in successive layers "
+                f"({where}), each above the untrained network{tail}.")
+    where = f" (most common: {where})" if where else ""
+    if not ok:
+        return f"In this run the story fails at every measured step{where}{tail}."
+    steps = lambda xs: f"the {_join(xs)} step{'s' if len(xs) > 1 else ''}"  # noqa: E731
+    order_txt = "" if in_order else ", and the detectors are not in the story's order"
+    return (f"In this run the story holds only in part: {steps(ok)} hold{'s' if len(ok) == 1 else ''} as told; "
+            f"{steps(bad)} do{'es' if len(bad) == 1 else ''} not{order_txt}{where}{tail}.")

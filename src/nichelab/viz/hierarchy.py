@@ -1,0 +1,323 @@
+"""Figures of the hierarchy study: curves by depth, filters, dissection, AUPRC, galleries.
+
+Every function takes already-computed arrays and returns PNG bytes; nothing here measures.
+Trained networks are drawn in blue with solid lines and filled markers, their random
+initialisations in orange with dashed lines and open markers, chance in black dots,
+thresholds in grey dashes.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from .style import DIV_CMAP, OKABE_ITO, new_figure, plt, to_png
+
+__all__ = ["TRAINED", "RANDOM", "fig_depth", "fig_filters", "fig_unit_strip", "fig_part_heatmap",
+           "fig_levels", "fig_iou_examples", "fig_gallery", "fig_featvis"]
+
+TRAINED, RANDOM = OKABE_ITO[0], OKABE_ITO[1]
+_SERIES = [OKABE_ITO[0], OKABE_ITO[2], OKABE_ITO[3], OKABE_ITO[5]]
+_LEVEL_COLORS = {"edge": OKABE_ITO[4], "part": OKABE_ITO[2], "object": OKABE_ITO[3], "none": "#DDDDDD"}
+_MARKERS = ["o", "s", "^", "D"]
+
+
+def _band(ax, x, values, color, ls, marker, label, filled=True):
+    """Mean over seeds (rows) as a line; min-max band when there are several seeds."""
+    v = np.asarray(values, dtype=float)
+    v = v[None] if v.ndim == 1 else v
+    ok = np.isfinite(v).any(axis=0)
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(np.where(np.isfinite(v), v, np.nan), axis=0)
+    xs, ms = np.asarray(x)[ok], mean[ok]
+    ax.plot(xs, ms, ls=ls, marker=marker, color=color, lw=1.8, ms=6, label=label,
+            mfc=color if filled else "white", mec=color, mew=1.5)
+    if v.shape[0] > 1:
+        ax.fill_between(xs, np.nanmin(v, axis=0)[ok], np.nanmax(v, axis=0)[ok], color=color, alpha=0.15, lw=0)
+
+
+def fig_depth(names: list[str], panels: list[dict], *, width: float = 3.6, height: float = 3.0) -> bytes:
+    """Panels of measures by layer, trained vs. random initialisation.
+
+    Each panel is a dict: ``title``, ``ylabel``, ``series`` = list of ``(label, trained (S, L),
+    random (S, L))`` (random may be None), optional ``chance`` (L,), ``chance_label``,
+    ``threshold`` (float), ``threshold_label``, ``ylim`` ((lo, hi) or "auto"), ``reference`` =
+    ``(label, {layer index: value})``.
+    """
+    fig, axes = new_figure(len(panels), 1, width=width, height=height)
+    x = np.arange(len(names))
+    for ax, p in zip(axes[0], panels):
+        for j, (label, t, r) in enumerate(p["series"]):
+            color = _SERIES[j % len(_SERIES)] if len(p["series"]) > 1 else TRAINED
+            single = len(p["series"]) == 1
+            _band(ax, x, t, color, "-", _MARKERS[j % 4], f"{label}, trained" if not single else "trained")
+            if r is not None:
+                _band(ax, x, r, RANDOM if single else color, "--", _MARKERS[j % 4],
+                      f"{label}, random init" if not single else "random init (untrained)", filled=False)
+        if p.get("chance") is not None:
+            ch = np.asarray(p["chance"], dtype=float)
+            ok = np.isfinite(ch)
+            ax.plot(x[ok], ch[ok], ":", color="black", lw=1.3, label=p.get("chance_label", "chance"))
+        if p.get("threshold") is not None:
+            ax.axhline(p["threshold"], ls=(0, (4, 3)), color="#777777", lw=1.0,
+                       label=p.get("threshold_label", f"threshold {p['threshold']:g}"))
+        if p.get("reference"):
+            label, ref = p["reference"]
+            ax.scatter(list(ref), list(ref.values()), marker="D", s=36, color="#555555", zorder=4, label=label)
+        ax.set_xticks(x, names)
+        ax.set_xlabel("layer (input → output)")
+        ax.set_ylabel(p["ylabel"])
+        ax.set_title(p["title"], fontsize=10)
+        ylim = p.get("ylim", (-0.03, 1.03))
+        if ylim == "auto":        # small shares: zoom in, but never below 0.3 so noise does not look like a trend
+            top = max([np.nanmax(np.asarray(v, float)) for _, t, r in p["series"] for v in (t, r)
+                       if v is not None and np.isfinite(np.asarray(v, float)).any()] + [0.0])
+            ylim = (-0.01, min(1.03, max(0.3, 1.25 * top)))
+        ax.set_ylim(*ylim)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=7, loc=p.get("legend_loc", "best"), framealpha=0.9)
+    return to_png(fig)
+
+
+def fig_filters(w_trained: np.ndarray, w_random: np.ndarray, angles: np.ndarray, curves_t: np.ndarray,
+                curves_r: np.ndarray, osi_t: np.ndarray, osi_r: np.ndarray, edge_t: np.ndarray, edge_r: np.ndarray,
+                stimulus: str = "bars") -> bytes:
+    """First-layer filters as images (first input channel) with their orientation tuning curves.
+
+    ``w_*`` (K, C, kh, kw); ``curves_*`` (n_angles, K); ``osi_*`` (K,); ``edge_*`` (K,) bool.
+    """
+    K = w_trained.shape[0]
+    fig, axes = new_figure(K, 4, width=1.05, height=1.2)
+    deg = np.degrees(angles)
+    for row, (w, curves, osi, edge, tag) in enumerate(((w_trained, curves_t, osi_t, edge_t, "trained"),
+                                                       (w_random, curves_r, osi_r, edge_r, "random init"))):
+        color = TRAINED if row == 0 else RANDOM
+        for k in range(K):
+            ax = axes[2 * row, k]
+            f = w[k, 0]
+            m = max(float(np.abs(f).max()), 1e-12)
+            ax.imshow(f, cmap=DIV_CMAP, vmin=-m, vmax=m)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            sel = "" if not np.isfinite(osi[k]) else f"\nOSI {osi[k]:.2f}{' edge' if edge[k] else ''}"
+            ax.set_title(f"L1:{k}{sel}", fontsize=7, fontweight="bold" if edge[k] else "normal")
+            if k == 0:
+                ax.set_ylabel(tag, fontsize=8)
+            ax2 = axes[2 * row + 1, k]
+            top = float(np.nanmax(curves[:, k])) if np.isfinite(curves[:, k]).any() else 0.0
+            if top > 0:
+                ax2.plot(deg, curves[:, k] / top, "-o", ms=2, lw=1.2, color=color)
+            else:
+                ax2.text(0.5, 0.5, "silent", ha="center", va="center", fontsize=7, transform=ax2.transAxes)
+            ax2.set_ylim(0, 1.08)
+            ax2.set_xticks([0, 90])
+            ax2.tick_params(labelsize=6)
+            if k == 0:
+                ax2.set_ylabel("response\n(/ max)", fontsize=7)
+            else:
+                ax2.set_yticklabels([])
+            ax2.set_xlabel(f"{stimulus} angle (°)", fontsize=6)
+    fig.suptitle("First-layer 3x3 filters (orange +, purple −; rows 1–2 trained, rows 3–4 random init) "
+                 f"and their responses to {stimulus} by orientation", fontsize=8)
+    return to_png(fig)
+
+
+def fig_unit_strip(names: list[str], values_t: list[np.ndarray], values_r: list[np.ndarray], ylabel: str,
+                   title: str, *, threshold: float | None = None, threshold_label: str = "",
+                   chance: np.ndarray | None = None, reference: tuple | None = None,
+                   ylim=(-0.03, 1.03)) -> bytes:
+    """Every unit's value by layer, trained (left of each tick) and random init (right), with medians."""
+    fig, axes = new_figure(1, 1, width=6.4, height=3.4)
+    ax = axes[0, 0]
+    rng = np.random.default_rng(0)
+    for i, (vt, vr) in enumerate(zip(values_t, values_r)):
+        for v, dx, color, marker, label in ((vt, -0.18, TRAINED, "o", "trained (one dot per unit)"),
+                                            (vr, 0.18, RANDOM, "s", "random init")):
+            v = np.asarray(v, dtype=float)
+            v = v[np.isfinite(v)]
+            if not v.size:
+                continue
+            ax.scatter(i + dx + rng.uniform(-0.09, 0.09, v.size), v, s=9, color=color, marker=marker,
+                       alpha=0.65, lw=0, label=label if i == 0 else None)
+            ax.hlines(np.median(v), i + dx - 0.14, i + dx + 0.14, color="black", lw=1.8,
+                      label="median" if (i == 0 and dx < 0) else None)
+    if chance is not None:
+        ch = np.asarray(chance, dtype=float)
+        ax.plot(np.arange(len(names)), ch, ":", color="black", lw=1.3, label="chance (share of positives)")
+    if threshold is not None:
+        ax.axhline(threshold, ls=(0, (4, 3)), color="#777777", lw=1.0, label=threshold_label)
+    if reference:
+        label, ref = reference
+        ax.scatter(list(ref), list(ref.values()), marker="D", s=40, color="#555555", zorder=5, label=label)
+    ax.set_xticks(np.arange(len(names)), names)
+    ax.set_xlabel("layer (input → output)")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(*ylim)
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return to_png(fig)
+
+
+def fig_part_heatmap(names: list[str], part_names: list[str], counts_t: np.ndarray, counts_r: np.ndarray,
+                     n_units: list[int]) -> bytes:
+    """How many units of each conv layer detect each part, trained and random init."""
+    fig, axes = new_figure(2, 1, width=5.2, height=0.45 * len(names) + 1.6)
+    vmax = max(int(max(counts_t.max(initial=0), counts_r.max(initial=0))), 1)
+    for ax, counts, tag in ((axes[0, 0], counts_t, "trained"), (axes[0, 1], counts_r, "random init")):
+        im = ax.imshow(counts, cmap="Blues", vmin=0, vmax=vmax, aspect="auto")
+        for (i, j), c in np.ndenumerate(counts):
+            if c:
+                ax.text(j, i, f"{c:g}", ha="center", va="center", fontsize=7,
+                        color="white" if c > vmax / 2 else "black")
+        ax.set_xticks(np.arange(len(part_names)), part_names, rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(np.arange(len(names)), [f"{n} ({u} units)" for n, u in zip(names, n_units)], fontsize=8)
+        ax.set_title(f"part detectors, {tag}", fontsize=10)
+        ax.set_xlabel("part (best part of the unit, IoU above threshold)")
+    fig.colorbar(im, ax=axes[0, 1], label="units (mean over seeds)")
+    return to_png(fig)
+
+
+def fig_levels(names: list[str], levels_t: dict, levels_r: dict) -> bytes:
+    """Share of units whose best concept is an edge, a part, an object, or none above threshold."""
+    fig, axes = new_figure(1, 1, width=6.0, height=3.2)
+    ax = axes[0, 0]
+    x = np.arange(len(names))
+    for dx, levels, hatch, tag in ((-0.2, levels_t, "", "trained"), (0.2, levels_r, "///", "random init")):
+        bottom = np.zeros(len(names))
+        for level in ("edge", "part", "object", "none"):
+            v = np.nan_to_num(np.asarray(levels[level], dtype=float))
+            ax.bar(x + dx, v, 0.38, bottom=bottom, color=_LEVEL_COLORS[level], hatch=hatch, edgecolor="white",
+                   lw=0.5, label=f"{level}" if dx < 0 else None)
+            bottom += v
+    ax.set_xticks(x, [f"{n}\ntrained | random" for n in names], fontsize=8)
+    ax.set_ylabel("share of the layer's units")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("Network Dissection: the level of each unit's best concept (IoU > threshold)", fontsize=10)
+    ax.legend(title="best concept", fontsize=7, title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return to_png(fig)
+
+
+def fig_iou_examples(examples: list[dict], images: np.ndarray) -> bytes:
+    """Each example unit: images with its thresholded map (orange outline) and its part's mask (blue).
+
+    ``examples``: dicts with ``title`` (str), ``images`` (m,) indices, ``unit_masks`` and
+    ``part_masks`` (m, H, W) bool, ``image_iou`` (m,).
+    """
+    m = max(len(e["images"]) for e in examples)
+    fig, axes = new_figure(m, len(examples), width=1.55, height=1.7)
+    for r, e in enumerate(examples):
+        for c in range(m):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c >= len(e["images"]):
+                ax.set_visible(False)
+                continue
+            img = images[e["images"][c], 0]
+            rgb = np.stack([img * 0.55] * 3, -1)
+            part = e["part_masks"][c]
+            rgb[part] = 0.35 * rgb[part] + 0.65 * np.array([0.0, 0.45, 0.70])      # blue: the part
+            ax.imshow(rgb, interpolation="nearest")
+            ax.contour(e["unit_masks"][c].astype(float), levels=[0.5], colors=[OKABE_ITO[1]], linewidths=1.4)
+            ax.set_title(f"IoU {e['image_iou'][c]:.2f}", fontsize=7)
+            if c == 0:
+                ax.set_ylabel(e["title"], fontsize=7)
+    fig.suptitle("blue: the part's pixels; orange outline: where the unit is in its top 0.5%", fontsize=8)
+    return to_png(fig)
+
+
+_OUTSIDE = np.array([0.78, 0.85, 0.91])     # light blue: outside the image (windows at the border)
+_TILE = 40                                   # display pixels per tile side
+_GAP = 5
+
+
+def _tile_rgb(img: np.ndarray, vmin: float, vmax: float) -> tuple[np.ndarray, float]:
+    """(C, h, w) or (h, w) image -> (_TILE, _TILE, 3) RGB (nearest-neighbour), and the scale factor."""
+    img = np.asarray(img, dtype=float)
+    if img.ndim == 3:
+        img = img[0] if img.shape[0] == 1 else np.moveaxis(img, 0, -1)
+    h, w = img.shape[:2]
+    rows = np.minimum((np.arange(_TILE) * h / _TILE).astype(int), h - 1)
+    cols = np.minimum((np.arange(_TILE) * w / _TILE).astype(int), w - 1)
+    big = img[rows][:, cols]
+    norm = np.clip((big - vmin) / max(vmax - vmin, 1e-12), 0, 1)
+    rgb = np.repeat(norm[..., None], 3, axis=-1) if norm.ndim == 2 else norm
+    rgb[~np.isfinite(big) if big.ndim == 2 else ~np.isfinite(big).all(-1)] = _OUTSIDE
+    return rgb, _TILE / max(h, w)
+
+
+def _mosaic(rows: list[dict], *, vmin: float, vmax: float, title: str) -> bytes:
+    """Draw rows of image tiles as one picture (fast): each row ``{"label", "tiles": [(img, title, color, box)]}``.
+
+    ``box`` is ``(row, col, side)`` in the tile's own pixels, drawn as an orange square (skipped when
+    it covers the whole tile or is None).
+    """
+    n_cols = max(len(r["tiles"]) for r in rows)
+    step = _TILE + _GAP
+    two_lines = any("\n" in str((list(t) + [None, ""])[1] or "") for r in rows for t in r["tiles"])
+    top = 17 if two_lines else 10                          # room for the tile titles
+    H, W = len(rows) * (step + top), n_cols * step
+    canvas = np.ones((H, W, 3))
+    boxes, texts = [], []
+    for i, r in enumerate(rows):
+        y0 = i * (step + top) + top
+        for j, tile in enumerate(r["tiles"]):
+            img, ttl, color, box = (list(tile) + [None] * 4)[:4]
+            if img is None:
+                continue
+            rgb, f = _tile_rgb(img, vmin, vmax)
+            x0 = j * step
+            canvas[y0:y0 + _TILE, x0:x0 + _TILE] = rgb
+            if box is not None and box[2] * f < _TILE - 1e-9:
+                boxes.append((x0 + box[1] * f - 0.5, y0 + box[0] * f - 0.5, box[2] * f))
+            if ttl:
+                texts.append((x0 + _TILE / 2, y0 - 2, ttl, color or "black"))
+    inch = 0.95 / step                                    # inches per display pixel
+    longest = max(len(line) for r in rows for line in str(r["label"]).split("\n"))
+    label_w = 0.25 + 0.062 * longest                      # inches for the row labels (fontsize 7)
+    title_h = (0.2 + 0.14 * title.count("\n")) if title else 0.05
+    w_in, h_in = W * inch, H * inch
+    fig = plt.figure(figsize=(w_in + label_w + 0.1, h_in + title_h + 0.1))
+    ax = fig.add_axes([label_w / (w_in + label_w + 0.1), 0.05 / (h_in + title_h + 0.1),
+                       w_in / (w_in + label_w + 0.1), h_in / (h_in + title_h + 0.1)])
+    ax.imshow(canvas, interpolation="nearest")
+    for x, y, side in boxes:
+        ax.add_patch(Rectangle((x, y), side, side, fill=False, ec=OKABE_ITO[1], lw=1.1))
+    for x, y, t, color in texts:
+        ax.text(x, y, t, ha="center", va="bottom", fontsize=6, color=color)
+    for i, r in enumerate(rows):
+        ax.text(-_GAP, i * (step + top) + top + _TILE / 2, r["label"], ha="right", va="center", fontsize=7)
+    ax.set_axis_off()
+    ax.set_xlim(-0.5, W - 0.5)
+    ax.set_ylim(H - 0.5, -0.5)
+    if title:
+        fig.text(0.5, 1 - 0.04 / (h_in + title_h + 0.1), title, ha="center", va="top", fontsize=8)
+    return to_png(fig, dpi=130)
+
+
+def fig_gallery(rows: list[tuple], *, vmin: float = 0.0, vmax: float = 1.0, title: str = "") -> bytes:
+    """Rows of small images: ``(row label, images, per-image titles[, box])``; box = (row, col, side) drawn on each."""
+    return _mosaic([{"label": r[0], "tiles": [(img, (r[2][j] if r[2] else ""), None, r[3] if len(r) > 3 else None)
+                                             for j, img in enumerate(r[1])]} for r in rows],
+                   vmin=vmin, vmax=vmax, title=title)
+
+
+def fig_featvis(rows: list[dict], *, vmin: float = 0.0, vmax: float = 1.0) -> bytes:
+    """For each unit: optimised input (trained), top held-out examples, optimised input (random init).
+
+    ``rows``: dicts with ``label``, ``optimised`` (image), ``ratio`` (activation / best example's),
+    ``patches`` (list of images), ``random`` (image), ``random_ratio``, optional ``box``.
+    """
+    n_p = max(len(r["patches"]) for r in rows)
+    out = []
+    for r in rows:
+        box = r.get("box")
+        tiles = [(r["optimised"], f"optimised\n{r['ratio']:.1f}× best", TRAINED, box)]
+        tiles += [(r["patches"][j], f"top {j + 1}", None, box) if j < len(r["patches"]) else (None,)
+                  for j in range(n_p)]
+        tiles.append((r["random"], f"before training\n{r['random_ratio']:.1f}× best", RANDOM, box))
+        out.append({"label": r["label"], "tiles": tiles})
+    return _mosaic(out, vmin=vmin, vmax=vmax,
+                   title="Left: input found by gradient ascent (its activation as a multiple of the best held-out "
+                         "image's); middle: top held-out images;\nright: the same unit's optimised input before "
+                         "training (orange box: receptive field; light blue: outside the image)")

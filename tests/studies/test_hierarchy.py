@@ -1,0 +1,177 @@
+"""The hierarchy study: settings and bad input, concept masks, geometry, findings, and a tiny end-to-end run."""
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from nichelab.cli import app
+from nichelab.data.parts import load_parts
+from nichelab.errors import NichelabError
+from nichelab.nn import build_model
+from nichelab.report import render_html
+from nichelab.report.jsonio import dumps
+from nichelab.studies import hierarchy
+from nichelab.studies.hierarchy import findings as fx
+from nichelab.studies.hierarchy.analysis import layer_geometry, patch_box
+from nichelab.studies.hierarchy.config import HierarchyConfig, parse_units
+from nichelab.studies.hierarchy.data import EDGE_ANGLES, bar_stimuli, concepts, grating_stimuli
+
+SPEC = "cnn 8-16-32 fc=64"
+
+
+# ---------------------------------------------------------------- settings and bad input
+@pytest.mark.parametrize("units,words", [
+    ("L9:0", r"unknown layer 'L9'.*hidden layers are L1, L2, L3, L4"),
+    ("L1:99", r"'L1:99' is out of range; layer L1 has 8 units \(L1:0..L1:7\)"),
+    ("L5:0", r"L5 is the output layer"),
+    ("L2-3", r"LAYER:UNIT, e.g. 'L2:5'"),
+    ("l1:0", r"did you mean 'L1'"),
+])
+def test_malformed_units_are_rejected_with_the_option_and_close_names(units, words):
+    with pytest.raises(NichelabError, match=words):
+        HierarchyConfig(units=(units,))
+
+
+def test_units_parse_lists_commas_and_spaces_and_drop_duplicates():
+    assert parse_units(["L1:0,L2:3", "L4:63 L1:0"], SPEC) == [("L1", 0), ("L2", 3), ("L4", 63)]
+    assert HierarchyConfig(units=("L3:5",)).unit_list() == [("L3", 5)]
+
+
+@pytest.mark.parametrize("kw,words", [
+    ({"dataset": "face"}, r"--dataset must be one of parts, faces, digits; got 'face' \(did you mean 'faces'"),
+    ({"model": "mlp 64"}, "--model must be a cnn spec"),
+    ({"stimulus": "bar"}, r"--stimulus .*did you mean 'bars'"),
+    ({"seeds": 0}, "--seeds"),
+    ({"test_fraction": 0.95}, "--test-fraction"),
+])
+def test_bad_settings_name_the_option(kw, words):
+    with pytest.raises(NichelabError, match=words):
+        HierarchyConfig(**kw)
+
+
+def test_dataset_defaults():
+    assert HierarchyConfig().stimulus == "bars" and HierarchyConfig().epochs == 10 and HierarchyConfig().seeds == 3
+    faces = HierarchyConfig(dataset="faces")
+    assert faces.stimulus == "gratings" and faces.epochs == 60
+    assert HierarchyConfig(dataset="digits", epochs=3).epochs == 3
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--dataset", "mnist"], "--dataset must be one of"),
+    (["--units", "L9:0"], "unknown layer 'L9'"),
+    (["--units", "L1:99"], "out of range"),
+])
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, args, words):
+    res = CliRunner().invoke(app, ["run", "hierarchy", *args, "--out", str(tmp_path / "run")])
+    assert res.exit_code == 2
+    assert words in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "run").exists()
+
+
+# ---------------------------------------------------------------- data and geometry
+def test_concept_masks_partition_the_ink_into_edges_and_objects():
+    d = load_parts(n_per_class=6, noise=0.0)
+    con = concepts(d)
+    ink = d.meta["part_masks"].any(axis=1)
+    edges = con.masks[:, con.indices("edge")]
+    assert edges.shape[1] == len(EDGE_ANGLES)
+    np.testing.assert_array_equal(edges.sum(axis=1), ink.astype(int))          # each ink pixel in one bin
+    objects = con.masks[:, con.indices("object")]
+    np.testing.assert_array_equal(objects.any(axis=1), ink)
+    np.testing.assert_array_equal(objects.sum(axis=1) <= 1, True)
+    for c in range(d.n_classes):
+        assert not objects[d.y != c, c].any()
+    # the generator's masks match its (noise-free) images: ink is exactly where the image is >= 0.5
+    np.testing.assert_array_equal(ink, d.X[:, 0] >= 0.5)
+    # a horizontal stroke lands in the 0-degree bin
+    theta = np.degrees(d.meta["orientation"])
+    flat = np.isfinite(theta) & ((theta < 10) | (theta > 170))
+    assert edges[:, 0][flat].all()
+
+
+def test_receptive_fields_strides_and_patch_boxes_of_the_default_cnn():
+    model = build_model(SPEC, (1, 32, 32), 5, seed=0)
+    geo = {g.name: g for g in layer_geometry(model, HierarchyConfig().layers, (1, 32, 32))}
+    assert [(geo[n].rf, geo[n].jump, geo[n].map_shape) for n in ("L1", "L2", "L3")] == \
+        [(3, 1, (32, 32)), (8, 2, (16, 16)), (18, 4, (8, 8))]
+    assert geo["L4"].kind == "dense" and geo["L4"].rf == 32
+    assert patch_box(geo["L1"], 5, 7) == (4, 6, 3)
+    assert patch_box(geo["L2"], 3, 3) == (3, 3, 8)          # pooled cell 3 covers pixels 6, 7; RF 8 centred there
+
+
+def test_stimuli_have_the_input_shape_even_for_8_pixel_digits():
+    for shape in ((1, 32, 32), (1, 25, 25), (1, 8, 8)):
+        imgs, angles = bar_stimuli(shape)
+        assert imgs.shape[1:] == shape and len(angles) == len(imgs) and 0 <= imgs.min() and imgs.max() <= 1
+        imgs, angles, freq = grating_stimuli(shape)
+        assert imgs.shape[1:] == shape and freq.max() <= 0.5
+
+
+# ---------------------------------------------------------------- findings in words
+def test_trend_words_follow_the_numbers():
+    names = ["L1", "L2", "L3", "L4"]
+    assert fx.trend([0.1, 0.3, 0.5, 0.8], names).startswith("rises with depth (L1 10%, L2 30%")
+    assert fx.trend([0.8, 0.5, 0.52, 0.1], names).startswith("falls with depth")
+    assert fx.trend([0.1, 0.6, 0.2, 0.1], names).startswith("peaks at L2")
+    assert fx.trend([0.5, 0.52, 0.49, 0.5], names).startswith("stays about the same")
+    assert fx.trend([0.2, np.nan, 0.6, np.nan], names) == "rises with depth (L1 20%, L3 60%)"
+
+
+def test_story_verdict_reports_the_failing_steps():
+    ok = fx.StageVerdict("edges", True, 0, "")
+    bad = fx.StageVerdict("parts", False, 0, "")
+    top = fx.StageVerdict("objects", True, 3, "")
+    names = ["L1", "L2", "L3", "L4"]
+    assert "holds only in part" in fx.story_verdict([ok, bad, top], names)
+    assert "holds:" in fx.story_verdict([ok, fx.StageVerdict("parts", True, 1, ""), top], names)
+    assert "not measurable" in fx.story_verdict([ok, fx.StageVerdict("parts", None, -1, ""), top], names)
+
+
+# ---------------------------------------------------------------- a tiny run, trained vs. random
+@pytest.fixture(scope="module")
+def tiny():
+    cfg = HierarchyConfig(seeds=1, per_class=60, epochs=12, featvis_steps=15, probe_repeats=1, top_k=3,
+                          units_per_layer=1)
+    return hierarchy.run(cfg)
+
+
+def test_the_random_network_control_scores_lower_than_the_trained_one(tiny):
+    t, r = tiny.summary["trained"], tiny.summary["random"]
+    assert tiny.trained[0].test_acc > 0.8 and tiny.random[0].test_acc < 0.5
+    assert t["probe_class"][0, -1] > r["probe_class"][0, -1] + 0.05
+    assert t["object_ap_max"][0, -1] > r["object_ap_max"][0, -1] + 0.1
+    assert t["selectivity_mean"][0, -1] >= 0 and np.isnan(t["part_detectors"][0, -1])   # dense: no maps
+
+
+def test_result_json_report_and_weights(tiny):
+    data = json.loads(dumps(tiny.to_json()))
+    assert data["layers"] == ["L1", "L2", "L3", "L4"]
+    assert set(data["per_layer"]["trained"]) >= {"edge_detectors", "part_detectors", "object_ap_max", "probe_scrambled"}
+    units = data["units"]["trained"][0][0]["units"]
+    assert len(units) == 8 and {"osi", "best_part", "best_part_iou", "object_ap", "selectivity"} <= set(units[0])
+    assert data["verdict"]["story"].startswith("In this run the story")
+    assert [f["unit"] for f in data["featvis"]] == [f"{p.layer}:{p.unit}" for p in tiny.featvis]
+    html = render_html(tiny.to_report())
+    for title in ("Edges:", "Parts:", "Objects:", "Faces vs. scrambled faces", "Feature visualisation"):
+        assert title in html
+    assert html.count("data:image/png;base64,") >= 10
+    w = tiny.weights()
+    assert w["L1.conv.weight"].shape == (1, 8, 1, 3, 3) and "initial.L1.conv.weight" in w
+    assert not np.array_equal(w["L1.conv.weight"], w["initial.L1.conv.weight"])
+    assert "edge detectors" in tiny.summary_table().columns
+
+
+def test_user_units_are_visualised_in_the_trained_and_the_random_network():
+    cfg = HierarchyConfig(dataset="digits", seeds=2, epochs=1, units=("L2:1", "L4:0"), featvis_steps=5,
+                          probe_repeats=1)
+    res = hierarchy.run(cfg)
+    assert [p.name for p in res.featvis] == ["L2:1", "L4:0"]
+    assert res.featvis[0].image_trained.shape == (1, 8, 8)
+    # a conv unit is maximised where it peaked on its best held-out image; a dense unit has no cell
+    assert res.featvis[0].cell_trained == tuple(res.trained[0].layer("L2").top_pos[0, 1])
+    assert res.featvis[1].cell_trained is None
+    assert res.summary["trained"]["probe_class"].shape == (2, 4)
+    assert res.weights()["L1.conv.weight"].shape[0] == 2
+    assert res.data.concepts is None and np.isnan(res.mean("part_detectors")).all()
+    assert res.stages[1].holds is None and "no part masks" in res.stages[1].sentence
