@@ -57,3 +57,12 @@ def test_subset_slices_per_sample_meta():
                 meta={"masks": np.arange(4) * 10, "shape": (2,), "table": np.zeros(3)})
     s = d.subset(np.array([3, 1]))
     assert s.meta["masks"].tolist() == [30, 10] and s.meta["table"].shape == (3,) and s.y.tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("n,seed,std", [(100, 30, 1.0), (103, 0, 0.5), (7, 5, 2.0)])
+def test_numpy_make_blobs_equals_sklearn(n, seed, std):
+    from nichelab.data.blobs import make_blobs as ours
+    X, y = make_blobs(n_samples=n, centers=LAB_CENTERS, cluster_std=std, random_state=seed)
+    X2, y2 = ours(n, LAB_CENTERS, std, seed)
+    np.testing.assert_array_equal(X2, X)
+    np.testing.assert_array_equal(y2, y)

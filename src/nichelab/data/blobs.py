@@ -2,15 +2,32 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import make_blobs
 
 from ..errors import check_positive_int
 from .base import Dataset
 
-__all__ = ["LAB_CENTERS", "load_blobs"]
+__all__ = ["LAB_CENTERS", "load_blobs", "make_blobs"]
 
 #: Blob centres of the lab (REFERENCES.md, "The multiclass lab").
 LAB_CENTERS = [[-5, 2], [-2, -2], [1, 2], [5, -2]]
+
+
+def make_blobs(n_samples: int, centers, cluster_std: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """``sklearn.datasets.make_blobs`` for fixed centres, point for point, without importing scikit-learn.
+
+    Same draws in the same order from ``np.random.RandomState(random_state)``: one normal block
+    per centre (the remainder of ``n_samples`` goes to the first centres), then a shuffle of the
+    sample order (``sklearn.utils.shuffle``). A test checks equality with scikit-learn.
+    """
+    rng = np.random.RandomState(random_state)
+    centers = np.asarray(centers, dtype=np.float64)
+    k, d = centers.shape
+    counts = [n_samples // k + (1 if i < n_samples % k else 0) for i in range(k)]
+    X = np.concatenate([rng.normal(loc=centers[i], scale=cluster_std, size=(n, d)) for i, n in enumerate(counts)])
+    y = np.repeat(np.arange(k), counts)
+    order = np.arange(n_samples)
+    rng.shuffle(order)
+    return X[order], y[order]
 
 
 def load_blobs(n_samples: int = 100, *, cluster_std: float = 1.0, random_state: int = 30) -> Dataset:

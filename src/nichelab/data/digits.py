@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.datasets import load_digits as _sk_load_digits
-
 from .base import Dataset
 
 __all__ = ["load_digits"]
@@ -24,6 +22,8 @@ def load_digits(*, images: bool = False, classes: list[int] | None = None) -> Da
     Dataset
         ``X`` float32 in [0, 1], ``y`` int64; ``meta["image_shape"] == (1, 8, 8)``.
     """
+    from sklearn.datasets import load_digits as _sk_load_digits  # deferred: a slow import
+
     d = _sk_load_digits()
     X = (d.data / 16.0).astype(np.float32)
     y = d.target.astype(np.int64)

@@ -7,6 +7,9 @@ from .layers import correlation_groups, dead_fraction, near_duplicate_groups, pa
 from .layers import unit_correlation_matrix
 from .probes import ProbeResult, linear_probe
 from .partitions import active_classes, describe_unit, split_key
+from .dissection import DissectionResult, dissect, iou_scores, upsample_bilinear
+from .tuning import TuningResult, orientation_selectivity, orientation_tuning, tuning_curves
+from .detection import average_precision, one_vs_rest_average_precision
 
 __all__ = [
     "hsic", "linear_cka", "rbf_cka", "MinibatchCKA", "cka_matrix",
@@ -17,4 +20,7 @@ __all__ = [
     "unit_correlation_matrix", "near_duplicate_groups", "correlation_groups", "participation_ratio", "dead_fraction",
     "ProbeResult", "linear_probe",
     "active_classes", "describe_unit", "split_key",
+    "DissectionResult", "dissect", "iou_scores", "upsample_bilinear",
+    "TuningResult", "orientation_selectivity", "orientation_tuning", "tuning_curves",
+    "average_precision", "one_vs_rest_average_precision",
 ]

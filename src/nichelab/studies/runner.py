@@ -23,11 +23,13 @@ from ..store import append_index, default_out, prepare_out, run_folder
 __all__ = ["execute", "write_run"]
 
 
-def write_run(result, folder: Path, extra: dict) -> None:
-    """Write ``result``'s JSON, HTML report and (if it has any) weights into ``folder``."""
-    data = result.to_json()
-    data.update(extra)
-    (folder / "results.json").write_text(dumps(data), encoding="utf-8")
+def write_run(result, folder: Path, extra: dict, started: float | None = None) -> None:
+    """Write ``result``'s HTML report, weights (if it has any) and JSON into ``folder``.
+
+    ``results.json`` is written last, once, with the writing time and (given ``started``, a
+    ``time.perf_counter()`` value) the total time in ``extra["timings"]``.
+    """
+    t1 = time.perf_counter()
     (folder / "report.html").write_text(render_html(_with_footer(result.to_report(), extra)), encoding="utf-8")
     weights = result.weights() if hasattr(result, "weights") else None
     if weights:
@@ -35,13 +37,26 @@ def write_run(result, folder: Path, extra: dict) -> None:
         path = folder / "weights.safetensors"
         save_file({k: np.ascontiguousarray(v) for k, v in weights.items()}, str(path),
                   metadata={"study": result.study, "nichelab": extra["versions"].get("nichelab", "")})
-        os.chmod(path, (folder / "results.json").stat().st_mode & 0o777)  # safetensors writes 0600
+        os.chmod(path, 0o666 & ~_umask())  # safetensors writes 0600
+    timings = extra.setdefault("timings", {})
+    timings["writing_s"] = time.perf_counter() - t1
+    if started is not None:
+        timings["total_s"] = time.perf_counter() - started
+    data = result.to_json()
+    data.update(extra)
+    (folder / "results.json").write_text(dumps(data), encoding="utf-8")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _with_footer(report, extra: dict):
     v = extra["versions"]
     report.footer = (f"nichelab {v.get('nichelab')} · torch {v.get('torch')} · numpy {v.get('numpy')} · "
-                     f"{extra['created']} · {extra['timings'].get('total_s', 0):.1f} s · command: {extra['command']}")
+                     f"{extra['created']} · study ran {extra['timings'].get('study_s', 0):.1f} s · command: {extra['command']}")
     return report
 
 
@@ -80,20 +95,7 @@ def execute(study: str, run: Callable, config, out: str | Path | None = None, *,
              "command": " ".join(["nichelab"] + sys.argv[1:]),
              "timings": {**getattr(result, "timings", {}), "study_s": t_run}}
     with run_folder(out) as tmp:
-        t1 = time.perf_counter()
-        extra["timings"]["total_s"] = t_run  # provisional, for the footer
-        write_run(result, tmp, extra)
-        extra["timings"]["writing_s"] = time.perf_counter() - t1
-        extra["timings"]["total_s"] = time.perf_counter() - t0
-        _rewrite_timings(tmp, extra)
+        write_run(result, tmp, extra, started=t0)
     append_index(out, {"study": study, "created": extra["created"], "command": extra["command"]})
     print_summary(console, result.summary_table(), str(out), time.perf_counter() - t0)
     return out
-
-
-def _rewrite_timings(folder: Path, extra: dict) -> None:
-    import json
-    path = folder / "results.json"
-    data = json.loads(path.read_text())
-    data["timings"] = extra["timings"]
-    path.write_text(dumps(data), encoding="utf-8")

@@ -17,7 +17,7 @@ X0_RANGE, X1_RANGE = (-8.0, 8.0), (-5.0, 4.0)  # the lab's plotting window
 LINE_COLORS = ["#000000", "#D55E00", "#0072B2", "#009E73"]  # unit lines: dark, high-contrast on white
 
 
-def plane_grid(n: int = 200):
+def plane_grid(n: int = 160):
     """A grid over the lab's input window: (xx, yy) each (n, n) and points (n*n, 2)."""
     xx, yy = np.meshgrid(np.linspace(*X0_RANGE, n), np.linspace(*X1_RANGE, n))
     return xx, yy, np.c_[xx.ravel(), yy.ravel()]
@@ -68,7 +68,8 @@ def fig_unit_planes(w: dict, X: np.ndarray, y: np.ndarray, seed: int) -> bytes:
         if k >= H:
             ax.set_visible(False)
             continue
-        im = ax.pcolormesh(xx, yy, A[:, k].reshape(xx.shape), cmap=SEQ_CMAP, shading="auto")
+        im = ax.imshow(A[:, k].reshape(xx.shape), cmap=SEQ_CMAP, origin="lower", aspect="auto",
+                       extent=(*X0_RANGE, *X1_RANGE), interpolation="nearest")
         fig.colorbar(im, ax=ax, label=f"L1:{k} activation (a.u.)")
         _unit_line(ax, W, b, k, "--", "white", label="pre-activation = 0")
         _scatter(ax, X, y, legend=(k == 0))
@@ -82,11 +83,12 @@ def fig_output_logits(w: dict, X: np.ndarray, y: np.ndarray, seed: int) -> bytes
     A = _hidden(w, np.asarray(X, float))
     C = np.asarray(w["L2.linear.weight"]).shape[0]
     hi0, hi1 = max(A[:, 0].max(), 1e-3) * 1.1, max(A[:, 1].max(), 1e-3) * 1.1
-    g0, g1 = np.meshgrid(np.linspace(0, hi0, 150), np.linspace(0, hi1, 150))
+    g0, g1 = np.meshgrid(np.linspace(0, hi0, 120), np.linspace(0, hi1, 120))
     Z = _logits(w, np.c_[g0.ravel(), g1.ravel()])
     fig, axes = new_figure(C, 1, width=3.3, height=2.9)
     for c, ax in enumerate(axes.flat):
-        im = ax.pcolormesh(g0, g1, Z[:, c].reshape(g0.shape), cmap=SEQ_CMAP, shading="auto")
+        im = ax.imshow(Z[:, c].reshape(g0.shape), cmap=SEQ_CMAP, origin="lower", aspect="auto",
+                       extent=(0, hi0, 0, hi1), interpolation="nearest")
         fig.colorbar(im, ax=ax, label=f"L2:{c} logit")
         _scatter(ax, A, y, size=12, legend=(c == 0))
         ax.set_title(f"output unit L2:{c} (class {c})", fontsize=10)
@@ -96,7 +98,7 @@ def fig_output_logits(w: dict, X: np.ndarray, y: np.ndarray, seed: int) -> bytes
 
 
 def _regions(ax, w, X, y, title, show_lines=True):
-    xx, yy, P = plane_grid(160)
+    xx, yy, P = plane_grid(120)
     pred = _logits(w, _hidden(w, P)).argmax(axis=1).reshape(xx.shape)
     from matplotlib.colors import ListedColormap
     C = np.asarray(w["L2.linear.weight"]).shape[0]
@@ -140,18 +142,22 @@ def fig_training_lines(snapshots: dict, X: np.ndarray, y: np.ndarray, seed: int)
 
 
 def fig_loss_curves(loss: np.ndarray, outcome: list, outcomes: tuple) -> bytes:
-    """Training loss per epoch of every seed (log scale), coloured by the seed's outcome."""
+    """Training loss per epoch by outcome: the median seed (line) and the middle half of seeds (band)."""
     fig, axes = new_figure(1, 1, width=6.0, height=3.4)
     ax = axes[0, 0]
     ep = np.arange(1, loss.shape[1] + 1)
     for j, name in enumerate(outcomes):
         idx = [i for i, o in enumerate(outcome) if o == name]
-        for n, i in enumerate(idx):
-            ax.plot(ep, loss[i], color=OKABE_ITO[j], lw=0.7, alpha=0.5, label=f"{name} ({len(idx)})" if n == 0 else None)
+        if not idx:
+            continue
+        lo, med, hi = np.percentile(loss[idx], [25, 50, 75], axis=0)
+        ax.fill_between(ep, lo, hi, color=OKABE_ITO[j], alpha=0.2, lw=0)
+        ax.plot(ep, med, color=OKABE_ITO[j], lw=1.8, linestyle=["-", "--", ":", "-."][j % 4],
+                label=f"{name} ({len(idx)} seeds)")
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss (cross-entropy, nats)")
-    ax.legend(title="outcome", fontsize=8)
+    ax.legend(title="outcome: median, band = middle 50%", fontsize=8, title_fontsize=8)
     return to_png(fig)
 
 

@@ -186,7 +186,7 @@ class LabResult:
                      Figure(viz.fig_examples(examples, self.data.X, self.data.y),
                             "One seed of each outcome that occurred: count the distinct lines and see which classes share a region."),
                      Figure(viz.fig_loss_curves(self.ensemble.loss, a.outcome, OUTCOMES),
-                            "Loss curves that flatten high belong to seeds that lost a niche.")],
+                            "Curves that flatten high belong to outcomes that lost a niche: compare where each median line ends.")],
             notes=notes)
 
     def _section_table(self) -> Section:
