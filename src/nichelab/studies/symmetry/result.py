@@ -169,7 +169,7 @@ class SymmetryResult:
             question="If every hidden unit starts as an exact copy of one unit, does gradient descent ever make them differ?",
             findings=findings + ["Why: two units with the same incoming weights, bias and outgoing weights compute the "
                                  "same activation on every input and receive the same gradient, so every update "
-                                 "moves them by the same amount (REFERENCES.md, 'Symmetry')."],
+                                 "moves them by the same amount (Fukumizu & Amari 2000; Saad & Solla 1995)."],
             figures=[Figure(viz.fig_gap_conditions(self._panels_gap()),
                             "The black line sits at the floor for the whole run: the symmetric network's units never "
                             "differ, while dropout and a 1e-6 perturbation pull them apart.")])
