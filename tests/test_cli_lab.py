@@ -90,3 +90,36 @@ def test_failed_run_leaves_no_folder(tmp_out, monkeypatch):
     assert res.exit_code != 0
     assert not tmp_out.exists()
     assert not [p for p in tmp_out.parent.iterdir() if p.name.startswith(".run")]
+
+
+def test_out_that_is_a_file_is_named_as_such(tmp_path):
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    res = _run("--seeds", "1", "--epochs", "1", "--out", str(f))
+    assert res.exit_code == 2 and "is an existing file" in res.output
+    res = _run("--seeds", "1", "--epochs", "1", "--out", str(f / "sub"))
+    assert res.exit_code == 2 and "in its path is a file" in res.output
+
+
+def test_zero_epochs_runs_and_draws_the_initial_lines(tmp_out):
+    res = _run("--seeds", "2", "--epochs", "0", "--out", str(tmp_out))
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_out / "results.json").read_text())
+    assert data["config"]["snapshot_epochs"] == [0]
+    assert data["summary"]["lab_story_share"] <= data["summary"]["outcome_shares"]["distinct"]
+
+
+def test_sigterm_leaves_no_partial_folder(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "nichelab", "run", "lab", "--seeds", "3000", "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(6)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if "partial" in p.name]

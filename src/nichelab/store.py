@@ -40,8 +40,13 @@ def prepare_out(out: str | Path) -> Path:
         ``out`` exists and is not an empty folder, or its parent cannot be created or written.
     """
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out.exists() and not out.is_dir():
+        raise NichelabError(f"--out must be a folder; {str(out)!r} is an existing file")
+    if out.exists() and any(out.iterdir()):
         raise NichelabError(f"--out must be a new or empty folder; {str(out)!r} already exists and is not empty")
+    blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise NichelabError(f"--out must be a folder nichelab can create; {str(blocker)!r} in its path is a file")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         probe = tempfile.mkdtemp(prefix=f".{out.name}.check-", dir=out.parent)

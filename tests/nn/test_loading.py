@@ -96,3 +96,18 @@ def test_weights_that_do_not_fit(tmp_path, monkeypatch):
     save_file({"other.weight": torch.zeros(2, 2)}, str(tmp_path / "w.safetensors"))
     with pytest.raises(NichelabError, match="does not fit"):
         load_model("usermodels2:make", weights=tmp_path / "w.safetensors")
+
+
+def test_factory_errors_and_shape_mismatch(tmp_path, monkeypatch):
+    (tmp_path / "usermodels3.py").write_text(FACTORY + "\ndef boom():\n    raise RuntimeError('factory exploded')\n"
+                                             "\ndef needs(x):\n    return x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for spec in ("usermodels3:boom", "usermodels3:needs"):
+        with pytest.raises(NichelabError, match="factory must take no arguments"):
+            load_model(spec)
+    save_file({"fc1.weight": torch.zeros(16, 4), "fc1.bias": torch.zeros(16),
+               "out.weight": torch.zeros(2, 3), "out.bias": torch.zeros(2)}, str(tmp_path / "w.safetensors"))
+    with pytest.raises(NichelabError, match="does not fit"):
+        load_model("usermodels3:make", weights=tmp_path / "w.safetensors")
+    with pytest.warns(UserWarning, match="without --weights"):
+        load_model("usermodels3:make")

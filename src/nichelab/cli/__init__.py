@@ -43,6 +43,13 @@ from . import width as _width  # noqa: E402,F401  (registers `nichelab run width
 from . import hierarchy as _hierarchy  # noqa: E402,F401  (registers `nichelab run hierarchy`)
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # run folders clean up on the way out, as for Ctrl-C
+
+
 def main() -> None:
-    """Entry point of the ``nichelab`` console script."""
+    """Entry point of the ``nichelab`` console script (SIGTERM is handled like Ctrl-C)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     app(prog_name="nichelab")

@@ -4,6 +4,7 @@ plus safetensors weights. Arbitrary pickles only with ``trust_pickle=True``.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +85,9 @@ def _static_batch(ep) -> int | None:
 
 
 def _load_export(path: Path) -> LoadedModel:
-    ep = torch.export.load(str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch's own LeafSpec deprecation notice
+        ep = torch.export.load(str(path))
     return LoadedModel(torch.export.unflatten(ep), "export", _static_batch(ep), str(path))
 
 
@@ -94,11 +97,18 @@ def _load_factory(spec: str, weights: str | None) -> LoadedModel:
         factory = getattr(importlib.import_module(mod_name), attr)
     except (ImportError, AttributeError) as exc:
         raise NichelabError(f"--model {spec!r}: cannot import factory {attr!r} from module {mod_name!r}: {exc}") from None
-    model = factory()
+    try:
+        model = factory()
+    except Exception as exc:
+        raise NichelabError(f"--model {spec!r}: calling {attr}() failed (the factory must take no arguments and "
+                            f"return an nn.Module): {type(exc).__name__}: {exc}") from None
     if not isinstance(model, nn.Module):
         raise NichelabError(f"--model {spec!r}: the factory must return a torch.nn.Module; got {type(model).__name__}")
     if weights is not None:
         _load_weights(model, Path(weights))
+    else:
+        warnings.warn(f"--model {spec!r} was given without --weights: the model is analysed with the weights "
+                      "its factory returns", stacklevel=3)
     return LoadedModel(model.eval(), "factory", None, spec)
 
 
@@ -110,7 +120,11 @@ def _load_weights(model: nn.Module, path: Path) -> None:
         state = load_file(str(path))
     except Exception as exc:  # safetensors raises several types for bad files
         raise NichelabError(f"--weights {str(path)!r} is not a readable safetensors file: {exc}") from None
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:
+        lines = [l.strip() for l in str(exc).splitlines() if l.strip()]
+        raise NichelabError(f"--weights {str(path)!r} does not fit the model: {' '.join(lines[1:3]) or lines[0]}") from None
     if missing or unexpected:
         raise NichelabError(f"--weights {str(path)!r} does not fit the model: missing {list(missing)[:5]}, "
                             f"unexpected {list(unexpected)[:5]}")

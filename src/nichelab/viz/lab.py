@@ -72,9 +72,11 @@ def fig_unit_planes(w: dict, X: np.ndarray, y: np.ndarray, seed: int) -> bytes:
                        extent=(*X0_RANGE, *X1_RANGE), interpolation="nearest")
         fig.colorbar(im, ax=ax, label=f"L1:{k} activation (a.u.)")
         _unit_line(ax, W, b, k, "--", "white", label="pre-activation = 0")
-        _scatter(ax, X, y, legend=(k == 0))
+        _scatter(ax, X, y)
         ax.set_title(f"unit L1:{k} (seed {seed})", fontsize=10)
         _axes_labels(ax)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
     return to_png(fig)
 
 
@@ -137,7 +139,7 @@ def fig_training_lines(snapshots: dict, X: np.ndarray, y: np.ndarray, seed: int)
         _axes_labels(ax)
         if i == 1 or len(epochs) == 1:
             ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
-    fig.suptitle(f"seed {seed}: where each hidden unit's pre-activation is 0", fontsize=10)
+    fig.suptitle(f"seed {seed}: each unit's zero line", fontsize=10)
     return to_png(fig)
 
 
@@ -146,6 +148,11 @@ def fig_loss_curves(loss: np.ndarray, outcome: list, outcomes: tuple) -> bytes:
     fig, axes = new_figure(1, 1, width=6.0, height=3.4)
     ax = axes[0, 0]
     ep = np.arange(1, loss.shape[1] + 1)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (cross-entropy, nats)")
+    if loss.shape[1] == 0 or not np.any(loss > 0):
+        ax.text(0.5, 0.5, "no training epochs: nothing to plot", ha="center", va="center", transform=ax.transAxes)
+        return to_png(fig)
     for j, name in enumerate(outcomes):
         idx = [i for i, o in enumerate(outcome) if o == name]
         if not idx:
@@ -184,7 +191,7 @@ def fig_splits(freq: list[tuple[str, float]], n_units: int) -> bytes:
     vals = [100 * v for _, v in freq][::-1]
     ax.barh(labels, vals, color=OKABE_ITO[0], label="units with this split")
     ax.set_xlabel(f"share of hidden units (%), n = {n_units}")
-    ax.set_ylabel("classes split by the unit (side with class 0 | other side)")
+    ax.set_ylabel("split (class-0 side | other side)")
     ax.legend(fontsize=8, loc="lower right")
     return to_png(fig)
 
@@ -217,9 +224,10 @@ def fig_init_geometry(angle: np.ndarray, outcome: list, outcomes: tuple, relatio
         vals = np.asarray([a for a, o in zip(angle, outcome) if o == name and np.isfinite(a)])
         if len(vals):
             ax.hist(vals, bins=bins, histtype="step", lw=2, color=OKABE_ITO[j],
-                    linestyle=["-", "--", ":", "-."][j], label=f"{name} ({len(vals)} seeds)")
-    ax.set_xlabel("angle between the hidden units' initial weight vectors (degrees)")
-    ax.set_ylabel("number of seeds")
+                    weights=np.full(len(vals), 100.0 / len(vals)),
+                    linestyle=["-", "--", ":", "-."][j], label=f"{name} ({len(vals)} seed{'s' if len(vals) != 1 else ''})")
+    ax.set_xlabel("initial angle between the units' weights (degrees)")
+    ax.set_ylabel("share of that outcome's seeds (%)")
     ax.set_xticks(range(0, 181, 30))
     ax.legend(fontsize=7)
     ax = axes[0, 1]
@@ -237,8 +245,13 @@ def fig_init_geometry(angle: np.ndarray, outcome: list, outcomes: tuple, relatio
 
 def fig_examples(examples: list[tuple[str, int, dict]], X: np.ndarray, y: np.ndarray) -> bytes:
     """One example seed per outcome: decision regions and each hidden unit's zero line."""
-    fig, axes = new_figure(len(examples), 1, width=3.6, height=3.0)
-    for ax, (name, seed, w) in zip(axes.flat, examples):
+    ncols = min(len(examples), 2)
+    fig, axes = new_figure(ncols, int(np.ceil(len(examples) / ncols)), width=4.6, height=3.6)
+    for i, ax in enumerate(axes.flat):
+        if i >= len(examples):
+            ax.set_visible(False)
+            continue
+        name, seed, w = examples[i]
         _regions(ax, w, X, y, f"{name}: seed {seed}")
-        ax.legend(loc="lower left", fontsize=6, framealpha=0.85)
+        ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
     return to_png(fig)

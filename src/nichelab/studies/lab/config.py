@@ -35,7 +35,8 @@ class LabConfig:
     show_seed : int, optional
         The seed drawn in detail; defaults to ``first_seed``.
     snapshot_epochs : tuple of int, default (0, 1, 5, 20, 50, 200)
-        Moments of training drawn for the shown seed.
+        Moments of training drawn for the shown seed; epochs beyond ``epochs`` are dropped and
+        the final epoch is always added.
     """
 
     seeds: int = 100
@@ -58,6 +59,7 @@ class LabConfig:
         if self.init not in INIT_SCHEMES[:2]:
             raise NichelabError(f"--init must be one of glorot, torch; got {self.init!r}")
         self.train_config()  # validates epochs, lr, batch size, optimizer
+        self.snapshot_epochs = tuple(sorted({e for e in self.snapshot_epochs if 0 <= e <= self.epochs} | {self.epochs}))
         if self.show_seed is None:
             self.show_seed = self.first_seed
         if not self.first_seed <= self.show_seed < self.first_seed + self.seeds:
@@ -80,5 +82,4 @@ class LabConfig:
         """The training settings (snapshots at ``snapshot_epochs`` up to ``epochs``)."""
         return TrainConfig(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
                            optimizer=self.optimizer, init=self.init,
-                           snapshot_epochs=tuple(e for e in self.snapshot_epochs if e <= self.epochs)
-                           + (self.epochs,))
+                           snapshot_epochs=self.snapshot_epochs)

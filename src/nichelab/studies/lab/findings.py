@@ -35,8 +35,22 @@ def split_frequencies(a: SeedAnalysis) -> list[tuple[str, float]]:
 
 
 def lab_story_share(a: SeedAnalysis) -> float:
-    """Share of seeds whose two units implement exactly the lab's splits {0,1}|{2,3} and {0,2}|{1,3}."""
-    return float(np.mean([set(s) == LAB_SPLITS and not d.any() for s, d in zip(a.splits, a.dead)]))
+    """Share of seeds ending ``distinct`` with exactly the lab's splits {0,1}|{2,3} and {0,2}|{1,3}."""
+    return float(np.mean([set(s) == LAB_SPLITS and o == "distinct" for s, o in zip(a.splits, a.outcome)]))
+
+
+def mirrored_duplicates(a: SeedAnalysis) -> list[int]:
+    """Indices of duplicate seeds whose duplicated units have opposite active sides (e.g. {0,1} vs {2,3})."""
+    out = []
+    for i, o in enumerate(a.outcome):
+        if o != "duplicate":
+            continue
+        act = a.active[i]
+        same_side = any(np.array_equal(act[h], act[k]) for h in range(len(act)) for k in range(h + 1, len(act))
+                        if a.splits[i][h] == a.splits[i][k])
+        if not same_side:
+            out.append(i)
+    return out
 
 
 def keep_initial_split(a: SeedAnalysis) -> float:
@@ -45,6 +59,10 @@ def keep_initial_split(a: SeedAnalysis) -> float:
     same = [split_key(a.init_active[s, h]) == a.splits[s][h]
             for s in range(len(a.seeds)) for h in range(a.dead.shape[1]) if not a.dead[s, h]]
     return float(np.mean(same)) if same else float("nan")
+
+
+def _seeds(n: int) -> str:
+    return f"seed{'s' if n != 1 else ''} ({n})"
 
 
 def describe_seed(a: SeedAnalysis, i: int) -> list[str]:
@@ -136,9 +154,18 @@ def answer_failures(a: SeedAnalysis) -> list[str]:
         acc = a.accuracy[idx]
         rec = a.recall[idx].mean(axis=0)
         worst = int(np.argmin(rec))
-        out.append(f"{o.capitalize()} seeds ({len(idx)}): median accuracy {pct(np.median(acc))} "
-                   f"(range {pct(acc.min())}–{pct(acc.max())}); the class they got wrong most is class {worst} "
-                   f"(mean per-class accuracy {pct(rec[worst])}).")
+        lost = (f"the class they got wrong most is class {worst} (mean per-class accuracy {pct(rec[worst])})"
+                if rec[worst] < 0.995 else "every class is right on (nearly) every point")
+        out.append(f"{o.capitalize()} {_seeds(len(idx))}: median accuracy {pct(np.median(acc))} "
+                   f"(range {pct(acc.min())}–{pct(acc.max())}); {lost}.")
+        if o == "duplicate":
+            mir = mirrored_duplicates(a)
+            same = [i for i in idx if i not in mir]
+            if mir and same:
+                out.append(f"Of the duplicate seeds, {len(same)} have two units active on the same side of the same "
+                           f"split (median accuracy {pct(np.median(a.accuracy[same]))}); {len(mir)} have the same "
+                           f"split with opposite active sides, which still tells the two sides apart by which unit "
+                           f"fires (median accuracy {pct(np.median(a.accuracy[mir]))}).")
     if "duplicate" not in a.outcome and "dead" not in a.outcome:
         out.append("No seed duplicated or lost a unit in this run, so there is nothing to compare.")
     return out

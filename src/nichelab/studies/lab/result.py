@@ -119,7 +119,7 @@ class LabResult:
                 "shown seed": str(c.show_seed),
                 "a class is 'active' for a unit": "when more than half of its points give the unit a positive output",
                 "outcomes": "distinct: units split the classes differently and every class is mostly right; "
-                            "duplicate: two units make the same split; dead: a unit outputs 0 on every point; other: the rest"}
+                            "duplicate: two units make the same split of the classes (active on the same side or on opposite sides); dead: a unit outputs 0 on every point; other: the rest"}
 
     def _shown(self) -> tuple[int, dict]:
         i = self.config.seed_list.index(self.config.show_seed)
@@ -150,7 +150,7 @@ class LabResult:
                        "Watch the random lines of epoch 0 rotate and slide until each settles between groups of classes.")]
         if self.config.hidden >= 2:
             figs.append(Figure(viz.fig_init_geometry(a.init_angle, a.outcome, OUTCOMES, fx.initial_relation(a)),
-                               "Left: if one outcome needed a particular starting angle, its curve would sit apart. "
+                               "Left (each outcome's seeds sum to 100%): if one outcome needed a particular starting angle, its curve would sit apart. "
                                "Right: compare the bars to see whether starting with different splits helps."))
         return Section("From random weights to niches", question="How do distinct units arise from random weights?",
                        findings=fx.answer_origin(a), figures=figs)
@@ -184,7 +184,7 @@ class LabResult:
             figures=[Figure(viz.fig_accuracy_by_outcome(a.accuracy, a.outcome, OUTCOMES),
                             "Each dot is a seed: compare the height of the groups to see what a lost niche costs."),
                      Figure(viz.fig_examples(examples, self.data.X, self.data.y),
-                            "One seed of each outcome that occurred: count the distinct lines and see which classes share a region."),
+                            "One seed of each outcome that occurred: see which classes end up sharing a shaded region when a niche is lost."),
                      Figure(viz.fig_loss_curves(self.ensemble.loss, a.outcome, OUTCOMES),
                             "Curves that flatten high belong to outcomes that lost a niche: compare where each median line ends.")],
             notes=notes)
