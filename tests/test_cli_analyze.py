@@ -196,8 +196,8 @@ def test_user_model_chosen_layers(user, tmp_path):
 # --------------------------------------------------------------------------- bad input
 BAD = [
     (["--dataset", "{root}/d.npz", "--model", "{root}/m.pt2", "--layers", "relu9"],
-     ["unknown layer 'relu9'", "did you mean 'relu2'", "the model's layers are: fc1, relu1, fc2, relu2, out"]),
-    (["--dataset", "digits", "--model", "mlp 8", "--layers", "L1,L5"], ["unknown layer 'L5'", "L1.linear"]),
+     ["error: --layers: ", "unknown layer 'relu9'", "did you mean 'relu2'", "the model's layers are: fc1, relu1, fc2, relu2, out"]),
+    (["--dataset", "digits", "--model", "mlp 8", "--layers", "L1,L5"], ["error: --layers: ", "unknown layer 'L5'", "L1.linear"]),
     (["--dataset", "{root}/length.npz", "--model", "{root}/m.pt2"], ["same number of samples", "(20, 6)", "(19,)"]),
     (["--dataset", "{root}/nan.npz", "--model", "{root}/m.pt2"], ["nan.npz", "must be finite", "1 NaN or infinite"]),
     (["--dataset", "{root}/inf.npz", "--model", "{root}/m.pt2"], ["must be finite"]),

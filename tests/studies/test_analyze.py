@@ -329,3 +329,12 @@ def test_findings_helpers():
 def test_bad_config(kw, match):
     with pytest.raises(NichelabError, match=match):
         AnalyzeConfig(**kw)
+
+
+def test_signed_points_and_tied_probes_words():
+    assert fx._spp(3.0) == "+3.0" and fx._spp(-3.0) == "−3.0" and fx._spp(-0.01) == "0.0" and fx._spp(0.0) == "0.0"
+    from types import SimpleNamespace as NS
+    p = NS(test_acc=1.0, chance=0.25, n_train=7, n_test=3)
+    layers = [NS(name="L1", probe=p), NS(name="L2", probe=p)]
+    text = " ".join(fx.probe_findings(layers, None, 4))
+    assert "Every analysed layer reaches 100.0%." in text and "most linearly decodable" not in text

@@ -148,6 +148,8 @@ def test_pct_and_num():
     ({"seeds": 1}, "--seeds"), ({"measures": "linear_cka,cka2"}, "--measures"), ({"model": "mlp"}, "--model"),
     ({"threshold_low": 0.95}, "--threshold-low"), ({"test_fraction": 1.0}, "--test-fraction"),
     ({"init": "he"}, "--init"), ({"epochs": -1}, "--epochs"),
+    ({"test_fraction": 0.0}, r"--test-fraction must be a number in \(0, 1\);"),
+    ({"test_fraction": 1.0}, r"--test-fraction must be a number in \(0, 1\);"),
 ])
 def test_config_rejects_bad_values(kwargs, option):
     with pytest.raises(NichelabError, match=option):

@@ -44,6 +44,8 @@ def test_units_parse_lists_commas_and_spaces_and_drop_duplicates():
     ({"stimulus": "bar"}, r"--stimulus .*did you mean 'bars'"),
     ({"seeds": 0}, "--seeds"),
     ({"test_fraction": 0.95}, "--test-fraction"),
+    ({"noise": -1.0}, "--noise must be a finite number >= 0; got -1.0"),
+    ({"noise": float("inf")}, "--noise must be a finite number >= 0; got inf"),
 ])
 def test_bad_settings_name_the_option(kw, words):
     with pytest.raises(NichelabError, match=words):

@@ -115,7 +115,8 @@ def test_config_rejects_bad_values(kw, opt):
 
 
 @pytest.mark.parametrize("args,needle", [(["--eps", "-1e-3"], "--eps"), (["--eps", "abc"], "--eps"),
-                                         (["--data", "digitz"], "did you mean 'digits'")])
+                                         (["--data", "digitz"], "did you mean 'digits'"),
+                                         (["--epochs", "-1"], "--epochs must")])
 def test_cli_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
     res = runner.invoke(app, ["run", "symmetry", *args, "--out", str(tmp_path / "x")])
     assert res.exit_code == 2
@@ -131,3 +132,9 @@ def test_cli_small_run(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
     data = json.loads((out / "results.json").read_text())
     assert data["datasets"]["digits"]["conditions"]["symmetric"]["largest_gap_any_step"] == [0.0]
+
+
+def test_one_unit_sentences_name_two_different_one_unit_networks(small):
+    from nichelab.studies.symmetry.findings import answer_one_unit
+    text = " ".join(answer_one_unit(small.datasets["blobs"]))
+    assert "trained on its own" in text and "not the separately trained one above" in text

@@ -266,3 +266,15 @@ def test_cli_defaults_are_the_config_defaults():
     for name in ("target", "target_fraction", "seeds", "first_seed", "epochs", "lr", "batch_size", "optimizer",
                  "init", "test_fraction", "split_seed", "size", "margin", "threads"):
         assert sig[name].default.default == getattr(cfg, name), name
+
+
+def test_finetuning_sentence_true_for_both_bounds_and_coadaptation_partly_says_partly():
+    run = _fake_run(bnb=[0.95, 0.95, 0.90], anb_sim=[0.95] * 3, anb_dis=[0.95] * 3, plus_sim=[0.948, 0.99, 0.96],
+                    rnd=[0.5] * 3, spread=0.2)
+    text, _, shows = fx.finetuning(run, "sim", "x", 0.02)
+    if shows == "unclear":
+        assert "never more than 2.0 points below baseB" in text and "within 2.0 points" not in text
+    run = _fake_run(bnb=[0.95, 0.95, 0.85], anb_sim=[0.95] * 3, anb_dis=[0.95] * 3, plus_sim=[0.95] * 3,
+                    rnd=[0.5] * 3)
+    text, shows, _ = fx.coadaptation(run, 0.02)
+    assert shows == "partly" and "shows only partly" in text

@@ -110,7 +110,8 @@ def test_config_rejects_bad_values(kw, opt):
 
 
 @pytest.mark.parametrize("args,needle", [(["--widths", "0"], "--widths"), (["--widths", "4,x"], "--widths"),
-                                         (["--widths", "-2,4"], "--widths")])
+                                         (["--widths", "-2,4"], "--widths"),
+                                         (["--epochs", "-1"], "--epochs must")])
 def test_cli_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
     res = runner.invoke(app, ["run", "width", *args, "--out", str(tmp_path / "x")])
     assert res.exit_code == 2
@@ -126,3 +127,11 @@ def test_cli_small_run(tmp_path):
     data = json.loads((out / "results.json").read_text())
     assert data["datasets"]["digits"]["widths"] == [2, 8]
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+
+
+def test_dims_verdict_depends_on_the_numbers():
+    from nichelab.studies.width.findings import _dims_verdict
+    assert "mostly repeat" in _dims_verdict(1.2, 8, 0.7)
+    low = _dims_verdict(1.2, 8, 0.0)
+    assert "mostly repeat" not in low and "0% of them are near-copies" in low
+    assert "add new directions" in _dims_verdict(6.0, 8, 0.0)

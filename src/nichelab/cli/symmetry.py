@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..errors import NichelabError
+from ..errors import NichelabError, check_positive_int
 from . import run_app
 from .common import OutOption, OutPath, SeedsOption
 
@@ -52,6 +52,8 @@ def symmetry(
     from ..studies import symmetry as study
     from ..studies.runner import execute
 
+    if epochs is not None:
+        check_positive_int("--epochs", epochs)
     cfg = study.SymmetryConfig(
         seeds=seeds, first_seed=first_seed, data=tuple(t.strip() for t in data.split(",") if t.strip()),
         blobs_hidden=blobs_hidden, digits_hidden=digits_hidden,

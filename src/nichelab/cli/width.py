@@ -5,6 +5,7 @@ from typing import Optional
 
 import typer
 
+from ..errors import check_positive_int
 from . import run_app
 from .common import OutOption, OutPath, SeedsOption
 from .symmetry import parse_list
@@ -37,6 +38,8 @@ def width(
     from ..studies import width as study
     from ..studies.runner import execute
 
+    if epochs is not None:
+        check_positive_int("--epochs", epochs)
     cfg = study.WidthConfig(
         seeds=seeds, first_seed=first_seed, widths=tuple(parse_list("--widths", widths, int, "1,2,4,8")),
         data=tuple(t.strip() for t in data.split(",") if t.strip()),

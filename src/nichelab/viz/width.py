@@ -22,6 +22,9 @@ _LINES = {"blobs": "-", "digits": "--"}
 #: Every split of 4 classes, then the trivial one: a fixed colour per split.
 SPLIT_ORDER = ["{0,1}|{2,3}", "{0,2}|{1,3}", "{0,3}|{1,2}", "{0}|{1,2,3}", "{0,2,3}|{1}", "{0,1,3}|{2}",
                "{0,1,2}|{3}", "{0,1,2,3}|{}"]
+#: Line style per split, paired with ``OKABE_ITO[j]``: the two blues (0 and 4) get different styles, so no two
+#: splits share both a similar colour and a style.
+_SPLIT_STYLES = ["-", "--", ":", "-.", "-.", ":", "--", "-"]
 
 
 def fig_census(widths: list[int], series: dict, labels: dict | None = None, frivolous_label: str | None = None,
@@ -95,7 +98,7 @@ def fig_unit_lines(examples: list[dict], X: np.ndarray, y: np.ndarray) -> bytes:
             many = len(ex["b"]) > 32
             _line(ax, ex["W"][k], ex["b"][k], xlim, ylim, color=OKABE_ITO[j % 8], lw=0.8 if many else 1.4,
                   alpha=0.55 if many else 0.9,
-                  ls=["-", "--", "-.", ":"][j % 4], label=None if key in seen else key)
+                  ls=_SPLIT_STYLES[j % len(_SPLIT_STYLES)], label=None if key in seen else key)
             seen.add(key)
         dead = sum(k == "dead" for k in ex["keys"])
         ax.set_xlim(*xlim)

@@ -27,6 +27,16 @@ def _pp(x: float) -> str:
     return f"{float(x) + 0.0:.1f}" if abs(x) >= 0.05 else "0.0"
 
 
+def _spp(x: float) -> str:
+    """A signed change in percentage points, one sign only: ``+3.0`` / ``−3.0``; ``0.0`` without sign."""
+    x = float(x)
+    if not np.isfinite(x):
+        return "n/a"
+    if abs(x) < 0.05:
+        return "0.0"
+    return f"{'+' if x > 0 else '−'}{abs(x):.1f}"
+
+
 def class_label(names: list[str], k: int) -> str:
     """``class 3`` for numeric class names, ``'face'`` otherwise."""
     name = names[k] if 0 <= k < len(names) else str(k)
@@ -165,7 +175,7 @@ def ablation_findings(layers: list[LayerCensus], class_names: list[str], overall
                     f"on {class_label(class_names, int(worst_cls[k_cls]))}). ")
         if need.size:
             order = need[np.argsort(-np.maximum(overall[need] / overall_pp, worst[need] / class_pp), kind="stable")]
-            items = [f"{lc.unit(k)} (-{_pp(overall[k])} overall, -{_pp(worst[k])} on "
+            items = [f"{lc.unit(k)} ({_spp(-overall[k])} overall, {_spp(-worst[k])} on "
                      f"{class_label(class_names, int(worst_cls[k]))})" for k in order]
             text += (f"{need.size} of {lc.n_units} units {'is' if need.size == 1 else 'are'} indispensable: "
                      f"{unit_list(items, 8)}.")
@@ -200,7 +210,12 @@ def probe_findings(layers: list[LayerCensus], input_probe, n_classes: int) -> li
     if layer_probes:
         best = max(layer_probes, key=lambda t: t[1].test_acc)
         low = [n for n, p in layer_probes if p.test_acc < chance + 0.1 * (1 - chance)]
-        out.append(f"The labels are most linearly decodable from {best[0]} ({pct(best[1].test_acc)})."
+        tied = [n for n, p in layer_probes if pct(p.test_acc) == pct(best[1].test_acc)]
+        lead = (f"Every analysed layer reaches {pct(best[1].test_acc)}." if len(tied) == len(layer_probes) > 1 else
+                f"The labels are most linearly decodable from {unit_list(tied)} ({pct(best[1].test_acc)})."
+                if len(tied) > 1 else
+                f"The labels are most linearly decodable from {best[0]} ({pct(best[1].test_acc)}).")
+        out.append(lead
                    + (f" Close to chance: {', '.join(low)}." if low else
                       " Every analysed layer decodes the labels well above chance."))
         if input_probe is not None and best[1].test_acc < input_probe.test_acc - 0.02:

@@ -362,7 +362,11 @@ def _classifier(out: np.ndarray, data: Dataset) -> tuple[int, bool, str]:
 
 def _resolve(module: nn.Module, layers, types: dict[str, str]) -> list[str]:
     if layers:
-        return resolve_layers(module, list(layers))
+        try:
+            return resolve_layers(module, list(layers))
+        except NichelabError as e:
+            msg = str(e)
+            raise NichelabError(msg if msg.startswith("--layers") else f"--layers: {msg}") from None
     names = _default_layers(module, types)
     if not names:
         raise NichelabError("found no hidden layers (activation modules, Linear or Conv layers) in the model; "

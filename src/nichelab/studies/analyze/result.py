@@ -21,7 +21,10 @@ _UNIT_ROWS = 1000       # unit-table rows in the HTML report (all units are in r
 
 
 def _f(x, digits: int = 2) -> str:
-    return "–" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+    if x is None or not np.isfinite(x):
+        return "–"
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text    # never "-0.0"
 
 
 @dataclass
@@ -134,6 +137,24 @@ class AnalyzeResult:
                                "indispensable": np.flatnonzero(self.indispensable(lc))}
         return rec
 
+    def label_mapping(self) -> dict | None:
+        """``{"bird": 0, "cat": 1, ...}`` when the classes have names (string labels), else None."""
+        names = self.class_names
+        if names == [str(k) for k in range(len(names))]:
+            return None
+        return {n: k for k, n in enumerate(names)}
+
+    def label_mapping_text(self) -> str | None:
+        """The set-up line stating which class index (model output) each label name is scored as."""
+        m = self.label_mapping()
+        if m is None:
+            return None
+        names = list(m)
+        how = "in alphabetical order" if names == sorted(names) else "in the data's order"
+        shown = ", ".join(f"{n}={k}" for n, k in list(m.items())[:12]) + (", ..." if len(m) > 12 else "")
+        return (f"string labels are numbered {how}: {shown}; the model's output k is scored as class k, so the "
+                "model must have been trained with the same numbering")
+
     def to_json(self) -> dict:
         """Every number in the report: config, data, model, training, accuracy, layers and units, findings."""
         s, d = self.subject, self.subject.data
@@ -142,6 +163,8 @@ class AnalyzeResult:
         return {
             "study": "analyze", "config": asdict(self.config),
             "data": {"name": d.name, "n_samples": len(d), "n_classes": d.n_classes, "class_names": self.class_names,
+                     "label_to_class_index": self.label_mapping(),
+                     "label_mapping": self.label_mapping_text(),
                      "input_shape": list(d.input_shape), "analysed_samples": self.n_samples,
                      "analysed_indices": s.census_idx, "train_indices": s.train_idx,
                      **{k: v for k, v in d.meta.items() if not isinstance(v, np.ndarray)}},
@@ -232,6 +255,8 @@ class AnalyzeResult:
         setup = {"data": f"{d.name}: {len(d)} samples, {shape}, {d.n_classes} classes "
                          f"({', '.join(self.class_names[:12])}{', ...' if d.n_classes > 12 else ''})",
                  "model": f"{s.source} ({_KIND[s.kind]})"}
+        if self.label_mapping_text():
+            setup["class indices"] = self.label_mapping_text()
         if s.training:
             t = s.training
             setup["training"] = (f"Adam, lr {t['lr']}, {t['epochs']} epochs, batch {t['batch_size']}, softmax "

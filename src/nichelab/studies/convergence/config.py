@@ -43,12 +43,13 @@ def check_measures(measures, option: str = "--measures") -> tuple[str, ...]:
     return tuple(out)
 
 
-def _fraction(name: str, value, lo: float = 0.0, hi: float = 1.0, open_lo: bool = False) -> float:
+def _fraction(name: str, value, lo: float = 0.0, hi: float = 1.0, open_lo: bool = False,
+              open_hi: bool = False) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
-    ok = ok and (value > lo if open_lo else value >= lo) and value <= hi
+    ok = ok and (value > lo if open_lo else value >= lo) and (value < hi if open_hi else value <= hi)
     if not ok:
-        bracket = "(" if open_lo else "["
-        raise NichelabError(f"{name} must be a number in {bracket}{lo:g}, {hi:g}]; got {value!r}")
+        raise NichelabError(f"{name} must be a number in {'(' if open_lo else '['}{lo:g}, {hi:g}"
+                            f"{')' if open_hi else ']'}; got {value!r}")
     return float(value)
 
 
@@ -123,9 +124,7 @@ class ConvergenceConfig:
         self.model = str(parse_spec(self.model))
         if self.init not in INIT_SCHEMES[:2]:
             raise NichelabError(f"--init must be one of glorot, torch; got {self.init!r}")
-        _fraction("--test-fraction", self.test_fraction, 0.0, 1.0, open_lo=True)
-        if self.test_fraction >= 1.0:
-            raise NichelabError(f"--test-fraction must be a number in (0, 1); got {self.test_fraction!r}")
+        _fraction("--test-fraction", self.test_fraction, 0.0, 1.0, open_lo=True, open_hi=True)
         self.measures = check_measures(self.measures)
         if "linear_cka" not in self.measures:
             self.measures = ("linear_cka",) + self.measures  # the verdict and heatmaps need it

@@ -210,8 +210,9 @@ class HierarchyConfig:
                                 ("--iou-threshold", self.iou_threshold, 0.0, 1.0),
                                 ("--ap-threshold", self.ap_threshold, 0.0, 1.0),
                                 ("--probe-threshold", self.probe_threshold, 0.0, 1.0)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi):
-                raise NichelabError(f"{name} must be a number in [{lo:g}, {hi:g}]; got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi) or not np.isfinite(v):
+                rule = f"a finite number >= {lo:g}" if hi == np.inf else f"a number in [{lo:g}, {hi:g}]"
+                raise NichelabError(f"{name} must be {rule}; got {v!r}")
         self.units = tuple(f"{l}:{k}" for l, k in parse_units(self.units, spec))
         self.train_config()  # validates epochs, lr, batch size, optimizer
 

@@ -71,18 +71,21 @@ def answer_one_unit(d: DatasetRun) -> list[str]:
     a_sym, a_one, a_rnd = (float(_final_acc(r).mean()) for r in (sym, one, rnd))
     close = abs(a_sym - a_one) <= 0.15
     far = a_rnd - a_sym >= 0.15
-    verdict = ("so it behaves like a one-unit network" if close and far else
-               "so its accuracy is not that of the one-unit network here" if not close else
+    verdict = ("so its accuracy is close to that of a separately trained one-unit network" if close and far else
+               "so its accuracy is not that of the separately trained one-unit network here" if not close else
                "though here one unit is nearly enough for this data")
     out = [f"On the {d.dataset}, the symmetric {d.hidden}-unit network reached {_acc_text(sym)} training accuracy; "
-           f"the network made of the copied unit alone reached {_acc_text(one)}, and the same {d.hidden} units "
-           f"started from random weights {_acc_text(rnd)}, {verdict}."]
+           f"a separate network made of the copied unit alone, trained on its own, reached {_acc_text(one)}, "
+           f"and the same {d.hidden} units started from random weights {_acc_text(rnd)}, {verdict}."]
     if np.isfinite(d.collapse_error):
         within = ("exactly" if d.collapse_error == 0 else
                   f"to within {d.collapse_error:.0e} (float rounding)")
-        out.append(f"After training, its outputs equal those of a one-unit network (the shared unit, with its outgoing "
-                   f"weights summed over the {d.hidden} copies) {within} on every "
-                   f"{'point' if d.dataset == 'blobs' else 'image'}: {d.hidden} copies compute one feature.")
+        out.append(f"After training, its outputs equal those of a different one-unit network -- not the separately "
+                   f"trained one above, but one built from the symmetric network itself (the shared unit, with its "
+                   f"outgoing weights summed over the {d.hidden} copies) -- {within} on every "
+                   f"{'point' if d.dataset == 'blobs' else 'image'}: {d.hidden} copies compute one feature. "
+                   f"The two one-unit networks differ because the shared unit and the unit trained alone "
+                   f"follow different training paths, so their accuracies need not match.")
     return out
 
 
@@ -106,7 +109,7 @@ def answer_breaks(d: DatasetRun) -> list[str]:
         med = float(np.nanmedian(r.split_step)) if n else float("nan")
         p = r.condition.dropout
         out.append(f"Dropout (p={p:g}) silences a different random set of units on every sample, so copies receive "
-                   f"different gradients: {n} of {S} seeds split, after a median of "
+                   f"different gradients: {n} of {S} seed{'' if S == 1 else 's'} split, after a median of "
                    f"{steps_text(med, per) if n else 'never'}, ending with {r.distinct[:, -1].mean():.1f} distinct "
                    f"units and {_acc_text(r)} accuracy.")
     eps_runs = d.eps_runs()
@@ -118,7 +121,7 @@ def answer_breaks(d: DatasetRun) -> list[str]:
         lead = ("A perturbation breaks the tie however small it is" if n == S else
                 "A perturbation breaks the tie, given time")
         text = (f"{lead}: with eps={smallest.condition.eps:.0e} "
-                f"(noise of that standard deviation on every weight), {n} of {S} seeds split")
+                f"(noise of that standard deviation on every weight), {n} of {S} seed{'' if S == 1 else 's'} split")
         text += (f", the last after {steps_text(worst, per)}" if n else "")
         acc = float(np.mean([_final_acc(r).mean() for r in eps_runs]))
         text += (f"; across all {len(eps_runs)} sizes tried, {len(all_split)} split in every seed, and the perturbed "

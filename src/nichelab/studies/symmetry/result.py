@@ -91,7 +91,7 @@ class SymmetryResult:
                 rows.append([ds, r.name, fx.pct(r.accuracy[:, -1].mean()),
                              fx.fmt_gap(float(r.max_gap[:, -1].max())), f"{r.distinct[:, -1].mean():.3g}", split])
         return Table(["data", "condition", "acc.", "gap at end", "distinct", "split step"],
-                     rows, f"symmetry: {self.config.seeds} seeds per condition; split step = median (seeds split)")
+                     rows, f"symmetry: {self.config.seeds} seed{'' if self.config.seeds == 1 else 's'} per condition; split step = median (seeds split)")
 
     def _main_runs(self, d: DatasetRun) -> list[ConditionRun]:
         names = ["random", "symmetric", "one unit", "symmetric+dropout"]

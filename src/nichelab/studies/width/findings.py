@@ -68,14 +68,27 @@ def answer_niches(d: DatasetWidths, cfg: WidthConfig) -> list[str]:
     verdict = ("most of them are near-copies of another unit" if dup[i_max] >= 0.5 else
                "some are near-copies of another unit" if dup[i_max] >= 0.1 else
                "few are exact near-copies of another unit")
-    out.append(f"At {w_enough} units, {pct(dup[i_e])} of the live units have a near-duplicate (activations correlated "
+    out.append(f"On the {d.dataset}, at {w_enough} units, {pct(dup[i_e])} of the live units have a near-duplicate (activations correlated "
                f"at r >= {cfg.dup_threshold:g}); at {W[i_max]} units {pct(dup[i_max])} do ({pairs[i_max]:.0f} such pairs "
                f"per network), so {verdict}.")
     grow = pr[i_max] / pr[i_e] if pr[i_e] > 0 else float("nan")
-    out.append(f"The hidden activations span {pr[i_e]:.1f} effective dimensions (participation ratio) at {w_enough} "
-               f"units and {pr[i_max]:.1f} at {W[i_max]} units -- {W[i_max] // max(w_enough, 1)} times the units, "
-               f"{grow:.1f} times the dimensions: the extra units mostly repeat directions already there.")
+    more = W[i_max] / max(w_enough, 1)
+    out.append(f"On the {d.dataset}, the hidden activations span {pr[i_e]:.1f} effective dimensions (participation "
+               f"ratio) at {w_enough} units and {pr[i_max]:.1f} at {W[i_max]} units -- {more:.3g} times the units, "
+               f"{grow:.1f} times the dimensions" + _dims_verdict(grow, more, dup[i_max]) + ".")
     return out
+
+
+def _dims_verdict(grow: float, more: float, dup: float) -> str:
+    """What the growth in effective dimensions says about the extra units, given the near-duplicate share."""
+    if not (np.isfinite(grow) and more > 1):
+        return ""
+    if grow >= 0.5 * more:
+        return ": the extra units add new directions"
+    if dup >= 0.5:
+        return ": the extra units mostly repeat directions already there"
+    return (f": the extra units add few new directions, yet only {pct(dup)} of them are near-copies of another "
+            f"unit -- they mix directions already there rather than copy single units")
 
 
 def answer_dead(d: DatasetWidths) -> list[str]:

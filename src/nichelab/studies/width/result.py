@@ -81,7 +81,7 @@ class WidthResult:
                              f"{r.partitions.mean():.1f}" if r.partitions is not None else "–",
                              f"{r.participation.mean():.1f}", fx.pct(r.frivolous.mean())])
         return Table(["data", "width", "acc.", "dead", "dup.", "splits", "PR", "frivolous"], rows,
-                     f"width: {self.config.seeds} seeds per width (means)")
+                     f"width: {self.config.seeds} seed{'' if self.config.seeds == 1 else 's'} per width (means)")
 
     # ---- report --------------------------------------------------------------------------
     def to_report(self) -> Report:
@@ -140,8 +140,11 @@ class WidthResult:
             figures=[Figure(viz.fig_census(widths, series,
                                            frivolous_label=f"units removable for < {100 * self.config.ablation_cost:g}%"
                                                            " accuracy (%)", n_splits=N_SPLITS_4),
-                            "Read left to right: accuracy flattens early, while near-duplicates and removable units "
-                            "climb and the effective dimension (participation ratio) stays far below the diagonal.")])
+                            f"Points: mean over the {self.config.seeds} seed{'' if self.config.seeds == 1 else 's'} "
+                            "at each width; error bars: the range from the lowest to the highest seed (not a "
+                            "standard deviation). Read left to right: accuracy flattens early, while near-duplicates "
+                            "and removable units climb and the effective dimension (participation ratio) stays far "
+                            "below the diagonal.")])
 
     def _section_niches(self) -> Section:
         findings = [line for d in self.datasets.values() for line in fx.answer_niches(d, self.config)]
@@ -182,5 +185,5 @@ class WidthResult:
             tables.append(Table(["width", "accuracy", "train accuracy", "dead", "near-duplicate pairs",
                                  "live units with a near-duplicate", "class splits", "participation ratio",
                                  "frivolous units", "cost of the most important unit"], rows,
-                                f"{name}: means over {len(d.seeds)} seeds"))
+                                f"{name}: means over {len(d.seeds)} seed{'' if len(d.seeds) == 1 else 's'}"))
         return Section("Every width", question="What did each width end with?", tables=tables)
