@@ -272,8 +272,7 @@ def test_finetuning_sentence_true_for_both_bounds_and_coadaptation_partly_says_p
     run = _fake_run(bnb=[0.95, 0.95, 0.90], anb_sim=[0.95] * 3, anb_dis=[0.95] * 3, plus_sim=[0.948, 0.99, 0.96],
                     rnd=[0.5] * 3, spread=0.2)
     text, _, shows = fx.finetuning(run, "sim", "x", 0.02)
-    if shows == "unclear":
-        assert "never more than 2.0 points below baseB" in text and "within 2.0 points" not in text
+    assert shows == "unclear" and "never more than 2.0 points below baseB" in text and "within 2.0 points" not in text
     run = _fake_run(bnb=[0.95, 0.95, 0.85], anb_sim=[0.95] * 3, anb_dis=[0.95] * 3, plus_sim=[0.95] * 3,
                     rnd=[0.5] * 3)
     text, shows, _ = fx.coadaptation(run, 0.02)
