@@ -142,9 +142,9 @@ class WidthResult:
                                                            " accuracy (%)", n_splits=N_SPLITS_4),
                             f"Points: mean over the {self.config.seeds} seed{'' if self.config.seeds == 1 else 's'} "
                             "at each width; error bars: the range from the lowest to the highest seed (not a "
-                            "standard deviation). Read left to right: accuracy flattens early, while near-duplicates "
-                            "and removable units climb and the effective dimension (participation ratio) stays far "
-                            "below the diagonal.")])
+                            "standard deviation). Read left to right: find the width where accuracy stops rising, then "
+                            "see whether near-duplicates and removable units climb beyond it and how far the effective "
+                            "dimension (participation ratio) stays below the diagonal.")])
 
     def _section_niches(self) -> Section:
         findings = [line for d in self.datasets.values() for line in fx.answer_niches(d, self.config)]
