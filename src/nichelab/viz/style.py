@@ -8,7 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["OKABE_ITO", "class_color", "class_marker", "to_png", "new_figure", "SEQ_CMAP", "DIV_CMAP"]
+__all__ = ["FigurePool", "OKABE_ITO", "class_color", "class_marker", "to_png", "new_figure", "SEQ_CMAP", "DIV_CMAP"]
 
 #: Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -34,6 +34,48 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 3.4, height: float
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
                              layout="constrained", **kw)
     return fig, axes
+
+
+class FigurePool:
+    """Render figures in parallel worker processes (fork), or inline where fork is unavailable.
+
+    ``pool.draw(fig_function, *args)`` returns a handle; ``resolve(x)`` turns a handle into PNG
+    bytes (and passes bytes through). Figure functions must be module-level and return PNG bytes;
+    workers only run matplotlib and numpy.
+
+    Example
+    -------
+    >>> with FigurePool() as pool:                      # doctest: +SKIP
+    ...     h = pool.draw(fig_outcome_shares, counts, n)
+    >>> png = FigurePool.resolve(h)                       # doctest: +SKIP
+    """
+
+    def __init__(self, workers: int | None = None):
+        import multiprocessing as mp
+        import os
+        self.workers = workers or min(4, os.cpu_count() or 1)
+        self.executor = None
+        if self.workers > 1 and "fork" in mp.get_all_start_methods():
+            from concurrent.futures import ProcessPoolExecutor
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"))
+
+    def draw(self, fn, *args, **kwargs):
+        """Start rendering ``fn(*args, **kwargs)``; returns a Future, or the PNG bytes when inline."""
+        if self.executor is None:
+            return fn(*args, **kwargs)
+        return self.executor.submit(fn, *args, **kwargs)
+
+    @staticmethod
+    def resolve(handle) -> bytes:
+        """PNG bytes of a handle returned by :meth:`draw`."""
+        return handle.result() if hasattr(handle, "result") else handle
+
+    def __enter__(self) -> "FigurePool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=exc[0] is not None)
 
 
 def to_png(fig, dpi: int = 110) -> bytes:

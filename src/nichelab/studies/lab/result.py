@@ -9,6 +9,7 @@ from ...data.base import Dataset
 from ...report.model import Figure, Report, Section, Table
 from ...train.ensemble import EnsembleResult, unstack
 from ...viz import lab as viz
+from ...viz.style import FigurePool
 from .analysis import SeedAnalysis
 from .config import OUTCOMES, LabConfig
 from . import findings as fx
@@ -95,8 +96,23 @@ class LabResult:
                      f"lab: {len(a.seeds)} seeds, hidden={self.config.hidden}, init={self.config.init}")
 
     # ---- report --------------------------------------------------------------------------
+    def _draw(self, fn, *args):
+        return self._pool.draw(fn, *args) if getattr(self, "_pool", None) else fn(*args)
+
     def to_report(self) -> Report:
-        """The HTML report: question, measured answer and figures, one idea per section."""
+        """The HTML report: question, measured answer and figures, one idea per section.
+
+        Figures are rendered in parallel worker processes (see :class:`nichelab.viz.style.FigurePool`).
+        """
+        with FigurePool() as self._pool:
+            report = self._build_report()
+        self._pool = None
+        for section in report.sections:
+            for fig in section.figures:
+                fig.png = FigurePool.resolve(fig.png)
+        return report
+
+    def _build_report(self) -> Report:
         a, cfg = self.analysis, self.config
         n, counts = len(a.seeds), fx.outcome_counts(a)
         summary = [fx.answer_niches(a)[0]]
@@ -128,13 +144,13 @@ class LabResult:
     def _section_one_seed(self) -> Section:
         i, w = self._shown()
         a, X, y, s = self.analysis, self.data.X, self.data.y, self.config.show_seed
-        figs = [Figure(viz.fig_unit_planes(w, X, y, s),
+        figs = [Figure(self._draw(viz.fig_unit_planes, w, X, y, s),
                        "Each hidden unit outputs 0 on one side of its dashed line and grows linearly on the other: "
                        "look at which classes sit on the bright side."),
-                Figure(viz.fig_decision_regions(w, X, y, s),
+                Figure(self._draw(viz.fig_decision_regions, w, X, y, s),
                        "The output layer combines the units: shaded regions are the predicted class; the lines are the hidden units'.")]
         if self.config.hidden == 2:
-            figs.insert(1, Figure(viz.fig_output_logits(w, X, y, s),
+            figs.insert(1, Figure(self._draw(viz.fig_output_logits, w, X, y, s),
                                   "In the plane of the two hidden activations the classes become separable: each output "
                                   "unit's logit is largest where its own class lies."))
         return Section(
@@ -146,10 +162,10 @@ class LabResult:
 
     def _section_training(self) -> Section:
         a = self.analysis
-        figs = [Figure(viz.fig_training_lines(self.shown_snapshots, self.data.X, self.data.y, self.config.show_seed),
+        figs = [Figure(self._draw(viz.fig_training_lines, self.shown_snapshots, self.data.X, self.data.y, self.config.show_seed),
                        "Watch the random lines of epoch 0 rotate and slide until each settles between groups of classes.")]
         if self.config.hidden >= 2:
-            figs.append(Figure(viz.fig_init_geometry(a.init_angle, a.outcome, OUTCOMES, fx.initial_relation(a)),
+            figs.append(Figure(self._draw(viz.fig_init_geometry, a.init_angle, a.outcome, OUTCOMES, fx.initial_relation(a)),
                                "Left (each outcome's seeds sum to 100%): if one outcome needed a particular starting angle, its curve would sit apart. "
                                "Right: compare the bars to see whether starting with different splits helps."))
         return Section("From random weights to niches", question="How do distinct units arise from random weights?",
@@ -162,8 +178,8 @@ class LabResult:
             "How often does each unit find its own niche?",
             question=f"Over {n} seeds, do the units split the classes differently, die, or duplicate each other?",
             findings=fx.answer_niches(a),
-            figures=[Figure(viz.fig_outcome_shares(counts, n), "The tallest bar is the most common fate of a seed."),
-                     Figure(viz.fig_splits(freq, a.dead.size),
+            figures=[Figure(self._draw(viz.fig_outcome_shares, counts, n), "The tallest bar is the most common fate of a seed."),
+                     Figure(self._draw(viz.fig_splits, freq, a.dead.size),
                             "Each bar is a way to cut the four classes in two; long bars are the niches units find most often.")],
             tables=[Table(["split (class-0 side | other side)", "share of units"], [[k, fx.pct(v)] for k, v in freq],
                           "Splits implemented by hidden units, over all seeds")])
@@ -181,11 +197,11 @@ class LabResult:
             "What happens when units duplicate or die?",
             question="When two units learn the same thing, or one goes silent, what does the network lose?",
             findings=fx.answer_failures(a),
-            figures=[Figure(viz.fig_accuracy_by_outcome(a.accuracy, a.outcome, OUTCOMES),
+            figures=[Figure(self._draw(viz.fig_accuracy_by_outcome, a.accuracy, a.outcome, OUTCOMES),
                             "Each dot is a seed: compare the height of the groups to see what a lost niche costs."),
-                     Figure(viz.fig_examples(examples, self.data.X, self.data.y),
+                     Figure(self._draw(viz.fig_examples, examples, self.data.X, self.data.y),
                             "One seed of each outcome that occurred: see which classes end up sharing a shaded region when a niche is lost."),
-                     Figure(viz.fig_loss_curves(self.ensemble.loss, a.outcome, OUTCOMES),
+                     Figure(self._draw(viz.fig_loss_curves, self.ensemble.loss, a.outcome, OUTCOMES),
                             "Curves that flatten high belong to outcomes that lost a niche: compare where each median line ends.")],
             notes=notes)
 
