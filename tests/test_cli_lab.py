@@ -123,3 +123,10 @@ def test_sigterm_leaves_no_partial_folder(tmp_path):
     proc.wait(timeout=60)
     assert proc.returncode != 0
     assert not out.exists() and not [p for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+def test_type_errors_are_one_line():
+    res = _run("--seeds", "abc")
+    assert res.exit_code == 2
+    lines = [l for l in res.output.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "--seeds" in lines[0]

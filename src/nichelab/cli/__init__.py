@@ -8,6 +8,11 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
+try:  # typer >= 0.20 vendors click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exceptions
+
 from ..errors import NichelabError
 
 __all__ = ["app", "run_app", "main"]
@@ -21,6 +26,12 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except NichelabError as exc:
             typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except click_exceptions.UsageError as exc:  # bad option types, unknown options
+            if exc.ctx is None or exc.ctx.command is self:
+                raise  # usage of this group itself: keep click's own help output
+            hint = f" (see '{exc.ctx.command_path} --help')"
+            typer.echo(f"error: {exc.format_message()}{hint}", err=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             typer.echo("interrupted: no run folder was written", err=True)
