@@ -4,7 +4,10 @@ plus safetensors weights. Arbitrary pickles only with ``trust_pickle=True``.
 from __future__ import annotations
 
 import importlib
+import io
+import json
 import warnings
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,10 +87,84 @@ def _static_batch(ep) -> int | None:
     return None
 
 
-def _load_export(path: Path) -> LoadedModel:
+#: Members of a .pt2 archive that torch reads as plain text (never unpickled).
+_PT2_TEXT_MEMBERS = ("archive_format", "archive_version", "byteorder", ".data/version",
+                     ".data/serialization_id", ".data/.format_version", ".data/.storage_alignment")
+
+
+def _raw_payloads(members: dict[str, bytes]) -> set[str]:
+    """Archive paths of tensor payloads a .pt2 declares as raw bytes (``use_pickle: false``)."""
+    raw = set()
+    for name, data in members.items():
+        if not name.endswith("_config.json"):
+            continue
+        try:
+            config = json.loads(data).get("config", {})
+        except (ValueError, AttributeError):
+            continue  # not a payload config; checked like any other member below
+        folder = name.rsplit("/", 1)[0]
+        for meta in config.values() if isinstance(config, dict) else ():
+            if isinstance(meta, dict) and meta.get("use_pickle") is False and meta.get("path_name"):
+                raw.add(f"{folder}/{meta['path_name']}")
+    return raw
+
+
+def _unsafe_pt2_members(members: dict[str, bytes]) -> list[str]:
+    """Members that only a full unpickle could read (each may run code when loaded).
+
+    Every member is accounted for (fail closed): text metadata, JSON, raw tensor payloads declared
+    in the archive's own payload configs, or a torch file that ``torch.load(weights_only=True)``
+    reads. Anything else is reported.
+    """
+    raw = _raw_payloads(members)
+    unsafe = []
+    for name, data in members.items():
+        inner = name.split("/", 1)[1] if "/" in name else name
+        if inner in _PT2_TEXT_MEMBERS or name in raw or name.endswith("/"):
+            continue
+        if name.endswith(".json"):
+            try:
+                json.loads(data)
+                continue
+            except ValueError:
+                pass
+        try:
+            torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+        except Exception:
+            unsafe.append(name)
+    return unsafe
+
+
+def _read_pt2(path: Path, trust_pickle: bool) -> bytes:
+    """The bytes of a .pt2 archive, after checking that loading them runs no code.
+
+    torch.export.load unpickles some members with ``weights_only=False`` (sample inputs after a
+    failed safe load, pickled weights and constants), so a crafted archive could run code. Unless
+    ``trust_pickle``, every member must be readable without a full unpickle.
+    """
+    blob = path.read_bytes()
+    if trust_pickle:
+        return blob
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            members = {info.filename: archive.read(info) for info in archive.infolist()}
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+        raise NichelabError(f"--model {str(path)!r} could not be read: it is not a torch.export archive (a .pt2 file is a zip archive): {exc}") from None
+    unsafe = _unsafe_pt2_members(members)
+    if unsafe:
+        raise NichelabError(
+            f"--model {str(path)!r}: the .pt2 archive has members that only a full unpickle can read "
+            f"({', '.join(unsafe[:3])}{', ...' if len(unsafe) > 3 else ''}); unpickling can run arbitrary code. "
+            "Pass --trust-pickle only if you trust the file, or re-export it with torch.export.save"
+        )
+    return blob
+
+
+def _load_export(path: Path, trust_pickle: bool = False) -> LoadedModel:
+    blob = _read_pt2(path, trust_pickle)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # torch's own LeafSpec deprecation notice
-        ep = torch.export.load(str(path))
+        ep = torch.export.load(io.BytesIO(blob))
     return LoadedModel(torch.export.unflatten(ep), "export", _static_batch(ep), str(path))
 
 
@@ -162,8 +239,11 @@ def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pi
     weights : str or Path, optional
         A ``.safetensors`` state dict to load into a factory-built model.
     trust_pickle : bool, default False
-        Allow ``torch.load(weights_only=False)`` for a ``.pt``/``.pth`` that is not TorchScript.
-        Unpickling can run arbitrary code: only for files you trust.
+        Allow a full unpickle: ``torch.load(weights_only=False)`` for a ``.pt``/``.pth`` that is
+        not TorchScript, and ``.pt2`` archives with members that ``weights_only`` loading cannot
+        read (pickled sample inputs, weights or constants). Unpickling can run arbitrary code:
+        only for files you trust. Without it, such ``.pt2`` files are refused before torch
+        reads them.
 
     Returns
     -------
@@ -183,7 +263,7 @@ def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pi
         raise NichelabError(f"--model must be a .pt2 / .pt file or package.module:factory; {text!r} does not exist")
     try:
         if path.suffix == ".pt2":
-            loaded = _load_export(path)
+            loaded = _load_export(path, trust_pickle)
         elif path.suffix in (".pt", ".pth"):
             loaded = _load_pt(path, trust_pickle)
         else:
