@@ -42,8 +42,8 @@ def _user_files(folder: Path, n: int) -> tuple[str, str]:
 
 
 def bench(case: str) -> dict:
-    from nichelab.report.html import render_html
-    from nichelab.report.jsonio import dumps
+    from nichelab.reporting.html import render_html
+    from nichelab.runs.jsonio import dumps
     from nichelab.studies.analyze import AnalyzeConfig, run
 
     with tempfile.TemporaryDirectory() as tmp:

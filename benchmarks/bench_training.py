@@ -78,7 +78,7 @@ def time_cli(seeds: int) -> tuple[float, dict]:
 
 def time_import() -> float:
     """Seconds for a fresh interpreter to import what `nichelab run lab` imports."""
-    code = "import nichelab.cli, nichelab.studies.lab, nichelab.studies.runner"
+    code = "import nichelab.cli, nichelab.studies.lab, nichelab.runs.runner"
     t = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True)
     return time.perf_counter() - t

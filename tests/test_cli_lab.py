@@ -81,7 +81,7 @@ def test_existing_nonempty_out_is_refused(tmp_path):
 
 
 def test_failed_run_leaves_no_folder(tmp_out, monkeypatch):
-    import nichelab.studies.runner as runner_mod
+    import nichelab.runs.runner as runner_mod
 
     def boom(report):
         raise RuntimeError("disk full")

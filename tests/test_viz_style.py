@@ -1,8 +1,8 @@
 """FigurePool renders the same PNG bytes in worker processes as inline."""
 import numpy as np
 
-from nichelab.viz import lab as viz
-from nichelab.viz.style import FigurePool
+from nichelab.reporting.figures import lab as viz
+from nichelab.reporting.style import FigurePool
 
 
 def test_figure_pool_matches_inline():

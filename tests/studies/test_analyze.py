@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from nichelab.errors import NichelabError
-from nichelab.report.jsonio import dumps
+from nichelab.runs.jsonio import dumps
 from nichelab.studies.analyze import AnalyzeConfig, run
 from nichelab.studies.analyze import findings as fx
 from nichelab.studies.analyze.census import census_layer, probe_layer

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from nichelab.errors import NichelabError
-from nichelab.report import dumps, render_html
+from nichelab.runs.jsonio import dumps
+from nichelab.reporting.html import render_html
 from nichelab.studies import convergence as study
 from nichelab.studies.convergence import findings as fx
 from nichelab.studies.convergence.analysis import (

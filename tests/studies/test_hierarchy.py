@@ -9,8 +9,8 @@ from nichelab.cli import app
 from nichelab.data.parts import load_parts
 from nichelab.errors import NichelabError
 from nichelab.nn import build_model
-from nichelab.report import render_html
-from nichelab.report.jsonio import dumps
+from nichelab.reporting.html import render_html
+from nichelab.runs.jsonio import dumps
 from nichelab.studies import hierarchy
 from nichelab.studies.hierarchy import findings as fx
 from nichelab.studies.hierarchy.analysis import layer_geometry, patch_box

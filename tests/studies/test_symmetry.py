@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from nichelab.cli import app
 from nichelab.errors import NichelabError
-from nichelab.report import dumps, render_html
+from nichelab.runs.jsonio import dumps
+from nichelab.reporting.html import render_html
 from nichelab.studies import symmetry
 from nichelab.studies.symmetry.measure import (count_distinct, fit_line, growth_rate, pair_gaps, pair_gaps_torch,
                                                split_step)

@@ -10,7 +10,8 @@ from nichelab.cli import app
 from nichelab.data import load_blobs
 from nichelab.errors import NichelabError
 from nichelab.nn import build_model
-from nichelab.report import dumps, render_html
+from nichelab.runs.jsonio import dumps
+from nichelab.reporting.html import render_html
 from nichelab.studies import width
 from nichelab.studies.width.analysis import census, duplicate_pairs, hidden_acts, partitions, stratified_split
 from nichelab.train import TrainConfig, train_ensemble

@@ -1,7 +1,8 @@
-"""The ``nichelab`` command line: ``nichelab run STUDY``, ``nichelab analyze``, ``nichelab compare``.
+"""The ``nichelab`` command line, generated from the study registry.
 
-The CLI only parses arguments and calls studies. Bad input (a :class:`NichelabError`) becomes
-one line on stderr and exit code 2; an interrupt leaves no run folder and exits with 130.
+``nichelab run NAME`` for every study whose ``command`` is ``"run"``, ``nichelab NAME`` for the
+others (``analyze``, ``compare``). The CLI only parses arguments and calls studies. Bad input (a
+:class:`NichelabError`) becomes one line on stderr and exit code 2; an interrupt exits with 130.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ except ImportError:  # pragma: no cover
     from click import exceptions as click_exceptions
 
 from ..errors import NichelabError
+from ..runs.store import RunFinishedInterrupt
 
-__all__ = ["app", "run_app", "main"]
+__all__ = ["app", "run_app", "main", "build_app"]
 
 
 class _Group(TyperGroup):
@@ -33,25 +35,35 @@ class _Group(TyperGroup):
             hint = f" (see '{exc.ctx.command_path} --help')"
             typer.echo(f"error: {exc.format_message()}{hint}", err=True)
             raise typer.Exit(2) from None
+        except RunFinishedInterrupt as exc:
+            typer.echo(f"interrupted after the run finished: its folder is complete at {exc.folder}", err=True)
+            raise typer.Exit(130) from None
         except KeyboardInterrupt:
             typer.echo("interrupted: no run folder was written", err=True)
             raise typer.Exit(130) from None
 
 
-app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Measure what the hidden units of a neural network learn.")
-run_app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False,
-                      help="Run a built-in study and write its report (report.html, results.json, weights).")
-app.add_typer(run_app, name="run")
+def _typer(help_text: str) -> typer.Typer:
+    return typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                       rich_markup_mode=None, help=help_text)
 
-from . import lab as _lab  # noqa: E402,F401  (registers `nichelab run lab`)
-from . import analyze as _analyze  # noqa: E402,F401  (registers `nichelab analyze`)
-from . import transfer as _transfer  # noqa: E402,F401  (registers `nichelab run transfer`)
-from . import convergence as _convergence  # noqa: E402,F401  (registers `nichelab run convergence`)
-from . import compare as _compare  # noqa: E402,F401  (registers `nichelab compare`)
-from . import symmetry as _symmetry  # noqa: E402,F401  (registers `nichelab run symmetry`)
-from . import width as _width  # noqa: E402,F401  (registers `nichelab run width`)
-from . import hierarchy as _hierarchy  # noqa: E402,F401  (registers `nichelab run hierarchy`)
+
+def build_app() -> tuple[typer.Typer, typer.Typer]:
+    """The ``nichelab`` app and its ``run`` group, with a command per registered study."""
+    from ..studies import STUDIES
+    from .generate import study_command
+    root = _typer("Measure what the hidden units of a neural network learn.")
+    run = _typer("Run a built-in study and write its report (report.html, results.json, weights).")
+    root.add_typer(run, name="run")
+    for study in STUDIES.values():
+        group = run if study.command == "run" else root
+        group.command(study.name, help=study_command(study).__doc__)(study_command(study))
+    from . import extra
+    extra.register(root)
+    return root, run
+
+
+app, run_app = build_app()
 
 
 def _terminate(signum, frame):

@@ -88,7 +88,7 @@ def analyze(
     nichelab analyze --dataset my.npz --model model.pt2 --layers relu1,relu2
     """
     from ..studies import analyze as study
-    from ..studies.runner import execute
+    from ..runs.runner import execute
 
     cfg = study.AnalyzeConfig(
         dataset=dataset, model=model, weights=None if weights is None else str(weights), trust_pickle=trust_pickle,

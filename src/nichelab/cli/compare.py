@@ -44,7 +44,7 @@ def compare(
     model files. Example: nichelab compare runs/conv#0 runs/conv#1 --layers L1,L2
     """
     from ..studies import compare as study
-    from ..studies.runner import execute
+    from ..runs.runner import execute
 
     cfg = study.CompareConfig(a=a, b=b, data=data, measure=measure, debiased=debiased, layers=tuple(layers or ()),
                               seed_a=seed_a, seed_b=seed_b, weights_a=weights_a, weights_b=weights_b,

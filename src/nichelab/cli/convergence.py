@@ -41,7 +41,7 @@ def convergence(
     verdict in words computed from the numbers.
     """
     from ..studies import convergence as study
-    from ..studies.runner import execute
+    from ..runs.runner import execute
 
     cfg = study.ConvergenceConfig(model=model, dataset=dataset, seeds=seeds, first_seed=first_seed, epochs=epochs,
                                   lr=lr, batch_size=batch_size, optimizer=optimizer, init=init,

@@ -45,7 +45,7 @@ def hierarchy(
     feature visualisation, each against the untrained network.
     """
     from ..studies import hierarchy as study
-    from ..studies.runner import execute
+    from ..runs.runner import execute
 
     cfg = study.HierarchyConfig(dataset=dataset, model=model, seeds=seeds, first_seed=first_seed, epochs=epochs,
                                 lr=lr, batch_size=batch_size, per_class=per_class, size=size, noise=noise,

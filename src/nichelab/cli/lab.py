@@ -30,7 +30,7 @@ def lab(
     find distinct niches, duplicate each other or die, and why.
     """
     from ..studies import lab as study
-    from ..studies.runner import execute
+    from ..runs.runner import execute
 
     cfg = study.LabConfig(seeds=seeds, first_seed=first_seed, hidden=hidden, epochs=epochs, lr=lr,
                           batch_size=batch_size, optimizer=optimizer, init=init, samples=samples,

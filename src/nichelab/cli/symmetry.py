@@ -50,7 +50,7 @@ def symmetry(
     units split grows with log(1/eps).
     """
     from ..studies import symmetry as study
-    from ..studies.runner import execute
+    from ..runs.runner import execute
 
     if epochs is not None:
         check_positive_int("--epochs", epochs)

@@ -49,7 +49,7 @@ def transfer(
     CKA between baseA's and baseB's layers, and which of the paper's effects show.
     """
     from ..studies import transfer as study
-    from ..studies.runner import execute
+    from ..runs.runner import execute
 
     given = {k for k in ctx.params if getattr(ctx.get_parameter_source(k), "name", "DEFAULT") != "DEFAULT"}
     kw = dict(target=target, target_fraction=target_fraction, seeds=seeds, first_seed=first_seed,

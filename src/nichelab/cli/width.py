@@ -36,7 +36,7 @@ def width(
     class splits the units implement, the participation ratio and single-unit ablation costs.
     """
     from ..studies import width as study
-    from ..studies.runner import execute
+    from ..runs.runner import execute
 
     if epochs is not None:
         check_positive_int("--epochs", epochs)

@@ -5,8 +5,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ...report.model import Figure, Report, Section, Table
-from ...viz import analyze as viz
+from ...reporting.model import Figure, Report, Section, Table
+from ...reporting.figures import analyze as viz
 from . import findings as fx
 from .census import MAX_PROBE_FEATURES, LayerCensus, ablation_drops
 from .config import AnalyzeConfig

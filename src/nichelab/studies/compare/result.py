@@ -7,8 +7,8 @@ import numpy as np
 
 from ...data.base import Dataset
 from ...metrics.matching import UnitMatch
-from ...report.model import Figure, Report, Section, Table
-from ...viz import convergence as viz
+from ...reporting.model import Figure, Report, Section, Table
+from ...reporting.figures import convergence as viz
 from ..convergence.analysis import verdict
 from ..convergence.findings import SHORT_VERDICT, group_verdicts, num, pct
 from .config import DISTANCES, MEASURE_LABELS, CompareConfig

@@ -7,9 +7,9 @@ import numpy as np
 
 from ...data.base import Dataset
 from ...metrics.matching import unit_correlation
-from ...report.model import Figure, Report, Section, Table
+from ...reporting.model import Figure, Report, Section, Table
 from ...train.ensemble import EnsembleResult
-from ...viz import convergence as viz
+from ...reporting.figures import convergence as viz
 from . import findings as fx
 from .analysis import ConvergenceAnalysis, unit_census
 from .config import DISTANCES, MEASURE_LABELS, ConvergenceConfig

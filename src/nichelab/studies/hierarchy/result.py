@@ -6,8 +6,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ...report.model import Figure, Report, Section, Table
-from ...viz import hierarchy as viz
+from ...reporting.model import Figure, Report, Section, Table
+from ...reporting.figures import hierarchy as viz
 from . import findings as fx
 from .analysis import LayerGeometry, LayerMeasures, NetworkMeasures, centre_cell, patch_box, selective_units
 from .config import HierarchyConfig

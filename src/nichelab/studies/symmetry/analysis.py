@@ -1,7 +1,7 @@
 """Train every condition of one dataset and measure it: gaps per step, loss, accuracy, distinct units.
 
 Pure bookkeeping around :func:`nichelab.train.train_ensemble`; the numbers are read by
-:mod:`.findings` (words) and :mod:`nichelab.viz.symmetry` (figures).
+:mod:`.findings` (words) and :mod:`nichelab.reporting.figures.symmetry` (figures).
 """
 from __future__ import annotations
 

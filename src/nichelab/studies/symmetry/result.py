@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ...report.model import Figure, Report, Section, Table
-from ...viz import symmetry as viz
+from ...reporting.model import Figure, Report, Section, Table
+from ...reporting.figures import symmetry as viz
 from . import findings as fx
 from .analysis import ConditionRun, DatasetRun
 from .config import SymmetryConfig

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ...data.tasks import TaskData
-from ...report.model import Figure, Report, Section, Table
-from ...viz import transfer as viz
+from ...reporting.model import Figure, Report, Section, Table
+from ...reporting.figures import transfer as viz
 from . import findings as fx
 from .analysis import REF_SEED, REF_UNTRAINED, ArchRun, stats
 from .config import INIT_OFFSET, TransferConfig

@@ -5,8 +5,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ...report.model import Figure, Report, Section, Table
-from ...viz import width as viz
+from ...reporting.model import Figure, Report, Section, Table
+from ...reporting.figures import width as viz
 from . import findings as fx
 from .analysis import N_SPLITS_4, DatasetWidths
 from .config import WidthConfig

@@ -1,6 +1,6 @@
 """What a report is made of: sections of question, measured answer, figures and tables.
 
-Studies build a :class:`Report`; :mod:`nichelab.report.html` renders it. Nothing here computes.
+Studies build a :class:`Report`; :mod:`nichelab.reporting.html` renders it. Nothing here computes.
 """
 from __future__ import annotations
 

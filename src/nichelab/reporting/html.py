@@ -1,4 +1,4 @@
-"""Render a :class:`~nichelab.report.model.Report` to one self-contained HTML page."""
+"""Render a :class:`~nichelab.reporting.model.Report` to one self-contained HTML page."""
 from __future__ import annotations
 
 import base64
@@ -13,7 +13,7 @@ __all__ = ["render_html"]
 
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("nichelab.report", "templates"),
+        loader=jinja2.PackageLoader("nichelab.reporting", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         trim_blocks=True, lstrip_blocks=True,
     )
@@ -23,5 +23,5 @@ def _env() -> jinja2.Environment:
 
 def render_html(report: Report) -> str:
     """Return the report as an HTML string: figures embedded as base64 PNG, CSS inlined, no network."""
-    css = resources.files("nichelab.report").joinpath("templates/report.css").read_text()
+    css = resources.files("nichelab.reporting").joinpath("templates/report.css").read_text()
     return _env().get_template("report.html").render(report=report, css=css)

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
+from matplotlib.figure import Figure as _MplFigure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-__all__ = ["FigurePool", "OKABE_ITO", "class_color", "class_marker", "to_png", "new_figure", "SEQ_CMAP", "DIV_CMAP"]
+__all__ = ["FigurePool", "OKABE_ITO", "class_color", "class_marker", "to_png", "new_figure", "blank_figure",
+           "SEQ_CMAP", "DIV_CMAP"]
 
 #: Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -30,10 +28,19 @@ def class_marker(k: int) -> str:
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, width: float = 3.4, height: float = 3.0, **kw):
-    """``plt.subplots`` with a per-panel size in inches and constrained layout; returns (fig, axes array)."""
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
-                             layout="constrained", **kw)
+    """Subplots with a per-panel size in inches and constrained layout; returns (fig, axes array).
+
+    Figures are made without pyplot, so no matplotlib backend is chosen or switched (a notebook's
+    backend is left alone); :func:`to_png` renders them with the Agg canvas.
+    """
+    fig = _MplFigure(figsize=(width * ncols, height * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     return fig, axes
+
+
+def blank_figure(figsize: tuple[float, float]):
+    """An empty figure of ``figsize`` inches (no pyplot, no backend switch)."""
+    return _MplFigure(figsize=figsize)
 
 
 class FigurePool:
@@ -80,7 +87,8 @@ class FigurePool:
 
 def to_png(fig, dpi: int = 110) -> bytes:
     """Render ``fig`` to PNG bytes and close it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
     return buf.getvalue()

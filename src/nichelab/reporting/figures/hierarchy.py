@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from .style import DIV_CMAP, OKABE_ITO, new_figure, plt, to_png
+from ..style import DIV_CMAP, OKABE_ITO, new_figure, blank_figure, to_png
 
 __all__ = ["TRAINED", "RANDOM", "fig_depth", "fig_filters", "fig_unit_strip", "fig_part_heatmap",
            "fig_levels", "fig_iou_examples", "fig_gallery", "fig_featvis"]
@@ -277,7 +277,7 @@ def _mosaic(rows: list[dict], *, vmin: float, vmax: float, title: str) -> bytes:
     label_w = 0.25 + 0.062 * longest                      # inches for the row labels (fontsize 7)
     title_h = (0.2 + 0.14 * title.count("\n")) if title else 0.05
     w_in, h_in = W * inch, H * inch
-    fig = plt.figure(figsize=(w_in + label_w + 0.1, h_in + title_h + 0.1))
+    fig = blank_figure(figsize=(w_in + label_w + 0.1, h_in + title_h + 0.1))
     ax = fig.add_axes([label_w / (w_in + label_w + 0.1), 0.05 / (h_in + title_h + 0.1),
                        w_in / (w_in + label_w + 0.1), h_in / (h_in + title_h + 0.1)])
     ax.imshow(canvas, interpolation="nearest")

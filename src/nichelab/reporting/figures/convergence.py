@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.patches import Patch, Rectangle
 
-from .style import DIV_CMAP, OKABE_ITO, SEQ_CMAP, new_figure, to_png
+from ..style import DIV_CMAP, OKABE_ITO, SEQ_CMAP, new_figure, to_png
 
 __all__ = ["fig_unit_distributions", "fig_unit_shares", "fig_contrast", "fig_layer_heatmaps",
            "fig_identification", "fig_matching_matrices", "reorder_by_matching"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import OKABE_ITO, SEQ_CMAP, new_figure, to_png
+from ..style import OKABE_ITO, SEQ_CMAP, new_figure, to_png
 
 __all__ = ["CONDITION_STYLE", "fig_gap_conditions", "fig_gap_eps", "fig_split_vs_eps", "fig_training"]
 

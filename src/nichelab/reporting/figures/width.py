@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import OKABE_ITO, class_marker, new_figure, to_png
+from ..style import OKABE_ITO, class_marker, new_figure, to_png
 
 __all__ = ["PANELS", "fig_census", "fig_unit_lines", "SPLIT_ORDER"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import SymLogNorm
 
-from .style import DIV_CMAP, OKABE_ITO, SEQ_CMAP, new_figure, to_png
+from ..style import DIV_CMAP, OKABE_ITO, SEQ_CMAP, new_figure, to_png
 
 __all__ = ["fig_class_means", "fig_selectivity", "fig_ablation", "fig_probes", "fig_top_examples",
            "fig_first_weights"]

@@ -7,28 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import OKABE_ITO, SEQ_CMAP, class_color, class_marker, new_figure, to_png
+from ..style import OKABE_ITO, SEQ_CMAP, class_color, class_marker, new_figure, to_png
 
-__all__ = ["plane_grid", "fig_unit_planes", "fig_output_logits", "fig_decision_regions",
+__all__ = ["fig_unit_planes", "fig_output_logits", "fig_decision_regions",
            "fig_training_lines", "fig_outcome_shares", "fig_splits", "fig_accuracy_by_outcome",
            "fig_init_geometry", "fig_examples", "fig_loss_curves"]
 
-X0_RANGE, X1_RANGE = (-8.0, 8.0), (-5.0, 4.0)  # the lab's plotting window
+X0_RANGE, X1_RANGE = (-8.0, 8.0), (-5.0, 4.0)  # the lab's plotting window (as in studies/lab/views.py)
 LINE_COLORS = ["#000000", "#D55E00", "#0072B2", "#009E73"]  # unit lines: dark, high-contrast on white
-
-
-def plane_grid(n: int = 160):
-    """A grid over the lab's input window: (xx, yy) each (n, n) and points (n*n, 2)."""
-    xx, yy = np.meshgrid(np.linspace(*X0_RANGE, n), np.linspace(*X1_RANGE, n))
-    return xx, yy, np.c_[xx.ravel(), yy.ravel()]
-
-
-def _hidden(w: dict, P: np.ndarray) -> np.ndarray:
-    return np.maximum(P @ np.asarray(w["L1.linear.weight"], float).T + np.asarray(w["L1.linear.bias"], float), 0)
-
-
-def _logits(w: dict, A: np.ndarray) -> np.ndarray:
-    return A @ np.asarray(w["L2.linear.weight"], float).T + np.asarray(w["L2.linear.bias"], float)
 
 
 def _scatter(ax, X, y, size=14, legend=False):
@@ -56,19 +42,17 @@ def _axes_labels(ax):
     ax.set_ylabel("x1 (input feature, a.u.)")
 
 
-def fig_unit_planes(w: dict, X: np.ndarray, y: np.ndarray, seed: int) -> bytes:
+def fig_unit_planes(view: dict, X: np.ndarray, y: np.ndarray) -> bytes:
     """Each hidden unit's ReLU output over the input plane, its zero line, and the data."""
-    W, b = np.asarray(w["L1.linear.weight"]), np.asarray(w["L1.linear.bias"])
-    H = W.shape[0]
+    W, b, A = view["lines"]["W"], view["lines"]["b"], view["unit_planes"]
+    H, seed = W.shape[0], view["seed"]
     ncols = min(H, 4)
     fig, axes = new_figure(ncols, int(np.ceil(H / ncols)), width=3.6, height=2.9)
-    xx, yy, P = plane_grid()
-    A = _hidden(w, P)
     for k, ax in enumerate(axes.flat):
         if k >= H:
             ax.set_visible(False)
             continue
-        im = ax.imshow(A[:, k].reshape(xx.shape), cmap=SEQ_CMAP, origin="lower", aspect="auto",
+        im = ax.imshow(A[k], cmap=SEQ_CMAP, origin="lower", aspect="auto",
                        extent=(*X0_RANGE, *X1_RANGE), interpolation="nearest")
         fig.colorbar(im, ax=ax, label=f"L1:{k} activation (a.u.)")
         _unit_line(ax, W, b, k, "--", "white", label="pre-activation = 0")
@@ -80,17 +64,14 @@ def fig_unit_planes(w: dict, X: np.ndarray, y: np.ndarray, seed: int) -> bytes:
     return to_png(fig)
 
 
-def fig_output_logits(w: dict, X: np.ndarray, y: np.ndarray, seed: int) -> bytes:
+def fig_output_logits(view: dict, y: np.ndarray) -> bytes:
     """Each output unit's logit over the plane of hidden activations (a0, a1), with the data mapped in."""
-    A = _hidden(w, np.asarray(X, float))
-    C = np.asarray(w["L2.linear.weight"]).shape[0]
-    hi0, hi1 = max(A[:, 0].max(), 1e-3) * 1.1, max(A[:, 1].max(), 1e-3) * 1.1
-    g0, g1 = np.meshgrid(np.linspace(0, hi0, 120), np.linspace(0, hi1, 120))
-    Z = _logits(w, np.c_[g0.ravel(), g1.ravel()])
+    lp = view["logit_planes"]
+    A, Z, ext = lp["hidden"], lp["logits"], lp["extent"]
+    C = Z.shape[0]
     fig, axes = new_figure(C, 1, width=3.3, height=2.9)
     for c, ax in enumerate(axes.flat):
-        im = ax.imshow(Z[:, c].reshape(g0.shape), cmap=SEQ_CMAP, origin="lower", aspect="auto",
-                       extent=(0, hi0, 0, hi1), interpolation="nearest")
+        im = ax.imshow(Z[c], cmap=SEQ_CMAP, origin="lower", aspect="auto", extent=tuple(ext), interpolation="nearest")
         fig.colorbar(im, ax=ax, label=f"L2:{c} logit")
         _scatter(ax, A, y, size=12, legend=(c == 0))
         ax.set_title(f"output unit L2:{c} (class {c})", fontsize=10)
@@ -99,25 +80,25 @@ def fig_output_logits(w: dict, X: np.ndarray, y: np.ndarray, seed: int) -> bytes
     return to_png(fig)
 
 
-def _regions(ax, w, X, y, title, show_lines=True):
-    xx, yy, P = plane_grid(120)
-    pred = _logits(w, _hidden(w, P)).argmax(axis=1).reshape(xx.shape)
+def _regions(ax, view, X, y, title, show_lines=True):
+    pred = np.asarray(view["regions"])
     from matplotlib.colors import ListedColormap
-    C = np.asarray(w["L2.linear.weight"]).shape[0]
-    ax.contourf(xx, yy, pred, levels=np.arange(-0.5, C), cmap=ListedColormap(OKABE_ITO[:C]), alpha=0.25)
+    C = int(max(pred.max(), np.max(y))) + 1
+    ax.imshow(pred, origin="lower", aspect="auto", extent=(*X0_RANGE, *X1_RANGE), interpolation="nearest",
+              cmap=ListedColormap(OKABE_ITO[:C]), alpha=0.25, vmin=-0.5, vmax=C - 0.5)
     _scatter(ax, X, y)
     if show_lines:
-        W, b = np.asarray(w["L1.linear.weight"]), np.asarray(w["L1.linear.bias"])
+        W, b = view["lines"]["W"], view["lines"]["b"]
         for k in range(W.shape[0]):
             _unit_line(ax, W, b, k, ["-", "--", ":", "-."][k % 4], "black", label=f"L1:{k} = 0")
     ax.set_title(title, fontsize=10)
     _axes_labels(ax)
 
 
-def fig_decision_regions(w: dict, X: np.ndarray, y: np.ndarray, seed: int) -> bytes:
+def fig_decision_regions(view: dict, X: np.ndarray, y: np.ndarray) -> bytes:
     """The model's decision regions (shaded by predicted class) with the hidden units' lines."""
     fig, axes = new_figure(1, 1, width=5.0, height=3.6)
-    _regions(axes[0, 0], w, X, y, f"decision regions (seed {seed})")
+    _regions(axes[0, 0], view, X, y, f"decision regions (seed {view['seed']})")
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
     return to_png(fig)
 
@@ -143,27 +124,24 @@ def fig_training_lines(snapshots: dict, X: np.ndarray, y: np.ndarray, seed: int)
     return to_png(fig)
 
 
-def fig_loss_curves(loss: np.ndarray, outcome: list, outcomes: tuple) -> bytes:
+def fig_loss_curves(bands: dict, outcomes: tuple) -> bytes:
     """Training loss per epoch by outcome: the median seed (line) and the middle half of seeds (band)."""
     fig, axes = new_figure(1, 1, width=6.0, height=3.4)
     ax = axes[0, 0]
-    ep = np.arange(1, loss.shape[1] + 1)
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss (cross-entropy, nats)")
-    if loss.shape[1] == 0 or not np.any(loss > 0):
+    if not bands or not any(np.any(np.asarray(b["median"]) > 0) for b in bands.values()):
         ax.text(0.5, 0.5, "no training epochs: nothing to plot", ha="center", va="center", transform=ax.transAxes)
         return to_png(fig)
     for j, name in enumerate(outcomes):
-        idx = [i for i, o in enumerate(outcome) if o == name]
-        if not idx:
+        if name not in bands:
             continue
-        lo, med, hi = np.percentile(loss[idx], [25, 50, 75], axis=0)
-        ax.fill_between(ep, lo, hi, color=OKABE_ITO[j], alpha=0.2, lw=0)
-        ax.plot(ep, med, color=OKABE_ITO[j], lw=1.8, linestyle=["-", "--", ":", "-."][j % 4],
-                label=f"{name} ({len(idx)} seeds)")
+        b = bands[name]
+        ep = np.arange(1, len(b["median"]) + 1)
+        ax.fill_between(ep, b["q25"], b["q75"], color=OKABE_ITO[j], alpha=0.2, lw=0)
+        ax.plot(ep, b["median"], color=OKABE_ITO[j], lw=1.8, linestyle=["-", "--", ":", "-."][j % 4],
+                label=f"{name} ({b['n']} seeds)")
     ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (cross-entropy, nats)")
     ax.legend(title="outcome: median, band = middle 50%", fontsize=8, title_fontsize=8)
     return to_png(fig)
 
@@ -243,15 +221,14 @@ def fig_init_geometry(angle: np.ndarray, outcome: list, outcomes: tuple, relatio
     return to_png(fig)
 
 
-def fig_examples(examples: list[tuple[str, int, dict]], X: np.ndarray, y: np.ndarray) -> bytes:
+def fig_examples(views: list[dict], X: np.ndarray, y: np.ndarray) -> bytes:
     """One example seed per outcome: decision regions and each hidden unit's zero line."""
-    ncols = min(len(examples), 2)
-    fig, axes = new_figure(ncols, int(np.ceil(len(examples) / ncols)), width=4.6, height=3.6)
+    ncols = min(len(views), 2)
+    fig, axes = new_figure(ncols, int(np.ceil(len(views) / ncols)), width=4.6, height=3.6)
     for i, ax in enumerate(axes.flat):
-        if i >= len(examples):
+        if i >= len(views):
             ax.set_visible(False)
             continue
-        name, seed, w = examples[i]
-        _regions(ax, w, X, y, f"{name}: seed {seed}")
+        _regions(ax, views[i], X, y, f"{views[i]['outcome']}: seed {views[i]['seed']}")
         ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
     return to_png(fig)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import OKABE_ITO, new_figure, to_png
+from ..style import OKABE_ITO, new_figure, to_png
 
 __all__ = ["CONDITION_STYLE", "fig_transfer", "fig_tasks", "fig_cost"]
 

@@ -15,20 +15,43 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import NichelabError
+from ..errors import NichelabError
 
-__all__ = ["default_out", "prepare_out", "run_folder", "append_index", "read_index"]
+__all__ = ["RunFinishedInterrupt", "default_out", "prepare_out", "run_folder", "append_index", "read_index"]
+
+
+class RunFinishedInterrupt(KeyboardInterrupt):
+    """An interrupt that arrived after the run folder was complete (``folder`` holds the run)."""
+
+    def __init__(self, folder: Path):
+        super().__init__(str(folder))
+        self.folder = folder
 
 
 def default_out(study: str, root: str | Path = "runs") -> Path:
-    """``runs/<study>-<YYYYmmdd-HHMMSS>`` (with a numeric suffix if that exists already)."""
+    """A new folder ``runs/<study>-<YYYYmmdd-HHMMSS>[-N]``, reserved at once.
+
+    The folder is created (empty) with an atomic ``mkdir``, so two runs started in the same
+    second get different folders (``-1``, ``-2`` ...). :func:`run_folder` fills it atomically.
+    """
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(root) / f"{study}-{stamp}"
-    i = 1
-    while path.exists():
-        path = Path(root) / f"{study}-{stamp}-{i}"
-        i += 1
-    return path
+    root = Path(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NichelabError(f"--out: cannot create the default run folder under {str(root)!r}: "
+                            f"{exc.strerror or exc}") from None
+    for i in range(10_000):
+        path = root / (f"{study}-{stamp}" + (f"-{i}" if i else ""))
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise NichelabError(f"--out: cannot create the default run folder {str(path)!r}: "
+                                f"{exc.strerror or exc}") from None
+    raise NichelabError(f"--out: no free run folder name under {str(root)!r} for {study}-{stamp}")
 
 
 def prepare_out(out: str | Path) -> Path:

@@ -1,0 +1,91 @@
+"""Commands generated from the study registry: each option comes from its config field, once.
+
+For a study, every config field declared with :func:`nichelab.options.option` (and ``cli=True``)
+becomes a flag with the field's type (``Literal`` -> a choice), default and help; tuples are
+typed as comma-separated values. ``--out`` is added to every study. Values go to the config
+unchanged, so the rules live in one place (the config); a :class:`NichelabError` about a field
+is shown with the flag the user typed.
+"""
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Literal, Optional
+
+import typer
+
+from ..errors import NichelabError
+from ..options import OptionSpec, option_specs
+
+__all__ = ["study_command", "cli_options", "OUT_HELP"]
+
+OUT_HELP = "Run folder to create (default: a new runs/<study>-<timestamp>)."
+
+_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+def cli_options(config_cls) -> list[OptionSpec]:
+    """The options of ``config_cls`` that appear on the command line."""
+    return [s for s in option_specs(config_cls) if s.cli]
+
+
+def _annotation(spec: OptionSpec):
+    if spec.sequence:
+        tp = str  # comma-separated, checked by the config
+    elif spec.kind == "choice":
+        tp = Literal[tuple(spec.choices)]  # type: ignore[misc]
+    else:
+        tp = _TYPES[spec.kind]
+    return Optional[tp] if spec.optional or spec.sequence else tp
+
+
+def _default(spec: OptionSpec):
+    if spec.sequence and spec.default is not None:
+        return ",".join(str(v) for v in spec.default)
+    return spec.default
+
+
+def _parameter(spec: OptionSpec, positional: bool) -> inspect.Parameter:
+    default = _default(spec)
+    if positional:
+        marker = typer.Argument(... if default is None else default, help=spec.help, show_default=False)
+    elif spec.kind == "bool":
+        flag = spec.flag
+        marker = typer.Option(default, f"{flag}/--no-{flag[2:]}", help=spec.help)
+    else:
+        marker = typer.Option(default, spec.flag, help=spec.help, show_default=default is not None)
+    return inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=marker,
+                             annotation=_annotation(spec))
+
+
+def _help(study) -> str:
+    text = study.question
+    if study.description:
+        text += "\n\n" + study.description
+    return text
+
+
+def study_command(study):
+    """A Typer command function for ``study`` (options generated from ``study.Config``)."""
+    specs = cli_options(study.Config)
+    flags = {s.name: s.flag for s in specs}
+
+    def command(**values) -> None:
+        from ..runs.runner import execute
+        out = values.pop("out", None)
+        try:
+            config = study.Config(**values)
+            execute(study, config, out)
+        except NichelabError as exc:
+            if exc.field in flags:
+                raise exc.with_flag(flags[exc.field]) from None
+            raise
+
+    params = [_parameter(s, s.name in study.arguments) for s in specs]
+    params.sort(key=lambda p: not isinstance(p.default, typer.models.ArgumentInfo))
+    params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path],
+                                    default=typer.Option(None, "--out", help=OUT_HELP, show_default=False)))
+    command.__signature__ = inspect.Signature(params)
+    command.__name__ = study.name
+    command.__doc__ = _help(study)
+    return command

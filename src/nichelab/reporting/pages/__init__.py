@@ -1,0 +1,1 @@
+"""One module per study: ``page(result) -> Report`` and ``summary_table(result) -> Table``."""

@@ -1,0 +1,187 @@
+"""The study protocol: a name, a Config, ``run(config, progress=None) -> Result``, and the Result base.
+
+A study lives in ``nichelab/studies/<name>/``; its ``config.py`` declares ``STUDY = Study(...)`` and
+the registry (:data:`nichelab.studies.STUDIES`) finds it there. Results are data: typed fields
+only, :meth:`Result.to_dict` (the whole ``results.json``), :meth:`Result.tables` (pandas frames of
+every table the report shows) and :meth:`Result.weights`; :meth:`Result.from_dict` reads them
+back (see :func:`nichelab.runs.load_run`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any, Callable, ClassVar
+
+from .codec import from_data, to_data
+
+__all__ = ["Study", "Result", "SCHEMA_VERSION", "resolve"]
+
+#: Version of the results.json envelope (bump when its layout changes).
+SCHEMA_VERSION = 2
+
+
+def resolve(target: str | Callable) -> Any:
+    """``"package.module:attr"`` -> the object (imported on first use); callables pass through."""
+    if not isinstance(target, str):
+        return target
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """A registered study.
+
+    Attributes
+    ----------
+    name : str
+        ``nichelab run NAME`` (or ``nichelab NAME`` when ``command`` is ``"top"``).
+    Config : type
+        The settings dataclass (fields declared with :func:`nichelab.options.option`).
+    runner : str or callable
+        ``"module:function"`` of ``run(config, progress=None) -> Result``, imported when first
+        run so that listing studies imports no torch.
+    result : str or type
+        ``"module:Class"`` of the Result (for :func:`nichelab.runs.load_run`).
+    question : str
+        The question the study answers (first line of ``--help``).
+    description : str
+        What it does, for ``--help``.
+    command : {"run", "top"}
+        Where the CLI puts it.
+    arguments : tuple of str
+        Config fields given as positional arguments on the command line (e.g. compare's A B).
+    """
+
+    name: str
+    Config: type
+    runner: str | Callable
+    result: str | type
+    question: str
+    description: str = ""
+    command: str = "run"
+    arguments: tuple[str, ...] = ()
+
+    def run(self, config=None, *, progress: Callable[[str, int, int], None] | None = None):
+        """Run the study: ``config`` defaults to ``Config()``; progress(stage, done, total)."""
+        config = self.Config() if config is None else config
+        if not isinstance(config, self.Config):
+            raise TypeError(f"{self.name}.run expects a {self.Config.__name__}; got {type(config).__name__}")
+        return resolve(self.runner)(config, progress=progress)
+
+    @property
+    def Result(self) -> type:
+        """The Result class (imported on first use)."""
+        return resolve(self.result)
+
+
+@dataclasses.dataclass(repr=False)
+class Result:
+    """Base of every study result: typed data only.
+
+    Subclasses are dataclasses whose fields are numbers, strings, numpy arrays, lists/dicts of
+    those, or nested dataclasses; fields declared with ``metadata={"weights": True}`` hold arrays
+    kept in ``weights.safetensors`` instead of ``results.json``. The envelope fields
+    (``config``, ``timings``, ``provenance``) are common to all.
+
+    Attributes
+    ----------
+    config : Options
+        The settings the study ran with.
+    timings : dict of str -> float
+        Seconds per stage.
+    provenance : dict
+        ``versions``, ``created``, ``command`` (filled by the runner).
+    """
+
+    study: ClassVar[str] = ""
+    config: Any
+    timings: dict = dataclasses.field(default_factory=dict)
+    provenance: dict = dataclasses.field(default_factory=dict)
+
+    # ---- data out ---------------------------------------------------------------------------
+    def _own_fields(self):
+        return [f for f in dataclasses.fields(self) if f.name not in ("config", "timings", "provenance")]
+
+    def to_dict(self) -> dict:
+        """The whole ``results.json``: the envelope, then the study's own fields.
+
+        Envelope keys: ``schema_version``, ``study``, ``config``, ``versions``, ``timings``,
+        ``command``, ``created``. Arrays become (nested) lists; NaN stays float NaN here and is
+        written as ``null`` by :func:`nichelab.runs.jsonio.dumps`.
+        """
+        out = {"schema_version": SCHEMA_VERSION, "study": self.study, "config": to_data(self.config),
+               "versions": self.provenance.get("versions", {}), "timings": dict(self.timings),
+               "command": self.provenance.get("command", ""), "created": self.provenance.get("created", "")}
+        for f in self._own_fields():
+            if not f.metadata.get("weights"):
+                out[f.name] = to_data(getattr(self, f.name))
+        return out
+
+    def weights(self) -> dict:
+        """Arrays saved to ``weights.safetensors`` (fields marked ``weights``), name -> array."""
+        out = {}
+        for f in self._own_fields():
+            if f.metadata.get("weights"):
+                value = getattr(self, f.name)
+                items = value.items() if isinstance(value, dict) else [("", value)]
+                for k, v in items:
+                    if v is not None:
+                        out[f"{f.name}.{k}" if k else f.name] = v
+        return out
+
+    def tables(self) -> dict:
+        """Every table the report shows, as ``{name: pandas.DataFrame}`` (override)."""
+        return {}
+
+    # ---- data in ----------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict, weights: dict | None = None):
+        """Rebuild a result from :meth:`to_dict` output (and :meth:`weights` output).
+
+        Raises
+        ------
+        NichelabError
+            ``data`` is for another study or schema version.
+        """
+        from ..errors import NichelabError
+        if data.get("study") != cls.study:
+            raise NichelabError(f"results.json is for study {data.get('study')!r}, not {cls.study!r}")
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise NichelabError(f"results.json has schema_version {data.get('schema_version')!r}; this nichelab "
+                                f"reads version {SCHEMA_VERSION}")
+        import typing
+        hints = typing.get_type_hints(cls)
+        weights = weights or {}
+        kw = {"config": from_data(hints["config"], data["config"]), "timings": data.get("timings", {}),
+              "provenance": {k: data.get(k) for k in ("versions", "command", "created")}}
+        for f in dataclasses.fields(cls):
+            if f.name in kw or not f.init:
+                continue
+            if f.metadata.get("weights"):
+                kw[f.name] = _weights_field(hints[f.name], f.name, weights)
+            elif f.name in data:
+                kw[f.name] = from_data(hints[f.name], data[f.name])
+        return cls(**kw)
+
+    # ---- display ----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        cfg = ", ".join(f"{k}={v!r}" for k, v in list(to_data(self.config).items())[:6]
+                        if not isinstance(v, (list, dict)) or len(str(v)) < 40)
+        return f"<{type(self).__name__} {self.study}: {cfg}>"
+
+    def _repr_html_(self) -> str:
+        """The report, for a notebook cell (the one link from a result to its presentation)."""
+        return importlib.import_module("nichelab.reporting").notebook_html(self)
+
+    def summary(self) -> str:
+        """The short answer in words (override)."""
+        return ""
+
+
+def _weights_field(tp, name: str, weights: dict):
+    prefix = name + "."
+    if name in weights:
+        return weights[name]
+    items = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+    return items if items else None
