@@ -37,7 +37,7 @@ INT_MAX = 2**31 - 1
 
 def option(default: Any = dataclasses.MISSING, *, help: str, ge: float | None = None, le: float | None = None,
            gt: float | None = None, lt: float | None = None, cli: bool = True, flag: str | None = None,
-           min_items: int = 1, default_factory: Any = dataclasses.MISSING) -> Any:
+           min_items: int = 1, objects: bool = False, default_factory: Any = dataclasses.MISSING) -> Any:
     """A dataclass field declared once: default, help, and constraint.
 
     Parameters
@@ -55,11 +55,14 @@ def option(default: Any = dataclasses.MISSING, *, help: str, ge: float | None = 
         The command-line flag (default ``--`` + the field name with ``-`` for ``_``).
     min_items : int, default 1
         Fewest items a tuple option may have.
+    objects : bool, default False
+        A ``str`` option that also accepts Python objects in the library (e.g. a model given as an
+        ``nn.Module`` instead of a path); objects are passed through unchecked.
     default_factory : callable, optional
         As in :func:`dataclasses.field`.
     """
     meta = {"help": help, "ge": ge, "le": le, "gt": gt, "lt": lt, "cli": cli, "flag": flag,
-            "min_items": min_items}
+            "min_items": min_items, "objects": objects}
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata={"nichelab": meta})
     return dataclasses.field(default=default, metadata={"nichelab": meta})
@@ -83,6 +86,7 @@ class OptionSpec:
     cli: bool = True
     flag: str = ""
     min_items: int = 1
+    objects: bool = False
 
 
 def flag_of(name: str) -> str:
@@ -126,7 +130,7 @@ def option_specs(cls) -> list[OptionSpec]:
         le = meta["le"] if meta["le"] is not None or kind != "int" else INT_MAX
         specs.append(OptionSpec(f.name, kind, default, meta["help"], optional, sequence, choices,
                                 meta["ge"], le, meta["gt"], meta["lt"], meta["cli"] and kind != "any",
-                                meta["flag"] or flag_of(f.name), meta["min_items"]))
+                                meta["flag"] or flag_of(f.name), meta["min_items"], meta["objects"]))
     setattr(cls, "_option_specs", specs)
     return specs
 
@@ -184,6 +188,8 @@ def _check_item(spec: OptionSpec, value, label: str):
             raise NichelabError.for_field(label, "must be true or false", value)
         return value
     if spec.kind == "str":
+        if spec.objects and not isinstance(value, str):
+            return value
         if not isinstance(value, str) or not value.strip():
             raise NichelabError.for_field(label, "must be a non-empty string", value)
         return value
