@@ -81,11 +81,11 @@ def test_existing_nonempty_out_is_refused(tmp_path):
 
 
 def test_failed_run_leaves_no_folder(tmp_out, monkeypatch):
-    import nichelab.runs.runner as runner_mod
+    import nichelab.reporting as reporting
 
-    def boom(report):
+    def boom(result, footer=""):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(runner_mod, "render_html", boom)
+    monkeypatch.setattr(reporting, "render_page", boom)
     res = _run("--seeds", "1", "--epochs", "1", "--out", str(tmp_out))
     assert res.exit_code != 0
     assert not tmp_out.exists()

@@ -90,15 +90,17 @@ def test_ensemble_equals_one_seed_loop():
 def test_same_seed_gives_identical_results():
     cfg = lab.LabConfig(seeds=3, epochs=10)
     r1, r2 = lab.run(cfg), lab.run(cfg)
-    assert r1.seed_records() == r2.seed_records()
-    for k in r1.ensemble.params:
-        np.testing.assert_array_equal(r1.ensemble.params[k], r2.ensemble.params[k])
+    assert r1.per_seed == r2.per_seed
+    for k in r1.params:
+        np.testing.assert_array_equal(r1.params[k], r2.params[k])
 
 
 def test_lab_config_rejects_bad_values():
     from nichelab.errors import NichelabError
-    for kw, opt in [({"seeds": 0}, "--seeds"), ({"hidden": 0}, "--hidden"), ({"epochs": -1}, "--epochs"),
-                    ({"optimizer": "adagrad"}, "--optimizer"), ({"init": "xavier"}, "--init"),
-                    ({"lr": -1.0}, "--lr"), ({"show_seed": 50, "seeds": 3}, "--show-seed")]:
-        with pytest.raises(NichelabError, match=opt):
+    for kw, field in [({"seeds": 0}, "seeds"), ({"hidden": 0}, "hidden"), ({"epochs": -1}, "epochs"),
+                      ({"optimizer": "adagrad"}, "optimizer"), ({"init": "xavier"}, "init"),
+                      ({"lr": -1.0}, "lr"), ({"show_seed": 50, "seeds": 3}, "show_seed"),
+                      ({"lr": float("nan")}, "lr"), ({"seeds": True}, "seeds"), ({"first_seed": 2**40}, "first_seed")]:
+        with pytest.raises(NichelabError, match=f"^{field} ") as err:
             lab.LabConfig(**kw)
+        assert err.value.field == field

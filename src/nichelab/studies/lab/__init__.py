@@ -8,5 +8,5 @@ __all__ = ["LabConfig", "OUTCOMES", "STUDY", "run"]
 
 
 def run(config: LabConfig | None = None, *, progress=None):
-    """Run the lab study (see :func:`nichelab.studies.lab.run.run`)."""
+    """Run the lab study (see :func:`nichelab.studies.lab.pipeline.run`)."""
     return STUDY.run(config, progress=progress)

@@ -49,7 +49,7 @@ class LabConfig(TrainOptions, SeedOptions, Options):
 
 
 STUDY = Study(
-    name="lab", Config=LabConfig, runner="nichelab.studies.lab.run:run",
+    name="lab", Config=LabConfig, runner="nichelab.studies.lab.pipeline:run",
     result="nichelab.studies.lab.result:LabResult",
     question="The multiclass lab: what each ReLU hidden unit learns, over many seeds.",
     description="Trains Dense(2, ReLU) -> Dense(4) on the lab's four blobs with Adam (lr 0.01, 200 epochs, "
