@@ -43,6 +43,18 @@ def blank_figure(figsize: tuple[float, float]):
     return _MplFigure(figsize=figsize)
 
 
+def _die_with_parent() -> None:
+    """In a worker: ask Linux to kill this process when its parent dies (even by SIGKILL)."""
+    import signal
+    import sys
+    if sys.platform.startswith("linux"):
+        import ctypes
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - other libc
+            pass
+
+
 class FigurePool:
     """Render figures in parallel worker processes (fork), or inline where fork is unavailable.
 
@@ -64,7 +76,8 @@ class FigurePool:
         self.executor = None
         if self.workers > 1 and "fork" in mp.get_all_start_methods():
             from concurrent.futures import ProcessPoolExecutor
-            self.executor = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"))
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork"),
+                                                initializer=_die_with_parent)
 
     def draw(self, fn, *args, **kwargs):
         """Start rendering ``fn(*args, **kwargs)``; returns a Future, or the PNG bytes when inline."""
