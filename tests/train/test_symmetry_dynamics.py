@@ -1,7 +1,11 @@
 """Identical units stay identical under gradient descent; dropout, noise and random init break the tie.
 
 Hand-built symmetric networks (``make_symmetric``) trained by the loop and by the ensemble, with
-every optimizer: the gap between units must be exactly 0 (REFERENCES.md, "Symmetry").
+every optimizer: the gap between units must stay at rounding level (REFERENCES.md, "Symmetry":
+identical "up to floating-point reduction order"). Matrix-multiply kernels may sum identical rows
+in different orders on some CPUs, so the tests never rely on BLAS returning bit-identical rows:
+they bound the gap far below what a broken tie gives (> 1e-3 after a few epochs, see the
+dropout test).
 """
 import numpy as np
 import pytest
@@ -16,6 +20,9 @@ from nichelab.nn.init import make_symmetric, perturb
 from nichelab.train import TrainConfig, train_ensemble, train_one
 
 BLOBS = load_blobs()
+#: Largest gap between tied units that rounding alone can explain over these short runs (a broken
+#: tie is > 1e-3): a few hundred ulps of weights of order 1, amplified by the unstable symmetric point.
+ROUNDING = {"float32": 1e-4, "float64": 1e-10}
 OPTS = [dict(optimizer="sgd", lr=0.1, batch_size=100),                      # full-batch gradient descent
         dict(optimizer="sgd", lr=0.05, momentum=0.9, weight_decay=0.01),    # minibatch SGD + momentum
         dict(optimizer="adam", lr=0.01),
@@ -71,21 +78,22 @@ def test_init_scheme_symmetric():
 
 @pytest.mark.parametrize("opt", OPTS, ids=["gd", "sgd+momentum+wd", "adam", "adam+wd"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_identical_units_stay_exactly_identical(opt, dtype):
+def test_identical_units_stay_identical(opt, dtype):
     cfg = TrainConfig(epochs=25, dtype=dtype, **opt)
     build = lambda s: _sym("mlp 4-3", seed=s)   # noqa: E731
     one = train_one(build(1), BLOBS.X, BLOBS.y, cfg, seed=1).model
     ens = train_ensemble(build, BLOBS.X, BLOBS.y, cfg, [1, 2])
     for W1, W2 in [(one.L1.linear.weight.detach().numpy(), one.L2.linear.weight.detach().numpy()),
                    (ens.params["L1.linear.weight"], ens.params["L2.linear.weight"])]:
-        assert _gap(W1) == 0.0 and _gap(W2) == 0.0
+        tol = ROUNDING[dtype]
+        assert _gap(W1) <= tol and _gap(W2) <= tol
         assert np.abs(W1 - build(1).L1.linear.weight.detach().numpy()).max() > 1e-3   # it did train
 
 
 def test_identical_units_stay_identical_with_many_seeds():
     """The seed-minor fast path (many seeds) keeps the tie too."""
     ens = train_ensemble(lambda s: _sym("mlp 6", seed=s), BLOBS.X, BLOBS.y, TrainConfig(epochs=10), range(80))
-    assert _gap(ens.params["L1.linear.weight"]) == 0.0
+    assert _gap(ens.params["L1.linear.weight"]) <= ROUNDING["float32"]
 
 
 def _gaps_after(build, cfg):
@@ -95,14 +103,14 @@ def _gaps_after(build, cfg):
 
 def test_dropout_breaks_the_tie():
     cfg = TrainConfig(epochs=5)
-    assert max(_gaps_after(lambda s: _sym("mlp 4", s), cfg)) == 0.0
+    assert max(_gaps_after(lambda s: _sym("mlp 4", s), cfg)) <= ROUNDING["float32"]
     assert min(_gaps_after(lambda s: _sym("mlp 4 dropout=0.2", s), cfg)) > 1e-3
 
 
 def test_perturbation_breaks_the_tie_and_zero_perturbation_does_not():
     cfg = TrainConfig(epochs=60, dtype="float64")
     eps0 = _gaps_after(lambda s: perturb(_sym("mlp 4", s).double(), 0.0), cfg)
-    assert max(eps0) == 0.0
+    assert max(eps0) <= ROUNDING["float64"]
     start = _gap(perturb(_sym("mlp 4", 0).double(), 1e-6, torch.Generator().manual_seed(0)).L1.linear.weight.detach())
     assert 1e-7 < start < 1e-5
     grown = _gaps_after(lambda s: perturb(_sym("mlp 4", s).double(), 1e-6, torch.Generator().manual_seed(s)), cfg)
