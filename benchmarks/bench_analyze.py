@@ -42,7 +42,7 @@ def _user_files(folder: Path, n: int) -> tuple[str, str]:
 
 
 def bench(case: str) -> dict:
-    from nichelab.reporting.html import render_html
+    from nichelab.reporting import render_page
     from nichelab.runs.jsonio import dumps
     from nichelab.studies.analyze import AnalyzeConfig, run
 
@@ -56,13 +56,13 @@ def bench(case: str) -> dict:
         res = run(cfg)
         t_run = time.perf_counter() - t0
         t1 = time.perf_counter()
-        html = render_html(res.to_report())
+        html = render_page(res)
         t_report = time.perf_counter() - t1
         t2 = time.perf_counter()
-        text = dumps(res.to_json())
+        text = dumps(res.to_dict())
         t_json = time.perf_counter() - t2
-    return {"case": case, "n_samples": res.n_samples, "units": sum(lc.n_units for lc in res.layers),
-            "ablation_samples": len(res.ablation_positions), "seconds_run": t_run, "stages": res.timings,
+    return {"case": case, "n_samples": res.data.get("n_samples"), "units": sum(l["units"] for l in res.layers),
+            "ablation_samples": len(res.ablation_indices), "seconds_run": t_run, "stages": res.timings,
             "seconds_report": t_report, "seconds_json": t_json, "html_mb": len(html) / 2**20,
             "json_mb": len(text) / 2**20, "load_average_1min": os.getloadavg()[0]}
 

@@ -40,7 +40,7 @@ def time_study(threads: int) -> dict:
     res = transfer.run(transfer.TransferConfig(threads=threads))
     total = time.perf_counter() - t
     return {"threads": threads, "study_s": total, "stages_s": res.timings,
-            "trainings": sum(len(r.cells) for r in res.runs) * res.config.seeds}
+            "trainings": sum(len(a["cells"]) - 1 - len(a["baseA_accuracy_on_A"]) for a in res.architectures) * res.config.seeds}
 
 
 def load() -> float | None:

@@ -136,6 +136,18 @@ def test_digits_mlp_writes_report_json_and_weights(digits_run):
     assert all(f"L1:{k}" in html for k in range(64))
 
 
+def test_load_run_round_trip(digits_run):
+    """The folder read back gives the result that wrote it: to_dict() equals results.json exactly."""
+    import nichelab
+    from nichelab.runs.jsonio import dumps
+    out, _ = digits_run
+    res = nichelab.load_run(out)
+    assert dumps(res.to_dict()) == (out / "results.json").read_text()
+    assert sorted(res.weights()) == sorted(load_file(str(out / "weights.safetensors")))
+    from nichelab.reporting import build_report
+    assert len([f for s in build_report(res).sections for f in s.figures]) >= 7   # the page needs no rerun
+
+
 def test_faces_cnn(tmp_path):
     out = tmp_path / "faces"
     res = _invoke("--dataset", "faces", "--model", "cnn 8-16 fc=32", "--epochs", "2", "--out", out)
@@ -184,8 +196,8 @@ def test_user_model_formats(user, tmp_path, data, model, extra, kind):
 
 def test_user_model_chosen_layers(user, tmp_path):
     out = tmp_path / "run"
-    res = _invoke("--dataset", user["root"] / "d.npz", "--model", user["root"] / "m.pt", "--layers", "fc1,relu2",
-                  "--layers", "out", "--no-ablation", "--out", out)
+    res = _invoke("--dataset", user["root"] / "d.npz", "--model", user["root"] / "m.pt", "--layers", "fc1,relu2,out",
+                  "--no-ablation", "--out", out)
     assert res.exit_code == 0, res.output
     d = json.loads((out / "results.json").read_text())
     assert [l["name"] for l in d["layers"]] == ["fc1", "relu2", "out"]

@@ -14,8 +14,13 @@ from torch import nn
 from typer.testing import CliRunner
 
 from nichelab.cli import app
+from nichelab.errors import NichelabError
+from nichelab.runs.jsonio import dumps
 from nichelab.data import load_blobs, load_digits
 from nichelab.nn import build_model
+from nichelab.reporting import render_page, summary_table
+from nichelab.studies import STUDIES
+from nichelab.studies.compare import CompareConfig
 
 runner = CliRunner()
 DIGITS = load_digits()
@@ -180,7 +185,7 @@ def test_lab_run_folder_is_understood(tmp_path):
 
 @pytest.mark.parametrize("args,needle", [
     (["{run}#3", "{run}#7", "--layers", "L7"], "did you mean"),
-    (["{run}#3", "{run}#7", "--layers", "L2=Lx2"], "unknown layer 'Lx2' of model B"),
+    (["{run}#3", "{run}#7", "--layers", "L2=Lx2"], "--layers must name layers of model B; got unknown layer 'Lx2'"),
     (["{run}#3", "{run}#7", "--data", "blobs"], "takes 64 input features"),
     (["{run}#3", "{run}#9"], "seed 9 is not in the run"),
     (["{run}#x", "{run}"], "seed number"),
@@ -190,7 +195,10 @@ def test_lab_run_folder_is_understood(tmp_path):
     (["{notrun}", "{run}"], "not a nichelab run"),
     (["{nothing}", "{run}"], "does not exist"),
     (["{pt}", "{pt}"], "--data is required"),
-    (["{pt}", "{pt}", "--data", "blobs"], "does not accept --data samples"),
+    (["{pt}", "{pt}", "--data", "blobs"], "does not accept the data's samples"),
+    (["{run}#3", "{run}#7", "--seed-a", "4"], "--seed-a must match the seed"),
+    (["{run}", "{run}", "--weights-a", "w.safetensors"], "--weights-a applies to model files"),
+    (["{run}#3", "{run}#7", "--threshold-low", "0.95"], "--threshold-low must be <= threshold_high"),
     (["{run}#3", "{pt}#1", "--data", "digits"], "applies to run folders only"),
 ])
 def test_bad_input_one_message_exit_2(permuted_run, tmp_path, args, needle):
@@ -241,3 +249,42 @@ def test_convergence_bad_input(args, option, tmp_out):
     assert res.exit_code == 2, res.output
     assert option in res.output and "Traceback" not in res.output
     assert not tmp_out.exists()
+
+
+def test_compare_objects_in_the_library(permuted_run):
+    """nn.Modules and arrays: the permuted copy is found, and the config records descriptions."""
+    _, net, p, q, perms = permuted_run
+    other = build_model(SPEC, (64,), 10)
+    other.load_state_dict({k: torch.as_tensor(v) for k, v in q.items()})
+    res = STUDIES["compare"].run(CompareConfig(a=net, b=other, data=(DIGITS.X[:600], DIGITS.y[:600]),
+                                               layers=("L1", "L2")))
+    assert res.data == {"name": "arrays", "n_samples": 600, "n_used": 600, "input_shape": [64]}
+    by_layer = {m["layer_a"]: m for m in res.matching}
+    for layer in ("L1", "L2"):
+        pairs = np.array(by_layer[layer]["match"]["pairs"])
+        np.testing.assert_array_equal(pairs[perms[layer], 1], np.arange(len(perms[layer])))
+        assert by_layer[layer]["permutation"]
+    assert res.config.a == "A: Net" and res.config.data == "arrays (600, 64)"
+    data = json.loads(dumps(res.to_dict()))
+    assert data["a"]["kind"] == "module" and data["config"]["data"] == "arrays (600, 64)"
+    assert "exact permutation" in " ".join(res.findings["short"])
+    assert "data:image/png;base64," in render_page(res)
+    assert [row[0] for row in summary_table(res).rows] == ["L1", "L2"]
+    # inputs alone (no labels) are enough
+    alone = STUDIES["compare"].run(CompareConfig(a=net, b=net, data=DIGITS.X[:100]))
+    np.testing.assert_allclose(np.diag(np.asarray(alone.matrix)), 1.0, atol=1e-6)
+
+
+def test_compare_objects_bad_input(permuted_run):
+    _, net, *_ = permuted_run
+    with pytest.raises(NichelabError, match="seed_b applies to run folders and model files"):
+        STUDIES["compare"].run(CompareConfig(a=net, b=net, seed_b=1, data=DIGITS.X[:50]))
+    with pytest.raises(NichelabError, match="A must be a run folder, a model file or an nn.Module"):
+        STUDIES["compare"].run(CompareConfig(a=3, b=net, data=DIGITS.X[:50]))
+    with pytest.raises(NichelabError, match="data is required") as err:
+        STUDIES["compare"].run(CompareConfig(a=net, b=net))
+    assert err.value.field == "data"
+    with pytest.raises(NichelabError, match="a must be a non-empty string"):
+        CompareConfig(a="  ", b="x")
+    with pytest.raises(TypeError):
+        CompareConfig()   # a and b are required

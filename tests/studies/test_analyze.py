@@ -1,5 +1,5 @@
 """The analyze study: census values on hand-built activations and a hand-built model, probes,
-hook safety, reused modules, conv layers, findings in words, JSON and report."""
+hook safety, reused modules, conv layers, objects as inputs, findings in words, JSON and report."""
 from __future__ import annotations
 
 import importlib
@@ -12,10 +12,12 @@ import pytest
 import torch
 
 from nichelab.errors import NichelabError
+from nichelab.reporting import build_report, summary_table
 from nichelab.runs.jsonio import dumps
 from nichelab.studies.analyze import AnalyzeConfig, run
 from nichelab.studies.analyze import findings as fx
 from nichelab.studies.analyze.census import census_layer, probe_layer
+from nichelab.studies.text import pct
 
 # --------------------------------------------------------------------------- hand-built activations
 Y6 = np.array([0, 0, 1, 1, 2, 2])
@@ -156,22 +158,34 @@ def _cfg(data, model, **kw):
     return AnalyzeConfig(dataset=str(data), model=model, **kw)
 
 
+def _units(res, layer: int, key: str) -> np.ndarray:
+    """One per-unit number of a layer as an array (None -> NaN)."""
+    return res.unit_values(res.layers[layer]["name"], key)
+
+
+def _drops(res, layer: int) -> tuple[np.ndarray, np.ndarray]:
+    units = res.layers[layer]["unit_records"]
+    per = np.array([[np.nan if v is None else v for v in u["ablation_class_drop_pp"]] for u in units], float)
+    return _units(res, layer, "ablation_drop_pp"), per
+
+
 def test_one_unit_alone_carries_one_class(hand):
     name, tmp = hand
     res = run(_cfg(tmp / "hand.npz", f"{name}:make"))
-    (lc,) = res.layers
-    assert lc.name == "act" and lc.module_type == "ReLU"
-    np.testing.assert_array_equal(lc.dead, [False, False, False, False, True])
-    assert lc.groups == [[1, 2]]
-    assert lc.selectivity[0] > 0.9 and lc.preferred[0] == 0 and lc.preferred[3] == 2
-    overall, per_class = -100 * lc.ablation.delta_acc, -100 * lc.ablation.delta_class_acc
+    (L,) = res.layers
+    assert L["name"] == "act" and L["module_type"] == "ReLU"
+    np.testing.assert_array_equal(_units(res, 0, "dead"), [False, False, False, False, True])
+    assert L["near_duplicate_groups"] == [[1, 2]]
+    sel, pref = _units(res, 0, "selectivity"), [u["preferred_class"] for u in L["unit_records"]]
+    assert sel[0] > 0.9 and pref[0] == 0 and pref[3] == 2
+    overall, per_class = _drops(res, 0)
     np.testing.assert_allclose(per_class[0], [100, 0, 0])          # h0 alone carries class 0
     np.testing.assert_allclose(per_class[3], [0, 0, 100])          # h3 alone carries class 2
     np.testing.assert_allclose(per_class[[1, 2, 4]], 0)             # the duplicates cover for each other
     np.testing.assert_allclose(overall[[0, 3]], [100 * 20 / 60, 100 * 16 / 60])
-    assert np.flatnonzero(res.indispensable(lc)).tolist() == [0, 3]
-    assert res.accuracy()[0] == 1.0
-    f = res.findings()
+    assert L["ablation"]["indispensable"] == [0, 3]
+    assert res.accuracy == 1.0
+    f = res.findings
     text = " ".join(f["indispensable"])
     assert "2 of 5 units are indispensable: act:0" in text and "act:3" in text
     assert "act:4" in " ".join(f["dead"]) and "{act:1, act:2}" in " ".join(f["duplicates"])
@@ -182,12 +196,12 @@ def test_one_unit_alone_carries_one_class(hand):
 def test_mean_ablation_and_unit_records(hand):
     name, tmp = hand
     res = run(_cfg(tmp / "hand.npz", f"{name}:make", ablation_mode="mean"))
-    rec = res.layer_record(res.layers[0])
-    assert rec["ablation"]["mode"] == "mean" and rec["n_dead"] == 1 and rec["dead"].tolist() == [4]
+    rec = res.layers[0]
+    assert rec["ablation"]["mode"] == "mean" and rec["n_dead"] == 1 and rec["dead"] == [4]
     units = rec["unit_records"]
     assert [u["unit"] for u in units] == [f"act:{k}" for k in range(5)]
     assert units[1]["near_duplicate_group"] == 0 and units[1]["closest_unit"] == "act:2"
-    assert units[4]["dead"] and units[4]["selectivity"] is None or np.isnan(units[4]["selectivity"])
+    assert units[4]["dead"] and np.isnan(units[4]["selectivity"])
 
 
 def test_capture_failure_leaves_no_hooks(hand):
@@ -206,19 +220,19 @@ def test_capture_failure_leaves_no_hooks(hand):
 def test_reused_module_yields_both_calls(hand):
     name, tmp = hand
     res = run(_cfg(tmp / "hand.npz", f"{name}:reused"))
-    assert [lc.name for lc in res.layers] == ["act", "act#1"]
-    assert all(lc.n_units == 4 for lc in res.layers)
-    assert res.layers[0].ablation is not None and res.layers[1].ablation is None
-    assert "several times per forward pass" in res.layers[1].ablation_note
+    assert [rec["name"] for rec in res.layers] == ["act", "act#1"]
+    assert all(rec["units"] == 4 for rec in res.layers)
+    assert res.layers[0]["ablation"] is not None and res.layers[1]["ablation"] is None
+    assert "several times per forward pass" in res.layers[1]["ablation_note"]
 
 
 def test_outputs_that_are_not_class_logits_skip_ablation(hand):
     name, tmp = hand
     res = run(_cfg(tmp / "hand.npz", f"{name}:two_outputs"))
-    assert not res.subject.classifier and res.logits is None
-    assert all(lc.ablation is None for lc in res.layers)
-    assert "2 outputs but the labels go up to 2" in " ".join(res.findings()["model"])
-    assert "No unit was ablated" in res.findings()["indispensable"][0]
+    assert not res.model["classifier"] and res.accuracy is None
+    assert all(rec["ablation"] is None for rec in res.layers)
+    assert "2 outputs but the labels go up to 2" in " ".join(res.findings["model"])
+    assert "No unit was ablated" in res.findings["indispensable"][0]
 
 
 def test_conv_layers_reduce_over_space(hand):
@@ -230,31 +244,35 @@ def test_conv_layers_reduce_over_space(hand):
     np.savez(tmp / "img.npz", X=X, y=y)
     means = run(_cfg(tmp / "img.npz", f"{name}:convnet", reduce="mean"))
     maxes = run(_cfg(tmp / "img.npz", f"{name}:convnet", reduce="max"))
-    lc, lc_max = means.layers[0], maxes.layers[0]
-    assert lc.kind == "conv" and lc.raw_shape == (3, 6, 6) and lc.reduce == "mean" and lc.n_units == 3
+    L = means.layers[0]
+    assert L["kind"] == "conv" and L["output_shape"] == [3, 6, 6] and L["reduce"] == "mean" and L["units"] == 3
     from nichelab.capture import capture
-    raw = capture(means.subject.module, X, ["1"])["1"]
-    np.testing.assert_allclose(lc.mean, raw.mean(axis=(2, 3)).mean(axis=0), rtol=1e-5)
-    np.testing.assert_allclose(lc_max.mean, raw.max(axis=(2, 3)).mean(axis=0), rtol=1e-5)
-    assert lc.ablation.units.tolist() == [0, 1, 2]                 # a unit is a whole channel
-    assert lc.probe_features == "full map" and lc.probe.n_train + lc.probe.n_test == 30
-    name_w, w = means.first_weights
-    assert name_w == "0" and w.shape == (3, 1, 3, 3)
+    raw = capture(importlib.import_module(name).convnet(), X, ["1"])["1"]
+    np.testing.assert_allclose(_units(means, 0, "mean"), raw.mean(axis=(2, 3)).mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(_units(maxes, 0, "mean"), raw.max(axis=(2, 3)).mean(axis=0), rtol=1e-5)
+    assert len(L["unit_records"][0]["ablation_class_drop_pp"]) == 3   # a unit is a whole channel
+    assert len([u for u in L["unit_records"] if "ablation_drop_pp" in u]) == 3
+    assert L["probe_features"] == "full map" and L["probe"]["n_train"] + L["probe"]["n_test"] == 30
+    first = means.views["first_weights"]
+    assert first["name"] == "0" and first["pictures"].shape == (3, 3, 3) and first["n_units"] == 3
 
 
 def test_max_samples_and_ablation_samples_are_stratified_subsets(hand):
     name, tmp = hand
     res = run(_cfg(tmp / "hand.npz", f"{name}:make", max_samples=30, ablation_samples=15))
-    assert res.n_samples == 30 and np.bincount(res.y).tolist() == [10, 12, 8]
-    assert len(res.ablation_positions) == 15 and int(res.layers[0].ablation.class_counts.sum()) == 15
-    assert any("--max-samples" in n for n in res.subject.notes)
+    y = np.load(tmp / "hand.npz")["y"]
+    assert res.n_samples == 30 and np.bincount(y[res.data["analysed_indices"]]).tolist() == [10, 12, 8]
+    assert len(res.ablation_indices) == 15 and res.layers[0]["ablation"]["n_samples"] == 15
+    assert set(res.ablation_indices) <= set(res.data["analysed_indices"])
+    assert any("max_samples" in n for n in res.notes)
 
 
 def test_unknown_layer_lists_layers_and_suggests(hand):
     name, tmp = hand
     with pytest.raises(NichelabError, match=r"unknown layer 'actt' \(did you mean 'act'.*the model's layers are: "
-                                            r"boom, fc, act, out"):
+                                            r"boom, fc, act, out") as err:
         run(_cfg(tmp / "hand.npz", f"{name}:make", layers=("actt",)))
+    assert err.value.field == "layers"
 
 
 def test_shape_the_model_rejects_names_what_it_expects(hand):
@@ -262,6 +280,30 @@ def test_shape_the_model_rejects_names_what_it_expects(hand):
     np.savez(tmp / "wide.npz", X=np.zeros((10, 5), np.float32), y=np.arange(10) % 2)
     with pytest.raises(NichelabError, match=r"gives samples of shape \(5,\).*'fc' \(Linear\) expects 3 features"):
         run(_cfg(tmp / "wide.npz", f"{name}:make"))
+
+
+# --------------------------------------------------------------------------- objects instead of paths
+def test_module_and_arrays_as_objects_give_the_numbers_of_files(hand):
+    """``AnalyzeConfig(model=an nn.Module, dataset=(X, y))`` measures what the same model and data as files do."""
+    name, tmp = hand
+    z = np.load(tmp / "hand.npz")
+    module = importlib.import_module(name).make()
+    module.train()                                                  # the caller's mode is left as it was
+    res = run(AnalyzeConfig(model=module, dataset=(z["X"], z["y"])))
+    ref = run(_cfg(tmp / "hand.npz", f"{name}:make"))
+    assert module.training and all(m.training for m in module.modules())
+    assert res.model["kind"] == "module" and res.model["source"] == "Sequential"
+    assert res.config.model == "<Sequential object>" and res.config.dataset == "<arrays (60, 3), (60,)>"
+    assert res.data["name"] == "arrays" and res.accuracy == ref.accuracy == 1.0
+    for a, b in zip(res.layers, ref.layers):
+        assert dumps(a["unit_records"]) == dumps(b["unit_records"]) and dumps(a["ablation"]) == dumps(b["ablation"])
+    json.loads(dumps(res.to_dict()))                                # objects are recorded as text
+    with pytest.raises(NichelabError, match="weights applies to a model given as package.module:factory"):
+        AnalyzeConfig(model=module, weights="w.safetensors")
+    with pytest.raises(NichelabError, match="dataset must be a name, a path, a Dataset or a tuple"):
+        AnalyzeConfig(model=module, dataset=(z["X"],))
+    with pytest.raises(NichelabError, match="dataset .*same number of samples"):
+        run(AnalyzeConfig(model=module, dataset=(z["X"], z["y"][:-1])))
 
 
 # --------------------------------------------------------------------------- built-in model, JSON and report
@@ -273,13 +315,13 @@ def digits_result():
 
 def test_builtin_digits_json_report_and_weights(digits_result):
     res = digits_result
-    assert [lc.name for lc in res.layers] == ["L1", "L2"] and res.layers[0].n_units == 16
-    t = res.subject.training
+    assert [rec["name"] for rec in res.layers] == ["L1", "L2"] and res.layers[0]["units"] == 16
+    t = res.training
     assert t["n_train"] + t["n_test"] == 1797 and t["n_test"] == 539 and res.n_samples == 300
-    assert len(np.intersect1d(res.subject.train_idx, res.subject.census_idx)) == 0
-    data = json.loads(dumps(res.to_json()))                 # strictly valid JSON (NaN -> null)
+    assert len(np.intersect1d(res.data["train_indices"], res.data["analysed_indices"])) == 0
+    data = json.loads(dumps(res.to_dict()))                 # strictly valid JSON (NaN -> null)
     assert set(data) >= {"config", "data", "model", "training", "accuracy", "layers", "findings", "input_probe"}
-    assert data["accuracy"] == pytest.approx(res.accuracy()[0]) and 0 < t["test_accuracy"] <= 1
+    assert data["accuracy"] == pytest.approx(res.accuracy) and 0 < t["test_accuracy"] <= 1
     assert len(data["data"]["analysed_indices"]) == 300
     L1 = data["layers"][0]
     assert {"units", "n_dead", "near_duplicate_groups", "participation_ratio", "probe", "mean_selectivity",
@@ -288,24 +330,46 @@ def test_builtin_digits_json_report_and_weights(digits_result):
     assert L1["ablation"]["n_samples"] == 200
     w = res.weights()
     assert w["L1.linear.weight"].shape == (16, 64)
-    report = res.to_report()
+    report = build_report(res)
     titles = [s.title for s in report.sections]
     assert titles[:6] == ["The layers at a glance", "Dead units", "Near-duplicate units", "Selective units",
                           "Indispensable units", "What each layer knows about the labels"]
     assert "What drives the units" in titles                # digits are 8x8 images: top-k grids, weights
     figs = [f for s in report.sections for f in s.figures]
     assert len(figs) == 4 + 2 + 1 and all(f.png.startswith(b"\x89PNG") and f.caption for f in figs)
-    table = res.summary_table()
+    table = summary_table(res)
     assert [r[0] for r in table.rows] == ["L1", "L2"]
+    tables = res.tables()
+    assert list(tables["layers"]["layer"]) == ["L1", "L2"] and len(tables["units"]) == 16 + 8
+
+
+def test_figure_views_hold_the_drawn_numbers(digits_result):
+    """The heatmaps are the unit records' class means and ablation costs, in the unit order of the views."""
+    res = digits_result
+    panel = res.views["class_means"][0]
+    order = np.asarray(panel["order"])
+    means = np.array([u["class_means"] for u in res.layers[0]["unit_records"]], float).T[:, order]
+    dead = _units(res, 0, "dead").astype(bool)[order]
+    z = np.asarray(panel["z"], float)
+    live_max = means[:, ~dead].max(axis=0)
+    np.testing.assert_allclose(z[:, ~dead], np.round(means[:, ~dead] / live_max, 4), atol=1e-4)
+    assert np.isnan(z[:, dead]).all()
+    ab = res.views["ablation"]["panels"][0]
+    overall, per_class = _drops(res, 0)
+    np.testing.assert_allclose(np.asarray(ab["z"], float)[0], np.round(overall[order], 4), atol=1e-4)
+    np.testing.assert_allclose(np.asarray(ab["z"], float)[1:], np.round(per_class[order].T, 4), atol=1e-4)
+    key = sorted(int(order[p]) for p in ab["key"])
+    assert key == res.layers[0]["ablation"]["indispensable"]
+    sel = _units(res, 0, "selectivity")
+    assert np.median(sel[np.isfinite(sel)]) == pytest.approx(res.views["selectivity"]["stats"][0]["med"])
 
 
 def test_same_seed_same_numbers(digits_result):
     again = run(AnalyzeConfig(dataset="digits", model="mlp 16-8", epochs=3, lr=0.01, max_samples=300,
                               ablation_samples=200))
     for a, b in zip(digits_result.layers, again.layers):
-        np.testing.assert_array_equal(a.dead, b.dead)
-        np.testing.assert_allclose(a.selectivity, b.selectivity)
-        np.testing.assert_array_equal(a.ablation.acc, b.ablation.acc)
+        assert a["dead"] == b["dead"]
+        assert dumps(a["unit_records"]) == dumps(b["unit_records"]) and dumps(a["ablation"]) == dumps(b["ablation"])
 
 
 # --------------------------------------------------------------------------- words
@@ -317,18 +381,23 @@ def test_findings_helpers():
     assert fx.depth_trend([0.42, 0.43]) == "is about the same in every layer"
     assert fx.depth_trend([0.2, 0.6, 0.3]) == "does not change monotonically with depth"
     assert fx.class_label(["0", "1"], 1) == "class 1" and fx.class_label(["cat", "dog"], 0) == "'cat'"
-    assert fx.pct(0.9764) == "97.6%" and fx.pct(float("nan")) == "n/a"
+    assert pct(0.9764, 1) == "97.6%" and pct(float("nan"), 1) == "n/a"
 
 
 @pytest.mark.parametrize("kw,match", [
-    ({"ablation_mode": "median"}, "--ablation-mode"), ({"reduce": "sum"}, "--reduce"),
-    ({"threshold": 0.0}, "--threshold"), ({"threshold": 1.5}, "--threshold"), ({"epochs": -1}, "--epochs"),
-    ({"test_fraction": 1.0}, "--test-fraction"), ({"max_samples": 2}, "--max-samples"),
-    ({"model": "mlp 8", "weights": "w.safetensors"}, "--weights"), ({"seed": -1}, "--seed"),
+    ({"ablation_mode": "median"}, "ablation_mode"), ({"reduce": "sum"}, "reduce"),
+    ({"threshold": 0.0}, "threshold"), ({"threshold": 1.5}, "threshold"), ({"epochs": -1}, "epochs"),
+    ({"test_fraction": 1.0}, "test_fraction"), ({"max_samples": 2}, "max_samples"),
+    ({"model": "mlp 8", "weights": "w.safetensors"}, "weights"), ({"seed": -1}, "seed"),
+    ({"layers": "a, b"}, None), ({"dataset": ""}, "dataset"),
 ])
 def test_bad_config(kw, match):
-    with pytest.raises(NichelabError, match=match):
+    if match is None:                                       # comma-separated text is a tuple of names
+        assert AnalyzeConfig(**kw).layers == ("a", "b")
+        return
+    with pytest.raises(NichelabError, match=f"^{match} ") as err:
         AnalyzeConfig(**kw)
+    assert err.value.field == match
 
 
 def test_signed_points_and_tied_probes_words():

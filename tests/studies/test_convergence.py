@@ -1,39 +1,23 @@
-"""The convergence study: layer identification, verdicts and unit matching on hand-built
-representations (known answers), then one small run end to end (JSON fields, report)."""
+"""The convergence study: verdicts and unit matching on hand-built representations (known
+answers), then one small run end to end (JSON fields, report, load_run)."""
 import json
 
 import numpy as np
 import pytest
 
 from nichelab.errors import NichelabError
+from nichelab.reporting import build_report, render_page, summary_table
 from nichelab.runs.jsonio import dumps
-from nichelab.reporting.html import render_html
+from nichelab.studies import STUDIES
 from nichelab.studies import convergence as study
 from nichelab.studies.convergence import findings as fx
-from nichelab.studies.convergence.analysis import (
-    analyse, identify_layers, layer_summaries, linear_prediction, pearson_columns, unit_census, verdict)
+from nichelab.studies.convergence.agreement import verdict
+from nichelab.studies.convergence.analysis import analyse, layer_summaries, unit_census
+from nichelab.studies.convergence.pipeline import load_data, split
+from nichelab.studies.text import num, pct
 
 
-# ---- layer identification (Kornblith et al. 2019, table 2) -------------------------------------
-
-def test_identification_on_hand_built_matrices():
-    m = np.array([
-        [[0.9, 0.2, 0.1], [0.3, 0.8, 0.7], [0.1, 0.9, 0.6]],   # L3's best is L2: miss
-        [[0.5, 0.5, 0.1], [0.1, 0.8, np.nan], [0.2, 0.1, 0.4]],  # tie in row 0: miss; NaN ignored
-    ])
-    assert identify_layers(m).tolist() == [[True, True, False], [False, True, True]]
-    d = 1 - m  # as distances, the same answer
-    assert identify_layers(d, lower_is_better=True).tolist() == [[True, True, False], [False, True, True]]
-    # a NaN on the diagonal is a miss, whatever the rest
-    assert identify_layers(np.array([[[np.nan, 0.1], [0.0, 1.0]]])).tolist() == [[False, True]]
-
-
-def test_identification_rejects_non_square():
-    with pytest.raises(ValueError):
-        identify_layers(np.zeros((2, 3, 4)))
-
-
-# ---- verdicts and the linear-combination test --------------------------------------------------
+# ---- verdicts ----------------------------------------------------------------------------------
 
 def test_verdict_rules_and_thresholds():
     assert verdict(0.6, 0.5) == "same units"                      # majority of units matched
@@ -42,24 +26,6 @@ def test_verdict_rules_and_thresholds():
     assert verdict(0.4, 0.79, subspace_high=0.7) == "same subspace, different units"
     assert verdict(0.5, 0.0, majority=0.5) == "same units"        # the threshold is inclusive
     assert verdict(float("nan"), float("nan")) == "partly shared"
-
-
-def test_linear_prediction_recovers_a_linear_map_and_not_noise():
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(400, 6))
-    w = rng.normal(size=(6, 3))
-    y = x @ w + 2.0
-    r = linear_prediction(x[:200], y[:200], x[200:], y[200:])
-    np.testing.assert_allclose(r, 1.0, atol=1e-10)
-    noise = rng.normal(size=(400, 3))
-    assert np.all(np.abs(linear_prediction(x[:200], noise[:200], x[200:], noise[200:])) < 0.3)
-
-
-def test_pearson_columns_constant_columns():
-    a = np.c_[np.arange(5.0), np.ones(5)]
-    b = np.c_[np.ones(5), np.arange(5.0)]
-    r = pearson_columns(a, b)
-    assert r[0] == 0.0 and np.isnan(r[1])   # constant prediction: 0; constant target: NaN
 
 
 # ---- the analysis on hand-built representations ------------------------------------------------
@@ -138,23 +104,26 @@ def test_overall_answer_from_verdicts():
     assert mixed == "same units in L1; same subspace, different units in L3; partly shared in L2"
 
 
-def test_pct_and_num():
-    assert fx.pct(0.237) == "24%" and fx.pct(0.005) == "0.5%" and fx.pct(0.0) == "0%" and fx.pct(np.nan) == "n/a"
-    assert fx.num(0.12345) == "0.12" and fx.num(float("nan")) == "n/a"
-
-
 # ---- config ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs,option", [
-    ({"seeds": 1}, "--seeds"), ({"measures": "linear_cka,cka2"}, "--measures"), ({"model": "mlp"}, "--model"),
-    ({"threshold_low": 0.95}, "--threshold-low"), ({"test_fraction": 1.0}, "--test-fraction"),
-    ({"init": "he"}, "--init"), ({"epochs": -1}, "--epochs"),
-    ({"test_fraction": 0.0}, r"--test-fraction must be a number in \(0, 1\);"),
-    ({"test_fraction": 1.0}, r"--test-fraction must be a number in \(0, 1\);"),
+@pytest.mark.parametrize("kwargs,message", [
+    ({"seeds": 1}, "seeds must be an integer >= 2"), ({"measures": "linear_cka,cka2"}, "measures must be one of"),
+    ({"threshold_low": 0.95}, r"threshold_low must be <= threshold_high \(0.9\)"),
+    ({"init": "he"}, "init must be one of glorot, torch"), ({"epochs": -1}, "epochs must be an integer >= 0"),
+    ({"test_fraction": 0.0}, "test_fraction must be a finite number > 0 and < 1; got 0.0"),
+    ({"test_fraction": 1.0}, "test_fraction must be a finite number > 0 and < 1; got 1.0"),
+    ({"majority": 0.0}, "majority must be a finite number > 0"),
 ])
-def test_config_rejects_bad_values(kwargs, option):
-    with pytest.raises(NichelabError, match=option):
+def test_config_rejects_bad_values(kwargs, message):
+    with pytest.raises(NichelabError, match=message) as err:
         study.ConvergenceConfig(**kwargs)
+    assert err.value.field == next(iter(kwargs))
+
+
+def test_bad_model_spec_is_refused_before_training():
+    with pytest.raises(NichelabError, match="model must be a model spec") as err:
+        STUDIES["convergence"].run(study.ConvergenceConfig(model="mlp"))
+    assert err.value.field == "model"
 
 
 def test_config_measures_aliases_and_linear_cka_always_included():
@@ -166,46 +135,51 @@ def test_config_measures_aliases_and_linear_cka_always_included():
 
 
 def test_split_is_stratified_disjoint_and_seeded():
-    data = study.load_data(study.ConvergenceConfig())
-    tr, te = study.split(data, 0.3, 0)
+    data = load_data(study.ConvergenceConfig())
+    tr, te = split(data, 0.3, 0)
     assert len(np.intersect1d(tr, te)) == 0 and len(tr) + len(te) == len(data)
     for c in range(10):
         share = np.mean(data.y[te] == c) / np.mean(data.y == c)
         assert 0.9 < share < 1.1
-    np.testing.assert_array_equal(te, study.split(data, 0.3, 0)[1])
-    assert not np.array_equal(te, study.split(data, 0.3, 1)[1])
+    np.testing.assert_array_equal(te, split(data, 0.3, 0)[1])
+    assert not np.array_equal(te, split(data, 0.3, 1)[1])
 
 
 # ---- a small run end to end --------------------------------------------------------------------
 
+QUICK = dict(measures=("linear_cka", "cca", "svcca", "pwcca"))
+
+
 @pytest.fixture(scope="module")
 def small():
-    return study.run(study.ConvergenceConfig.quick(measures=("linear_cka", "cca", "svcca", "pwcca")))
+    return STUDIES["convergence"].run(study.ConvergenceConfig.quick(**QUICK))
 
 
 def test_small_run_numbers_are_consistent(small):
     r = small
-    a = r.analysis
-    assert a.layers == ["L1", "L2", "L3"] and a.widths == [16, 16, 10]
-    assert len(a.pairs) == 6 and set(a.similarity) == {"linear_cka", "cca", "svcca", "pwcca"}
-    assert all(v.shape == (6, 3, 3) for v in a.similarity.values())
+    assert r.model["layers"] == ["L1", "L2", "L3"] and r.model["widths"] == [16, 16, 10]
+    assert set(r.similarity) == {"linear_cka", "cca", "svcca", "pwcca"}
+    for v in r.similarity.values():
+        assert len(v["pairs"]) == 6 and all(np.shape(p["matrix"]) == (3, 3) for p in v["pairs"])
     # symmetric measures: pair (j, i) is the transpose of pair (i, j); PWCCA is not symmetric
-    p, q = a.pairs.index((0, 1)), a.pairs.index((1, 0))
-    np.testing.assert_allclose(a.similarity["linear_cka"][p], a.similarity["linear_cka"][q].T)
-    np.testing.assert_allclose(np.diagonal(a.within, axis1=1, axis2=2), 1.0)
-    assert (r.accuracy > 0.5).all()   # trained for real, on held-out data
-    # the per-layer numbers agree with the raw matches
-    s = r.summaries[0]
-    m = a.pooled(a.matched, "L1")
-    assert s["matched_mean"] == pytest.approx(m.mean()) and s["frac_high"] == pytest.approx(np.mean(m >= 0.9))
+    pairs = {(p["seed_a"], p["seed_b"]): np.asarray(p["matrix"]) for p in r.similarity["linear_cka"]["pairs"]}
+    np.testing.assert_allclose(pairs[(0, 1)], pairs[(1, 0)].T)
+    for w in r.within_seed_linear_cka["per_seed"].values():
+        np.testing.assert_allclose(np.diagonal(np.asarray(w)), 1.0)
+    assert all(a > 0.5 for a in r.accuracy["test"].values())   # trained for real, on held-out data
+    # the per-layer numbers agree with the pooled matches drawn in the report (rounded to 4 decimals)
+    s = r.layers[0]
+    m = np.asarray(r.views["unit_distributions"]["one_to_one"]["L1"])
+    assert s["matched_mean"] == pytest.approx(m.mean(), abs=1e-4)
+    assert s["frac_high"] == pytest.approx(np.mean(m >= 0.9), abs=1e-9)
     assert s["verdict"] in ("same units", "same subspace, different units", "partly shared")
 
 
 def test_small_run_json_fields(small):
-    data = json.loads(dumps(small.to_json()))
-    assert {"study", "config", "seeds", "data", "model", "accuracy", "answer", "verdicts", "layers",
-            "identification", "similarity", "within_seed_linear_cka", "baseline_untrained", "units",
-            "findings", "timings"} <= set(data)
+    data = json.loads(dumps(small.to_dict()))
+    assert {"schema_version", "study", "config", "seeds", "data", "model", "accuracy", "answer", "verdicts",
+            "layers", "identification", "similarity", "within_seed_linear_cka", "baseline_untrained", "units",
+            "findings", "timings", "views"} <= set(data)
     assert data["study"] == "convergence" and data["seeds"] == [0, 1, 2]
     assert data["model"]["layers"] == ["L1", "L2", "L3"] and data["model"]["output_layer"] == "L3"
     assert data["data"]["n_train"] + data["data"]["n_test"] == 1797
@@ -215,27 +189,33 @@ def test_small_run_json_fields(small):
     units = data["units"]["0"]["L1"]
     assert len(units) == 16 and units[3]["name"] == "L1:3" and set(units[3]["matched"]) == {"1", "2"}
     assert {"short", "subspace", "units", "identification", "which_layers", "thresholds"} <= set(data["findings"])
+    panels = data["views"]["matching"]["panels"]
+    assert [np.shape(p["matrix"]) for p in panels] == [(16, 16), (16, 16), (10, 10)]
     w = small.weights()
     assert w["L1.linear.weight"].shape == (3, 16, 64) and w["seeds"].tolist() == [0, 1, 2]
     assert "initial.L1.linear.weight" in w
+    assert set(small.tables()) == {"layers", "identification", "seeds"} and len(small.tables()["seeds"]) == 3
 
 
 def test_small_run_findings_quote_the_numbers(small):
-    f = small._findings()
-    s0 = small.summaries[0]
-    assert fx.num(s0["matched_mean"]) in " ".join(f["units"])
-    acc = float(small.analysis.identified["linear_cka"].mean())
-    assert fx.pct(acc) in f["short"][1] and "99.3%" in f["short"][1]
-    assert fx.overall_answer(small.summaries) in f["short"][0]
+    f = small.findings
+    s0 = small.layers[0]
+    assert num(s0["matched_mean"]) in " ".join(f["units"])
+    acc = small.identification["linear_cka"]["accuracy"]
+    assert pct(acc) in f["short"][1] and "99.3%" in f["short"][1]
+    assert fx.overall_answer(small.layers) in f["short"][0] and small.answer == fx.overall_answer(small.layers)
 
 
 def test_small_run_report_renders(small):
-    html = render_html(small.to_report())
+    html = render_page(small)
     assert html.count("data:image/png;base64,") == 6
     assert "Same units, or only the same subspace?" in html and "Kornblith" in html
+    assert len(build_report(small).sections) == 5
+    table = summary_table(small)
+    assert [row[0] for row in table.rows] == ["L1", "L2", "L3"]
 
 
 def test_same_seed_same_numbers(small):
-    again = study.run(study.ConvergenceConfig.quick(measures=("linear_cka", "cca", "svcca", "pwcca")))
-    np.testing.assert_array_equal(again.analysis.matched["L2"], small.analysis.matched["L2"])
-    np.testing.assert_array_equal(again.analysis.similarity["linear_cka"], small.analysis.similarity["linear_cka"])
+    again = STUDIES["convergence"].run(study.ConvergenceConfig.quick(**QUICK))
+    assert dumps(again.units) == dumps(small.units)
+    assert dumps(again.similarity) == dumps(small.similarity)

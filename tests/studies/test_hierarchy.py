@@ -1,15 +1,18 @@
 """The hierarchy study: settings and bad input, concept masks, geometry, findings, and a tiny end-to-end run."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import nichelab
 from nichelab.cli import app
 from nichelab.data.parts import load_parts
 from nichelab.errors import NichelabError
 from nichelab.nn import build_model
-from nichelab.reporting.html import render_html
+from nichelab.reporting import render_page, summary_table
 from nichelab.runs.jsonio import dumps
 from nichelab.studies import hierarchy
 from nichelab.studies.hierarchy import findings as fx
@@ -28,26 +31,29 @@ SPEC = "cnn 8-16-32 fc=64"
     ("L2-3", r"LAYER:UNIT, e.g. 'L2:5'"),
     ("l1:0", r"did you mean 'L1'"),
 ])
-def test_malformed_units_are_rejected_with_the_option_and_close_names(units, words):
-    with pytest.raises(NichelabError, match=words):
+def test_malformed_units_are_rejected_with_the_field_and_close_names(units, words):
+    with pytest.raises(NichelabError, match=words) as err:
         HierarchyConfig(units=(units,))
+    assert err.value.field == "units" and str(err.value).startswith("units ")
 
 
 def test_units_parse_lists_commas_and_spaces_and_drop_duplicates():
     assert parse_units(["L1:0,L2:3", "L4:63 L1:0"], SPEC) == [("L1", 0), ("L2", 3), ("L4", 63)]
     assert HierarchyConfig(units=("L3:5",)).unit_list() == [("L3", 5)]
+    assert HierarchyConfig(units="L3:5,L1:0").units == ("L3:5", "L1:0")
 
 
 @pytest.mark.parametrize("kw,words", [
-    ({"dataset": "face"}, r"--dataset must be one of parts, faces, digits; got 'face' \(did you mean 'faces'"),
-    ({"model": "mlp 64"}, "--model must be a cnn spec"),
-    ({"stimulus": "bar"}, r"--stimulus .*did you mean 'bars'"),
-    ({"seeds": 0}, "--seeds"),
-    ({"test_fraction": 0.95}, "--test-fraction"),
-    ({"noise": -1.0}, "--noise must be a finite number >= 0; got -1.0"),
-    ({"noise": float("inf")}, "--noise must be a finite number >= 0; got inf"),
+    ({"dataset": "face"}, r"dataset must be one of parts, faces, digits; got 'face' \(did you mean 'faces'"),
+    ({"model": "mlp 64"}, "model must be a cnn spec"),
+    ({"stimulus": "bar"}, r"stimulus .*did you mean 'bars'"),
+    ({"seeds": 0}, "seeds must be an integer >= 1"),
+    ({"test_fraction": 0.95}, "test_fraction must be a finite number >= 0.05 and <= 0.8"),
+    ({"noise": -1.0}, "noise must be a finite number >= 0; got -1.0"),
+    ({"noise": float("inf")}, "noise must be a finite number >= 0; got inf"),
+    ({"featvis_reduce": "centre"}, "featvis_reduce must be one of best, center, max, mean"),
 ])
-def test_bad_settings_name_the_option(kw, words):
+def test_bad_settings_name_the_field(kw, words):
     with pytest.raises(NichelabError, match=words):
         HierarchyConfig(**kw)
 
@@ -59,16 +65,34 @@ def test_dataset_defaults():
     assert HierarchyConfig(dataset="digits", epochs=3).epochs == 3
 
 
+def test_config_imports_no_torch():
+    code = "import sys, nichelab.studies.hierarchy.config; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 @pytest.mark.parametrize("args,words", [
-    (["--dataset", "mnist"], "--dataset must be one of"),
-    (["--units", "L9:0"], "unknown layer 'L9'"),
+    (["--dataset", "mnist"], "--dataset"),
+    (["--units", "L9:0"], "--units has an unknown layer 'L9'"),
     (["--units", "L1:99"], "out of range"),
+    (["--noise", "-1"], "--noise must be a finite number >= 0"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, args, words):
     res = CliRunner().invoke(app, ["run", "hierarchy", *args, "--out", str(tmp_path / "run")])
     assert res.exit_code == 2
     assert words in res.output and "Traceback" not in res.output
     assert not (tmp_path / "run").exists()
+
+
+def test_help_lists_every_old_option_with_its_default():
+    res = CliRunner().invoke(app, ["run", "hierarchy", "--help"])
+    assert res.exit_code == 0
+    for flag in ("--dataset", "--model", "--seeds", "--first-seed", "--epochs", "--lr", "--batch-size",
+                 "--per-class", "--size", "--noise", "--data-seed", "--stimulus", "--units", "--units-per-layer",
+                 "--featvis-steps", "--top-k"):
+        assert flag in res.output, flag
+    d = HierarchyConfig.__dataclass_fields__
+    assert (d["seeds"].default, d["per_class"].default, d["featvis_steps"].default, d["top_k"].default,
+            d["batch_size"].default, d["model"].default) == (3, 300, 200, 6, 64, "cnn 8-16-32 fc=64")
 
 
 # ---------------------------------------------------------------- data and geometry
@@ -139,41 +163,61 @@ def tiny():
 
 
 def test_the_random_network_control_scores_lower_than_the_trained_one(tiny):
-    t, r = tiny.summary["trained"], tiny.summary["random"]
-    assert tiny.trained[0].test_acc > 0.8 and tiny.random[0].test_acc < 0.5
-    assert t["probe_class"][0, -1] > r["probe_class"][0, -1] + 0.05
-    assert t["object_ap_max"][0, -1] > r["object_ap_max"][0, -1] + 0.1
-    assert t["selectivity_mean"][0, -1] >= 0 and np.isnan(t["part_detectors"][0, -1])   # dense: no maps
+    assert tiny.test_accuracy["trained"][0] > 0.8 and tiny.test_accuracy["random"][0] < 0.5
+    assert tiny.per_seed("probe_class")[0, -1] > tiny.per_seed("probe_class", "random")[0, -1] + 0.05
+    assert tiny.per_seed("object_ap_max")[0, -1] > tiny.per_seed("object_ap_max", "random")[0, -1] + 0.1
+    assert tiny.per_seed("selectivity_mean")[0, -1] >= 0
+    assert np.isnan(tiny.per_seed("part_detectors")[0, -1])   # dense: no maps
 
 
 def test_result_json_report_and_weights(tiny):
-    data = json.loads(dumps(tiny.to_json()))
+    data = json.loads(dumps(tiny.to_dict()))
+    assert data["study"] == "hierarchy" and data["schema_version"] == 2
     assert data["layers"] == ["L1", "L2", "L3", "L4"]
     assert set(data["per_layer"]["trained"]) >= {"edge_detectors", "part_detectors", "object_ap_max", "probe_scrambled"}
     units = data["units"]["trained"][0][0]["units"]
     assert len(units) == 8 and {"osi", "best_part", "best_part_iou", "object_ap", "selectivity"} <= set(units[0])
     assert data["verdict"]["story"].startswith("In this run the story")
-    assert [f["unit"] for f in data["featvis"]] == [f"{p.layer}:{p.unit}" for p in tiny.featvis]
-    html = render_html(tiny.to_report())
+    assert len(data["featvis"]) == 4
+    assert [v["label"].split("\n")[0] for v in data["views"]["featvis"]] == [f["unit"] for f in data["featvis"]]
+    assert set(data["findings"]) >= {"summary", "edges", "parts", "objects", "scrambled", "examples", "featvis"}
+    html = render_page(tiny)
     for title in ("Edges:", "Parts:", "Objects:", "Faces vs. scrambled faces", "Feature visualisation"):
         assert title in html
     assert html.count("data:image/png;base64,") >= 10
     w = tiny.weights()
     assert w["L1.conv.weight"].shape == (1, 8, 1, 3, 3) and "initial.L1.conv.weight" in w
     assert not np.array_equal(w["L1.conv.weight"], w["initial.L1.conv.weight"])
-    assert "edge detectors" in tiny.summary_table().columns
+    assert w["images.gallery.0"].shape[0] == 3                 # top_k windows of the first gallery unit
+    assert "edge detectors" in summary_table(tiny).columns
+    tables = tiny.tables()
+    assert list(tables["layers"]["layer"]) == ["L1", "L2", "L3", "L4"] and len(tables["units"]) == 8 + 16 + 32 + 64
 
 
 def test_user_units_are_visualised_in_the_trained_and_the_random_network():
     cfg = HierarchyConfig(dataset="digits", seeds=2, epochs=1, units=("L2:1", "L4:0"), featvis_steps=5,
                           probe_repeats=1)
     res = hierarchy.run(cfg)
-    assert [p.name for p in res.featvis] == ["L2:1", "L4:0"]
-    assert res.featvis[0].image_trained.shape == (1, 8, 8)
+    assert [f["unit"] for f in res.featvis] == ["L2:1", "L4:0"]
+    assert res.images["featvis.0.image_trained"].shape == (1, 8, 8)
     # a conv unit is maximised where it peaked on its best held-out image; a dense unit has no cell
-    assert res.featvis[0].cell_trained == tuple(res.trained[0].layer("L2").top_pos[0, 1])
-    assert res.featvis[1].cell_trained is None
-    assert res.summary["trained"]["probe_class"].shape == (2, 4)
+    assert res.featvis[0]["cell_trained"] == res.units["trained"][0][1]["units"][1]["top_positions"][0]
+    assert res.featvis[1]["cell_trained"] is None
+    assert res.per_seed("probe_class").shape == (2, 4)
     assert res.weights()["L1.conv.weight"].shape[0] == 2
-    assert res.data.concepts is None and np.isnan(res.mean("part_detectors")).all()
-    assert res.stages[1].holds is None and "no part masks" in res.stages[1].sentence
+    assert res.data["concepts"] is None and np.isnan(res.mean("part_detectors")).all()
+    assert res.verdict["stages"][1]["holds"] is None and "no part masks" in res.verdict["stages"][1]["text"]
+    assert "Parts: not measurable" in render_page(res)
+
+
+def test_cli_run_folder_loads_back_to_the_same_json(tmp_path):
+    out = tmp_path / "hierarchy"
+    res = CliRunner().invoke(app, ["run", "hierarchy", "--seeds", "1", "--epochs", "1", "--per-class", "20",
+                                   "--featvis-steps", "2", "--model", "cnn 4-8 fc=16", "--probe-repeats", "1",
+                                   "--top-k", "2", "--units-per-layer", "1", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    loaded = nichelab.load_run(out)
+    assert dumps(loaded.to_dict()) == (out / "results.json").read_text()
+    assert loaded.images and loaded.params["L1.conv.weight"].shape == (1, 4, 1, 3, 3)
+    assert "Feature visualisation" in render_page(loaded)

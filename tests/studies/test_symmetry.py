@@ -1,4 +1,4 @@
-"""The symmetry study: gap measures against naive formulas, a small run end to end, bad input."""
+"""The symmetry study: gap measures against naive formulas, a small run end to end, bad input, load_run."""
 import json
 import math
 
@@ -7,11 +7,13 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+import nichelab
 from nichelab.cli import app
 from nichelab.errors import NichelabError
+from nichelab.reporting import render_page, summary_table
 from nichelab.runs.jsonio import dumps
-from nichelab.reporting.html import render_html
-from nichelab.studies import symmetry
+from nichelab.studies import STUDIES, symmetry
+from nichelab.studies.symmetry.pipeline import measure, to_result
 from nichelab.studies.symmetry.measure import (count_distinct, fit_line, growth_rate, pair_gaps, pair_gaps_torch,
                                                split_step)
 
@@ -58,64 +60,100 @@ def test_split_step_and_growth_rate_on_an_exponential():
 
 # ---- a small run ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def small():
-    cfg = symmetry.SymmetryConfig(seeds=2, data=("blobs",), blobs_epochs=100, eps=(1e-7, 1e-4))
-    return symmetry.run(cfg)
+def measured():
+    cfg = symmetry.SymmetryConfig(seeds=2, data=("blobs",), epochs=100, eps=(1e-7, 1e-4))
+    datasets, timings = measure(cfg)
+    return datasets["blobs"], to_result(cfg, datasets, timings)
 
 
-def test_symmetric_units_stay_identical_and_tie_breakers_split(small):
-    d = small.datasets["blobs"]
+@pytest.fixture(scope="module")
+def small(measured):
+    return measured[1]
+
+
+def test_symmetric_units_stay_identical_and_tie_breakers_split(measured):
+    d, res = measured
     for name in ("symmetric", "zeros", "symmetric, sgd", "symmetric, sgd+momentum", "symmetric, adam+weight decay"):
         assert d.runs[name].max_gap.max() == 0.0, name
         assert (d.runs[name].distinct == 1).all()
+        c = res.datasets["blobs"].conditions[name]
+        assert c.largest_gap_any_step.tolist() == [0.0, 0.0] and c.summary.largest_final_gap == 0.0
     assert d.runs["random"].distinct[:, 0].tolist() == [4, 4]
     assert np.isfinite(d.runs["symmetric+dropout"].split_step).all()
     big, tiny = d.runs["symmetric+eps=1e-04"], d.runs["symmetric+eps=1e-07"]
     assert np.all(big.max_gap[:, 0] < tiny.max_gap[:, 0] * 2000) and np.all(big.max_gap[:, 0] > tiny.max_gap[:, 0] * 500)
     assert np.all(np.nan_to_num(tiny.split_step, nan=1e9) > big.split_step)   # smaller eps splits later
     assert d.collapse_error < 1e-12
+    assert res.datasets["blobs"].one_unit_collapse_max_logit_difference == d.collapse_error
 
 
-def test_one_unit_reference_starts_where_the_symmetric_network_starts(small):
-    d = small.datasets["blobs"]
+def test_one_unit_reference_starts_where_the_symmetric_network_starts(measured):
+    d, res = measured
     sym, one = d.runs["symmetric"], d.runs["one unit"]
     np.testing.assert_allclose(sym.loss[:, 0], one.loss[:, 0], rtol=1e-12)
     assert one.final["L1.linear.weight"].shape[1] == 1
+    assert res.datasets["blobs"].conditions["one unit"].hidden == 1
 
 
 def test_zero_init_keeps_weights_zero(small):
-    z = small.datasets["blobs"].runs["zeros"]
+    w = small.weights()
     for k in ("L1.linear.weight", "L1.linear.bias", "L2.linear.weight"):
-        assert np.count_nonzero(z.final[k]) == 0
-    assert np.abs(z.final["L2.linear.bias"]).max() > 0
+        assert np.count_nonzero(w[f"blobs/zeros/final.{k}"]) == 0
+    assert np.abs(w["blobs/zeros/final.L2.linear.bias"]).max() > 0
+    assert small.datasets["blobs"].zero_init_max_abs["L1.linear.weight"] == 0.0
 
 
-def test_report_json_and_summary(small):
-    data = json.loads(dumps(small.to_json()))
+def test_result_numbers_views_tables_and_report(small):
+    data = json.loads(dumps(small.to_dict()))
+    assert data["study"] == "symmetry" and data["seeds"] == [0, 1]
     blobs = data["datasets"]["blobs"]
     assert blobs["conditions"]["symmetric"]["largest_gap_any_step"] == [0.0, 0.0]
     assert len(blobs["conditions"]["random"]["curves"]["max_gap_per_step"][0]) == 401
     assert "exactly 0" in " ".join(blobs["findings"]["stay"])
-    html = render_html(small.to_report())
+    gap = small.views.gap[0]
+    assert [c.key for c in gap.curves] == ["random", "symmetric+dropout", "symmetric+eps=1e-07", "symmetric", "zeros"]
+    assert [c.zero for c in gap.curves] == [False, False, False, True, True]
+    assert gap.tol == pytest.approx(float(np.median(small.datasets["blobs"].split_tolerance)))
+    assert small.views.split_vs_eps[0].split.shape == (2, 2)
+    html = render_page(small)
     assert html.count("data:image/png;base64,") == 4
     assert "Identical units stay identical" in html
-    rows = small.summary_table().rows
+    rows = summary_table(small).rows
     assert any(r[1] == "symmetric" and r[3] == "exactly 0" for r in rows)
     w = small.weights()
     assert w["blobs/symmetric/final.L1.linear.weight"].shape == (2, 4, 2)
+    assert w["seeds"].tolist() == [0, 1]
+    tables = small.tables()
+    assert len(tables["conditions"]) == len(blobs["conditions"])
+    assert tables["conditions"].set_index("condition").loc["symmetric", "largest_final_gap"] == 0.0
+    assert len(tables["time_to_split"]) == 2
+
+
+def test_one_unit_sentences_name_two_different_one_unit_networks(small):
+    text = " ".join(small.datasets["blobs"].findings["one_unit"])
+    assert "trained on its own" in text and "not the separately trained one above" in text
 
 
 # ---- bad input -----------------------------------------------------------------------------
-@pytest.mark.parametrize("kw,opt", [({"eps": (1e-3, -1e-3)}, "--eps"), ({"eps": (float("nan"),)}, "--eps"),
-                                    ({"data": ("mnist",)}, "--data"), ({"blobs_hidden": 1}, "--blobs-hidden"),
-                                    ({"dropout": 1.5}, "--dropout"), ({"split_tol": 0}, "--split-tol"),
-                                    ({"seeds": 0}, "--seeds"), ({"outgoing": "half"}, "--outgoing")])
-def test_config_rejects_bad_values(kw, opt):
-    with pytest.raises(NichelabError, match=opt):
+@pytest.mark.parametrize("kw,field", [({"eps": (1e-3, -1e-3)}, "eps"), ({"eps": (float("nan"),)}, "eps"),
+                                      ({"data": ("mnist",)}, "data"), ({"blobs_hidden": 1}, "blobs_hidden"),
+                                      ({"dropout": 1.5}, "dropout"), ({"split_tol": 0}, "split_tol"),
+                                      ({"seeds": 0}, "seeds"), ({"outgoing": "half"}, "outgoing"),
+                                      ({"epochs": 0}, "epochs"), ({"optimizer": "rmsprop"}, "optimizer")])
+def test_config_rejects_bad_values(kw, field):
+    with pytest.raises(NichelabError, match=f"^{field} must") as err:
         symmetry.SymmetryConfig(**kw)
+    assert err.value.field == field
 
 
-@pytest.mark.parametrize("args,needle", [(["--eps", "-1e-3"], "--eps"), (["--eps", "abc"], "--eps"),
+def test_config_normalises_data_and_eps():
+    cfg = symmetry.SymmetryConfig(data="digits,blobs,digits", eps="1e-4,1e-8,1e-4")
+    assert cfg.data == ("blobs", "digits") and cfg.eps == (1e-8, 1e-4)
+    assert cfg.epochs_for("blobs") == 200 and cfg.epochs_for("digits") == 15
+    assert symmetry.SymmetryConfig(epochs=7).epochs_for("digits") == 7
+
+
+@pytest.mark.parametrize("args,needle", [(["--eps", "-1e-3"], "--eps must"), (["--eps", "abc"], "--eps must"),
                                          (["--data", "digitz"], "did you mean 'digits'"),
                                          (["--epochs", "-1"], "--epochs must")])
 def test_cli_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
@@ -125,17 +163,21 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_cli_small_run(tmp_path):
+def test_cli_small_run_and_load_run_round_trip(tmp_path):
     out = tmp_path / "sym"
     res = runner.invoke(app, ["run", "symmetry", "--seeds", "1", "--data", "digits", "--epochs", "2",
                               "--digits-hidden", "4", "--eps", "1e-6", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
-    data = json.loads((out / "results.json").read_text())
+    text = (out / "results.json").read_text()
+    data = json.loads(text)
     assert data["datasets"]["digits"]["conditions"]["symmetric"]["largest_gap_any_step"] == [0.0]
+    loaded = nichelab.load_run(out)
+    assert dumps(loaded.to_dict()) == dumps(data)
+    assert loaded.config == symmetry.SymmetryConfig(seeds=1, data=("digits",), epochs=2, digits_hidden=4, eps=(1e-6,))
+    assert loaded.weights()["digits/symmetric/final.L1.linear.weight"].shape == (1, 4, 64)
+    assert "Identical units stay identical" in render_page(loaded)
 
 
-def test_one_unit_sentences_name_two_different_one_unit_networks(small):
-    from nichelab.studies.symmetry.findings import answer_one_unit
-    text = " ".join(answer_one_unit(small.datasets["blobs"]))
-    assert "trained on its own" in text and "not the separately trained one above" in text
+def test_registry_runs_the_study():
+    assert STUDIES["symmetry"] is symmetry.STUDY and STUDIES["symmetry"].Config is symmetry.SymmetryConfig

@@ -1,6 +1,8 @@
 """The transfer study: cut-and-freeze machinery, every cell's weights after training, the findings'
-verdicts on hand-built accuracies, and the command line (files, JSON against weights, bad input)."""
+verdicts on hand-built accuracies, the config, and the command line (files, JSON against weights,
+bad input, the run folder read back)."""
 import json
+import types
 
 import numpy as np
 import pytest
@@ -8,9 +10,13 @@ import torch
 from safetensors.numpy import load_file
 from typer.testing import CliRunner
 
+import nichelab
 from nichelab.cli import app
 from nichelab.errors import NichelabError
 from nichelab.nn import build_model
+from nichelab.reporting import build_report, render_page, summary_table
+from nichelab.runs.jsonio import dumps
+from nichelab.studies import STUDIES
 from nichelab.studies import transfer as T
 from nichelab.studies.transfer import findings as fx
 from nichelab.studies.transfer.analysis import REF_UNTRAINED, ArchRun, CkaResult
@@ -79,66 +85,129 @@ def test_cells_are_grouped_by_their_trainable_set():
 
 @pytest.fixture(scope="module")
 def tiny():
-    cfg = T.TransferConfig.quick(models=("mlp 8-8-8", "cnn 2-4 fc=8"), parts_per_class=20, epochs=2)
-    return cfg, T.run(cfg)
+    cfg = T.TransferConfig(quick=True, models=("mlp 8-8-8", "cnn 2-4 fc=8"), parts_per_class=20, epochs=2)
+    return cfg, STUDIES["transfer"].run(cfg)
 
 
-def _seed_slice(params, i, prefix):
-    return {k: v[i] for k, v in params.items() if k.split(".")[0] in prefix}
+def _slug(a):
+    return a["model"].replace(" ", "_")
+
+
+def _net(res, a, key):
+    """Stacked parameters of network ``key`` (e.g. "baseB", "AnB/n2/parts") of architecture ``a``."""
+    prefix = f"{_slug(a)}/{key}/"
+    return {k[len(prefix):]: v for k, v in res.params.items() if k.startswith(prefix)}
+
+
+def _init(res, a, s, cfg):
+    """The target network of seed s before any transfer (init seed INIT_OFFSET + s)."""
+    t = res.tasks["target"]
+    return build_model(a["model"], tuple(t["image_shape"]), len(t["classes"]), init=cfg.init, seed=T.INIT_OFFSET + s)
+
+
+def _cells(a):
+    return [c for c in a["cells"] if c["n"] is not None]
+
+
+def _key(c):
+    return f"{c['condition']}/n{c['n']}" + (f"/{c['source']}" if c["source"] else "")
 
 
 def test_frozen_blocks_stay_bit_identical_and_fine_tuned_ones_move(tiny):
     cfg, res = tiny
-    for run in res.runs:
-        bb = run.base_b.ensemble.params
-        for cell in run.cells:
-            copied = run.blocks[:cell.n]
-            src = (bb if cell.condition.startswith("B") else
-                   run.base_a[cell.source].ensemble.params if cell.condition.startswith("A") else None)
+    for a in res.architectures:
+        bb = _net(res, a, "baseB")
+        for cell in _cells(a):
+            copied = a["blocks"][:cell["n"]]
+            src = (bb if cell["condition"].startswith("B") else
+                   _net(res, a, f"baseA/{cell['source']}") if cell["condition"].startswith("A") else None)
+            params = _net(res, a, _key(cell))
+            assert params and cell["seeds"] == cfg.seed_list
             for i, s in enumerate(cfg.seed_list):
-                init = {k: v.detach().numpy() for k, v in fresh_model(run.spec, res.target, cfg.train_config(), s)
-                        .named_parameters()}
-                for k, v in cell.params.items():
+                init = {k: v.detach().numpy() for k, v in _init(res, a, s, cfg).named_parameters()}
+                for k, v in params.items():
                     block = k.split(".")[0]
                     if block in copied:
                         start = init[k] if src is None else src[k][i]
-                        if cell.condition.endswith("+"):
-                            assert not np.array_equal(v[i], start), (cell.key, k)      # fine-tuned: moved
+                        if cell["condition"].endswith("+"):
+                            assert not np.array_equal(v[i], start), (_key(cell), k)      # fine-tuned: moved
                         else:
-                            assert np.array_equal(v[i], start), (cell.key, k)          # frozen: bit-identical
-                            assert k in cell.frozen
+                            assert np.array_equal(v[i], start), (_key(cell), k)          # frozen: bit-identical
+                            assert k in cell["frozen_parameters"]
                     else:
-                        assert not np.array_equal(v[i], init[k]), (cell.key, k)        # re-initialised, trained
-                        assert k not in cell.frozen
+                        assert not np.array_equal(v[i], init[k]), (_key(cell), k)        # re-initialised, trained
+                        assert k not in cell["frozen_parameters"]
 
 
 def test_random_control_is_untrained_and_unlike_the_base_networks(tiny):
     cfg, res = tiny
-    for run in res.runs:
-        for n in run.cuts:
-            cell = run.cell("random", n)
+    t = res.tasks["target"]
+    target = types.SimpleNamespace(train=types.SimpleNamespace(input_shape=tuple(t["image_shape"])),
+                                   n_classes=len(t["classes"]))
+    for a in res.architectures:
+        bb = _net(res, a, "baseB")
+        bas = [_net(res, a, f"baseA/{s}") for s in a["baseA_accuracy_on_A"]]
+        for n in a["cuts"]:
+            cell = _net(res, a, f"random/n{n}")
             for i, s in enumerate(cfg.seed_list):
-                init = fresh_model(run.spec, res.target, cfg.train_config(), s)
-                untrained = build_model(run.spec, res.target.train.input_shape, res.target.n_classes,
-                                        seed=T.INIT_OFFSET + s)
+                init = fresh_model(a["model"], target, cfg.train_config(), s)
+                untrained = dict(_init(res, a, s, cfg).named_parameters())
                 for k, p in init.named_parameters():
-                    assert torch.equal(p, dict(untrained.named_parameters())[k])
-                    if k.split(".")[0] in run.blocks[:n] and k.endswith("weight"):
-                        assert np.array_equal(cell.params[k][i], p.detach().numpy())
-                        assert not np.allclose(cell.params[k][i], run.base_b.ensemble.params[k][i])
-                        for b in run.base_a.values():
-                            assert not np.allclose(cell.params[k][i], b.ensemble.params[k][i])
+                    assert torch.equal(p, untrained[k])
+                    if k.split(".")[0] in a["blocks"][:n] and k.endswith("weight"):
+                        assert np.array_equal(cell[k][i], p.detach().numpy())
+                        assert not np.allclose(cell[k][i], bb[k][i])
+                        for b in bas:
+                            assert not np.allclose(cell[k][i], b[k][i])
 
 
 def test_reported_accuracy_is_recomputed_from_the_weights(tiny):
     cfg, res = tiny
-    run = res.runs[0]
-    cell = run.cell("AnB+", 2, cfg.sources[1])
-    template = run.base_b.ensemble.template
-    logits = ensemble_forward(template, cell.params, res.target.test.X)
-    np.testing.assert_allclose((logits.argmax(2) == res.target.test.y).mean(1), cell.accuracy)
-    assert run.cka.rows[REF_UNTRAINED].shape == (cfg.seeds, len(run.blocks) - 1)
-    assert np.all((run.cka.rows[REF_UNTRAINED] >= 0) & (run.cka.rows[REF_UNTRAINED] <= 1 + 1e-9))
+    from nichelab.data.tasks import prepare_tasks
+    _, target = prepare_tasks(["digits:0-4"], "digits:5-9")
+    a = res.architectures[0]
+    rec = next(c for c in a["cells"] if c["condition"] == "AnB+" and c["n"] == 2 and c["source"] == cfg.sources[1])
+    template = build_model(a["model"], (1, 8, 8), 5)
+    logits = ensemble_forward(template, _net(res, a, f"AnB+/n2/{cfg.sources[1]}"), target.test.X)
+    np.testing.assert_allclose((logits.argmax(2) == target.test.y).mean(1), rec["accuracy"]["values"])
+    cka = np.asarray(a["cka"]["linear"][REF_UNTRAINED])
+    assert cka.shape == (cfg.seeds, len(a["blocks"]) - 1)
+    assert np.all((cka >= 0) & (cka <= 1 + 1e-9))
+    np.testing.assert_allclose(a["cka"]["linear_mean"][REF_UNTRAINED], cka.mean(axis=0))
+
+
+def test_curves_tables_and_views_agree_with_the_cells(tiny):
+    cfg, res = tiny
+    tables = res.tables()
+    assert set(tables) == {"base_networks", "accuracy", "cka", "effects", "cells"}
+    for i, a in enumerate(res.architectures):
+        for c in a["curves"]:
+            per_seed = np.asarray(c["accuracy_per_seed"])
+            cells = {x["n"]: x["accuracy"]["values"] for x in a["cells"]
+                     if x["condition"] == c["condition"] and x["source"] == c["source"]}
+            np.testing.assert_array_equal(per_seed, [cells[n] for n in c["n"]])
+            np.testing.assert_allclose(c["mean"], per_seed.mean(axis=1))
+            np.testing.assert_allclose(c["std"], per_seed.std(axis=1, ddof=1))
+            drawn = res.views["transfer"][i]["panels"][0]["curves"][c["condition"]]
+            if c["source"] in (None, cfg.sources[0]):
+                np.testing.assert_allclose(drawn["mean"], 100 * per_seed.mean(axis=1))
+        base = a["baseB_accuracy_on_B"]
+        assert res.views["transfer"][i]["base"]["mean"] == pytest.approx(100 * base["mean"])
+    acc = tables["accuracy"]
+    assert len(acc) == sum(len(a["curves"]) * len(a["cuts"]) for a in res.architectures)
+    assert len(tables["cells"]) == cfg.seeds * sum(len(a["cells"]) - len(a["baseA_accuracy_on_A"])
+                                                   for a in res.architectures)
+
+
+def test_report_and_summary_render_from_the_result(tiny):
+    cfg, res = tiny
+    report = build_report(res)
+    titles = [s.title for s in report.sections]
+    assert titles[0] == "The tasks and the base networks" and titles[-1] == "Every number"
+    assert sum(len(s.figures) for s in report.sections) == 2 + len(res.architectures)
+    table = summary_table(res)
+    assert table.rows[0][:2] == ["mlp", "baseB"]
+    assert "Every number" in render_page(res)
 
 
 # ---- findings from hand-built accuracies ---------------------------------------------------------
@@ -202,13 +271,61 @@ def test_a_difference_within_seed_noise_is_called_unclear():
     assert shows == "unclear" and "seed noise" in sentence
 
 
+# ---- the config ----------------------------------------------------------------------------------
+
+def test_quick_replaces_defaults_only():
+    q = T.TransferConfig(quick=True)
+    assert (q.seeds, q.epochs, q.models, q.parts_per_class, q.lr) == (2, 8, ("mlp 16-16-16", "cnn 4-8 fc=16"), 60,
+                                                                      0.003)
+    q = T.TransferConfig(quick=True, seeds=5, models="mlp 8-8-8", epochs=3)
+    assert (q.seeds, q.epochs, q.models, q.parts_per_class) == (5, 3, ("mlp 8-8-8",), 60)
+    assert T.TransferConfig().seeds == 3
+
+
+def test_a_quick_run_with_default_valued_options_reads_back_its_own_config(tmp_path):
+    from nichelab.studies.transfer.result import TransferResult
+    cfg = T.TransferConfig(quick=True, seeds=1, epochs=1, models="mlp 4-4", parts_per_class=10)
+    res = TransferResult(config=cfg)
+    cfg.seeds, cfg.epochs = 3, 20          # as if given explicitly, equal to the defaults
+    data = res.to_dict()
+    back = TransferResult.from_dict(data)
+    assert back.config == cfg and back.to_dict()["config"] == data["config"]
+
+
+def test_task_lists_keep_commas_inside_a_task():
+    cfg = T.TransferConfig(sources="digits:0,2,4,parts:face,house,faces", target="digits:5,7,9")
+    assert cfg.sources == ("digits:0,2,4", "parts:face,house", "faces") and cfg.target == "digits:5,7,9"
+    assert T.TransferConfig(sources=("digits:0,2,4", "parts")).sources == ("digits:0,2,4", "parts")
+
+
+@pytest.mark.parametrize("kw, field, match", [
+    ({"sources": "digits:3-7"}, "sources", "must not share classes"),
+    ({"sources": "digit:0-4"}, "sources", "did you mean 'digits'"),
+    ({"sources": "parts,parts"}, "sources", "must differ"),
+    ({"target": "digits:5"}, "target", "at least 2 classes"),
+    ({"models": "mlp 8"}, "models", "at least 2 hidden layers"),
+    ({"models": "mlp 8-8,mlp 8-8"}, "models", "different architectures"),
+    ({"models": "rnn 8-8"}, "models", "kind must be"),
+    ({"target_fraction": 0}, "target_fraction", r"> 0 and <= 1"),
+    ({"test_fraction": 1}, "test_fraction", r"< 1"),
+    ({"margin": 1}, "margin", r"< 1"),
+    ({"size": 2}, "size", ">= 4"),
+    ({"threads": 0}, "threads", ">= 1"),
+    ({"init": "he"}, "init", "glorot"),
+])
+def test_config_errors_name_the_field(kw, field, match):
+    with pytest.raises(NichelabError, match=match) as err:
+        T.TransferConfig(**kw)
+    assert err.value.field == field and str(err.value).startswith(field)
+
+
 # ---- the command line ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "transfer"
-    res = runner.invoke(app, ["run", "transfer", "--quick", "--model", "mlp 8-8-8", "--source", "digits:0-4",
-                              "--source", "faces", "--seeds", "2", "--epochs", "2", "--out", str(out)])
+    res = runner.invoke(app, ["run", "transfer", "--quick", "--model", "mlp 8-8-8", "--source", "digits:0-4,faces",
+                              "--seeds", "2", "--epochs", "2", "--out", str(out)])
     assert res.exit_code == 0, res.output
     return out, res
 
@@ -248,7 +365,9 @@ def test_json_accuracies_match_the_saved_weights(cli_run):
     (["--target-fraction", "0"], "--target-fraction"),
     (["--target-fraction", "1.5"], "--target-fraction"),
     (["--model", "mlp 8"], "at least 2 hidden layers"),
+    (["--model", "mlp 8"], "--model must each have"),
     (["--margin", "2"], "--margin"),
+    (["--source", "parts:face,hous"], "--source task 'parts:face,hous'"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, match):
     res = runner.invoke(app, ["run", "transfer", *args, "--out", str(tmp_path / "r")])
@@ -257,15 +376,35 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, match):
     assert not (tmp_path / "r").exists()
 
 
-def test_cli_defaults_are_the_config_defaults():
-    import inspect
+def test_run_folder_reads_back_exactly(cli_run):
+    out, _ = cli_run
+    text = (out / "results.json").read_text()
+    res = nichelab.load_run(out)
+    assert dumps(res.to_dict()) == text
+    assert json.loads(dumps(res.to_dict())) == json.loads(text)
+    w = load_file(str(out / "weights.safetensors"))
+    assert set(res.weights()) == set(w)
+    for k, v in res.weights().items():
+        np.testing.assert_array_equal(v, w[k])
+    assert "Every number" in render_page(res)
 
-    from nichelab.cli.transfer import transfer
-    cfg = T.TransferConfig()
-    sig = inspect.signature(transfer).parameters
-    for name in ("target", "target_fraction", "seeds", "first_seed", "epochs", "lr", "batch_size", "optimizer",
-                 "init", "test_fraction", "split_seed", "size", "margin", "threads"):
-        assert sig[name].default.default == getattr(cfg, name), name
+
+#: The flags and defaults of ``nichelab run transfer`` before the generated CLI (repeatable --source
+#: and --model are now comma-separated).
+OLD_DEFAULTS = {"--source": "digits:0-4,parts", "--target": "digits:5-9", "--target-fraction": 1.0,
+                "--model": "mlp 64-64-64,cnn 16-32 fc=64", "--seeds": 3, "--first-seed": 0, "--epochs": 20,
+                "--lr": 0.002, "--batch-size": 64, "--optimizer": "adam", "--init": "glorot", "--test-fraction": 0.3,
+                "--split-seed": 0, "--size": None, "--margin": 0.02, "--threads": 1, "--quick": False}
+
+
+def test_cli_has_every_old_option_with_its_default():
+    import typer.main
+    cmd = typer.main.get_command(app).commands["run"].commands["transfer"]
+    params = {p.opts[0]: p.default for p in cmd.params}
+    for flag, default in OLD_DEFAULTS.items():
+        assert flag in params and params[flag] == default, flag
+    res = runner.invoke(app, ["run", "transfer", "--help"])
+    assert res.exit_code == 0 and "--source" in res.output and "--parts-per-class" in res.output
 
 
 def test_finetuning_sentence_true_for_both_bounds_and_coadaptation_partly_says_partly():

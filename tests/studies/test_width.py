@@ -1,4 +1,4 @@
-"""The width study: census measures on hand-built networks, a small run end to end, bad input."""
+"""The width study: census measures on hand-built networks, a small run end to end, bad input, round trip."""
 import json
 
 import numpy as np
@@ -10,8 +10,8 @@ from nichelab.cli import app
 from nichelab.data import load_blobs
 from nichelab.errors import NichelabError
 from nichelab.nn import build_model
+from nichelab.reporting import build_report, render_page, summary_table
 from nichelab.runs.jsonio import dumps
-from nichelab.reporting.html import render_html
 from nichelab.studies import width
 from nichelab.studies.width.analysis import census, duplicate_pairs, hidden_acts, partitions, stratified_split
 from nichelab.train import TrainConfig, train_ensemble
@@ -74,40 +74,68 @@ def test_stratified_split_keeps_class_shares():
 
 @pytest.fixture(scope="module")
 def small():
-    return width.run(width.WidthConfig(seeds=2, widths=(1, 4, 32), data=("blobs",), blobs_epochs=60,
-                                       eval_samples=300))
+    return width.run(width.WidthConfig(seeds=2, widths=(1, 4, 32), data=("blobs",), epochs=60, eval_samples=300))
 
 
 def test_small_run_census_trends(small):
     d = small.datasets["blobs"]
     assert d.widths == [1, 4, 32]
-    assert d.runs[32].accuracy.mean() > d.runs[1].accuracy.mean()
-    assert d.runs[32].dup_pairs.mean() > d.runs[4].dup_pairs.mean()
-    assert np.all(d.runs[32].participation < 32)
-    assert d.runs[32].ablation_delta.shape == (2, 32)
-    assert np.all(d.runs[32].partitions <= 7)
+    assert d.per_width[32].accuracy.mean() > d.per_width[1].accuracy.mean()
+    assert d.per_width[32].near_duplicate_pairs.mean() > d.per_width[4].near_duplicate_pairs.mean()
+    assert np.all(d.per_width[32].participation_ratio < 32)
+    assert d.per_width[32].ablation_accuracy_change.shape == (2, 32)
+    assert np.all(d.per_width[32].distinct_partitions <= 7)
+    np.testing.assert_allclose(d.means_by_width["accuracy"], [d.per_width[w].accuracy.mean() for w in d.widths])
 
 
 def test_small_run_report_json_summary(small):
-    data = json.loads(dumps(small.to_json()))
+    data = json.loads(dumps(small.to_dict()))
+    assert data["study"] == "width" and data["config"]["epochs"] == 60 and data["seeds"] == [0, 1]
     blobs = data["datasets"]["blobs"]
     assert set(blobs["per_width"]) == {"1", "4", "32"}
     assert len(blobs["per_width"]["32"]["ablation_accuracy_change"][0]) == 32
     assert blobs["findings"]["short"].startswith("On the blobs")
-    html = render_html(small.to_report())
+    assert len(data["views"]["points_X"]) == 300
+    html = render_page(small)
     assert html.count("data:image/png;base64,") == 2
-    assert len(small.summary_table().rows) == 3
+    assert len(build_report(small).sections) == 5
+    assert len(summary_table(small).rows) == 3
     assert small.weights()["blobs/w32/L1.linear.weight"].shape == (2, 32, 2)
+    tables = small.tables()
+    assert list(tables["widths"]["width"]) == [1, 4, 32] and len(tables["seeds"]) == 6
 
 
-@pytest.mark.parametrize("kw,opt", [({"widths": (0, 4)}, "--widths"), ({"widths": ()}, "--widths"),
-                                    ({"widths": (2.5,)}, "--widths"), ({"data": ("digit",)}, "--data"),
-                                    ({"dup_threshold": 1.5}, "--dup-threshold"),
-                                    ({"ablation_cost": -0.1}, "--ablation-cost"), ({"seeds": 0}, "--seeds"),
-                                    ({"init": "zeros"}, "--init")])
-def test_config_rejects_bad_values(kw, opt):
-    with pytest.raises(NichelabError, match=opt):
+def test_figure_views_hold_what_is_drawn(small):
+    v = small.views
+    assert v.widths == [1, 4, 32] and set(v.census) == {"blobs"}
+    acc = v.census["blobs"]["accuracy"]
+    d = small.datasets["blobs"]
+    np.testing.assert_allclose(acc.mean, d.means_by_width["accuracy"])
+    np.testing.assert_allclose(acc.low, [d.per_width[w].accuracy.min() for w in d.widths])
+    assert [u.width for u in v.unit_lines] == [4]          # of the shown widths 4, 16, 128
+    u = v.unit_lines[0]
+    assert u.W.shape == (4, 2) and u.n_dead == u.keys.count("dead") and u.seed == 0
+    assert u.keys == d.per_width[4].unit_splits[0]
+    assert u.n_splits == len({k for k in u.keys if k != "dead"})
+
+
+def test_epochs_default_per_dataset():
+    cfg = width.WidthConfig()
+    assert cfg.epochs is None and (cfg.epochs_for("blobs"), cfg.epochs_for("digits")) == (200, 30)
+    assert width.WidthConfig(epochs=7).epochs_for("digits") == 7
+    assert width.WidthConfig(widths="8,2,2", data="digits,blobs").widths == (2, 8)
+    assert width.WidthConfig(data=("digits", "blobs")).data == ("blobs", "digits")
+
+
+@pytest.mark.parametrize("kw,field", [({"widths": (0, 4)}, "widths"), ({"widths": ()}, "widths"),
+                                      ({"widths": (2.5,)}, "widths"), ({"data": ("digit",)}, "data"),
+                                      ({"dup_threshold": 1.5}, "dup_threshold"),
+                                      ({"ablation_cost": -0.1}, "ablation_cost"), ({"seeds": 0}, "seeds"),
+                                      ({"init": "zeros"}, "init"), ({"epochs": 0}, "epochs")])
+def test_config_rejects_bad_values(kw, field):
+    with pytest.raises(NichelabError, match=f"^{field} ") as err:
         width.WidthConfig(**kw)
+    assert err.value.field == field
 
 
 @pytest.mark.parametrize("args,needle", [(["--widths", "0"], "--widths"), (["--widths", "4,x"], "--widths"),
@@ -120,14 +148,31 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_cli_small_run(tmp_path):
+def test_cli_small_run_and_load_run_round_trip(tmp_path):
+    from nichelab import load_run
     out = tmp_path / "w"
-    res = runner.invoke(app, ["run", "width", "--seeds", "1", "--widths", "2,8", "--data", "digits", "--epochs", "2",
-                              "--out", str(out)])
+    res = runner.invoke(app, ["run", "width", "--seeds", "1", "--widths", "2,8", "--data", "digits,blobs",
+                              "--epochs", "2", "--eval-samples", "50", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    data = json.loads((out / "results.json").read_text())
-    assert data["datasets"]["digits"]["widths"] == [2, 8]
+    text = (out / "results.json").read_text()
+    data = json.loads(text)
+    assert data["datasets"]["digits"]["widths"] == [2, 8] and data["config"]["epochs"] == 2
+    assert "distinct_partitions" not in data["datasets"]["digits"]["per_width"]["2"]
+    assert "distinct_partitions" in data["datasets"]["blobs"]["per_width"]["2"]
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    loaded = load_run(out)
+    assert json.loads(dumps(loaded.to_dict())) == data
+    assert dumps(loaded.to_dict()) == text
+    assert loaded.params["digits/w8/L1.linear.weight"].shape == (1, 8, 64)
+    assert render_page(loaded).count("data:image/png;base64,") == 2
+
+
+def test_cli_help_lists_every_old_option():
+    res = runner.invoke(app, ["run", "width", "--help"], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    for flag in ("--seeds", "--first-seed", "--widths", "--data", "--epochs", "--eval-samples", "--dup-threshold",
+                 "--ablation-cost", "--lr", "--batch-size", "--optimizer", "--init", "--out"):
+        assert flag in res.output, flag
 
 
 def test_dims_verdict_depends_on_the_numbers():

@@ -12,7 +12,6 @@ import dataclasses
 import importlib
 from typing import Any, Callable, ClassVar
 
-from .codec import from_data, to_data
 
 __all__ = ["Study", "Result", "SCHEMA_VERSION", "resolve"]
 
@@ -95,6 +94,9 @@ class Result:
     """
 
     study: ClassVar[str] = ""
+    #: Name of a ``dict[str, array]`` field saved to weights.safetensors under its own keys (no
+    #: prefix), with the seed list as ``seeds`` (the layout most studies use); None: see weights().
+    flat_weights: ClassVar[str | None] = None
     config: Any
     timings: dict = dataclasses.field(default_factory=dict)
     provenance: dict = dataclasses.field(default_factory=dict)
@@ -110,6 +112,7 @@ class Result:
         ``command``, ``created``. Arrays become (nested) lists; NaN stays float NaN here and is
         written as ``null`` by :func:`nichelab.runs.jsonio.dumps`.
         """
+        from .codec import to_data
         out = {"schema_version": SCHEMA_VERSION, "study": self.study, "config": to_data(self.config),
                "versions": self.provenance.get("versions", {}), "timings": dict(self.timings),
                "command": self.provenance.get("command", ""), "created": self.provenance.get("created", "")}
@@ -119,15 +122,26 @@ class Result:
         return out
 
     def weights(self) -> dict:
-        """Arrays saved to ``weights.safetensors`` (fields marked ``weights``), name -> array."""
+        """Arrays saved to ``weights.safetensors``, name -> array.
+
+        Every field marked ``weights`` (a ``dict[str, array]``) is saved as ``field.key``, except
+        the :attr:`flat_weights` field, saved under its own keys, with the seed list as ``seeds``
+        (int64, from the ``seeds`` field).
+        """
+        import numpy as np
         out = {}
         for f in self._own_fields():
-            if f.metadata.get("weights"):
-                value = getattr(self, f.name)
-                items = value.items() if isinstance(value, dict) else [("", value)]
-                for k, v in items:
-                    if v is not None:
-                        out[f"{f.name}.{k}" if k else f.name] = v
+            value = getattr(self, f.name)
+            if not f.metadata.get("weights") and f.name != self.flat_weights or value is None:
+                continue
+            if f.name == self.flat_weights:
+                out.update(value)
+            elif isinstance(value, dict):
+                out.update({f"{f.name}.{k}": v for k, v in value.items() if v is not None})
+            else:
+                out[f.name] = value
+        if self.flat_weights:
+            out["seeds"] = np.asarray(getattr(self, "seeds"), dtype=np.int64)
         return out
 
     def tables(self) -> dict:
@@ -151,21 +165,29 @@ class Result:
             raise NichelabError(f"results.json has schema_version {data.get('schema_version')!r}; this nichelab "
                                 f"reads version {SCHEMA_VERSION}")
         import typing
+        from .codec import from_data
         hints = typing.get_type_hints(cls)
-        weights = weights or {}
+        weights = dict(weights or {})
+        if cls.flat_weights:
+            weights.pop("seeds", None)
         kw = {"config": from_data(hints["config"], data["config"]), "timings": data.get("timings", {}),
               "provenance": {k: data.get(k) for k in ("versions", "command", "created")}}
         for f in dataclasses.fields(cls):
             if f.name in kw or not f.init:
                 continue
-            if f.metadata.get("weights"):
+            if f.metadata.get("weights") and f.name != cls.flat_weights:
                 kw[f.name] = _weights_field(hints[f.name], f.name, weights)
             elif f.name in data:
                 kw[f.name] = from_data(hints[f.name], data[f.name])
+        if cls.flat_weights:
+            prefixes = tuple(f"{f.name}." for f in dataclasses.fields(cls)
+                             if f.metadata.get("weights") and f.name != cls.flat_weights)
+            kw[cls.flat_weights] = {k: v for k, v in weights.items() if not k.startswith(prefixes or ("\0",))}
         return cls(**kw)
 
     # ---- display ----------------------------------------------------------------------------
     def __repr__(self) -> str:
+        from .codec import to_data
         cfg = ", ".join(f"{k}={v!r}" for k, v in list(to_data(self.config).items())[:6]
                         if not isinstance(v, (list, dict)) or len(str(v)) < 40)
         return f"<{type(self).__name__} {self.study}: {cfg}>"

@@ -18,7 +18,7 @@ from typing import Any, get_args, get_origin
 
 import numpy as np
 
-__all__ = ["to_data", "from_data", "nan_list"]
+__all__ = ["to_data", "from_data", "nan_list", "arrays"]
 
 
 def to_data(obj):
@@ -87,3 +87,27 @@ def from_data(tp, value):
         key = int if args[0] is int else (lambda k: k)
         return {key(k): from_data(args[1], v) for k, v in value.items()}
     return value
+
+
+def arrays(obj):
+    """Lists of numbers in stored figure data back to arrays (JSON keeps them as lists, NaN as null).
+
+    Integer lists (unit orders, positions) stay integer; ragged lists become lists of arrays;
+    dicts and lists of strings/dicts are walked.
+    """
+    if isinstance(obj, dict):
+        return {k: arrays(v) for k, v in obj.items()}
+    if isinstance(obj, list) and obj and _numeric(obj):
+        try:
+            return np.asarray(nan_list(obj))
+        except ValueError:          # ragged: one array per item
+            pass
+    if isinstance(obj, list):
+        return [arrays(v) for v in obj]
+    return obj
+
+
+def _numeric(obj) -> bool:
+    while isinstance(obj, list) and obj:
+        obj = obj[0]
+    return obj is None or (isinstance(obj, (int, float)) and not isinstance(obj, bool))

@@ -1,8 +1,9 @@
 """Figures of ``nichelab analyze``: the unit census of one model.
 
-Every function takes already-measured arrays and returns PNG bytes; nothing here measures. Units
-of a layer are drawn in a given ``order`` (the result sorts them by preferred class, then by
-selectivity, dead units last), so that the class-mean and ablation heatmaps line up.
+Every function takes the figure-ready numbers of ``AnalyzeResult.views`` (see
+``nichelab.studies.analyze.views``) and returns PNG bytes; nothing here measures, scales or
+sorts. Units of a layer come already in one ``order`` (preferred class, then selectivity, dead
+units last), so that the class-mean and ablation heatmaps line up.
 """
 from __future__ import annotations
 
@@ -43,9 +44,9 @@ def fig_class_means(panels: list[dict], class_names: list[str]) -> bytes:
     Parameters
     ----------
     panels : list of dict
-        ``name`` (str), ``means`` (n_classes, n_units), ``dead`` (n_units,) bool, ``order``
-        (n_units,) int, ``signed`` (bool), optional ``what`` (e.g. ``"channels (spatial mean)"``). Each unit's column is divided by its largest class mean
-        (non-negative layers) or min-max scaled over classes (signed layers); dead units are grey.
+        ``name`` (str), ``z`` (n_classes, n_units) already scaled to [0, 1] and in display order
+        (NaN for dead units, drawn grey), ``order`` (n_units,) unit indices, ``n_dead`` (int),
+        ``what`` (e.g. ``"channels (spatial mean)"``).
     class_names : list of str
     """
     K = len(class_names)
@@ -55,22 +56,13 @@ def fig_class_means(panels: list[dict], class_names: list[str]) -> bytes:
     fig.set_size_inches(8.0, sum(heights) + 0.3)
     im = None
     for ax, p in zip(axes[:, 0], panels):
-        m = np.asarray(p["means"], float)[:, p["order"]]
-        dead = np.asarray(p["dead"], bool)[p["order"]]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if p.get("signed"):
-                lo, hi = np.nanmin(m, axis=0), np.nanmax(m, axis=0)
-                z = (m - lo) / np.where(hi > lo, hi - lo, np.nan)
-            else:
-                hi = np.nanmax(m, axis=0)
-                z = m / np.where(hi > 0, hi, np.nan)
-        z[:, dead] = np.nan
+        z = np.asarray(p["z"], float).reshape(K, -1)
         im = ax.imshow(z, aspect="auto", cmap=_cmap(SEQ_CMAP), vmin=0, vmax=1, interpolation="nearest")
         _unit_ticks(ax, p["order"])
         _class_ticks(ax, class_names)
         ax.set_ylabel("class")
-        n_dead = int(dead.sum())
-        ax.set_title(f"{p['name']}: {len(dead)} {p.get('what', 'units')}" + (f" ({n_dead} dead, grey)" if n_dead else ""),
+        n_dead = int(p["n_dead"])
+        ax.set_title(f"{p['name']}: {z.shape[1]} {p['what']}" + (f" ({n_dead} dead, grey)" if n_dead else ""),
                      fontsize=9, loc="left")
     axes[-1, 0].set_xlabel("unit index (sorted by preferred class, then selectivity; dead units last)")
     fig.colorbar(im, ax=axes[:, 0].tolist(), shrink=0.9, pad=0.01,
@@ -78,22 +70,30 @@ def fig_class_means(panels: list[dict], class_names: list[str]) -> bytes:
     return to_png(fig)
 
 
-def fig_selectivity(names: list[str], selectivity: list[np.ndarray], dead: list[np.ndarray]) -> bytes:
-    """Class selectivity index of every live unit, by layer (one dot per unit, box = quartiles)."""
+def fig_selectivity(names: list[str], live: list[np.ndarray], stats: list[dict]) -> bytes:
+    """Class selectivity index of every live unit, by layer (one dot per unit, box = quartiles).
+
+    Parameters
+    ----------
+    names : list of str
+        Layer names, input side first.
+    live : list of np.ndarray
+        Per layer, the selectivity of its live units.
+    stats : list of dict
+        Per layer, the box: ``med``, ``q1``, ``q3``, ``whislo``, ``whishi`` (NaN: no box).
+    """
     fig, axes = new_figure(1, 1, width=max(4.2, 1.1 * len(names) + 2.0), height=3.4)
     ax = axes[0, 0]
-    rng = np.random.default_rng(0)
-    data = []
-    for i, (s, d) in enumerate(zip(selectivity, dead)):
-        v = np.asarray(s, float)[~np.asarray(d, bool)]
-        v = v[np.isfinite(v)]
-        data.append(v)
+    rng = np.random.default_rng(0)            # horizontal jitter of the dots only
+    for i, v in enumerate(live):
+        v = np.asarray(v, float)
         ax.scatter(i + rng.uniform(-0.22, 0.22, len(v)), v, s=10, alpha=0.65, color=OKABE_ITO[0],
                    edgecolor="none", label="one live unit" if i == 0 else None, zorder=3)
-    ax.boxplot([d if len(d) else [np.nan] for d in data], positions=range(len(names)), widths=0.6,
-               showfliers=False, medianprops={"color": OKABE_ITO[5], "lw": 2}, zorder=2)
+    boxes = [dict(st, fliers=[]) for st in stats]
+    ax.bxp(boxes, positions=range(len(names)), widths=0.6, showfliers=False,
+           medianprops={"color": OKABE_ITO[5], "lw": 2}, zorder=2)
     ax.plot([], [], color=OKABE_ITO[5], lw=2, label="median (box: quartiles)")
-    ax.set_xticks(range(len(names)), [f"{n}\n({len(d)} live)" for n, d in zip(names, data)], fontsize=8)
+    ax.set_xticks(range(len(names)), [f"{n}\n({len(v)} live)" for n, v in zip(names, live)], fontsize=8)
     ax.set_xlim(-0.6, len(names) - 0.4)
     ax.set_ylim(-0.03, 1.2)
     ax.set_yticks(np.linspace(0, 1, 6))
@@ -104,7 +104,7 @@ def fig_selectivity(names: list[str], selectivity: list[np.ndarray], dead: list[
     return to_png(fig)
 
 
-def fig_ablation(panels: list[dict], class_names: list[str]) -> bytes:
+def fig_ablation(panels: list[dict], class_names: list[str], vmax: float) -> bytes:
     """Accuracy lost when each unit is ablated alone: overall (top row) and per class, one heatmap per layer.
 
     The colour scale is linear within +-1 point and logarithmic beyond, so that small overall costs
@@ -113,13 +113,14 @@ def fig_ablation(panels: list[dict], class_names: list[str]) -> bytes:
     Parameters
     ----------
     panels : list of dict
-        ``name``, ``overall`` (n_units,) and ``per_class`` (n_units, n_classes) in percentage
-        points lost (positive = damage), ``order`` (n_units,), ``key`` (n_units,) bool marks
-        indispensable units (a black triangle above the column).
+        ``name``, ``what``, ``z`` (1 + n_classes, n_units) percentage points lost (positive =
+        damage; the overall row first) in display order, ``order`` (n_units,) unit indices,
+        ``key`` positions (in display order) of indispensable units (a black triangle above).
     class_names : list of str
+    vmax : float
+        The colour limit (largest |cost| over all panels, at least 1).
     """
     K = len(class_names)
-    vmax = max([np.nanmax(np.abs(np.r_[p["overall"], np.ravel(p["per_class"])])) for p in panels] + [1.0])
     heights = [0.24 * (K + 1) + 1.2 for _ in panels]
     fig, axes = new_figure(1, len(panels), width=8.0, height=1.0, gridspec_kw={"height_ratios": heights})
     fig.set_size_inches(8.0, sum(heights) + 0.3)
@@ -127,10 +128,10 @@ def fig_ablation(panels: list[dict], class_names: list[str]) -> bytes:
     im = None
     for ax, p in zip(axes[:, 0], panels):
         o = p["order"]
-        z = np.vstack([np.asarray(p["overall"], float)[o][None, :], np.asarray(p["per_class"], float)[o].T])
+        z = np.asarray(p["z"], float).reshape(K + 1, -1)
         im = ax.imshow(z, aspect="auto", cmap=_cmap(DIV_CMAP), norm=norm, interpolation="nearest")
         ax.axhline(0.5, color="black", lw=1.2)
-        key = np.flatnonzero(np.asarray(p["key"], bool)[o])
+        key = np.asarray(p["key"], float)
         if key.size:
             ax.scatter(key, np.full(key.size, -0.95), marker="v", s=14, color="black", clip_on=False,
                        label="indispensable unit", zorder=4)
@@ -139,7 +140,7 @@ def fig_ablation(panels: list[dict], class_names: list[str]) -> bytes:
         _unit_ticks(ax, o)
         _class_ticks(ax, class_names, ["overall"])
         ax.set_ylabel("class")
-        ax.set_title(f"{p['name']}: {len(o)} {p.get('what', 'units')}", fontsize=9, loc="left")
+        ax.set_title(f"{p['name']}: {len(o)} {p['what']}", fontsize=9, loc="left")
     axes[-1, 0].set_xlabel("unit index (same order as the class-mean heatmap)")
     ticks = [t for t in (1, 3, 10, 30, 100) if t <= vmax]
     cb = fig.colorbar(im, ax=axes[:, 0].tolist(), shrink=0.9, pad=0.01, ticks=[-t for t in ticks[::-1]] + [0] + ticks,
@@ -184,27 +185,21 @@ def _mosaic(cells: list[list[np.ndarray | None]], fill: float = np.nan, gap_y: i
     return out
 
 
-def _as_picture(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """(C, H, W) -> (H, W) grey in [0, 1] (channel mean unless RGB) or (H, W, 3) RGB in [0, 1]."""
-    scaled = (np.asarray(img, float) - lo) / (hi - lo if hi > lo else 1.0)
-    return np.moveaxis(scaled, 0, -1) if img.shape[0] == 3 else scaled.mean(axis=0)
-
-
-def fig_top_examples(images: np.ndarray, rows: list[dict], class_names: list[str]) -> bytes:
+def fig_top_examples(pictures: list[np.ndarray], rows: list[dict], class_names: list[str]) -> bytes:
     """The inputs that drive chosen units most: one row per unit, its top-k samples left to right.
 
     Parameters
     ----------
-    images : np.ndarray of shape (n, C, H, W)
+    pictures : list of np.ndarray
+        (H, W) grey or (H, W, 3) RGB pictures in [0, 1].
     rows : list of dict
-        ``unit`` (str label shown at the left), ``indices`` (k,) into ``images``, ``labels`` (k,)
-        class indices, ``values`` (k,) activations.
+        ``unit`` (str label shown at the left), ``pictures`` (k,) positions in ``pictures``,
+        ``labels`` (k,) class indices, ``values`` (k,) activations.
     class_names : list of str
     """
-    lo, hi = float(np.min(images)), float(np.max(images))
-    k = max(len(r["indices"]) for r in rows)
-    cells = [[_as_picture(images[i], lo, hi) for i in r["indices"]] for r in rows]
-    _, H, W = images.shape[1:]
+    k = max(len(r["pictures"]) for r in rows)
+    cells = [[np.asarray(pictures[int(i)], float) for i in r["pictures"]] for r in rows]
+    H, W = np.asarray(pictures[0]).shape[:2]
     gap = max(3, int(np.ceil(0.3 * H)))            # white band under each row for the labels
     mosaic = _mosaic(cells, fill=1.0, gap_y=gap)
     panel_w = 0.95 * k
@@ -222,25 +217,22 @@ def fig_top_examples(images: np.ndarray, rows: list[dict], class_names: list[str
     return to_png(fig)
 
 
-def fig_first_weights(name: str, weights: np.ndarray, max_units: int = 64) -> bytes:
+def fig_first_weights(name: str, pictures: np.ndarray, rgb: bool, n_units: int) -> bytes:
     """The first layer's incoming weights of each unit drawn as an image (each scaled to its own max |w|).
 
     Parameters
     ----------
     name : str
         The weight layer's name (e.g. ``L1.linear``).
-    weights : np.ndarray of shape (n_units, C, h, w)
-    max_units : int, default 64
-        Only the first ``max_units`` units are drawn.
+    pictures : np.ndarray of shape (n, h, w) in [-1, 1], or (n, h, w, 3) in [0, 1] when ``rgb``
+    rgb : bool
+    n_units : int
+        Units of the layer (more than drawn when the pictures are the first few).
     """
-    w = np.asarray(weights, float)[:max_units]
-    n, c, h, wd = w.shape
+    pics = np.asarray(pictures, float)
+    n, h, wd = pics.shape[:3]
     ncols = int(np.ceil(np.sqrt(n)))
     nrows = int(np.ceil(n / ncols))
-    scale = np.abs(w).reshape(n, -1).max(axis=1)
-    w = w / np.where(scale > 0, scale, 1.0)[:, None, None, None]
-    rgb = c == 3
-    pics = [np.moveaxis(0.5 + 0.5 * u, 0, -1) if rgb else u.mean(axis=0) for u in w]
     cells = [[pics[r * ncols + j] if r * ncols + j < n else None for j in range(ncols)] for r in range(nrows)]
     gap = max(2, int(np.ceil(0.3 * h)))             # band under each row for the unit numbers
     mosaic = _mosaic(cells, fill=1.0 if rgb else np.nan, gap_y=gap)
@@ -255,7 +247,7 @@ def fig_first_weights(name: str, weights: np.ndarray, max_units: int = 64) -> by
                 ha="center", va="center")
     if not rgb:
         fig.colorbar(im, ax=ax, shrink=0.8, pad=0.02, label="weight / unit's largest |weight|")
-    more = f" (first {max_units} of {len(weights)})" if len(weights) > max_units else ""
+    more = f" (first {n} of {n_units})" if n_units > n else ""
     ax.set_title(f"{name}: incoming weights of each unit{more}\n(unit number below; laid out like the input)",
                  fontsize=8)
     return to_png(fig)

@@ -1,6 +1,8 @@
 """Figures of the convergence study and of ``nichelab compare``.
 
-Every function takes already-computed arrays and returns PNG bytes; nothing here measures.
+Every function takes already-computed arrays and returns PNG bytes; nothing here measures, sorts
+or picks: matching matrices come reordered and the best column of each heatmap row comes marked
+(:mod:`nichelab.studies.convergence.views`).
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from matplotlib.patches import Patch, Rectangle
 from ..style import DIV_CMAP, OKABE_ITO, SEQ_CMAP, new_figure, to_png
 
 __all__ = ["fig_unit_distributions", "fig_unit_shares", "fig_contrast", "fig_layer_heatmaps",
-           "fig_identification", "fig_matching_matrices", "reorder_by_matching"]
+           "fig_identification", "fig_matching_matrices"]
 
 _MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 _LINES = ["-", "--", "-.", ":"]
@@ -29,7 +31,7 @@ def fig_unit_distributions(layers: list[str], series: dict[str, list[np.ndarray]
     Parameters
     ----------
     layers : list of str
-    series : dict label -> list (one per layer) of 1-D arrays of correlations
+    series : dict label -> list (one per layer) of 1-D arrays of finite correlations
         E.g. ``{"one-to-one match": [...], "best single partner": [...], "linear combination": [...]}``.
     thresholds : (high, low)
         Drawn as dashed and dotted lines.
@@ -44,7 +46,7 @@ def fig_unit_distributions(layers: list[str], series: dict[str, list[np.ndarray]
     for s, (label, values) in enumerate(series.items()):
         color = OKABE_ITO[s % len(OKABE_ITO)]
         pos = [li + (s - (k - 1) / 2) * width for li in range(len(layers))]
-        data = [np.asarray(v, float)[np.isfinite(v)] for v in values]
+        data = [np.asarray(v, float) for v in values]
         keep = [i for i, d in enumerate(data) if d.size]
         if keep:
             parts = ax.violinplot([data[i] for i in keep], positions=[pos[i] for i in keep], widths=width * 0.9,
@@ -125,11 +127,12 @@ def fig_contrast(layers: list[str], series: dict[str, np.ndarray], baselines: di
 
 def fig_layer_heatmaps(rows: list[str], cols: list[str], mats: dict[str, np.ndarray],
                        lower_is_better: frozenset | set = frozenset(), row_label: str = "layer of network A",
-                       col_label: str = "layer of network B", mark_best: bool = True) -> bytes:
+                       col_label: str = "layer of network B", best: dict[str, list[int]] | None = None) -> bytes:
     """Layers-by-layers similarity, one panel per measure, values written in the cells.
 
-    The diagonal is outlined when rows and columns have the same names; a white dot marks each
-    row's most similar column. Measures in ``lower_is_better`` are distances (reversed colours).
+    The diagonal is outlined when rows and columns have the same names; ``best`` (label -> the
+    most similar column of each row, -1 for none) is drawn as white dots. Measures in
+    ``lower_is_better`` are distances (reversed colours).
     """
     k = len(mats)
     ncols = min(k, 3)
@@ -159,12 +162,10 @@ def fig_layer_heatmaps(rows: list[str], cols: list[str], mats: dict[str, np.ndar
         if same:
             for i in range(len(rows)):
                 ax.add_patch(Rectangle((i - 0.5, i - 0.5), 1, 1, fill=False, ec=OKABE_ITO[1], lw=2))
-        if mark_best and m.shape[1] > 1:
-            for i in range(m.shape[0]):
-                row = np.where(np.isfinite(m[i]), m[i], np.inf if dist else -np.inf)
-                if np.isfinite(row).any():
-                    j = int(np.argmin(row) if dist else np.argmax(row))
-                    ax.plot(j + 0.32, i - 0.3, "o", ms=4, mfc="white", mec="black", mew=0.6)
+        if best and label in best and m.shape[1] > 1:
+            for i, j in enumerate(best[label]):
+                if j >= 0:
+                    ax.plot(int(j) + 0.32, i - 0.3, "o", ms=4, mfc="white", mec="black", mew=0.6)
         slanted = max(map(len, cols)) > 4
         ax.set_xticks(range(len(cols)), cols, rotation=45 if slanted else 0, ha="right" if slanted else "center")
         ax.set_yticks(range(len(rows)), rows)
@@ -212,36 +213,20 @@ def fig_identification(labels: list[str], overall: np.ndarray, per_layer: np.nda
     return to_png(fig)
 
 
-def reorder_by_matching(corr: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows sorted by matched correlation (best first), columns in their partners' order, then the rest.
-
-    Returns ``(matrix, row_order, col_order)``; the matched pairs lie on the diagonal.
-    """
-    corr = np.asarray(corr, float)
-    pairs = np.asarray(pairs, int)
-    score = corr[pairs[:, 0], pairs[:, 1]]
-    order = np.argsort(-score, kind="stable")
-    rows_m, cols_m = pairs[order, 0], pairs[order, 1]
-    rows = np.r_[rows_m, np.setdiff1d(np.arange(corr.shape[0]), rows_m)]
-    cols = np.r_[cols_m, np.setdiff1d(np.arange(corr.shape[1]), cols_m)]
-    return corr[np.ix_(rows, cols)], rows, cols
-
-
-def fig_matching_matrices(panels: list[tuple[str, np.ndarray, np.ndarray]], a_label: str = "network A",
-                          b_label: str = "network B") -> bytes:
+def fig_matching_matrices(panels: list[dict], a_label: str = "network A", b_label: str = "network B") -> bytes:
     """Unit correlation matrices reordered so that one-to-one matches sit on the diagonal.
 
-    ``panels``: (title, corr (d1, d2), pairs (k, 2)) per layer. A bright diagonal that fades
+    ``panels``: per layer ``{"title": str, "matrix": (d1, d2)}``, already reordered (best match
+    first; :func:`nichelab.studies.convergence.views.matching_panel`). A bright diagonal that fades
     slowly means most units have a counterpart; a diagonal that fades fast means few do.
     """
     n = len(panels)
     ncols = min(n, 3)
     fig, axes = new_figure(ncols, int(np.ceil(n / ncols)), width=3.4, height=3.0)
     im = None
-    for ax, (title, corr, pairs) in zip(axes.flat, panels):
-        m, _, _ = reorder_by_matching(corr, pairs)
-        im = ax.imshow(m, cmap=DIV_CMAP, vmin=-1, vmax=1, interpolation="nearest")
-        ax.set_title(title, fontsize=9)
+    for ax, panel in zip(axes.flat, panels):
+        im = ax.imshow(np.asarray(panel["matrix"], float), cmap=DIV_CMAP, vmin=-1, vmax=1, interpolation="nearest")
+        ax.set_title(panel["title"], fontsize=9)
         ax.set_xlabel(f"unit of {b_label} (matched order)")
         ax.set_ylabel(f"unit of {a_label}\n(sorted by matched r)")
     for ax in list(axes.flat)[n:]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from ..style import DIV_CMAP, OKABE_ITO, new_figure, blank_figure, to_png
+from ..style import DIV_CMAP, OKABE_ITO, blank_figure, new_figure, to_png
 
 __all__ = ["TRAINED", "RANDOM", "fig_depth", "fig_filters", "fig_unit_strip", "fig_part_heatmap",
            "fig_levels", "fig_iou_examples", "fig_gallery", "fig_featvis"]
@@ -21,40 +21,58 @@ _LEVEL_COLORS = {"edge": OKABE_ITO[4], "part": OKABE_ITO[2], "object": OKABE_ITO
 _MARKERS = ["o", "s", "^", "D"]
 
 
-def _band(ax, x, values, color, ls, marker, label, filled=True):
-    """Mean over seeds (rows) as a line; min-max band when there are several seeds."""
-    v = np.asarray(values, dtype=float)
+def _floats(values) -> np.ndarray:
+    """A float array of numbers as the result holds them (JSON's None read back as NaN)."""
+    return np.asarray(values, dtype=float)
+
+
+def _band(ax, x, entry: dict, color, ls, marker, label, filled=True):
+    """The mean over seeds as a line; the seeds' range as a band when there are several seeds.
+
+    ``entry``: ``mean`` (L,) and ``per_seed`` (S, L), as in the result's ``per_layer``.
+    """
+    mean, v = _floats(entry["mean"]), _floats(entry["per_seed"])
     v = v[None] if v.ndim == 1 else v
-    ok = np.isfinite(v).any(axis=0)
-    with np.errstate(all="ignore"):
-        mean = np.nanmean(np.where(np.isfinite(v), v, np.nan), axis=0)
-    xs, ms = np.asarray(x)[ok], mean[ok]
-    ax.plot(xs, ms, ls=ls, marker=marker, color=color, lw=1.8, ms=6, label=label,
+    ok = np.isfinite(mean)
+    xs = np.asarray(x)[ok]
+    ax.plot(xs, mean[ok], ls=ls, marker=marker, color=color, lw=1.8, ms=6, label=label,
             mfc=color if filled else "white", mec=color, mew=1.5)
     if v.shape[0] > 1:
-        ax.fill_between(xs, np.nanmin(v, axis=0)[ok], np.nanmax(v, axis=0)[ok], color=color, alpha=0.15, lw=0)
+        with np.errstate(all="ignore"):
+            lo, hi = np.nanmin(v, axis=0), np.nanmax(v, axis=0)
+        ax.fill_between(xs, lo[ok], hi[ok], color=color, alpha=0.15, lw=0)
+
+
+def _ylim(p: dict):
+    """The panel's y range; ``"auto"`` zooms in on small shares, never below 0.3 so noise does not look like a trend."""
+    ylim = p.get("ylim", (-0.03, 1.03))
+    if ylim != "auto":
+        return ylim
+    values = [_floats(e["per_seed"]) for s in p["series"] for e in (s["trained"], s.get("random")) if e is not None]
+    top = max([float(np.nanmax(v)) for v in values if np.isfinite(v).any()] + [0.0])
+    return -0.01, min(1.03, max(0.3, 1.25 * top))
 
 
 def fig_depth(names: list[str], panels: list[dict], *, width: float = 3.6, height: float = 3.0) -> bytes:
     """Panels of measures by layer, trained vs. random initialisation.
 
-    Each panel is a dict: ``title``, ``ylabel``, ``series`` = list of ``(label, trained (S, L),
-    random (S, L))`` (random may be None), optional ``chance`` (L,), ``chance_label``,
-    ``threshold`` (float), ``threshold_label``, ``ylim`` ((lo, hi) or "auto"), ``reference`` =
-    ``(label, {layer index: value})``.
+    Each panel is a dict: ``title``, ``ylabel``, ``series`` = list of ``{"label", "trained",
+    "random"}`` where trained and random (random may be None) are ``{"mean": (L,), "per_seed":
+    (S, L)}``; optional ``chance`` (L,), ``chance_label``, ``threshold`` (float),
+    ``threshold_label``, ``ylim`` ((lo, hi) or "auto"), ``reference`` = ``(label, {layer index: value})``.
     """
     fig, axes = new_figure(len(panels), 1, width=width, height=height)
     x = np.arange(len(names))
     for ax, p in zip(axes[0], panels):
-        for j, (label, t, r) in enumerate(p["series"]):
-            color = _SERIES[j % len(_SERIES)] if len(p["series"]) > 1 else TRAINED
-            single = len(p["series"]) == 1
-            _band(ax, x, t, color, "-", _MARKERS[j % 4], f"{label}, trained" if not single else "trained")
-            if r is not None:
-                _band(ax, x, r, RANDOM if single else color, "--", _MARKERS[j % 4],
-                      f"{label}, random init" if not single else "random init (untrained)", filled=False)
+        single = len(p["series"]) == 1
+        for j, s in enumerate(p["series"]):
+            color = TRAINED if single else _SERIES[j % len(_SERIES)]
+            _band(ax, x, s["trained"], color, "-", _MARKERS[j % 4], "trained" if single else f"{s['label']}, trained")
+            if s.get("random") is not None:
+                _band(ax, x, s["random"], RANDOM if single else color, "--", _MARKERS[j % 4],
+                      "random init (untrained)" if single else f"{s['label']}, random init", filled=False)
         if p.get("chance") is not None:
-            ch = np.asarray(p["chance"], dtype=float)
+            ch = _floats(p["chance"])
             ok = np.isfinite(ch)
             ax.plot(x[ok], ch[ok], ":", color="black", lw=1.3, label=p.get("chance_label", "chance"))
         if p.get("threshold") is not None:
@@ -67,35 +85,31 @@ def fig_depth(names: list[str], panels: list[dict], *, width: float = 3.6, heigh
         ax.set_xlabel("layer (input → output)")
         ax.set_ylabel(p["ylabel"])
         ax.set_title(p["title"], fontsize=10)
-        ylim = p.get("ylim", (-0.03, 1.03))
-        if ylim == "auto":        # small shares: zoom in, but never below 0.3 so noise does not look like a trend
-            top = max([np.nanmax(np.asarray(v, float)) for _, t, r in p["series"] for v in (t, r)
-                       if v is not None and np.isfinite(np.asarray(v, float)).any()] + [0.0])
-            ylim = (-0.01, min(1.03, max(0.3, 1.25 * top)))
-        ax.set_ylim(*ylim)
+        ax.set_ylim(*_ylim(p))
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=7, loc=p.get("legend_loc", "best"), framealpha=0.9)
     return to_png(fig)
 
 
-def fig_filters(w_trained: np.ndarray, w_random: np.ndarray, angles: np.ndarray, curves_t: np.ndarray,
-                curves_r: np.ndarray, osi_t: np.ndarray, osi_r: np.ndarray, edge_t: np.ndarray, edge_r: np.ndarray,
-                stimulus: str = "bars") -> bytes:
+def fig_filters(filters: dict, stimulus: str = "bars") -> bytes:
     """First-layer filters as images (first input channel) with their orientation tuning curves.
 
-    ``w_*`` (K, C, kh, kw); ``curves_*`` (n_angles, K); ``osi_*`` (K,); ``edge_*`` (K,) bool.
+    ``filters``: ``angles_deg`` (n_angles,), and for ``"trained"`` and ``"random"``: ``weights``
+    (K, C, kh, kw), ``curves`` (n_angles, K) scaled to each unit's maximum, ``silent`` (K,) bool,
+    ``osi`` (K,), ``edge`` (K,) bool.
     """
-    K = w_trained.shape[0]
+    deg = np.asarray(filters["angles_deg"], dtype=float)
+    K = len(filters["trained"]["osi"])
     fig, axes = new_figure(K, 4, width=1.05, height=1.2)
-    deg = np.degrees(angles)
-    for row, (w, curves, osi, edge, tag) in enumerate(((w_trained, curves_t, osi_t, edge_t, "trained"),
-                                                       (w_random, curves_r, osi_r, edge_r, "random init"))):
+    for row, (key, tag) in enumerate((("trained", "trained"), ("random", "random init"))):
+        f = filters[key]
+        w, curves = _floats(f["weights"]), _floats(f["curves"])
+        osi, edge, silent = _floats(f["osi"]), list(f["edge"]), list(f["silent"])
         color = TRAINED if row == 0 else RANDOM
         for k in range(K):
             ax = axes[2 * row, k]
-            f = w[k, 0]
-            m = max(float(np.abs(f).max()), 1e-12)
-            ax.imshow(f, cmap=DIV_CMAP, vmin=-m, vmax=m)
+            m = max(float(np.abs(w[k, 0]).max()), 1e-12)
+            ax.imshow(w[k, 0], cmap=DIV_CMAP, vmin=-m, vmax=m)
             ax.set_xticks([])
             ax.set_yticks([])
             sel = "" if not np.isfinite(osi[k]) else f"\nOSI {osi[k]:.2f}{' edge' if edge[k] else ''}"
@@ -103,9 +117,8 @@ def fig_filters(w_trained: np.ndarray, w_random: np.ndarray, angles: np.ndarray,
             if k == 0:
                 ax.set_ylabel(tag, fontsize=8)
             ax2 = axes[2 * row + 1, k]
-            top = float(np.nanmax(curves[:, k])) if np.isfinite(curves[:, k]).any() else 0.0
-            if top > 0:
-                ax2.plot(deg, curves[:, k] / top, "-o", ms=2, lw=1.2, color=color)
+            if not silent[k]:
+                ax2.plot(deg, curves[:, k], "-o", ms=2, lw=1.2, color=color)
             else:
                 ax2.text(0.5, 0.5, "silent", ha="center", va="center", fontsize=7, transform=ax2.transAxes)
             ax2.set_ylim(0, 1.08)
@@ -121,28 +134,31 @@ def fig_filters(w_trained: np.ndarray, w_random: np.ndarray, angles: np.ndarray,
     return to_png(fig)
 
 
-def fig_unit_strip(names: list[str], values_t: list[np.ndarray], values_r: list[np.ndarray], ylabel: str,
-                   title: str, *, threshold: float | None = None, threshold_label: str = "",
-                   chance: np.ndarray | None = None, reference: tuple | None = None,
+def fig_unit_strip(names: list[str], strip: dict, ylabel: str, title: str, *, threshold: float | None = None,
+                   threshold_label: str = "", chance=None, reference: tuple | None = None,
                    ylim=(-0.03, 1.03)) -> bytes:
-    """Every unit's value by layer, trained (left of each tick) and random init (right), with medians."""
+    """Every unit's value by layer, trained (left of each tick) and random init (right), with medians.
+
+    ``strip``: ``trained`` and ``random`` (per layer, every unit's value), ``median_trained`` and
+    ``median_random`` (per layer).
+    """
     fig, axes = new_figure(1, 1, width=6.4, height=3.4)
     ax = axes[0, 0]
-    rng = np.random.default_rng(0)
-    for i, (vt, vr) in enumerate(zip(values_t, values_r)):
-        for v, dx, color, marker, label in ((vt, -0.18, TRAINED, "o", "trained (one dot per unit)"),
-                                            (vr, 0.18, RANDOM, "s", "random init")):
-            v = np.asarray(v, dtype=float)
+    rng = np.random.default_rng(0)       # horizontal jitter of the dots only
+    for key, dx, color, marker, label in (("trained", -0.18, TRAINED, "o", "trained (one dot per unit)"),
+                                          ("random", 0.18, RANDOM, "s", "random init")):
+        medians = _floats(strip[f"median_{key}"])
+        for i, v in enumerate(strip[key]):
+            v = _floats(v)
             v = v[np.isfinite(v)]
             if not v.size:
                 continue
             ax.scatter(i + dx + rng.uniform(-0.09, 0.09, v.size), v, s=9, color=color, marker=marker,
                        alpha=0.65, lw=0, label=label if i == 0 else None)
-            ax.hlines(np.median(v), i + dx - 0.14, i + dx + 0.14, color="black", lw=1.8,
+            ax.hlines(medians[i], i + dx - 0.14, i + dx + 0.14, color="black", lw=1.8,
                       label="median" if (i == 0 and dx < 0) else None)
     if chance is not None:
-        ch = np.asarray(chance, dtype=float)
-        ax.plot(np.arange(len(names)), ch, ":", color="black", lw=1.3, label="chance (share of positives)")
+        ax.plot(np.arange(len(names)), _floats(chance), ":", color="black", lw=1.3, label="chance (share of positives)")
     if threshold is not None:
         ax.axhline(threshold, ls=(0, (4, 3)), color="#777777", lw=1.0, label=threshold_label)
     if reference:
@@ -158,9 +174,9 @@ def fig_unit_strip(names: list[str], values_t: list[np.ndarray], values_r: list[
     return to_png(fig)
 
 
-def fig_part_heatmap(names: list[str], part_names: list[str], counts_t: np.ndarray, counts_r: np.ndarray,
-                     n_units: list[int]) -> bytes:
-    """How many units of each conv layer detect each part, trained and random init."""
+def fig_part_heatmap(names: list[str], part_names: list[str], counts_t, counts_r, n_units: list[int]) -> bytes:
+    """How many units of each conv layer detect each part (layers, parts), trained and random init."""
+    counts_t, counts_r = _floats(counts_t), _floats(counts_r)
     fig, axes = new_figure(2, 1, width=5.2, height=0.45 * len(names) + 1.6)
     vmax = max(int(max(counts_t.max(initial=0), counts_r.max(initial=0))), 1)
     for ax, counts, tag in ((axes[0, 0], counts_t, "trained"), (axes[0, 1], counts_r, "random init")):
@@ -197,28 +213,28 @@ def fig_levels(names: list[str], levels_t: dict, levels_r: dict) -> bytes:
     return to_png(fig)
 
 
-def fig_iou_examples(examples: list[dict], images: np.ndarray) -> bytes:
+def fig_iou_examples(examples: list[dict]) -> bytes:
     """Each example unit: images with its thresholded map (orange outline) and its part's mask (blue).
 
-    ``examples``: dicts with ``title`` (str), ``images`` (m,) indices, ``unit_masks`` and
+    ``examples``: dicts with ``title`` (str), ``pixels`` (m, H, W) images, ``unit_masks`` and
     ``part_masks`` (m, H, W) bool, ``image_iou`` (m,).
     """
-    m = max(len(e["images"]) for e in examples)
+    m = max(len(e["pixels"]) for e in examples)
     fig, axes = new_figure(m, len(examples), width=1.55, height=1.7)
     for r, e in enumerate(examples):
         for c in range(m):
             ax = axes[r, c]
             ax.set_xticks([])
             ax.set_yticks([])
-            if c >= len(e["images"]):
+            if c >= len(e["pixels"]):
                 ax.set_visible(False)
                 continue
-            img = images[e["images"][c], 0]
-            rgb = np.stack([img * 0.55] * 3, -1)
-            part = e["part_masks"][c]
+            rgb = np.stack([np.asarray(e["pixels"][c], dtype=float) * 0.55] * 3, -1)
+            part = np.asarray(e["part_masks"][c], dtype=bool)
             rgb[part] = 0.35 * rgb[part] + 0.65 * np.array([0.0, 0.45, 0.70])      # blue: the part
             ax.imshow(rgb, interpolation="nearest")
-            ax.contour(e["unit_masks"][c].astype(float), levels=[0.5], colors=[OKABE_ITO[1]], linewidths=1.4)
+            ax.contour(np.asarray(e["unit_masks"][c], dtype=float), levels=[0.5], colors=[OKABE_ITO[1]],
+                       linewidths=1.4)
             ax.set_title(f"IoU {e['image_iou'][c]:.2f}", fontsize=7)
             if c == 0:
                 ax.set_ylabel(e["title"], fontsize=7)

@@ -1,6 +1,8 @@
 """Figures of the transfer study: transfer curves beside layer-by-layer CKA, and the tasks' images.
 
-Every function takes already-measured arrays and returns PNG bytes; nothing here measures.
+Every function takes a view the study computed (``nichelab.studies.transfer.views``: means,
+standard deviations, axis ranges, example images, all in ``results.json``) and returns PNG bytes;
+nothing here measures.
 """
 from __future__ import annotations
 
@@ -30,20 +32,18 @@ _LEGEND = {
 _OFFSET = {"BnB": -0.16, "BnB+": -0.08, "AnB": 0.0, "AnB+": 0.08, "random": 0.16}
 
 
-def _curve_panel(ax, cuts, curves: dict, base: np.ndarray, title: str, ylim):
-    """curves: condition -> (n_cuts, S) accuracy in [0, 1]; base: (S,) baseB accuracy."""
+def _curve_panel(ax, cuts, curves: dict, base: dict, title: str, ylim):
+    """curves: condition -> {"per_seed": (n_cuts, S), "mean", "std"} in percent; base: baseB's mean and std."""
     x = np.asarray(cuts, dtype=float)
-    b = 100 * np.asarray(base)
-    ax.axhspan(b.mean() - b.std(), b.mean() + b.std(), color="0.85", zorder=0)
-    ax.axhline(b.mean(), color="0.35", lw=1.2, zorder=1, label="baseB")
-    for cond, acc in curves.items():
+    ax.axhspan(base["mean"] - base["std"], base["mean"] + base["std"], color="0.85", zorder=0)
+    ax.axhline(base["mean"], color="0.35", lw=1.2, zorder=1, label="baseB")
+    for cond, c in curves.items():
         st = CONDITION_STYLE[cond]
-        a = 100 * np.asarray(acc)
+        a = np.asarray(c["per_seed"], dtype=float)
         xs = x + _OFFSET[cond]
         for j in range(a.shape[1]):
             ax.scatter(xs, a[:, j], s=9, color=st["color"], alpha=0.45, lw=0, zorder=2)
-        sd = a.std(axis=1, ddof=1) if a.shape[1] > 1 else np.zeros(len(x))
-        ax.errorbar(xs, a.mean(axis=1), yerr=sd, color=st["color"], ls=st["ls"], marker=st["marker"],
+        ax.errorbar(xs, c["mean"], yerr=c["std"], color=st["color"], ls=st["ls"], marker=st["marker"],
                     mfc=st["mfc"], mec=st["color"], ms=6, lw=1.6, capsize=3, zorder=3, label=cond)
     ax.set_xticks(x, [f"{int(n)}" for n in cuts])
     ax.set_xlim(x[0] - 0.4, x[-1] + 0.4)
@@ -54,44 +54,34 @@ def _curve_panel(ax, cuts, curves: dict, base: np.ndarray, title: str, ylim):
     ax.grid(axis="y", color="0.9", lw=0.6)
 
 
-def fig_transfer(cuts: list, panels: list, base: np.ndarray, cka: dict | None, cka_layers: list,
-                 title: str, zoom: float = 6.0, source_names: dict | None = None) -> bytes:
+def fig_transfer(view: dict, source_names: dict | None = None) -> bytes:
     """Transfer curves of one architecture, one column per task pair, with the CKA curve beside them.
 
-    The top row shows the whole accuracy range; when some curves fall far below baseB while
-    others stay near it, a second row zooms in on ``zoom`` points below baseB.
+    The top row shows the whole accuracy range; when the view says so (some curves fall far
+    below baseB while others stay near it), a second row zooms in near baseB.
 
     Parameters
     ----------
-    cuts : list of int
-    panels : list of (title, {condition: (n_cuts, S) accuracy in [0, 1]})
-    base : (S,) baseB accuracy
-    cka : dict of row name -> (S, n_layers) CKA, or None
-        Rows starting with ``"A: "`` are baseA vs baseB; the others are references.
-    cka_layers : list of str
-    title : str
-    zoom : float, default 6.0
-        Percentage points below baseB's mean shown in the zoomed row.
+    view : dict
+        From :func:`nichelab.studies.transfer.views.transfer_view`: ``cuts``, ``base``,
+        ``panels`` (title and curves per condition, in percent), ``zoomed``, ``zoom``, ``ylim``,
+        ``ylim_zoom``, ``cka`` (layers; rows with mean and std over seeds), ``title``.
     source_names : dict of str -> str, optional
         Readable names of the source tasks in the CKA legend.
     """
+    panels, cka, zoomed = view["panels"], view.get("cka"), view["zoomed"]
     ncols = len(panels) + (cka is not None)
-    b = 100 * float(np.mean(base))
-    means = np.concatenate([100 * np.asarray(a).mean(axis=1) for _, c in panels for a in c.values()])
-    zoomed = bool(np.any(means < b - 2 * zoom) and np.sum(means >= b - zoom) >= 2)
     fig, axes = new_figure(ncols, 2 if zoomed else 1, width=4.1, height=3.0 if zoomed else 3.6)
-    lo = min(100 * min(np.min(a) for _, c in panels for a in c.values()), 100 * np.min(base))
-    full = (max(0.0, np.floor(lo / 5) * 5 - 2), 101)
-    near = (max(0.0, b - zoom), min(100.5, b + max(2.0, zoom / 3)))
-    for col, (ptitle, curves) in enumerate(panels):
-        _curve_panel(axes[0, col], cuts, curves, base, ptitle, full)
+    for col, p in enumerate(panels):
+        _curve_panel(axes[0, col], view["cuts"], p["curves"], view["base"], p["title"], view["ylim"])
         if zoomed:
-            _curve_panel(axes[1, col], cuts, curves, base, f"zoom: within {zoom:g} points of baseB", near)
+            _curve_panel(axes[1, col], view["cuts"], p["curves"], view["base"],
+                         f"zoom: within {view['zoom']:g} points of baseB", view["ylim_zoom"])
     handles, labels = axes[0, 0].get_legend_handles_labels()
     labels = [_LEGEND.get(lab, lab) for lab in labels]
     title_key = "condition (dots: single seeds; bars: ± std over seeds)"
     if cka is not None:
-        _cka_panel(axes[0, -1], cka, cka_layers, source_names)
+        _cka_panel(axes[0, -1], cka["rows"], cka["layers"], source_names)
     if cka is not None and zoomed:
         key = axes[1, -1]
         key.axis("off")
@@ -99,24 +89,24 @@ def fig_transfer(cuts: list, panels: list, base: np.ndarray, cka: dict | None, c
     else:
         fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=7.5, frameon=False,
                    title=title_key, title_fontsize=7.5)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(view["title"], fontsize=10)
     return to_png(fig)
 
 
-def _cka_panel(ax, rows: dict, layers: list, names: dict | None = None):
+def _cka_panel(ax, rows: list, layers: list, names: dict | None = None):
+    """rows: [{"row", "source" (None for references), "mean", "std"}] over layers."""
     names = names or {}
     x = np.arange(1, len(layers) + 1)
-    a_rows = [r for r in rows if r.startswith("A: ")]
-    refs = [r for r in rows if not r.startswith("A: ")]
+    a_rows = [r for r in rows if r["source"] is not None]
+    refs = [r for r in rows if r["source"] is None]
     styles = [dict(color=OKABE_ITO[5], ls="-", marker="s"), dict(color=OKABE_ITO[3], ls="--", marker="D"),
               dict(color=OKABE_ITO[2], ls="-.", marker="v"), dict(color=OKABE_ITO[6], ls="-", marker="P")]
     ref_styles = [dict(color="0.45", ls="-", marker="o", mfc="white"), dict(color="0.0", ls=":", marker="x")]
-    for i, r in enumerate(a_rows + refs):
-        v = np.asarray(rows[r], dtype=float)
-        st = styles[i % len(styles)] if r in a_rows else ref_styles[refs.index(r) % 2]
-        sd = np.nanstd(v, axis=0, ddof=1) if v.shape[0] > 1 else np.zeros(v.shape[1])
-        label = ("baseA vs baseB, A = " + names.get(r[3:], r[3:])) if r in a_rows else r
-        ax.errorbar(x, np.nanmean(v, axis=0), yerr=sd, capsize=3, lw=1.6, ms=6, label=label, **st)
+    for i, r in enumerate(a_rows):
+        ax.errorbar(x, r["mean"], yerr=r["std"], capsize=3, lw=1.6, ms=6, **styles[i % len(styles)],
+                    label="baseA vs baseB, A = " + names.get(r["source"], r["source"]))
+    for i, r in enumerate(refs):
+        ax.errorbar(x, r["mean"], yerr=r["std"], capsize=3, lw=1.6, ms=6, label=r["row"], **ref_styles[i % 2])
     ax.set_xticks(x, layers)
     ax.set_xlim(0.6, len(layers) + 0.4)
     ax.set_ylim(0, 1.05)
@@ -127,37 +117,36 @@ def _cka_panel(ax, rows: dict, layers: list, names: dict | None = None):
     ax.legend(fontsize=6.5, loc="lower left", framealpha=0.9)
 
 
-def fig_cost(cuts: list, costs: list, margin: float, title: str) -> bytes:
+def fig_cost(view: dict) -> bytes:
     """Cost of frozen transfer (baseB - AnB, points) per cut, one line per (architecture, source task).
 
     Parameters
     ----------
-    cuts : list of int
-    costs : list of (model, source label, kind, (n_cuts, S) cost as a fraction)
-        ``kind`` is "similar" (solid line) or "dissimilar" (dashed); colour and marker follow the model.
-    margin : float
-        Drawn as a grey band: costs inside it count as free.
-    title : str
+    view : dict
+        From :func:`nichelab.studies.transfer.views.cost_view`: ``cuts``, ``margin_points``
+        (drawn as a grey band: costs inside it count as free), ``title`` and ``lines``, each
+        ``{"model", "label", "kind", "mean", "std"}`` in points; ``kind`` "similar" is a solid
+        line, "dissimilar" dashed; colour and marker follow the model.
     """
     fig, axes = new_figure(1, 1, width=6.4, height=3.8)
     ax = axes[0, 0]
-    x = np.asarray(cuts, dtype=float)
-    ax.axhspan(-100 * margin, 100 * margin, color="0.88", zorder=0, label=f"± margin ({100 * margin:g} points)")
+    x = np.asarray(view["cuts"], dtype=float)
+    m = view["margin_points"]
+    ax.axhspan(-m, m, color="0.88", zorder=0, label=f"± margin ({m:g} points)")
     ax.axhline(0, color="0.4", lw=0.8)
-    models = list(dict.fromkeys(m for m, *_ in costs))
+    lines = view["lines"]
+    models = list(dict.fromkeys(line["model"] for line in lines))
     markers = ["o", "s", "D", "^"]
-    for i, (model, label, kind, c) in enumerate(costs):
-        c = 100 * np.asarray(c)
-        k = models.index(model)
-        sd = c.std(axis=1, ddof=1) if c.shape[1] > 1 else np.zeros(len(x))
-        ax.errorbar(x + 0.04 * (i - (len(costs) - 1) / 2), c.mean(axis=1), yerr=sd, capsize=3, lw=1.6, ms=6,
-                    color=OKABE_ITO[(2 * k) % 8], ls="-" if kind == "similar" else "--",
-                    marker=markers[k % 4], mfc="white" if kind != "similar" else OKABE_ITO[(2 * k) % 8],
-                    label=f"{model}: {label} ({kind})")
-    ax.set_xticks(x, [str(n) for n in cuts])
+    for i, line in enumerate(lines):
+        k, similar = models.index(line["model"]), line["kind"] == "similar"
+        ax.errorbar(x + 0.04 * (i - (len(lines) - 1) / 2), line["mean"], yerr=line["std"], capsize=3, lw=1.6,
+                    ms=6, color=OKABE_ITO[(2 * k) % 8], ls="-" if similar else "--",
+                    marker=markers[k % 4], mfc=OKABE_ITO[(2 * k) % 8] if similar else "white",
+                    label=f"{line['model']}: {line['label']} ({line['kind']})")
+    ax.set_xticks(x, [str(n) for n in view["cuts"]])
     ax.set_xlabel("cut n (blocks L1..Ln transferred from A, frozen)")
     ax.set_ylabel("cost: baseB − AnB (accuracy points)")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(view["title"], fontsize=10)
     ax.legend(fontsize=7.5, loc="upper left", framealpha=0.9)
     ax.grid(axis="y", color="0.9", lw=0.6)
     return to_png(fig)
@@ -168,23 +157,28 @@ def fig_tasks(tasks: list) -> bytes:
 
     Parameters
     ----------
-    tasks : list of (label, X (n, 1, H, W), y (n,), class_names)
+    tasks : list of dict
+        From :func:`nichelab.studies.transfer.views.tasks_view`: ``label``, ``classes`` and
+        ``images`` (one (H, W) grey-level image in [0, 1] per class; empty when a class has none).
     """
-    ncols = max(len(names) for _, _, _, names in tasks)
+    ncols = max(len(t["classes"]) for t in tasks)
     fig, axes = new_figure(ncols, len(tasks), width=1.15, height=1.35)
-    for r, (label, X, y, names) in enumerate(tasks):
+    shape = None
+    for r, t in enumerate(tasks):
         for c in range(ncols):
             ax = axes[r, c]
             ax.set_xticks([])
             ax.set_yticks([])
-            if c >= len(names) or not np.any(y == c):
+            img = t["images"][c] if c < len(t["images"]) else []
+            if not len(img):
                 ax.set_visible(False)
                 continue
-            img = X[np.flatnonzero(y == c)[0], 0]
+            img = np.asarray(img, dtype=float)
+            shape = shape or img.shape
             ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            ax.set_title(names[c], fontsize=7)
+            ax.set_title(t["classes"][c], fontsize=7)
             if c == 0:
-                ax.set_ylabel(label, fontsize=7)
-    h, w = tasks[0][1].shape[2:]
+                ax.set_ylabel(t["label"], fontsize=7)
+    h, w = shape or (0, 0)
     fig.suptitle(f"one example per class, as the networks see them ({h}×{w} pixels, grey level 0–1)", fontsize=8)
     return to_png(fig)

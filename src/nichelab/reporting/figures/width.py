@@ -81,10 +81,12 @@ def _line(ax, w, b, xlim, ylim, **kw):
 def fig_unit_lines(examples: list[dict], X: np.ndarray, y: np.ndarray) -> bytes:
     """For a few widths, every live unit's zero line over the blob data, coloured by the split it makes.
 
-    Each example: ``{"width", "seed", "W": (H, 2), "b": (H,), "keys": [split key or "dead"] * H}``.
+    Each example: ``{"width", "seed", "W": (H, 2), "b": (H,), "keys": [split key or "dead"] * H,
+    "n_splits", "n_dead"}`` (the counts shown in the panel title).
     """
     xlim, ylim = (-8.0, 8.0), (-5.0, 4.0)
     fig, axes = new_figure(len(examples), 1, width=4.0, height=3.4)
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
     for ax, ex in zip(axes.flat, examples):
         for c in np.unique(y):     # data in grey (shapes tell the classes): colours are for the splits
             ax.scatter(X[y == c, 0], X[y == c, 1], s=7, color="0.6", marker=class_marker(int(c)),
@@ -100,10 +102,10 @@ def fig_unit_lines(examples: list[dict], X: np.ndarray, y: np.ndarray) -> bytes:
                   alpha=0.55 if many else 0.9,
                   ls=_SPLIT_STYLES[j % len(_SPLIT_STYLES)], label=None if key in seen else key)
             seen.add(key)
-        dead = sum(k == "dead" for k in ex["keys"])
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
-        ax.set_title(f"{ex['width']} units (seed {ex['seed']}): {len(seen)} splits, {dead} dead", fontsize=10)
+        ax.set_title(f"{ex['width']} units (seed {ex['seed']}): {ex['n_splits']} splits, {ex['n_dead']} dead",
+                     fontsize=10)
         ax.set_xlabel("x0 (input feature, a.u.)")
         ax.set_ylabel("x1 (input feature, a.u.)")
         ax.legend(fontsize=6, loc="lower left", ncol=2, framealpha=0.85, title="unit lines: split", title_fontsize=6)

@@ -1,10 +1,12 @@
 """``nichelab analyze``: the unit census of a built-in or the user's own model on real data.
 
-``run(AnalyzeConfig(...)) -> AnalyzeResult``. See REFERENCES.md, "Per-unit measures".
+``STUDIES["analyze"].run(AnalyzeConfig(...)) -> AnalyzeResult``. See REFERENCES.md, "Per-unit measures".
 """
-from .census import LayerCensus
-from .config import AnalyzeConfig
-from .result import AnalyzeResult
-from .study import run
+from .config import STUDY, AnalyzeConfig
 
-__all__ = ["AnalyzeConfig", "AnalyzeResult", "LayerCensus", "run"]
+__all__ = ["AnalyzeConfig", "STUDY", "run"]
+
+
+def run(config: AnalyzeConfig | None = None, *, progress=None):
+    """Run the analyze study (see :func:`nichelab.studies.analyze.pipeline.run`)."""
+    return STUDY.run(config, progress=progress)

@@ -24,14 +24,12 @@ from ...interventions.ablation import AblationResult
 from ...metrics.layers import correlation_groups, participation_ratio, unit_correlation_matrix
 from ...metrics.probes import ProbeResult, linear_probe
 from ...metrics.units import class_means, dead_units, preferred_class, selectivity_index, top_k, unit_stats
+from .config import MAX_PROBE_FEATURES
 
 __all__ = ["LayerCensus", "census_layer", "probe_layer", "ablation_drops", "spearman"]
 
 #: Units active on fewer than this share of samples are "rarely active" (left out of selectivity rankings).
 RARE = 0.01
-#: Linear probes are skipped for layers (or inputs) wider than this (cost, not meaning); conv maps up to
-#: this many values are probed whole (flattened), larger ones on their per-channel reduction.
-MAX_PROBE_FEATURES = 8192
 
 
 @dataclass

@@ -1,156 +1,149 @@
 """Settings of ``nichelab analyze``: which model on which data, and how to measure its units."""
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
-from ...errors import NichelabError, check_positive_int
-from ...train.config import TrainConfig
+from ...options import Options, option
+from ..base import Study
+from ..common import TrainOptions
 
-__all__ = ["AnalyzeConfig", "ABLATION_MODES", "REDUCTIONS", "SPEC_KINDS", "default_spec", "is_spec"]
+__all__ = ["AnalyzeConfig", "ABLATION_MODES", "REDUCTIONS", "SPEC_KINDS", "BUILTIN_DATASETS", "MAX_PROBE_FEATURES", "STUDY",
+           "default_spec", "is_spec", "describe_object"]
 
 ABLATION_MODES = ("zero", "mean")
 REDUCTIONS = ("mean", "max")
 #: First word of a built-in model spec ("mlp 64-32", "cnn 8-16 fc=32").
 SPEC_KINDS = ("mlp", "cnn")
+#: Linear probes are skipped for layers (or inputs) wider than this (cost, not meaning); conv maps up to
+#: this many values are probed whole (flattened), larger ones on their per-channel reduction.
+MAX_PROBE_FEATURES = 8192
+#: Built-in data sets (the loaders also read .npz, CSV, image folders and idx files).
+BUILTIN_DATASETS = ("digits", "digits-images", "faces", "blobs", "parts")
 
 
-def is_spec(model: str) -> bool:
-    """True when ``model`` is a built-in model spec (its first word is ``mlp`` or ``cnn``)."""
-    words = str(model).split()
-    return len(words) >= 1 and words[0].lower() in SPEC_KINDS and not str(model).endswith((".pt", ".pt2", ".pth"))
+def is_spec(model) -> bool:
+    """True when ``model`` is a built-in model spec (a string whose first word is ``mlp`` or ``cnn``)."""
+    if not isinstance(model, str):
+        return False
+    words = model.split()
+    return len(words) >= 1 and words[0].lower() in SPEC_KINDS and not model.endswith((".pt", ".pt2", ".pth"))
 
 
 def default_spec(dataset: str, image_inputs: bool) -> str:
-    """The built-in model trained when ``--model`` is not given: a small CNN for images, else an MLP."""
+    """The built-in model trained when no model is given: a small CNN for images, else an MLP."""
     return "cnn 8-16 fc=32" if image_inputs or dataset == "faces" else "mlp 64-32"
 
 
-def _fraction(name: str, value, low: float = 0.0, high: float = 1.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not low < value < high:
-        raise NichelabError(f"{name} must be a number in ({low:g}, {high:g}); got {value!r}")
-    return float(value)
+def describe_object(value: Any) -> str:
+    """A short text for a Python object given as a setting (an ``nn.Module``, arrays ``(X, y)``)."""
+    if isinstance(value, tuple):
+        shapes = ", ".join(str(tuple(getattr(v, "shape", ()))) for v in value)
+        return f"<arrays {shapes}>"
+    return f"<{type(value).__name__} object>"
 
 
 @dataclass
-class AnalyzeConfig:
+class AnalyzeConfig(TrainOptions, Options):
     """A unit census of one model on one data set.
 
-    Attributes
-    ----------
-    dataset : str, default "digits"
-        A built-in name (``digits``, ``digits-images``, ``faces``, ``blobs``, ``parts``) or a path:
-        ``.npz`` with ``X`` and ``y``, a CSV with a label column, an image folder (one subfolder
-        per class) or ``IMAGES,LABELS`` idx files.
-    model : str, optional
-        A built-in model spec (``"mlp 64-32"``, ``"cnn 8-16 fc=32"``: trained here on the data),
-        a ``.pt2`` (torch.export) / ``.pt`` (TorchScript) file, or ``package.module:factory``
-        (analysed as given). Default: ``cnn 8-16 fc=32`` for image data, ``mlp 64-32`` otherwise.
-    weights : str, optional
-        ``.safetensors`` state dict for a factory-built model.
-    trust_pickle : bool, default False
-        Allow a ``.pt`` that is a full pickle (can run arbitrary code).
-    layers : tuple of str, optional
-        Layer names (``named_modules()`` paths); default every hidden layer (built-in blocks
-        ``L1..L{n-1}``; otherwise every activation module, or every Linear/Conv layer if none).
-    label_column : str, default "label"
-        CSV label column.
-    image_size : int, optional
-        Resize image-folder images to ``image_size x image_size``.
-    epochs : int, default 30
-        Training epochs (built-in models only).
-    lr : float, default 0.003
-        Adam learning rate (built-in models only).
-    batch_size : int, default 64
-        Training minibatch size.
-    seed : int, default 0
-        Drives the split, initialisation, sample order, probes and the ablation subset.
-    test_fraction : float, default 0.3
-        Held-out share of the data for a built-in model (stratified); the census runs on it.
-    max_samples : int, optional
-        Analyse at most this many samples (stratified random subset); default all.
-    ablation : bool, default True
-        Ablate every unit of every layer, one at a time.
-    ablation_mode : {"zero", "mean"}, default "zero"
-        Clamp the unit (for conv layers the whole channel) to 0 or to its mean over the samples.
-    ablation_samples : int, default 2000
-        Ablation costs one forward pass per unit: it runs on at most this many samples
-        (stratified random subset of the analysed samples).
-    threshold : float, default 0.95
-        Units whose activations correlate with ``|r| >= threshold`` are near-duplicates.
-    reduce : {"mean", "max"}, default "mean"
-        Conv layers: each channel's activation is its spatial mean (or max) per sample.
-    top_k : int, default 6
-        Top examples kept per unit.
-    indispensable_overall : float, default 1.0
-        A unit is indispensable when ablating it costs at least this many percentage points of
-        overall accuracy ...
-    indispensable_class : float, default 5.0
-        ... or at least this many points on one class.
+    Every field is declared once below (type, default, help, rule); ``nichelab analyze`` shows them
+    as flags. In the library ``model`` may be an ``nn.Module`` and ``dataset`` a tuple ``(X, y)`` of
+    arrays (or a :class:`nichelab.data.Dataset`).
+
+    Example
+    -------
+    >>> AnalyzeConfig(dataset="digits", model="mlp 16-8", epochs=3)          # doctest: +SKIP
+    >>> AnalyzeConfig(model=my_module, dataset=(X, y), ablation=False)        # doctest: +SKIP
     """
 
-    dataset: str = "digits"
-    model: str | None = None
-    weights: str | None = None
-    trust_pickle: bool = False
-    layers: tuple[str, ...] | None = None
-    label_column: str = "label"
-    image_size: int | None = None
-    epochs: int = 30
-    lr: float = 0.003
-    batch_size: int = 64
-    seed: int = 0
-    test_fraction: float = 0.3
-    max_samples: int | None = None
-    ablation: bool = True
-    ablation_mode: str = "zero"
-    ablation_samples: int = 2000
-    threshold: float = 0.95
-    reduce: str = "mean"
-    top_k: int = 6
-    indispensable_overall: float = 1.0
-    indispensable_class: float = 5.0
+    dataset: str = option(
+        "digits", objects=True,
+        help="Built-in data (digits: 8x8 handwritten digits, 10 classes; faces: LFW faces vs non-faces, 25x25; "
+             "digits-images, blobs, parts) or a path: .npz with arrays X and y, a CSV with a label column, an image "
+             "folder with one subfolder per class, or IMAGES,LABELS idx files. Library: also a tuple (X, y).")
+    model: str | None = option(
+        None, objects=True,
+        help="A model spec trained here ('mlp 64-32', 'cnn 8-16 fc=32': words 'mlp W1-W2-...' with options act=relu, "
+             "dropout=0, or 'cnn C1-C2-...' with fc=W1-W2, k=3, pool=2, act=relu, dropout=0; layers are named "
+             "L1, L2, ...), a torch.export file (.pt2), a TorchScript nn.Sequential (.pt), or package.module:factory "
+             "with weights. Default: 'cnn 8-16 fc=32' for faces and image data, 'mlp 64-32' otherwise. "
+             "Library: also an nn.Module.")
+    weights: str | None = option(None, help="A .safetensors state dict for a package.module:factory model.")
+    trust_pickle: bool = option(False, help="Allow a .pt file that is a full pickle. Unpickling can run arbitrary "
+                                            "code: only for files you trust.")
+    layers: tuple[str, ...] | None = option(
+        None, help="Layers to analyse (the model's named_modules() names), comma-separated. Default: every hidden "
+                   "layer (built-in blocks L1..Ln-1; otherwise every activation module, or every Linear/Conv layer "
+                   "if there is none).")
+    label_column: str = option("label", help="CSV column holding the class labels.")
+    image_size: int | None = option(None, ge=2, help="Resize image-folder images to SIZE x SIZE (default: the "
+                                                      "first image's size).")
+    epochs: int = option(30, help="Training epochs (passes over the data).", ge=0, le=1_000_000)
+    lr: float = option(0.003, help="Learning rate (built-in models).", gt=0)
+    batch_size: int = option(64, help="Training minibatch size (built-in models).", ge=1, le=10_000_000)
+    seed: int = option(0, ge=0, help="Seed of the split, initialisation, sample order, probes and ablation subset.")
+    test_fraction: float = option(0.3, gt=0, lt=1, help="Held-out share for a built-in model (stratified); the "
+                                                        "census runs on it.")
+    max_samples: int | None = option(None, ge=4, help="Analyse at most this many samples (stratified random "
+                                                      "subset).")
+    ablation: bool = option(True, help="Ablate every unit alone and measure accuracy overall and per class.")
+    ablation_mode: Literal["zero", "mean"] = option(
+        "zero", help="zero: clamp the unit to 0; mean: to its mean activation. A conv unit is a whole channel.")
+    ablation_samples: int = option(2000, ge=2, help="Ablation costs one forward pass per unit: it uses at most "
+                                                    "this many samples (stratified subset).")
+    threshold: float = option(0.95, gt=0, le=1, help="Units whose activations correlate with |r| >= THRESHOLD are "
+                                                     "near-duplicates.")
+    reduce: Literal["mean", "max"] = option(
+        "mean", help="Conv layers: a channel's activation is its spatial mean or max per sample.")
+    top_k: int = option(6, ge=1, le=10_000, help="Top examples kept per unit.")
+    indispensable_overall: float = option(1.0, gt=0, le=100, help="A unit is indispensable when ablating it costs "
+                                                                  "at least this many points of overall accuracy ...")
+    indispensable_class: float = option(5.0, gt=0, le=100, help="... or at least this many points on one class.")
 
-    def __post_init__(self) -> None:
-        if not str(self.dataset).strip():
-            raise NichelabError("--dataset must name a built-in dataset or a file; got an empty string")
-        if self.model is not None and not str(self.model).strip():
-            raise NichelabError("--model must be a model spec, a model file or package.module:factory; got ''")
-        if self.layers is not None:
-            self.layers = tuple(self.layers)
-            if not self.layers:
-                self.layers = None
-        if self.weights is not None and self.model is not None and is_spec(self.model):
-            raise NichelabError(f"--weights applies to --model package.module:factory; --model {self.model!r} "
-                                "is a built-in spec trained here")
-        check_positive_int("--seed", self.seed, minimum=0)
-        check_positive_int("--top-k", self.top_k)
-        check_positive_int("--ablation-samples", self.ablation_samples, minimum=2)
-        if self.max_samples is not None:
-            check_positive_int("--max-samples", self.max_samples, minimum=4)
-        if self.image_size is not None:
-            check_positive_int("--image-size", self.image_size, minimum=2)
-        if self.ablation_mode not in ABLATION_MODES:
-            raise NichelabError(f"--ablation-mode must be one of {', '.join(ABLATION_MODES)}; got {self.ablation_mode!r}")
-        if self.reduce not in REDUCTIONS:
-            raise NichelabError(f"--reduce must be one of {', '.join(REDUCTIONS)}; got {self.reduce!r}")
-        if isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float)) \
-                or not 0 < self.threshold <= 1:
-            raise NichelabError(f"--threshold must be a correlation in (0, 1]; got {self.threshold!r}")
-        self.test_fraction = _fraction("--test-fraction", self.test_fraction)
-        for name, v in (("indispensable_overall", self.indispensable_overall),
-                        ("indispensable_class", self.indispensable_class)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 100:
-                raise NichelabError(f"{name} must be percentage points in (0, 100]; got {v!r}")
-        self.train_config()   # validates epochs, lr, batch size
+    def check(self) -> None:
+        if self.weights is not None and self.model is not None and (is_spec(self.model)
+                                                                     or not isinstance(self.model, str)):
+            what = self.model if isinstance(self.model, str) else describe_object(self.model)
+            raise self.field_error("weights", f"applies to a model given as package.module:factory; model {what!r} "
+                                   "is not one", self.weights)
+        if not isinstance(self.dataset, str):
+            self._check_arrays()
+
+    def _check_arrays(self) -> None:
+        data = self.dataset
+        if hasattr(data, "X") and hasattr(data, "y"):      # a nichelab Dataset
+            return
+        if not isinstance(data, tuple) or len(data) != 2 or not all(hasattr(v, "shape") for v in data):
+            raise self.field_error("dataset", "must be a name, a path, a Dataset or a tuple of arrays (X, y)",
+                                   describe_object(data) if not isinstance(data, tuple) else data)
 
     @property
     def builtin_model(self) -> bool:
         """True when the model is a built-in spec (trained here) rather than the user's model."""
         return self.model is None or is_spec(self.model)
 
-    def train_config(self) -> TrainConfig:
-        """Training settings for a built-in model: Adam, softmax cross-entropy, Glorot init."""
-        return TrainConfig(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size, optimizer="adam",
-                           init="glorot")
+    @property
+    def dataset_name(self) -> str:
+        """The data set as text (a description for arrays given in the library)."""
+        return self.dataset if isinstance(self.dataset, str) else describe_object(self.dataset)
+
+    def recorded(self) -> "AnalyzeConfig":
+        """These settings with Python objects (a module, arrays) replaced by descriptions, for results.json."""
+        if isinstance(self.dataset, str) and (self.model is None or isinstance(self.model, str)):
+            return self
+        model = self.model if self.model is None or isinstance(self.model, str) else describe_object(self.model)
+        return replace(self, dataset=self.dataset_name, model=model)
+
+
+STUDY = Study(
+    name="analyze", Config=AnalyzeConfig, runner="nichelab.studies.analyze.pipeline:run",
+    result="nichelab.studies.analyze.result:AnalyzeResult",
+    question="Unit census of a network on real data: dead, duplicated, selective and indispensable units, per layer.",
+    description="With a model spec, trains it (seeded, stratified 70/30 split) and analyses the held-out samples; "
+                "with the user's model file or factory, analyses it as given on all the data. Writes report.html, "
+                "results.json and, for a built-in model, weights.safetensors. 'mlp 64-32' is two dense ReLU layers "
+                "of 64 and 32 units; 'cnn 8-16 fc=32' is two 3x3 convolutions of 8 and 16 channels (ReLU, 2x2 "
+                "max-pool after each) and a dense layer of 32 units; the output layer is added. Unit k of layer L1 "
+                "is L1:k.",
+    command="top")

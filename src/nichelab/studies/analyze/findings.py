@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..text import pct
 from .census import RARE, LayerCensus, ablation_drops, spearman
 
-__all__ = ["pct", "class_label", "unit_list", "indispensable", "dead_findings", "duplicate_findings",
+__all__ = ["KIND_TEXT", "model_lines", "class_label", "unit_list", "indispensable", "dead_findings", "duplicate_findings",
            "selectivity_findings", "depth_trend", "ablation_findings", "probe_findings", "layer_line"]
 
 _LIST = 12
-
-
-def pct(x: float) -> str:
-    """``0.976 -> "97.6%"`` (one decimal); ``"n/a"`` for NaN / None."""
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    return f"{100 * float(x):.1f}%"
+#: How the model came to be analysed, in words (by ``Subject.kind``).
+KIND_TEXT = {"builtin": "built-in model trained here", "export": "a torch.export program",
+             "torchscript": "a TorchScript Sequential", "factory": "built by a factory", "pickle": "a trusted pickle",
+             "module": "an nn.Module given in Python"}
 
 
 def _pp(x: float) -> str:
@@ -157,7 +155,7 @@ def ablation_findings(layers: list[LayerCensus], class_names: list[str], overall
     n = int(a0.class_counts.sum())
     conv = " (a conv unit is a whole channel)" if any(lc.kind == "conv" for lc in ran) else ""
     out.append(f"Each unit was {'set to 0' if mode == 'zero' else 'clamped to its mean activation'} alone"
-               f"{conv} on {n} samples (baseline accuracy {pct(a0.baseline_acc)}; "
+               f"{conv} on {n} samples (baseline accuracy {pct(a0.baseline_acc, 1)}; "
                f"one sample is {100 / n:.2f} points overall). A unit counts as indispensable when that costs "
                f">= {overall_pp:g} point{'s' if overall_pp != 1 else ''} of overall accuracy or >= {class_pp:g} "
                f"points on one class.")
@@ -203,23 +201,23 @@ def probe_findings(layers: list[LayerCensus], input_probe, n_classes: int) -> li
     chance = done[0][1].chance
     text = (f"A linear probe (logistic regression on one layer's activations, {done[0][1].n_train} training and "
             f"{done[0][1].n_test} held-out samples) reaches held-out accuracy "
-            + ", ".join(f"{n} {pct(p.test_acc)}" for n, p in done)
-            + f"; always answering the most frequent class scores {pct(chance)} ({n_classes} classes).")
+            + ", ".join(f"{n} {pct(p.test_acc, 1)}" for n, p in done)
+            + f"; always answering the most frequent class scores {pct(chance, 1)} ({n_classes} classes).")
     out = [text]
     layer_probes = [(n, p) for n, p in done if n != "input"]
     if layer_probes:
         best = max(layer_probes, key=lambda t: t[1].test_acc)
         low = [n for n, p in layer_probes if p.test_acc < chance + 0.1 * (1 - chance)]
-        tied = [n for n, p in layer_probes if pct(p.test_acc) == pct(best[1].test_acc)]
-        lead = (f"Every analysed layer reaches {pct(best[1].test_acc)}." if len(tied) == len(layer_probes) > 1 else
-                f"The labels are most linearly decodable from {unit_list(tied)} ({pct(best[1].test_acc)})."
+        tied = [n for n, p in layer_probes if pct(p.test_acc, 1) == pct(best[1].test_acc, 1)]
+        lead = (f"Every analysed layer reaches {pct(best[1].test_acc, 1)}." if len(tied) == len(layer_probes) > 1 else
+                f"The labels are most linearly decodable from {unit_list(tied)} ({pct(best[1].test_acc, 1)})."
                 if len(tied) > 1 else
-                f"The labels are most linearly decodable from {best[0]} ({pct(best[1].test_acc)}).")
+                f"The labels are most linearly decodable from {best[0]} ({pct(best[1].test_acc, 1)}).")
         out.append(lead
                    + (f" Close to chance: {', '.join(low)}." if low else
                       " Every analysed layer decodes the labels well above chance."))
         if input_probe is not None and best[1].test_acc < input_probe.test_acc - 0.02:
-            out.append(f"The raw input is more linearly decodable ({pct(input_probe.test_acc)}) than any analysed "
+            out.append(f"The raw input is more linearly decodable ({pct(input_probe.test_acc, 1)}) than any analysed "
                        "layer: the probes see few samples, or the layers discard label information.")
     return out
 
@@ -235,5 +233,23 @@ def layer_line(lc: LayerCensus, overall_pp: float, class_pp: float) -> str:
     if lc.ablation is not None:
         parts.append(f"{int(indispensable(lc, overall_pp, class_pp).sum())} indispensable")
     if lc.probe is not None:
-        parts.append(f"probe accuracy {pct(lc.probe.test_acc)} (chance {pct(lc.probe.chance)})")
+        parts.append(f"probe accuracy {pct(lc.probe.test_acc, 1)} (chance {pct(lc.probe.chance, 1)})")
     return f"{_what(lc)}: " + ", ".join(parts) + "."
+
+
+def model_lines(source: str, kind: str, data_name: str, training: dict | None, n_samples: int,
+                acc: float | None, per_class: np.ndarray | None, class_names: list[str]) -> list[str]:
+    """The model and its accuracy in words, and the hardest class."""
+    if training:
+        t = training
+        out = [f"{source} trained on {data_name} ({t['n_train']} samples, {t['epochs']} epochs): training accuracy "
+               f"{pct(t['train_accuracy'], 1)}, held-out accuracy {pct(t['test_accuracy'], 1)} on "
+               f"{t['n_test']} samples; the census below uses {n_samples} held-out samples."]
+    else:
+        out = [f"{source} ({KIND_TEXT[kind]}) on {data_name}: "
+               + (f"accuracy {pct(acc, 1)} on the {n_samples} analysed samples." if acc is not None
+                  else f"{n_samples} samples analysed.")]
+    if per_class is not None and np.isfinite(per_class).any() and np.nanmin(per_class) < np.nanmax(per_class):
+        worst = int(np.nanargmin(per_class))
+        out.append(f"Hardest class: {class_label(class_names, worst)} ({pct(per_class[worst], 1)} correct).")
+    return out

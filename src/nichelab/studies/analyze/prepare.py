@@ -22,14 +22,15 @@ from ...capture import ACTIVATION_TYPES, default_layers, expected_input_hint, la
 from ...data.base import Dataset
 from ...data.loaders import load_dataset
 from ...errors import NichelabError, suggest
-from ...nn.loading import load_model
+from ...nn.loading import LoadedModel, load_model
 from ...nn.models import build_model
 from ...nn.spec import parse_spec
+from ...train.config import threads
 from ...train.loop import train_one
 from .config import SPEC_KINDS, AnalyzeConfig, default_spec
 
 __all__ = ["Subject", "prepare", "forward_logits", "stratified_subset", "image_shape", "first_layer_weights",
-           "single_thread"]
+           "restore_modes"]
 
 _ACT_NAMES = frozenset(t.__name__ for t in ACTIVATION_TYPES)
 _WEIGHT_NAMES = frozenset({"Linear", "Conv1d", "Conv2d", "Conv3d", "LazyLinear", "LazyConv2d"})
@@ -45,7 +46,8 @@ class Subject:
     module : nn.Module
         In eval mode.
     kind : str
-        ``"builtin"`` (a spec trained here), ``"export"``, ``"torchscript"``, ``"factory"`` or ``"pickle"``.
+        ``"builtin"`` (a spec trained here), ``"export"``, ``"torchscript"``, ``"factory"``, ``"pickle"`` or
+        ``"module"`` (an ``nn.Module`` given in the library).
     source : str
         The spec text or the model's path / factory.
     fixed_batch : int or None
@@ -86,43 +88,65 @@ class Subject:
 
 
 @contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread, restoring the previous setting afterwards.
-
-    Small models do tens-of-microsecond operations: splitting them over threads saves little and,
-    on a busy machine, every parallel region can wait for a descheduled thread (measured: digits
-    ``mlp 64-32``, 30 epochs, 2 busy cores: 0.5-2 s on one thread, 7-13 s on two).
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+def restore_modes(module) -> Iterator[None]:
+    """Leave an ``nn.Module`` given by the caller in the train / eval modes it came in (no-op for others)."""
+    modes = [(m, m.training) for m in module.modules()] if isinstance(module, nn.Module) else []
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        for m, flag in modes:
+            m.training = flag
 
 
 # ------------------------------------------------------------------------------------------ data
-def _load_data(cfg: AnalyzeConfig) -> Dataset:
+def _dataset_error(text: str) -> NichelabError:
+    return NichelabError(f"dataset {text}", field="dataset")
+
+
+def _from_arrays(data) -> Dataset:
+    """A Dataset from a tuple ``(X, y)`` given in the library (string labels numbered in sorted order)."""
+    if isinstance(data, Dataset):
+        return data
+    X, y = (np.asarray(v) for v in data)
+    if y.ndim == 1 and not np.issubdtype(y.dtype, np.number):
+        names, y = np.unique(y.astype(str), return_inverse=True)
+        names = [str(n) for n in names]
+    else:
+        top = int(np.nanmax(y)) if y.size and np.issubdtype(y.dtype, np.number) and np.isfinite(y).all() else 0
+        names = [str(k) for k in range(top + 1)]
     try:
-        data = load_dataset(cfg.dataset, label_column=cfg.label_column, image_size=cfg.image_size)
+        return Dataset(X, y, names, "arrays")
     except NichelabError as exc:
-        raise NichelabError(_dataset_message(str(exc), cfg.dataset)) from None
+        raise _dataset_error(f"(X, y): {exc}") from None
+
+
+def _load_data(cfg: AnalyzeConfig) -> Dataset:
+    name = cfg.dataset_name
+    if not isinstance(cfg.dataset, str):
+        data = _from_arrays(cfg.dataset)
+    else:
+        try:
+            data = load_dataset(cfg.dataset, label_column=cfg.label_column, image_size=cfg.image_size)
+        except NichelabError as exc:
+            raise _dataset_error(_loader_message(str(exc), name)) from None
     if len(data) < 4:
-        raise NichelabError(f"--dataset {cfg.dataset!r} must hold at least 4 samples; got {len(data)}")
+        raise _dataset_error(f"{name!r} must hold at least 4 samples; got {len(data)}")
     present = np.unique(data.y)
     if len(present) < 2:
-        raise NichelabError(f"--dataset {cfg.dataset!r} must hold at least 2 classes to measure what units say "
-                            f"about them; got only class {data.class_names[int(present[0])]!r}")
+        raise _dataset_error(f"{name!r} must hold at least 2 classes to measure what units say about them; got "
+                             f"only class {data.class_names[int(present[0])]!r}")
     return data
 
 
-def _dataset_message(msg: str, name: str) -> str:
-    """Name the option and the file in a data error (the loaders call the option ``--data``, an alias)."""
-    if msg.startswith("--data '") or msg.startswith('--data "'):
-        return "--dataset" + msg[len("--data"):]
-    if msg.startswith("--data "):
-        return f"--dataset {name!r}: " + msg[len("--data "):]
-    return msg if msg.startswith("--") else f"--dataset {name!r}: {msg}"
+def _loader_message(msg: str, name: str) -> str:
+    """A loader's message without its leading option name (the loaders write the CLI's flag, with or without
+    the ``set`` suffix), starting with the file when the loader names it; ``dataset`` is prefixed by the caller."""
+    text = msg.lstrip("-")
+    for word in ("dataset", "data"):
+        if text.startswith(word + " ") or text.startswith(word + ":"):
+            rest = text[len(word):].lstrip(" :")
+            return rest if rest.startswith(("'", '"', "must")) else f"{name!r}: {rest}"
+    return f"{name!r}: {msg}"
 
 
 @contextlib.contextmanager
@@ -147,9 +171,9 @@ def _as_images(data: Dataset) -> Dataset:
     elif X.ndim == 2:
         shape = tuple(data.meta.get("image_shape") or ())
         if len(shape) != 3 or int(np.prod(shape)) != X.shape[1]:
-            raise NichelabError(f"a cnn needs image inputs of shape (n, channels, height, width); --dataset "
+            raise NichelabError(f"model: a cnn needs image inputs of shape (n, channels, height, width); the dataset "
                                 f"{data.name!r} gives samples of shape {X.shape[1:]} (use an image folder or an "
-                                f".npz whose X is (n, C, H, W), or --model 'mlp ...')")
+                                f".npz whose X is (n, C, H, W), or a model 'mlp ...')", field="model")
         X = X.reshape((len(X),) + shape)
     return Dataset(X, data.y, data.class_names, data.name, data.meta)
 
@@ -190,8 +214,8 @@ def _split(data: Dataset, cfg: AnalyzeConfig) -> tuple[np.ndarray, np.ndarray]:
     idx = np.arange(len(data))
     n_test = max(1, int(round(cfg.test_fraction * len(data))))
     if len(data) - n_test < 2:
-        raise NichelabError(f"--test-fraction {cfg.test_fraction} leaves {len(data) - n_test} training samples "
-                            f"of {len(data)}; need at least 2")
+        raise NichelabError(f"test_fraction {cfg.test_fraction} leaves {len(data) - n_test} training samples "
+                            f"of {len(data)}; need at least 2", field="test_fraction")
     _, counts = np.unique(data.y, return_counts=True)
     strat = data.y if counts.min() >= 2 and len(counts) <= min(n_test, len(data) - n_test) else None
     train, test = train_test_split(idx, test_size=n_test, random_state=cfg.seed, stratify=strat)
@@ -202,12 +226,18 @@ def _split(data: Dataset, cfg: AnalyzeConfig) -> tuple[np.ndarray, np.ndarray]:
 def _model_kind_error(text: str) -> NichelabError:
     first = text.split()[0] if text.split() else text
     return NichelabError(
-        f"--model must be a built-in spec ('mlp 64-32', 'cnn 8-16 fc=32'), a .pt2 / .pt model file or "
-        f"package.module:factory; {text!r} is none of these (no such file){suggest(first.lower(), SPEC_KINDS)}")
+        f"model must be a built-in spec ('mlp 64-32', 'cnn 8-16 fc=32'), a .pt2 / .pt model file or "
+        f"package.module:factory; {text!r} is none of these (no such file){suggest(first.lower(), SPEC_KINDS)}",
+        field="model")
 
 
-def _load_user_model(cfg: AnalyzeConfig):
-    text = str(cfg.model)
+def _load_user_model(cfg: AnalyzeConfig) -> LoadedModel:
+    if isinstance(cfg.model, nn.Module):
+        return LoadedModel(cfg.model, "module", None, type(cfg.model).__name__)
+    if not isinstance(cfg.model, str):
+        raise NichelabError.for_field("model", "must be a model spec, a model file, package.module:factory or an "
+                                      "nn.Module", type(cfg.model).__name__)
+    text = cfg.model
     looks_like_file = text.endswith((".pt", ".pt2", ".pth")) or "/" in text or "\\" in text
     if not Path(text).exists() and ":" not in text and not looks_like_file:
         raise _model_kind_error(text)
@@ -324,8 +354,8 @@ def forward_logits(module: nn.Module, X: np.ndarray, *, batch_size: int = 512,
             res = module(batch)
             if not isinstance(res, torch.Tensor) or res.ndim == 0 or res.shape[0] != len(batch):
                 got = tuple(res.shape) if isinstance(res, torch.Tensor) else type(res).__name__
-                raise NichelabError(f"--model must return one tensor of logits (n, n_classes); got {got} "
-                                    f"for a batch of {len(batch)}")
+                raise NichelabError(f"model must return one tensor of logits (n, n_classes); got {got} "
+                                    f"for a batch of {len(batch)}", field="model")
             res = res[:b].detach().double().reshape(b, -1)
             out.append(res.numpy())
     return np.concatenate(out)
@@ -344,9 +374,9 @@ def _check_input(subject_module: nn.Module, kind: str, source: str, fixed_batch:
         hint = _input_hint(subject_module, kind, source, types, batch)
         extra = ""
         if dataset == "digits" and ("channels" in hint or ", 8, 8)" in hint):
-            extra = " (for digits as 1x8x8 images use --dataset digits-images)"
-        raise NichelabError(f"--dataset {dataset!r} gives samples of shape {tuple(data.X.shape[1:])}, which the "
-                            f"model does not accept: {_one_line(err)}{hint}{extra}") from None
+            extra = " (for digits as 1x8x8 images use the dataset digits-images)"
+        raise _dataset_error(f"{dataset!r} gives samples of shape {tuple(data.X.shape[1:])}, which the "
+                             f"model does not accept: {_one_line(err)}{hint}{extra}") from None
 
 
 def _classifier(out: np.ndarray, data: Dataset) -> tuple[int, bool, str]:
@@ -365,12 +395,13 @@ def _resolve(module: nn.Module, layers, types: dict[str, str]) -> list[str]:
         try:
             return resolve_layers(module, list(layers))
         except NichelabError as e:
-            msg = str(e)
-            raise NichelabError(msg if msg.startswith("--layers") else f"--layers: {msg}") from None
+            msg = str(e).lstrip("-")
+            raise NichelabError(msg if msg.startswith("layers") else f"layers: {msg}", field="layers") from None
     names = _default_layers(module, types)
     if not names:
-        raise NichelabError("found no hidden layers (activation modules, Linear or Conv layers) in the model; "
-                            f"pass --layers from: {', '.join(layer_names(module)) or '(no submodules)'}")
+        raise NichelabError("layers: found no hidden layers (activation modules, Linear or Conv layers) in the model; "
+                            f"choose layers from: {', '.join(layer_names(module)) or '(no submodules)'}",
+                            field="layers")
     return names
 
 
@@ -379,17 +410,17 @@ def _accuracy(module: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
 
 
 def _train_builtin(cfg: AnalyzeConfig, data: Dataset, progress) -> tuple[Subject, Dataset]:
-    spec = parse_spec(cfg.model or default_spec(cfg.dataset, data.X.ndim == 4))
+    spec = parse_spec(cfg.model or default_spec(cfg.dataset_name, data.X.ndim == 4))
     if spec.kind == "cnn":
         data = _as_images(data)
-    model = build_model(spec, data.input_shape, data.n_classes, init="glorot", seed=cfg.seed)
+    model = build_model(spec, data.input_shape, data.n_classes, init=cfg.init, seed=cfg.seed)
     types = _layer_types(model, "builtin", str(spec))
     layers = _resolve(model, cfg.layers, types)          # before training: a typo must not cost a training run
     train_idx, test_idx = _split(data, cfg)
     if progress:
         progress("training", 0, cfg.epochs)
     t0 = time.perf_counter()
-    with single_thread():
+    with threads(1):
         res = train_one(model, data.X[train_idx], data.y[train_idx], cfg.train_config(), seed=cfg.seed)
         model.to(torch.float32).eval()
         train_acc = _accuracy(model, data.X[train_idx], data.y[train_idx])
@@ -397,7 +428,7 @@ def _train_builtin(cfg: AnalyzeConfig, data: Dataset, progress) -> tuple[Subject
     if progress:
         progress("training", cfg.epochs, cfg.epochs)
     training = {"spec": str(spec), "epochs": cfg.epochs, "lr": cfg.lr, "batch_size": cfg.batch_size,
-                "optimizer": "adam", "init": "glorot", "loss": res.loss, "train_accuracy": train_acc,
+                "optimizer": cfg.optimizer, "init": cfg.init, "loss": res.loss, "train_accuracy": train_acc,
                 "test_accuracy": test_acc, "n_train": int(len(train_idx)), "n_test": int(len(test_idx)),
                 "seconds": time.perf_counter() - t0}
     subject = Subject(model, "builtin", str(spec), None, data, test_idx, train_idx, layers, types,
@@ -431,7 +462,7 @@ def prepare(cfg: AnalyzeConfig, progress=None) -> Subject:
         loaded = _load_user_model(cfg)
         module = loaded.module.eval()
         types = _layer_types(module, loaded.kind, loaded.source)
-        out = _check_input(module, loaded.kind, loaded.source, loaded.fixed_batch, types, data, cfg.dataset)
+        out = _check_input(module, loaded.kind, loaded.source, loaded.fixed_batch, types, data, cfg.dataset_name)
         layers = _resolve(module, cfg.layers, types)
         n_out, is_clf, note = _classifier(out, data)
         subject = Subject(module, loaded.kind, loaded.source, loaded.fixed_batch, data,
@@ -439,7 +470,7 @@ def prepare(cfg: AnalyzeConfig, progress=None) -> Subject:
                           notes=[note] if note else [])
     if cfg.max_samples is not None and cfg.max_samples < len(subject.census_idx):
         subject.notes.append(f"Analysed a stratified random subset of {cfg.max_samples} of the "
-                             f"{len(subject.census_idx)} available samples (--max-samples).")
+                             f"{len(subject.census_idx)} available samples (max_samples).")
         subject.census_idx = stratified_subset(subject.census_idx, data.y, cfg.max_samples, cfg.seed)
     return subject
 

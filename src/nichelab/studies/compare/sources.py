@@ -3,10 +3,11 @@
 A *run folder* is what ``nichelab run STUDY`` writes: ``results.json`` (its ``config`` names the
 model, e.g. ``"model": "mlp 64-64-64-64"``; a ``lab`` run has ``"hidden"``) and
 ``weights.safetensors`` with every seed's weights stacked on axis 0 plus a ``seeds`` array. The
-seed is chosen by value with ``FOLDER#SEED`` (or ``--seed-a`` / ``--seed-b``); the default is the
+seed is chosen by value with ``FOLDER#SEED`` (or ``seed_a`` / ``seed_b``); the default is the
 run's first seed. A *model file* is anything :func:`nichelab.nn.loading.load_model` reads:
 ``.pt2`` (torch.export), ``.pt`` / ``.pth`` (TorchScript Sequential), or
-``package.module:factory`` with ``--weights-a`` / ``--weights-b``.
+``package.module:factory`` with ``weights_a`` / ``weights_b``. In the library a side may also be a
+``torch.nn.Module`` object, used as it is (in eval mode).
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ class Source:
     fixed_batch : int or None
         The only batch size an exported program accepts (capture pads to it).
     default_data : str or None
-        The dataset a run was trained on (used when ``--data`` is not given).
+        The dataset a run was trained on (used when ``data`` is not given).
     images : bool
         The run's model is a cnn (digits are then loaded as images).
     seed : int or None
@@ -80,12 +81,12 @@ class Source:
 
 
 def split_seed(text: str, seed: int | None, option: str) -> tuple[str, int | None]:
-    """Split ``FOLDER#SEED`` into the path and the seed; ``seed`` is the ``--seed-x`` option.
+    """Split ``FOLDER#SEED`` into the path and the seed; ``seed`` is the ``seed_a`` / ``seed_b`` field.
 
     Raises
     ------
     NichelabError
-        A seed that is not an integer, or ``#SEED`` and ``--seed-x`` disagreeing.
+        A seed that is not an integer, or ``#SEED`` and the seed field disagreeing.
     """
     base, hashed = text, None
     if "#" in text and not Path(text).exists():
@@ -96,7 +97,8 @@ def split_seed(text: str, seed: int | None, option: str) -> tuple[str, int | Non
             raise NichelabError(f"{option}: the part after '#' must be a seed number, e.g. runs/conv#2; "
                                 f"got {text!r}") from None
     if hashed is not None and seed is not None and hashed != seed:
-        raise NichelabError(f"{option}: '{text}' names seed {hashed} but --seed-{option[-1].lower()} says {seed}")
+        field = f"seed_{option[-1].lower()}"
+        raise NichelabError(f"{field} must match the seed in {text!r} ({hashed}); got {seed}", field=field)
     return base, hashed if hashed is not None else seed
 
 
@@ -154,11 +156,11 @@ def _check_fits(spec: ModelSpec, weights: dict, input_shape: tuple, name: str, d
         need = int(first.shape[-1])
         have = int(np.prod(input_shape))
         if need != have:
-            raise NichelabError(f"{name}: the run's model ({spec}) takes {need} input features; --data {data_name!r} "
+            raise NichelabError(f"{name}: the run's model ({spec}) takes {need} input features; data {data_name!r} "
                                 f"has samples of shape {tuple(input_shape)} ({have} values)")
     elif len(input_shape) != 3 or input_shape[0] != first.shape[-3]:
         raise NichelabError(f"{name}: the run's model ({spec}) takes images with {first.shape[-3]} channel(s), "
-                            f"(n, {first.shape[-3]}, H, W); --data {data_name!r} has samples of shape {tuple(input_shape)}")
+                            f"(n, {first.shape[-3]}, H, W); data {data_name!r} has samples of shape {tuple(input_shape)}")
 
 
 def _run_source(text: str, folder: Path, seed: int | None, name: str) -> Source:
@@ -197,7 +199,7 @@ def build_run_model(src: Source, input_shape: tuple, name: str, data_name: str) 
     try:
         model = build_model(spec, input_shape, n_classes, seed=0)
     except NichelabError as exc:
-        raise NichelabError(f"{name}: cannot rebuild the run's model for --data {data_name!r}: {exc}") from None
+        raise NichelabError(f"{name}: cannot rebuild the run's model for data {data_name!r}: {exc}") from None
     state = {}
     for key, param in model.state_dict().items():
         if key not in weights:
@@ -206,7 +208,7 @@ def build_run_model(src: Source, input_shape: tuple, name: str, data_name: str) 
         value = weights[key][index] if stacked else weights[key]
         if tuple(value.shape) != tuple(param.shape):
             raise NichelabError(f"{name}: the run's {key} has shape {tuple(value.shape)} but the model {spec} built for "
-                                f"--data {data_name!r} (samples of shape {tuple(input_shape)}) needs {tuple(param.shape)}")
+                                f"data {data_name!r} (samples of shape {tuple(input_shape)}) needs {tuple(param.shape)}")
         state[key] = torch.as_tensor(np.ascontiguousarray(value))
     model.load_state_dict(state)
     model.eval()
@@ -217,22 +219,40 @@ def build_run_model(src: Source, input_shape: tuple, name: str, data_name: str) 
     src.run = None
 
 
+def _compared_layers(module: nn.Module) -> list[str]:
+    """Layers compared by default: a nichelab Net's blocks (output included), else the activation
+    modules, else the top-level children."""
+    if isinstance(module, Net):
+        return list(module.hidden) + [module.output]
+    return default_layers(module) or loaded_activation_layers(module) or [n for n, _ in module.named_children()]
+
+
 def _file_source(text: str, seed: int | None, weights: str | None, trust_pickle: bool, name: str) -> Source:
     if seed is not None:
-        raise NichelabError(f"{name}: a seed (#N or --seed-{name[-1].lower()}) applies to run folders only; "
+        raise NichelabError(f"{name}: a seed (#N or seed_{name[-1].lower()}) applies to run folders only; "
                             f"{text!r} is not a folder")
     loaded = load_model(text, weights=weights, trust_pickle=trust_pickle)
     module = loaded.module
-    layers = list(module.hidden) + [module.output] if isinstance(module, Net) else default_layers(module)
-    layers = layers or loaded_activation_layers(module) or [n for n, _ in module.named_children()]
+    layers = _compared_layers(module)
     info = {"path": text, "kind": loaded.kind, "weights": weights, "fixed_batch": loaded.fixed_batch}
     return Source(text, loaded.kind, module, layers, f"{Path(text).name} ({loaded.kind})", loaded.fixed_batch,
                   None, False, None, info)
 
 
-def resolve(text: str, *, seed: int | None = None, weights: str | None = None, trust_pickle: bool = False,
+def _module_source(module: nn.Module, seed: int | None, weights: str | None, name: str) -> Source:
+    if seed is not None or weights is not None:
+        field = f"seed_{name[-1].lower()}" if seed is not None else f"weights_{name[-1].lower()}"
+        raise NichelabError(f"{field} applies to run folders and model files; {name} is an nn.Module object",
+                            field=field)
+    module.eval()
+    layers = _compared_layers(module)
+    label = f"{name}: {type(module).__name__}"
+    return Source(label, "module", module, layers, label, info={"kind": "module", "class": type(module).__name__})
+
+
+def resolve(text, *, seed: int | None = None, weights: str | None = None, trust_pickle: bool = False,
             name: str = "A") -> Source:
-    """Open one side of the comparison (a run folder's seed, or a model file).
+    """Open one side of the comparison (a run folder's seed, a model file, or an ``nn.Module``).
 
     A run folder's model is built later, by :func:`build_run_model`, once the data (and so the
     input shape) is known.
@@ -243,11 +263,17 @@ def resolve(text: str, *, seed: int | None = None, weights: str | None = None, t
         Missing path, a folder that is not a run (no results.json / weights), an unknown seed, a
         model file that cannot be read safely.
     """
+    if isinstance(text, nn.Module):
+        return _module_source(text, seed, weights, name)
+    if not isinstance(text, (str, Path)):
+        raise NichelabError(f"{name} must be a run folder, a model file or an nn.Module; got "
+                            f"{type(text).__name__}")
     path_text, seed = split_seed(str(text), seed, name)
     path = Path(path_text)
     if path.is_dir():
         if weights is not None:
-            raise NichelabError(f"--weights-{name[-1].lower()} applies to model files; {path_text!r} is a run folder")
+            field = f"weights_{name[-1].lower()}"
+            raise NichelabError(f"{field} applies to model files; {path_text!r} is a run folder", field=field)
         return _run_source(str(text), path, seed, name)
     if not path.exists() and ":" not in path_text:
         raise NichelabError(f"{name} must be a nichelab run folder or a model file (.pt2, .pt, package.module:factory); "

@@ -8,125 +8,19 @@ which layer of seed j is most similar.
 from __future__ import annotations
 
 import warnings
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...metrics.identification import identify_layers
 from ...metrics.matching import match_units
+from ...metrics.prediction import linear_prediction
 from ...metrics.similarity import DegenerateCCAWarning, cka_matrix, linear_cka
-from .config import DISTANCES
+from ...metrics.units import constant_units
+from .agreement import verdict
+from .measures import DISTANCES
 
-__all__ = ["identify_layers", "pearson_columns", "linear_prediction", "verdict", "VERDICTS",
-           "dead_units", "ConvergenceAnalysis", "analyse", "blas_threads"]
-
-#: Verdicts on one layer, from the strongest agreement to the weakest.
-VERDICTS = ("same units", "same subspace, different units", "partly shared")
-
-
-def blas_threads(n: int | None):
-    """Context manager limiting BLAS threads to ``n`` (None: no change; no-op without threadpoolctl)."""
-    if n is None:
-        return nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn depends on it
-        return nullcontext()
-    return threadpool_limits(n)
-
-
-def identify_layers(matrices: np.ndarray, lower_is_better: bool = False) -> np.ndarray:
-    """Whether each layer's most similar layer in the other network is its counterpart.
-
-    Parameters
-    ----------
-    matrices : array of shape (n_pairs, n_layers, n_layers)
-        ``matrices[p, i, j]``: similarity of layer i of network A with layer j of network B,
-        for pair p (the same layer list on both sides).
-    lower_is_better : bool, default False
-        True for distances (e.g. Procrustes).
-
-    Returns
-    -------
-    ndarray of shape (n_pairs, n_layers), bool
-        True where ``matrices[p, i, i]`` is strictly better than every other entry of row i
-        (NaN entries ignored; a NaN diagonal or a tie counts as a miss).
-
-    Example
-    -------
-    >>> m = np.array([[[0.9, 0.2], [0.8, 0.7]]])
-    >>> identify_layers(m).tolist()
-    [[True, False]]
-    """
-    m = np.asarray(matrices, dtype=np.float64)
-    if m.ndim != 3 or m.shape[1] != m.shape[2]:
-        raise ValueError(f"matrices must have shape (n_pairs, L, L); got {m.shape}")
-    s = -m if lower_is_better else m.copy()
-    L = m.shape[1]
-    diag = s[:, np.arange(L), np.arange(L)]
-    off = s.copy()
-    off[:, np.arange(L), np.arange(L)] = -np.inf
-    off = np.where(np.isnan(off), -np.inf, off)
-    return np.isfinite(diag) & (diag > off.max(axis=2))
-
-
-def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson correlation of column k of ``a`` with column k of ``b``: (n, d), (n, d) -> (d,).
-
-    NaN where the column of ``a`` is constant (nothing to predict); 0 where only ``b``'s is.
-    """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    ac, bc = a - a.mean(axis=0), b - b.mean(axis=0)
-    na, nb = np.sqrt((ac**2).sum(axis=0)), np.sqrt((bc**2).sum(axis=0))
-    const_a = np.ptp(a, axis=0) == 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = (ac * bc).sum(axis=0) / (na * nb)
-    r = np.where(nb == 0, 0.0, r)
-    r = np.where(const_a, np.nan, r)
-    return np.clip(r, -1.0, 1.0)
-
-
-def linear_prediction(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
-                      y_test: np.ndarray) -> np.ndarray:
-    """How well each unit of ``y`` is a linear combination of the units of ``x``, on held-out data.
-
-    Least squares with an intercept, ``y ~ x W + c``, fitted on the training rows; returns the
-    Pearson correlation between prediction and truth on the test rows, per unit of ``y``.
-
-    Parameters
-    ----------
-    x_train : (n_train, d_x), y_train : (n_train, d_y), x_test : (n_test, d_x), y_test : (n_test, d_y)
-
-    Returns
-    -------
-    ndarray of shape (d_y,)
-        In [-1, 1]; NaN for units of ``y`` that are constant on the test rows.
-    """
-    xt = np.c_[np.asarray(x_train, np.float64), np.ones(len(x_train))]
-    w, *_ = np.linalg.lstsq(xt, np.asarray(y_train, np.float64), rcond=None)
-    pred = np.c_[np.asarray(x_test, np.float64), np.ones(len(x_test))] @ w
-    return pearson_columns(y_test, pred)
-
-
-def verdict(frac_high: float, cka: float, majority: float = 0.5, subspace_high: float = 0.8) -> str:
-    """One layer's answer to "same units, or only the same subspace?".
-
-    ``"same units"`` when at least ``majority`` of the live units have a one-to-one counterpart
-    (matched correlation >= the high threshold); else ``"same subspace, different units"`` when
-    the layer's mean linear CKA across seeds reaches ``subspace_high``; else ``"partly shared"``.
-    """
-    if np.isfinite(frac_high) and frac_high >= majority:
-        return VERDICTS[0]
-    if np.isfinite(cka) and cka >= subspace_high:
-        return VERDICTS[1]
-    return VERDICTS[2]
-
-
-def dead_units(acts: np.ndarray) -> np.ndarray:
-    """(n, d) -> (d,) bool: units whose activation is the same on every sample (dead or constant)."""
-    a = np.asarray(acts)
-    return np.ptp(a, axis=0) == 0 if len(a) else np.ones(a.shape[1], bool)
+__all__ = ["ConvergenceAnalysis", "analyse", "layer_summaries", "unit_census"]
 
 
 @dataclass
@@ -250,7 +144,7 @@ def analyse(test: list[dict], train: list[dict], untrained: list[dict], layers: 
     within = np.stack([cka_matrix({n: t[n] for n in layers}, measure="linear_cka", debiased=debiased)[2]
                        for t in test])
     identified = {m: identify_layers(v, m in DISTANCES) for m, v in sim.items()}
-    dead = [{n: dead_units(t[n]) for n in layers} for t in test]
+    dead = [{n: constant_units(t[n]) for n in layers} for t in test]
     matched, semi, partner, linpred, base = {}, {}, {}, {}, {}
     baseline_cka = np.empty((len(pairs), len(layers)))
     for li, name in enumerate(layers):

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import VERDICTS, ConvergenceAnalysis
-from .config import MEASURE_LABELS, ConvergenceConfig
+from ...metrics.identification import most_similar
+from ..text import num, pct
+from .agreement import VERDICTS, group_verdicts, overall_phrase
+from .analysis import ConvergenceAnalysis
+from .config import ConvergenceConfig
+from .measures import DISTANCES, MEASURE_LABELS
 
-__all__ = ["pct", "num", "overall_answer", "answer_short", "answer_units", "answer_subspace",
-           "answer_identification", "answer_which_layers", "thresholds_note", "describe_layer",
-           "counterpart_lists", "group_verdicts", "KORNBLITH_CKA", "KORNBLITH_CCA", "KORNBLITH_TEXT", "SHORT_VERDICT"]
+__all__ = ["overall_answer", "answer_short", "answer_units", "answer_subspace", "answer_identification",
+           "answer_which_layers", "thresholds_note", "describe_layer", "counterpart_lists", "KORNBLITH_CKA",
+           "KORNBLITH_CCA", "KORNBLITH_TEXT", "RARE"]
 
 #: Kornblith et al. 2019, table 2: linear CKA identifies the corresponding layer of another seed in
 #: 99.3% of cases (10 seeds of a 10-layer CNN on CIFAR-10); CCA-based indices in 1-15%.
@@ -23,21 +27,6 @@ KORNBLITH_TEXT = {"cka": "99.3%", "cca": "1–15%"}
 _CCA_FAMILY = ("cca", "svcca", "pwcca")
 #: A share of units under this is called "rare" in the findings.
 RARE = 0.1
-#: Verdicts abbreviated for the terminal table.
-SHORT_VERDICT = {VERDICTS[0]: "units", VERDICTS[1]: "subspace", VERDICTS[2]: "partly"}
-
-
-def pct(x: float) -> str:
-    """``0.237 -> "24%"``; shares under 10% (but not 0) keep one decimal; NaN -> "n/a"."""
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    v = 100.0 * x
-    return f"{v:.1f}%" if 0 < abs(v) < 10 else f"{v:.0f}%"
-
-
-def num(x: float, digits: int = 2) -> str:
-    """A number with ``digits`` decimals; NaN -> "n/a"."""
-    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
 
 def _hidden(summ: list[dict]) -> list[dict]:
@@ -51,24 +40,14 @@ def _pooled(a: ConvergenceAnalysis, what: dict, layers: list[str]) -> np.ndarray
 
 def overall_answer(summ: list[dict]) -> str:
     """The hidden layers' verdict in one phrase."""
-    verdicts = [s["verdict"] for s in _hidden(summ)]
-    if all(v == VERDICTS[0] for v in verdicts):
-        return "the same units"
-    if all(v == VERDICTS[1] for v in verdicts):
-        return "the same subspace, not the same units"
-    if all(v in VERDICTS[:2] for v in verdicts):
+    items = [(s["layer"], s["verdict"]) for s in _hidden(summ)]
+    phrase = overall_phrase(items)
+    if phrase is not None:
+        return phrase
+    if all(v in VERDICTS[:2] for _, v in items):
         same = [s["layer"] for s in _hidden(summ) if s["verdict"] == VERDICTS[0]]
         return f"the same subspace everywhere, and the same units only in {', '.join(same)}"
-    return group_verdicts([(s["layer"], s["verdict"]) for s in _hidden(summ)])
-
-
-def group_verdicts(items: list[tuple[str, str]]) -> str:
-    """``[("L1", "same units"), ("L2", "partly shared"), ("L3", "same units")]`` ->
-    ``"same units in L1, L3; partly shared in L2"``."""
-    groups: dict[str, list[str]] = {}
-    for layer, v in items:
-        groups.setdefault(v, []).append(layer)
-    return "; ".join(f"{v} in {', '.join(groups[v])}" for v in VERDICTS if v in groups)
+    return group_verdicts(items)
 
 
 def describe_layer(s: dict, cfg: ConvergenceConfig) -> str:
@@ -196,9 +175,8 @@ def answer_subspace(summ: list[dict], a: ConvergenceAnalysis, cfg: ConvergenceCo
 def _most_picked(a: ConvergenceAnalysis, measure: str) -> tuple[str, float] | None:
     """The layer of seed j chosen most often in the rows where identification failed, and its share."""
     m = a.similarity[measure]
-    pick = np.nanargmin(m, axis=2) if measure == "procrustes_distance" else np.nanargmax(
-        np.where(np.isnan(m), -np.inf, m), axis=2)
-    wrong = ~a.identified[measure]
+    pick = most_similar(m, measure in DISTANCES)
+    wrong = ~a.identified[measure] & (pick >= 0)
     if not wrong.any():
         return None
     vals, counts = np.unique(pick[wrong], return_counts=True)

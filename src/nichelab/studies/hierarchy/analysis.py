@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 from ...capture import capture
@@ -298,19 +299,10 @@ def measure_network(model: nn.Module, data: StudyData, cfg: HierarchyConfig, *, 
     """Measure every hidden layer of ``model`` on ``data.test`` (see the module docstring).
 
     ``examples=True`` also keeps the IoU example masks (for the figures of the shown seed).
+    BLAS runs on one thread here: the probes are tiny problems that threads only slow down.
     """
-    with _one_blas_thread():      # tiny BLAS problems (probes): threads only add overhead
+    with threadpool_limits(limits=1):
         return _measure(model, data, cfg, seed, trained, examples)
-
-
-def _one_blas_thread():
-    """Limit BLAS/OpenMP to one thread inside the block (threadpoolctl comes with scikit-learn)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1)
 
 
 def _measure(model, data: StudyData, cfg: HierarchyConfig, seed: int, trained: bool, examples: bool):

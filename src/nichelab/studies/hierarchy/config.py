@@ -2,24 +2,24 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Literal
 
-import numpy as np
+from ...errors import NichelabError, suggest
+from ...options import Options, option
+from ..base import Study
+from ..common import SeedOptions, TrainOptions
 
-from ...errors import NichelabError, check_positive_int, suggest
-from ...interventions.featvis import REDUCE
-from ...metrics.dissection import IOU_THRESHOLD
-from ...metrics.tuning import OSI_THRESHOLD
-from ...nn.init import INIT_SCHEMES
-from ...nn.spec import parse_spec
-from ...train.config import TrainConfig
-from .data import STIMULI
-
-__all__ = ["HierarchyConfig", "DATASETS", "DATASET_DEFAULTS", "hidden_layers", "parse_units"]
+__all__ = ["HierarchyConfig", "DATASETS", "DATASET_DEFAULTS", "STIMULI", "FEATVIS_REDUCE", "hidden_layers",
+           "parse_units", "STUDY"]
 
 #: Datasets the study runs on: procedural parts images (with part masks), LFW faces vs.
 #: non-faces (scikit-image's subset), scikit-learn's 8x8 digits.
 DATASETS = ("parts", "faces", "digits")
+#: Orientation-tuning stimuli: white bars on black, or sinusoidal gratings.
+STIMULI = ("bars", "gratings")
+#: Which activation of a conv unit's map feature visualisation maximises.
+FEATVIS_REDUCE = ("best", "center", "max", "mean")
 #: Training defaults per dataset (the LFW subset has 140 training images, so it needs more epochs).
 DATASET_DEFAULTS = {"parts": {"epochs": 10, "lr": 0.003, "stimulus": "bars"},
                     "faces": {"epochs": 60, "lr": 0.003, "stimulus": "gratings"},
@@ -28,13 +28,18 @@ DATASET_DEFAULTS = {"parts": {"epochs": 10, "lr": 0.003, "stimulus": "bars"},
 _UNIT = re.compile(r"^\s*(?P<layer>[A-Za-z_][\w.]*)\s*:\s*(?P<unit>\d+)\s*$")
 
 
+def _parse_spec(spec):
+    from ...nn.spec import parse_spec  # deferred: nichelab.nn imports torch
+    return parse_spec(spec)
+
+
 def hidden_layers(spec) -> list[tuple[str, int, str]]:
     """The hidden blocks of a built-in model spec: ``[(name, n_units, "conv" | "dense"), ...]``.
 
     ``cnn 8-16-32 fc=64`` gives L1 (8, conv), L2 (16, conv), L3 (32, conv), L4 (64, dense);
     the output block (L5) is not hidden.
     """
-    spec = parse_spec(spec)
+    spec = _parse_spec(spec)
     if spec.kind == "cnn":
         kinds = [(w, "conv") for w in spec.widths] + [(w, "dense") for w in spec.fc]
     else:
@@ -42,8 +47,12 @@ def hidden_layers(spec) -> list[tuple[str, int, str]]:
     return [(f"L{i}", w, k) for i, (w, k) in enumerate(kinds, start=1)]
 
 
+def _unit_error(rule: str) -> NichelabError:
+    return NichelabError(f"units {rule}", field="units")
+
+
 def parse_units(units, spec) -> list[tuple[str, int]]:
-    """Parse ``--units`` (``"L2:5"``; several per string separated by commas or spaces).
+    """Parse units given as ``"L2:5"`` (several per string separated by commas or spaces).
 
     Returns
     -------
@@ -53,173 +62,89 @@ def parse_units(units, spec) -> list[tuple[str, int]]:
     Raises
     ------
     NichelabError
-        A malformed entry, an unknown or output layer (with close names), a unit out of range.
+        A malformed entry, an unknown or output layer (with close names), a unit out of range
+        (about the field ``units``).
     """
-    layers = hidden_layers(spec)
-    widths = {name: w for name, w, _ in layers}
+    widths = {name: w for name, w, _ in hidden_layers(spec)}
     names = list(widths)
-    n_layers = len(names)
     items = [units] if isinstance(units, str) else list(units or ())
     out: list[tuple[str, int]] = []
     for text in (t for item in items for t in re.split(r"[,\s]+", str(item)) if t):
         m = _UNIT.match(text)
         if not m:
-            raise NichelabError(f"--units entries must look like LAYER:UNIT, e.g. 'L2:5'; got {text!r}")
+            raise _unit_error(f"entries must look like LAYER:UNIT, e.g. 'L2:5'; got {text!r}")
         layer, k = m["layer"], int(m["unit"])
         if layer not in widths:
-            extra = (f"; {layer} is the output layer (logits)" if layer == f"L{n_layers + 1}" else "")
-            raise NichelabError(
-                f"--units: unknown layer {layer!r} in {text!r}{suggest(layer, names)}{extra}; "
-                f"the model's hidden layers are {', '.join(names)}")
+            extra = f"; {layer} is the output layer (logits)" if layer == f"L{len(names) + 1}" else ""
+            raise _unit_error(f"has an unknown layer {layer!r} in {text!r}{suggest(layer, names)}{extra}; "
+                              f"the model's hidden layers are {', '.join(names)}")
         if k >= widths[layer]:
-            raise NichelabError(
-                f"--units: {text!r} is out of range; layer {layer} has {widths[layer]} units "
-                f"({layer}:0..{layer}:{widths[layer] - 1})")
+            raise _unit_error(f"entry {text!r} is out of range; layer {layer} has {widths[layer]} units "
+                              f"({layer}:0..{layer}:{widths[layer] - 1})")
         if (layer, k) not in out:
             out.append((layer, k))
     return out
 
 
 @dataclass
-class HierarchyConfig:
+class HierarchyConfig(TrainOptions, SeedOptions, Options):
     """Train a small CNN, then measure edges, parts and objects in every hidden layer.
 
-    Attributes
-    ----------
-    dataset : {"parts", "faces", "digits"}, default "parts"
-        ``parts``: procedural objects with part masks (all measures); ``faces``: LFW faces vs.
-        non-faces (25x25, 200 images); ``digits``: scikit-learn's 8x8 digits. Faces and digits
-        have no part masks, so part detection and the scrambled-face test are left out.
-    model : str, default "cnn 8-16-32 fc=64"
-        A ``nichelab.nn`` cnn spec: 3x3 convs, ReLU, 2x2 max-pool after each, dense layers.
-    seeds : int, default 3
-        Networks trained (seeds ``first_seed ...``); each has its own random-network control.
-        Per-layer numbers are averaged over seeds (figures show the range); galleries show the
-        first seed.
-    first_seed : int, default 0
-    epochs : int, optional
-        Default per dataset (``DATASET_DEFAULTS``: parts 10, faces 60, digits 10).
-    lr : float, optional
-        Adam learning rate; default per dataset (0.003).
-    batch_size : int, default 64
-    optimizer : {"adam", "sgd"}, default "adam"
-    init : {"glorot", "torch"}, default "glorot"
-    per_class : int, default 300
-        Parts images per class (parts only).
-    size : int, default 32
-        Parts image side in pixels (parts only; >= 16).
-    noise : float, default 0.05
-        Pixel noise of the parts images.
-    test_fraction : float, default 0.3
-        Share of the data held out (stratified); every measure is taken on it.
-    data_seed : int, default 0
-        Seed of the parts images and of the train/test split.
-    units : tuple of str, default ()
-        Units to visualise, ``"L2:5"``; default the ``units_per_layer`` most class-selective
-        live units of every hidden layer.
-    units_per_layer : int, default 2
-    featvis_steps : int, default 200
-        Gradient-ascent steps of the feature visualisation.
-    featvis_reduce : {"best", "center", "max", "mean"}, default "best"
-        Which activation of a conv unit's map is maximised: the cell where the unit peaked on
-        its best held-out image (so the two are compared at the same place), the centre cell,
-        or the maximum or mean over positions.
-    stimulus : {"bars", "gratings"}, optional
-        Orientation-tuning stimuli; default per dataset: bars (white strokes on black, like the
-        parts images and digits) or gratings (faces).
-    top_k : int, default 6
-        Top-activating dataset examples shown per unit.
-    osi_threshold : float, default 0.3
-        Orientation-selective: OSI (1 - circular variance) >= this.
-    drive_threshold : float, default 0.5
-        Edge detector: orientation-selective, and its strongest response to a stimulus is at
-        least this share of its largest activation on a held-out image (so a unit that barely
-        responds to any bar does not count as tuned to bars).
-    iou_threshold : float, default 0.04
-        Part detector: best part IoU > this (Network Dissection).
-    ap_threshold : float, default 0.8
-        Object detector: AUPRC for the object class (faces; the preferred digit) >= this.
-    probe_threshold : float, default 0.9
-        A layer "tells faces from scrambled faces apart" when its linear probe's held-out
-        accuracy reaches this.
-    probe_repeats : int, default 3
-        Train/test splits each probe is averaged over.
+    Every field is declared once below (type, default, help, rule); ``nichelab run hierarchy``
+    shows them as flags. ``epochs``, ``lr`` and ``stimulus`` left at None take the dataset's
+    default (:data:`DATASET_DEFAULTS`). Per-layer numbers are averaged over seeds (figures show
+    the range); galleries show the first seed.
     """
 
-    dataset: str = "parts"
-    model: str = "cnn 8-16-32 fc=64"
-    seeds: int = 3
-    first_seed: int = 0
-    epochs: int | None = None
-    lr: float | None = None
-    batch_size: int = 64
-    optimizer: str = "adam"
-    init: str = "glorot"
-    per_class: int = 300
-    size: int = 32
-    noise: float = 0.05
-    test_fraction: float = 0.3
-    data_seed: int = 0
-    units: tuple[str, ...] = field(default_factory=tuple)
-    units_per_layer: int = 2
-    featvis_steps: int = 200
-    featvis_reduce: str = "best"
-    stimulus: str | None = None
-    top_k: int = 6
-    osi_threshold: float = OSI_THRESHOLD
-    drive_threshold: float = 0.5
-    iou_threshold: float = IOU_THRESHOLD
-    ap_threshold: float = 0.8
-    probe_threshold: float = 0.9
-    probe_repeats: int = 3
+    seeds: int = option(3, help="Networks trained (seeds first-seed ...); per-layer numbers are averaged.",
+                        ge=1, le=10_000_000)
+    epochs: int | None = option(None, help="Training epochs (default: parts 10, faces 60, digits 10).",
+                                ge=0, le=1_000_000)
+    lr: float | None = option(None, help="Adam learning rate (default 0.003).", gt=0)
+    batch_size: int = option(64, help="Minibatch size.", ge=1, le=10_000_000)
+    dataset: Literal["parts", "faces", "digits"] = option(
+        "parts", help="parts (procedural objects with part masks), faces (LFW subset: faces vs. non-faces) "
+                      "or digits (8x8).")
+    model: str = option("cnn 8-16-32 fc=64", help="CNN spec: conv channels, then dense layers.")
+    per_class: int = option(300, help="Parts images per class.", ge=4, le=1_000_000)
+    size: int = option(32, help="Parts image side in pixels (>= 16).", ge=16, le=4096)
+    noise: float = option(0.05, help="Pixel noise of the parts images.", ge=0)
+    test_fraction: float = option(0.3, help="Share of the data held out (stratified); every measure is taken on it.",
+                                  ge=0.05, le=0.8)
+    data_seed: int = option(0, help="Seed of the parts images and of the train/test split.", ge=0)
+    stimulus: Literal["bars", "gratings"] | None = option(
+        None, help="Orientation-tuning stimuli: bars or gratings (default: bars for parts and digits, "
+                   "gratings for faces).")
+    units: tuple[str, ...] = option(
+        (), min_items=0, help="Units to visualise, LAYER:UNIT, comma-separated (e.g. 'L2:5,L4:0'); default: the "
+                              "most class-selective units of each layer.")
+    units_per_layer: int = option(2, help="Units visualised per layer when units are not given.", ge=0)
+    featvis_steps: int = option(200, help="Gradient-ascent steps of the feature visualisation.", ge=1)
+    featvis_reduce: Literal["best", "center", "max", "mean"] = option(
+        "best", help="Which activation of a conv unit's map is maximised: best (the cell where it peaked on its "
+                     "best held-out image), center, max or mean over positions.")
+    top_k: int = option(6, help="Top-activating examples shown per unit.", ge=1)
+    osi_threshold: float = option(0.3, help="Orientation-selective: OSI (1 - circular variance) >= this.",
+                                  ge=0, le=1)
+    drive_threshold: float = option(
+        0.5, help="Edge detector: orientation-selective, and its strongest stimulus response is at least this "
+                  "share of its largest held-out activation.", ge=0)
+    iou_threshold: float = option(0.04, help="Part detector: best part IoU > this (Network Dissection).", ge=0, le=1)
+    ap_threshold: float = option(0.8, help="Object detector: AUPRC for the object class (faces; the preferred "
+                                           "class) >= this.", ge=0, le=1)
+    probe_threshold: float = option(0.9, help="A layer tells faces from scrambled faces apart when its probe's "
+                                              "held-out accuracy reaches this.", ge=0, le=1)
+    probe_repeats: int = option(3, help="Train/test splits each probe is averaged over.", ge=1, le=1000)
 
-    def __post_init__(self) -> None:
-        if self.dataset not in DATASETS:
-            raise NichelabError(f"--dataset must be one of {', '.join(DATASETS)}; got {self.dataset!r}"
-                                + suggest(str(self.dataset), DATASETS))
-        spec = parse_spec(self.model)
+    def check(self) -> None:
+        spec = _parse_spec(self.model)
         if spec.kind != "cnn":
-            raise NichelabError(f"--model must be a cnn spec such as 'cnn 8-16-32 fc=64'; got {self.model!r}")
+            raise self.field_error("model", "must be a cnn spec such as 'cnn 8-16-32 fc=64'", self.model)
         defaults = DATASET_DEFAULTS[self.dataset]
-        if self.epochs is None:
-            self.epochs = defaults["epochs"]
-        if self.lr is None:
-            self.lr = defaults["lr"]
-        if self.stimulus is None:
-            self.stimulus = defaults["stimulus"]
-        if self.stimulus not in STIMULI:
-            raise NichelabError(f"--stimulus must be one of {', '.join(STIMULI)}; got {self.stimulus!r}"
-                                + suggest(str(self.stimulus), STIMULI))
-        check_positive_int("--seeds", self.seeds)
-        check_positive_int("--first-seed", self.first_seed, minimum=0)
-        check_positive_int("--per-class", self.per_class, minimum=4)
-        check_positive_int("--size", self.size, minimum=16)
-        check_positive_int("--data-seed", self.data_seed, minimum=0)
-        check_positive_int("--units-per-layer", self.units_per_layer, minimum=0)
-        check_positive_int("--featvis-steps", self.featvis_steps)
-        check_positive_int("--top-k", self.top_k)
-        check_positive_int("--probe-repeats", self.probe_repeats)
-        if self.init not in INIT_SCHEMES[:2]:
-            raise NichelabError(f"--init must be one of glorot, torch; got {self.init!r}")
-        if self.featvis_reduce not in ("best",) + REDUCE:
-            raise NichelabError(f"--featvis-reduce must be one of best, {', '.join(REDUCE)}; got "
-                                f"{self.featvis_reduce!r}" + suggest(str(self.featvis_reduce), ("best",) + REDUCE))
-        for name, v, lo, hi in (("--noise", self.noise, 0.0, np.inf), ("--test-fraction", self.test_fraction, 0.05, 0.8),
-                                ("--osi-threshold", self.osi_threshold, 0.0, 1.0),
-                                ("--drive-threshold", self.drive_threshold, 0.0, np.inf),
-                                ("--iou-threshold", self.iou_threshold, 0.0, 1.0),
-                                ("--ap-threshold", self.ap_threshold, 0.0, 1.0),
-                                ("--probe-threshold", self.probe_threshold, 0.0, 1.0)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi) or not np.isfinite(v):
-                rule = f"a finite number >= {lo:g}" if hi == np.inf else f"a number in [{lo:g}, {hi:g}]"
-                raise NichelabError(f"{name} must be {rule}; got {v!r}")
-        self.units = tuple(f"{l}:{k}" for l, k in parse_units(self.units, spec))
-        self.train_config()  # validates epochs, lr, batch size, optimizer
-
-    @property
-    def seed_list(self) -> list[int]:
-        """The trained seeds."""
-        return list(range(self.first_seed, self.first_seed + self.seeds))
+        for name in ("epochs", "lr", "stimulus"):
+            if getattr(self, name) is None:
+                setattr(self, name, defaults[name])
+        self.units = tuple(f"{layer}:{k}" for layer, k in parse_units(self.units, spec))
 
     @property
     def layers(self) -> list[tuple[str, int, str]]:
@@ -227,10 +152,16 @@ class HierarchyConfig:
         return hidden_layers(self.model)
 
     def unit_list(self) -> list[tuple[str, int]]:
-        """The ``--units`` as (layer, unit) pairs."""
+        """The chosen units as (layer, unit) pairs (empty: the most selective per layer)."""
         return parse_units(self.units, self.model)
 
-    def train_config(self) -> TrainConfig:
-        """The training settings."""
-        return TrainConfig(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-                           optimizer=self.optimizer, init=self.init)
+
+STUDY = Study(
+    name="hierarchy", Config=HierarchyConfig, runner="nichelab.studies.hierarchy.pipeline:run",
+    result="nichelab.studies.hierarchy.result:HierarchyResult",
+    question="Edges, then parts, then objects? What each layer of a small CNN detects.",
+    description="Trains a CNN (3 conv layers and a dense layer) on procedural faces, scrambled faces, houses, "
+                "carts and cars with known part masks (or LFW faces, or digits), then measures every hidden layer: "
+                "orientation tuning, part detectors (Network Dissection), single-unit face AUPRC, class "
+                "selectivity, linear probes, faces vs. scrambled faces, top examples and feature visualisation, "
+                "each against the untrained network.")

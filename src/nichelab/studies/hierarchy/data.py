@@ -9,6 +9,7 @@ from ...data.base import Dataset
 from ...data.digits import load_digits
 from ...data.faces import load_faces
 from ...data.parts import gratings, load_parts, oriented_bars
+from .config import STIMULI
 
 __all__ = ["StudyData", "load_study_data", "grating_stimuli", "bar_stimuli", "tuning_stimuli", "STIMULI",
            "concepts", "Concepts", "FACE", "SCRAMBLED", "EDGE_ANGLES"]
@@ -79,9 +80,6 @@ def load_study_data(dataset: str, *, per_class: int = 300, size: int = 32, noise
     return StudyData(train, test, has_masks, names.index(FACE) if FACE in names else None,
                      names.index(SCRAMBLED) if SCRAMBLED in names else None,
                      concepts(test) if has_masks else None)
-
-
-STIMULI = ("bars", "gratings")
 
 
 def _upsampling(image_shape) -> tuple[int, int, int, int]:

@@ -9,8 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["pct", "num", "trend", "peak", "StageVerdict", "edge_stage", "part_stage", "object_stage",
-           "story_verdict", "first_layer_reaching", "added_most", "LEE_2009_AUPRC", "TOL"]
+from ..text import num as _num
+from ..text import pct
+
+__all__ = ["trend", "series", "peak", "StageVerdict", "edge_stage", "part_stage", "object_stage", "story_verdict",
+           "first_layer_reaching", "added_most", "LEE_2009_AUPRC", "TOL", "num", "stages", "summary_findings",
+           "edge_findings", "object_findings", "scrambled_findings", "example_findings", "featvis_findings"]
 
 #: Lee, Grosse, Ranganath & Ng 2009: mean face AUPRC of the features of layers 1-3.
 LEE_2009_AUPRC = (0.39, 0.86, 0.95)
@@ -18,21 +22,17 @@ LEE_2009_AUPRC = (0.39, 0.86, 0.95)
 TOL = 0.05
 
 
-def pct(x: float) -> str:
-    """``0.237 -> "24%"``; NaN -> "n/a"."""
-    return "n/a" if not np.isfinite(x) else f"{100 * float(x):.0f}%"
-
-
-def num(x: float, digits: int = 2) -> str:
-    """``0.2371 -> "0.24"``; NaN -> "n/a"."""
-    return "n/a" if not np.isfinite(x) else f"{float(x):.{digits}f}"
+def num(x, digits: int = 2) -> str:
+    """An AUPRC, OSI or ratio in words: two significant digits (``0.2371 -> "0.24"``), NaN -> "n/a"."""
+    return _num(x, digits)
 
 
 def _fmt(x: float, as_pct: bool) -> str:
     return pct(x) if as_pct else num(x)
 
 
-def _series(values, names, as_pct: bool) -> str:
+def series(values, names, as_pct: bool) -> str:
+    """``"L1 10%, L2 30%"``: each layer's finite value."""
     return ", ".join(f"{n} {_fmt(v, as_pct)}" for n, v in zip(names, values) if np.isfinite(v))
 
 
@@ -53,7 +53,7 @@ def trend(values, names, *, as_pct: bool = True, tol: float = TOL) -> str:
     v = np.asarray(values, dtype=float)
     keep = np.isfinite(v)
     v, names = v[keep], [n for n, k in zip(names, keep) if k]
-    listed = f"({_series(v, names, as_pct)})"
+    listed = f"({series(v, names, as_pct)})"
     if len(v) < 2:
         return f"is measured on {'one layer' if len(v) else 'no layer'} only {listed}"
     if v.max() - v.min() <= tol:
@@ -110,7 +110,7 @@ def added_most(det_t, det_r, names, what: str) -> str:
     diff = np.asarray(det_t, dtype=float) - np.asarray(det_r, dtype=float)
     i = peak(diff)
     if i < 0 or not diff[i] > TOL:
-        return (f"No layer has more {what} than the untrained network by more than {pct(TOL)} of its units, "
+        return (f"No layer has more {what} than the untrained network by more than {pct(TOL, 0)} of its units, "
                 "so training did not add any.")
     return f"Training added the most {what} in {names[i]} ({pct(det_t[i])} against {pct(det_r[i])} untrained)."
 
@@ -159,12 +159,12 @@ def part_stage(det_t, det_r, level_t, level_r, level_edge_t, names, threshold: f
     det_t = np.asarray(det_t, dtype=float)
     if not np.isfinite(det_t).any():
         return StageVerdict("parts", None, -1, "This dataset has no part masks, so part detectors cannot be "
-                                               "measured here; run with --dataset parts.")
+                                               "measured here; run with the dataset parts.")
     conv = [n for n, v in zip(names, det_t) if np.isfinite(v)]
     s = (f"The share of part detectors (units whose best part has IoU > {threshold:g}) {trend(det_t, names)}; "
          f"in the untrained network it {trend(det_r, names)}. ")
     s += (f"Counting only units that match a part better than any edge orientation or whole object, the share "
-          f"{trend(level_t, names)} (untrained: {_series(level_r, names, True)}). ")
+          f"{trend(level_t, names)} (untrained: {series(level_r, names, True)}). ")
     found = [f"{n}: {p}" for n, p in zip(names, parts_by_layer) if p]
     if found:
         s += "Parts detected (first seed): " + "; ".join(found) + ". "
@@ -200,7 +200,7 @@ def object_stage(det_t, det_r, apmax_t, apmax_r, names, threshold: float, object
     s = (f"The share of {what} (units that alone reach AUPRC >= {threshold:g} for {target}) "
          f"{trend(det_t, names)}; in the untrained network it {trend(det_r, names)}. "
          f"The best single unit's AUPRC {trend(apmax_t, names, as_pct=False)} "
-         f"(untrained: {_series(apmax_r, names, False)}). ")
+         f"(untrained: {series(apmax_r, names, False)}). ")
     if i < 0 or not det_t[i] > 0:
         s += (f"No unit of any layer detects {target} this well, so the 'whole objects at the top' step "
               "does not hold in this run.")
@@ -242,3 +242,124 @@ def story_verdict(stages: list[StageVerdict], names) -> str:
     order_txt = "" if in_order else ", and the detectors are not in the story's order"
     return (f"In this run the story holds only in part: {steps(ok)} hold{'s' if len(ok) == 1 else ''} as told; "
             f"{steps(bad)} do{'es' if len(bad) == 1 else ''} not{order_txt}{where}{tail}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The answers of a whole run, section by section. ``m(measure, which="trained")`` gives a
+# measure's (L,) mean over seeds (see :func:`.summary.seed_mean`).
+# ---------------------------------------------------------------------------------------------
+def stages(m, names, cfg, *, has_masks: bool, object_name: str, object_target: str,
+           parts_by_layer: list[str], first_rf: int) -> list[StageVerdict]:
+    """The verdicts on edges, parts and objects."""
+    level = m("level_edge") if has_masks else None
+    edges = edge_stage(m("edge_detectors"), m("edge_detectors", "random"), m("orientation_selective"), level,
+                       names, cfg.osi_threshold, cfg.drive_threshold, cfg.stimulus)
+    parts = part_stage(m("part_detectors"), m("part_detectors", "random"), m("level_part"), m("level_part", "random"),
+                       m("level_edge"), names, cfg.iou_threshold, parts_by_layer, first_rf)
+    objects = object_stage(m("object_detectors"), m("object_detectors", "random"), m("object_ap_max"),
+                           m("object_ap_max", "random"), names, cfg.ap_threshold, object_name,
+                           object_target.replace("its ", "their "))
+    return [edges, parts, objects]
+
+
+def summary_findings(verdict: str, stage_list: list[StageVerdict], scrambled: dict | None,
+                     probe_threshold: float) -> list[str]:
+    """The short answer: the story's verdict, each measured stage's first sentence, the scrambled-face layer."""
+    out = [verdict] + [s.sentence.split(". ")[0] + "." for s in stage_list if s.holds is not None]
+    if scrambled is not None:
+        out.append(f"A linear probe first tells faces from scrambled faces ({pct(probe_threshold)} held-out accuracy) "
+                   f"at {scrambled['trained'] or 'no layer'}; in the untrained network at "
+                   f"{scrambled['random'] or 'no layer'}.")
+    return out
+
+
+def edge_findings(stage: StageVerdict, m, names, *, stimulus: str, first_layer: str, seed: int,
+                  preferred_deg: list[float]) -> list[str]:
+    """Edges: the stage, the drive by depth, and the first layer's preferred orientations."""
+    stim = "bars" if stimulus == "bars" else "stripes"
+    pref = ", ".join(f"{p:.0f}°" for p in preferred_deg)
+    return [stage.sentence,
+            f"The median drive (strongest response to a {stim[:-1]} / largest response to a held-out image) "
+            f"{trend(m('drive_median'), names, as_pct=False)}; untrained: "
+            f"{series(m('drive_median', 'random'), names, False)}.",
+            (f"The edge detectors of {first_layer} (seed {seed}) prefer {stim} at {pref} (0° horizontal, 90° "
+             f"vertical)." if preferred_deg else f"No unit of {first_layer} (seed {seed}) is an edge detector.")]
+
+
+def _probe_gain(t: np.ndarray, r: np.ndarray, names) -> str:
+    gain = t - r
+    i = peak(gain)
+    if i < 0 or not gain[i] > TOL:
+        return "No layer's probe beats the untrained network's by more than 5 points."
+    return f"Training added the most linearly readable class information in {names[i]} (+{100 * gain[i]:.0f} points)."
+
+
+def _lee_comparison(m, names, has_scrambled: bool) -> str:
+    lee = ", ".join(f"{v:.2f}" for v in LEE_2009_AUPRC)
+    extra = ""
+    if has_scrambled:
+        extra = (f" Leaving scrambled faces out (faces against the other objects only, as in Lee et al.), the mean "
+                 f"is {series(m('object_ap_no_scrambled_mean'), names, False)} and the best unit "
+                 f"{series(m('object_ap_no_scrambled_max'), names, False)}.")
+    return (f"For comparison, Lee et al. 2009 report a mean face AUPRC of {lee} for the features of layers 1–3 of a "
+            f"network trained on faces alone. Here the mean over all units is "
+            f"{series(m('object_ap_mean'), names, False)} (chance {num(m('object_ap_chance')[0])}): most units here "
+            f"serve the other classes, so the best units and the trend are the fair comparison.{extra}")
+
+
+def object_findings(stage: StageVerdict, m, names, *, has_object: bool, has_scrambled: bool,
+                    has_masks: bool) -> list[str]:
+    """Objects: the stage, Lee et al.'s AUPRC, class selectivity and the linear probes by depth."""
+    out = [stage.sentence]
+    if has_object:
+        out.append(_lee_comparison(m, names, has_scrambled))
+    sel_t, sel_r = m("selectivity_mean"), m("selectivity_mean", "random")
+    same = bool(np.nanmax(np.abs(sel_t - sel_r)) <= TOL) if np.isfinite(sel_t - sel_r).any() else False
+    out.append(f"Mean class selectivity of live units {trend(sel_t, names, as_pct=False)}; "
+               f"untrained: {series(sel_r, names, False)}. Morcos et al. 2018 found it rises with depth"
+               + ("; here the untrained network's is within 0.05 of the trained one's in every layer, so the "
+                  "change with depth is not something training produced." if same else "."))
+    pr_t, pr_r = m("probe_class"), m("probe_class", "random")
+    out.append(f"The held-out accuracy of a linear probe for the class {trend(pr_t, names)}; on the untrained "
+               f"network it is {series(pr_r, names, True)} (chance {pct(m('probe_class_chance')[0])}). "
+               + _probe_gain(pr_t, pr_r, names))
+    if has_masks:
+        out.append(f"The accuracy of a probe for the presence of each part {trend(m('probe_parts'), names)} "
+                   f"(untrained: {series(m('probe_parts', 'random'), names, True)}; chance "
+                   f"{pct(m('probe_parts_chance')[0])}); part presence follows from the class here, "
+                   "so it measures the same information as the class probe, per part.")
+    return out
+
+
+def scrambled_findings(m, names, first: dict, threshold: float) -> list[str]:
+    """Faces vs. scrambled faces: the probe's accuracy by depth and the first layer reaching ``threshold``."""
+    acc_t, acc_r = m("probe_scrambled"), m("probe_scrambled", "random")
+    s = (f"A linear probe on each layer's units tells faces from scrambled faces (same parts, wrong layout) with "
+         f"held-out accuracy {series(acc_t, names, True)} (chance {pct(m('probe_scrambled_chance')[0])}). ")
+    s += (f"The first layer to reach {pct(threshold)} is {first['trained']}. " if first["trained"] else
+          f"No layer reaches {pct(threshold)}. ")
+    s += (f"In the untrained network: {series(acc_r, names, True)}; "
+          + (f"it first reaches {pct(threshold)} at {first['random']}." if first["random"] else
+             f"it never reaches {pct(threshold)}."))
+    return [s]
+
+
+def example_findings(seed: int) -> list[str]:
+    """What the gallery of top examples shows."""
+    return [f"Rows are the three most class-selective units of each layer of seed {seed} (among units whose largest "
+            "activation is at least a tenth of the layer's typical one), labelled with their preferred class, and "
+            "their part or edge orientation when they detect one."]
+
+
+def featvis_findings(ratio_t, ratio_r, *, how: str, steps: int) -> list[str]:
+    """Feature visualisation: how far the optimised inputs drive the units, trained and untrained."""
+    rt, rr = np.asarray(ratio_t, dtype=float), np.asarray(ratio_r, dtype=float)
+    if not rt.size:
+        return ["No unit was chosen (units_per_layer 0 and no units given)."]
+    return [f"For {how}, gradient ascent (Adam, {steps} steps; jitter, total-variation and L2 penalties; pixels "
+            f"kept in the data's range) found inputs that drive the trained unit to {num(np.nanmin(rt))}–"
+            f"{num(np.nanmax(rt))} times its best held-out image's activation ({int(np.sum(rt > 1))} of {len(rt)} "
+            f"above 1); the same units before training reach {num(np.nanmin(rr))}–{num(np.nanmax(rr))} times "
+            "theirs.",
+            "An optimised input shows what can drive a unit, not what drives it on real images: compare it with "
+            "the real examples beside it before reading it as a 'part' or a 'face'."]

@@ -5,7 +5,7 @@ import numpy as np
 
 from .analysis import LayerMeasures, NetworkMeasures
 
-__all__ = ["MEASURES", "summarise", "LEVELS"]
+__all__ = ["MEASURES", "summarise", "seed_mean", "LEVELS"]
 
 LEVELS = ("edge", "part", "object")
 
@@ -77,3 +77,10 @@ def summarise(nets: list[NetworkMeasures], ap_threshold: float) -> dict[str, np.
     """``{measure: array (n_networks, n_layers)}`` for every name in :data:`MEASURES`."""
     rows = [[_layer_values(l, ap_threshold) for l in net.layers] for net in nets]
     return {m: np.array([[r[m] for r in row] for row in rows], dtype=float) for m in MEASURES}
+
+
+def seed_mean(a) -> np.ndarray:
+    """Mean over seeds (axis 0), ignoring NaN; NaN where every seed is NaN (e.g. dense layers' IoU)."""
+    a = np.asarray(a, dtype=float)
+    n = np.isfinite(a).sum(axis=0)
+    return np.where(n > 0, np.where(np.isfinite(a), a, 0.0).sum(axis=0) / np.maximum(n, 1), np.nan)

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..base import Result
-from ..codec import nan_list
+from ..codec import arrays
 from .config import OUTCOMES, LabConfig
 
 __all__ = ["LabResult"]
@@ -32,6 +32,7 @@ class LabResult(Result):
     """
 
     study: ClassVar[str] = "lab"
+    flat_weights: ClassVar[str] = "params"
     config: LabConfig = None
     seeds: list[int] = field(default_factory=list)
     data: dict = field(default_factory=dict)
@@ -40,26 +41,14 @@ class LabResult(Result):
     findings: dict = field(default_factory=dict)
     loss_curves: np.ndarray = None
     views: dict = field(default_factory=dict)
-    params: dict = field(default_factory=dict, metadata={"weights": True})
+    params: dict = field(default_factory=dict)
     initial: dict = field(default_factory=dict, metadata={"weights": True})
-
-    def weights(self) -> dict:
-        """Every seed's final weights, stacked on axis 0, plus ``initial.*`` weights and the seed list."""
-        out = dict(self.params)
-        out.update({f"initial.{k}": v for k, v in self.initial.items()})
-        out["seeds"] = np.asarray(self.seeds, dtype=np.int64)
-        return out
 
     @classmethod
     def from_dict(cls, data: dict, weights: dict | None = None) -> "LabResult":
-        weights = dict(weights or {})
-        weights.pop("seeds", None)
-        params = {k: v for k, v in weights.items() if not k.startswith("initial.")}
-        initial = {k[len("initial."):]: v for k, v in weights.items() if k.startswith("initial.")}
-        res = super().from_dict(data, {})
-        res.params, res.initial = params, initial
+        res = super().from_dict(data, weights)
         res.data["X"], res.data["y"] = np.asarray(res.data["X"]), np.asarray(res.data["y"])
-        res.views = _arrays(res.views)
+        res.views = arrays(res.views)
         return res
 
     def tables(self) -> dict:
@@ -77,14 +66,3 @@ class LabResult(Result):
     def summary_text(self) -> str:
         """The short answer in words."""
         return " ".join(self.findings.get("niches", [])[:1])
-
-
-def _arrays(obj):
-    """Lists of numbers in figure views back to arrays (JSON stores them as lists)."""
-    if isinstance(obj, dict):
-        return {k: _arrays(v) for k, v in obj.items()}
-    if isinstance(obj, list) and obj and not isinstance(obj[0], (dict, str)):
-        return np.asarray(nan_list(obj), dtype=float)
-    if isinstance(obj, list):
-        return [_arrays(v) for v in obj]
-    return obj

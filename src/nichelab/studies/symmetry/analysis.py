@@ -1,7 +1,8 @@
 """Train every condition of one dataset and measure it: gaps per step, loss, accuracy, distinct units.
 
 Pure bookkeeping around :func:`nichelab.train.train_ensemble`; the numbers are read by
-:mod:`.findings` (words) and :mod:`nichelab.reporting.figures.symmetry` (figures).
+:mod:`.findings` (words), :mod:`.views` (figure- and table-ready numbers) and :mod:`.pipeline`
+(the :class:`~.result.SymmetryResult`).
 """
 from __future__ import annotations
 
@@ -175,7 +176,7 @@ def loss_accuracy(p: dict, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np
 
 def _run_condition(data: Dataset, cond: Condition, cfg: SymmetryConfig, tol: np.ndarray, sources: dict,
                    progress) -> ConditionRun:
-    hidden = cfg.hidden(data.name)
+    hidden = cfg.hidden_for(data.name)
     tcfg = cfg.train_config(data.name, **cond.optimizer)
     build = _builder(data, cond, hidden, tcfg.torch_dtype, cfg.outgoing, sources)
     rec = GapRecorder()
@@ -215,7 +216,7 @@ def run_dataset(data: Dataset, cfg: SymmetryConfig, progress=None) -> DatasetRun
     progress : callable (done, total) -> None, optional
         Epochs done over all conditions of this dataset.
     """
-    hidden = cfg.hidden(data.name)
+    hidden = cfg.hidden_for(data.name)
     conds = cfg.conditions(data.name)
     seeds = cfg.seed_list
     randoms = {s: build_model(f"mlp {hidden}", data.input_shape, data.n_classes, seed=s) for s in seeds}
@@ -225,7 +226,7 @@ def run_dataset(data: Dataset, cfg: SymmetryConfig, progress=None) -> DatasetRun
     norm0 = np.linalg.norm(V0, axis=2).mean(axis=1)
     tol = cfg.split_tol * norm0
     out = DatasetRun(data.name, hidden, len(data), data.n_classes, np.asarray(seeds), tol, norm0)
-    E = cfg.epochs(data.name)
+    E = cfg.epochs_for(data.name)
     for i, cond in enumerate(conds):
         cb = (lambda d, t, i=i: progress(i * E + d, len(conds) * E)) if progress else None
         out.runs[cond.name] = _run_condition(data, cond, cfg, tol, sources, cb)

@@ -1,16 +1,19 @@
 """Settings of the symmetry study and the list of initial conditions it compares."""
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, field
+from typing import Literal
 
-from ...errors import NichelabError, check_positive_int, suggest
-from ...train.config import TrainConfig
+from ...options import Options, option
+from ..base import Study
+from ..common import SeedOptions
 
-__all__ = ["DATASETS", "Condition", "SymmetryConfig"]
+__all__ = ["DATASETS", "DEFAULT_EPOCHS", "Condition", "SymmetryConfig", "STUDY"]
 
 DATASETS = ("blobs", "digits")
+#: Training epochs per dataset when ``epochs`` is not given: the lab's 200 epochs (800 steps) on
+#: the blobs; 15 epochs (855 steps) on the digits, where every tie-breaker has split within 2.
+DEFAULT_EPOCHS = {"blobs": 200, "digits": 15}
 
 
 @dataclass(frozen=True)
@@ -45,126 +48,75 @@ class Condition:
     optimizer: dict = field(default_factory=dict, compare=False)
 
 
-def _eps_name(eps: float) -> str:
+def eps_name(eps: float) -> str:
+    """The condition name of perturbation size ``eps``: ``1e-6 -> "symmetric+eps=1e-06"``."""
     return f"symmetric+eps={eps:.0e}"
 
 
 @dataclass
-class SymmetryConfig:
+class SymmetryConfig(SeedOptions, Options):
     """Identical units under gradient descent: what keeps them identical and what breaks the tie.
 
-    Attributes
-    ----------
-    seeds : int, default 5
-        Seeds per condition (``first_seed .. first_seed + seeds - 1``); a seed fixes the random
-        weights (which unit 0 copies), the sample order, the dropout masks and the perturbation.
-    first_seed : int, default 0
-    data : tuple of str, default ("blobs", "digits")
-        Datasets: the lab's four blobs (100 points) and scikit-learn's digits (1797 images).
-    blobs_hidden : int, default 4
-        Hidden ReLU units for the blobs (at least 2).
-    digits_hidden : int, default 32
-        Hidden ReLU units for the digits.
-    blobs_epochs : int, default 200
-        The lab's 200 epochs (800 steps).
-    digits_epochs : int, default 15
-        15 epochs (855 steps): every tie-breaker has split within 2 epochs.
-    eps : tuple of float, default (1e-8, 1e-7, ..., 1e-2)
-        Perturbation sizes: standard deviation of the Gaussian noise added to every weight and
-        bias after the symmetric initialisation.
-    dropout : float, default 0.1
-        Dropout probability of the "symmetric + dropout" condition.
-    split_tol : float, default 0.01
-        Units count as split (distinct) when their incoming vectors are further apart than
-        ``split_tol`` times the typical initial norm of an incoming vector (the mean norm over the
-        units of the randomly initialised network of the same seed).
-    lr : float, default 0.01
-    batch_size : int, default 32
-    optimizer : {"adam", "sgd"}, default "adam"
-        The lab's Adam. The blobs also run the symmetric network with SGD, SGD with momentum and
-        Adam with weight decay to show which optimizers keep the tie.
-    dtype : {"float64", "float32"}, default "float64"
-        float64 so that perturbations of 1e-8 are not rounded away (float32 resolves about 6e-8
-        of a weight's size).
-    outgoing : {"split", "copy"}, default "split"
-        How the copies share the copied unit's outgoing weights (see
-        :func:`nichelab.nn.init.make_symmetric`). ``split`` (each copy sends 1/H of them) starts
-        the symmetric network as exactly the one-unit network of the copied unit. ``copy`` makes
-        the output H times larger; on digits the copied unit was then pushed silent on every image
-        within the first epoch in most seeds, after which nothing can break the tie.
+    Every field is declared once below (type, default, help, rule); ``nichelab run symmetry``
+    shows them as flags. A seed fixes the random weights (which unit the copies copy), the sample
+    order, the dropout masks and the perturbation. The blobs also run the symmetric network with
+    SGD, SGD with momentum and Adam with weight decay, to show which optimizers keep the tie.
+    ``dtype="float64"`` keeps perturbations of 1e-8 from being rounded away (float32 resolves
+    about 6e-8 of a weight's size). ``outgoing="copy"`` makes the output H times larger; on digits
+    the copied unit was then pushed silent on every image within the first epoch in most seeds,
+    after which nothing can break the tie.
     """
 
-    seeds: int = 5
-    first_seed: int = 0
-    data: tuple[str, ...] = DATASETS
-    blobs_hidden: int = 4
-    digits_hidden: int = 32
-    blobs_epochs: int = 200
-    digits_epochs: int = 15
-    eps: tuple[float, ...] = (1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
-    dropout: float = 0.1
-    split_tol: float = 0.01
-    lr: float = 0.01
-    batch_size: int = 32
-    optimizer: str = "adam"
-    dtype: str = "float64"
-    outgoing: str = "split"
+    seeds: int = option(5, help="Seeds per condition, all trained at once.", ge=1, le=10_000_000)
+    data: tuple[Literal["blobs", "digits"], ...] = option(
+        DATASETS, help="Datasets, comma-separated: blobs (the lab's), digits.")
+    epochs: int | None = option(
+        None, help="Training epochs for every dataset (default: 200 on blobs, 15 on digits).", ge=1, le=1_000_000)
+    blobs_hidden: int = option(4, help="Hidden ReLU units on the blobs (>= 2).", ge=2, le=4096)
+    digits_hidden: int = option(32, help="Hidden ReLU units on the digits (>= 2).", ge=2, le=4096)
+    eps: tuple[float, ...] = option((1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2), gt=0,
+                                    help="Perturbation sizes (std of the noise added to every weight), "
+                                         "comma-separated, > 0.")
+    dropout: float = option(0.1, help="Dropout probability of the symmetric + dropout condition.", gt=0, lt=1)
+    split_tol: float = option(0.01, gt=0, help="Units are distinct when further apart than this times the typical "
+                                              "initial norm of a unit's incoming weights.")
+    lr: float = option(0.01, help="Learning rate.", gt=0)
+    batch_size: int = option(32, help="Minibatch size.", ge=1, le=10_000_000)
+    optimizer: Literal["adam", "sgd"] = option("adam", help="adam or sgd.")
+    dtype: Literal["float64", "float32"] = option(
+        "float64", help="Precision of training: float64 resolves perturbations of 1e-8 (float32 only about 6e-8).")
+    outgoing: Literal["split", "copy"] = option(
+        "split", help="split (each copy sends 1/H of the copied unit's outgoing weights) or copy (full copies).")
 
-    def __post_init__(self) -> None:
-        check_positive_int("--seeds", self.seeds)
-        check_positive_int("--first-seed", self.first_seed, minimum=0)
-        check_positive_int("--blobs-hidden", self.blobs_hidden, minimum=2)
-        check_positive_int("--digits-hidden", self.digits_hidden, minimum=2)
-        check_positive_int("--blobs-epochs", self.blobs_epochs)
-        check_positive_int("--digits-epochs", self.digits_epochs)
-        data = tuple(self.data) if not isinstance(self.data, str) else (self.data,)
-        if not data:
-            raise NichelabError(f"--data must name at least one of {', '.join(DATASETS)}; got nothing")
-        for d in data:
-            if d not in DATASETS:
-                raise NichelabError(f"--data must be among {', '.join(DATASETS)}; got {d!r}{suggest(d, DATASETS)}")
-        self.data = tuple(d for d in DATASETS if d in data)
-        eps = tuple(self.eps) if not isinstance(self.eps, numbers.Real) else (self.eps,)
-        for e in eps:
-            if isinstance(e, bool) or not isinstance(e, numbers.Real) or not math.isfinite(e) or e <= 0:
-                raise NichelabError(f"--eps must be positive numbers (perturbation sizes, e.g. 1e-8,1e-4); got {e!r}")
-        self.eps = tuple(sorted({float(e) for e in eps}))
-        if not (isinstance(self.dropout, numbers.Real) and 0 < self.dropout < 1):
-            raise NichelabError(f"--dropout must be a probability in (0, 1); got {self.dropout!r}")
-        if not (isinstance(self.split_tol, numbers.Real) and math.isfinite(self.split_tol) and self.split_tol > 0):
-            raise NichelabError(f"--split-tol must be a positive number; got {self.split_tol!r}")
-        if self.outgoing not in ("split", "copy"):
-            raise NichelabError(f"--outgoing must be 'split' or 'copy'; got {self.outgoing!r}")
-        self.train_config("blobs")   # validates lr, batch size, optimizer, dtype
+    def check(self) -> None:
+        self.data = tuple(d for d in DATASETS if d in self.data)      # each once, in the order of DATASETS
+        self.eps = tuple(sorted(set(self.eps)))
 
-    @property
-    def seed_list(self) -> list[int]:
-        """The seeds of every condition."""
-        return list(range(self.first_seed, self.first_seed + self.seeds))
-
-    def hidden(self, dataset: str) -> int:
+    def hidden_for(self, dataset: str) -> int:
         """Hidden units for ``dataset``."""
         return self.blobs_hidden if dataset == "blobs" else self.digits_hidden
 
-    def epochs(self, dataset: str) -> int:
-        """Training epochs for ``dataset``."""
-        return self.blobs_epochs if dataset == "blobs" else self.digits_epochs
+    def epochs_for(self, dataset: str) -> int:
+        """Training epochs for ``dataset`` (``epochs``, else the dataset's default)."""
+        return self.epochs if self.epochs is not None else DEFAULT_EPOCHS[dataset]
 
-    def train_config(self, dataset: str, **overrides) -> TrainConfig:
-        """Training settings for ``dataset`` (every epoch snapshotted), with optional overrides."""
-        kw = dict(epochs=self.epochs(dataset), lr=self.lr, batch_size=self.batch_size, optimizer=self.optimizer,
-                  dtype=self.dtype, snapshot_epochs=tuple(range(self.epochs(dataset) + 1)))
+    def train_config(self, dataset: str, **overrides):
+        """The :class:`nichelab.train.config.TrainConfig` for ``dataset`` (every epoch snapshotted; imports torch)."""
+        from ...train.config import TrainConfig
+        epochs = self.epochs_for(dataset)
+        kw = dict(epochs=epochs, lr=self.lr, batch_size=self.batch_size, optimizer=self.optimizer,
+                  dtype=self.dtype, snapshot_epochs=tuple(range(epochs + 1)))
         kw.update(overrides)
         return TrainConfig(**kw)
 
     def conditions(self, dataset: str) -> list[Condition]:
         """The conditions run on ``dataset``, in report order."""
-        H = self.hidden(dataset)
+        H = self.hidden_for(dataset)
         out = [Condition("random", f"random init ({H} units)", "random"),
                Condition("symmetric", f"symmetric init ({H} identical units)", "symmetric"),
                Condition("symmetric+dropout", f"symmetric + dropout p={self.dropout:g}", "symmetric",
                          dropout=self.dropout)]
-        out += [Condition(_eps_name(e), f"symmetric + noise eps={e:.0e}", "symmetric", eps=e) for e in self.eps]
+        out += [Condition(eps_name(e), f"symmetric + noise eps={e:.0e}", "symmetric", eps=e) for e in self.eps]
         out += [Condition("zeros", "all-zero init", "zeros"),
                 Condition("one unit", "one hidden unit (the copied unit alone)", "alone", hidden=1)]
         if dataset == "blobs":
@@ -175,3 +127,13 @@ class SymmetryConfig:
                     Condition("symmetric, adam+weight decay", "symmetric, Adam + weight decay 1e-3", "symmetric",
                               optimizer=dict(optimizer="adam", lr=self.lr, weight_decay=1e-3))]
         return out
+
+
+STUDY = Study(
+    name="symmetry", Config=SymmetryConfig, runner="nichelab.studies.symmetry.pipeline:run",
+    result="nichelab.studies.symmetry.result:SymmetryResult",
+    question="Why do units differ at all? Identical units under gradient descent, and what breaks the tie.",
+    description="Trains networks whose hidden units all start as copies of one unit (plus random, dropout, "
+                "perturbed and all-zero starts) on the lab's blobs and on digits, and reports the distance between "
+                "units at every step, the accuracy against a one-unit network, and how the time until units split "
+                "grows with log(1/eps).")

@@ -2,20 +2,19 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .analysis import ConditionRun, DatasetRun
+from ..text import pct, plural
 
-__all__ = ["pct", "fmt_gap", "steps_text", "answer_stay", "answer_one_unit", "answer_breaks", "answer_speed",
-           "answer_zero", "speed_numbers"]
+if TYPE_CHECKING:
+    from .analysis import ConditionRun, DatasetRun
+
+__all__ = ["fmt_gap", "steps_text", "answer_stay", "answer_one_unit", "answer_breaks", "answer_speed",
+           "answer_zero", "speed_numbers", "findings"]
 
 OPTIMIZER_CHECKS = ("symmetric, sgd", "symmetric, sgd+momentum", "symmetric, adam+weight decay")
-
-
-def pct(x: float) -> str:
-    """``0.237 -> "24%"``; NaN -> "n/a"."""
-    return f"{100 * x:.0f}%" if np.isfinite(x) else "n/a"
 
 
 def fmt_gap(g: float) -> str:
@@ -29,6 +28,12 @@ def steps_text(steps: float, per_epoch: int) -> str:
     return (f"{steps:.0f} step{'' if steps == 1 else 's'} "
             f"({ep:.1f} epoch{'' if ep == 1 else 's'})" if ep >= 1 else f"{steps:.0f} step{'' if steps == 1 else 's'} "
             f"({ep:.2g} of an epoch)")
+
+
+def findings(d: DatasetRun) -> dict[str, list[str]]:
+    """Every answer in words for one dataset: ``stay``, ``one_unit``, ``breaks``, ``speed``, ``zero``."""
+    return {"stay": answer_stay(d), "one_unit": answer_one_unit(d), "breaks": answer_breaks(d),
+            "speed": answer_speed(d), "zero": answer_zero(d)}
 
 
 def _final_acc(r: ConditionRun) -> np.ndarray:
@@ -109,7 +114,7 @@ def answer_breaks(d: DatasetRun) -> list[str]:
         med = float(np.nanmedian(r.split_step)) if n else float("nan")
         p = r.condition.dropout
         out.append(f"Dropout (p={p:g}) silences a different random set of units on every sample, so copies receive "
-                   f"different gradients: {n} of {S} seed{'' if S == 1 else 's'} split, after a median of "
+                   f"different gradients: {n} of {plural(S, 'seed')} split, after a median of "
                    f"{steps_text(med, per) if n else 'never'}, ending with {r.distinct[:, -1].mean():.1f} distinct "
                    f"units and {_acc_text(r)} accuracy.")
     eps_runs = d.eps_runs()
@@ -121,7 +126,7 @@ def answer_breaks(d: DatasetRun) -> list[str]:
         lead = ("A perturbation breaks the tie however small it is" if n == S else
                 "A perturbation breaks the tie, given time")
         text = (f"{lead}: with eps={smallest.condition.eps:.0e} "
-                f"(noise of that standard deviation on every weight), {n} of {S} seed{'' if S == 1 else 's'} split")
+                f"(noise of that standard deviation on every weight), {n} of {plural(S, 'seed')} split")
         text += (f", the last after {steps_text(worst, per)}" if n else "")
         acc = float(np.mean([_final_acc(r).mean() for r in eps_runs]))
         text += (f"; across all {len(eps_runs)} sizes tried, {len(all_split)} split in every seed, and the perturbed "
@@ -150,6 +155,8 @@ def speed_numbers(d: DatasetRun) -> dict:
                                              if out["median_growth_per_step"] > 0 else float("nan"))
         ratio = np.where(lam > 0, slopes * lam, np.nan)
         out["seed_slope_times_growth"] = ratio
+        out["seed_delay_per_decade"] = slopes * math.log(10)
+        out["seed_predicted_delay_per_decade"] = np.where(lam > 0, math.log(10) / np.where(lam > 0, lam, 1.0), np.nan)
     return out
 
 

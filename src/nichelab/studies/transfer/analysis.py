@@ -13,14 +13,11 @@ import numpy as np
 
 from ...capture import capture
 from ...metrics.similarity import linear_cka
-from .cut import CONDITIONS
+from .config import CONDITIONS, REF_SEED, REF_UNTRAINED
 from .protocol import BaseNets, Cell
 
 __all__ = ["ArchRun", "CkaResult", "cka_by_layer", "stats", "flatten_acts", "REF_SEED", "REF_UNTRAINED"]
 
-#: Reference rows of the CKA table.
-REF_SEED = "baseB vs baseB (another seed)"
-REF_UNTRAINED = "baseB vs untrained network"
 
 
 def stats(values) -> dict:

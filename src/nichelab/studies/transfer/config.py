@@ -1,135 +1,164 @@
-"""Settings of the transfer study (Yosinski et al. 2014 at small scale; REFERENCES.md, "Transfer")."""
+"""Settings of the transfer study (Yosinski et al. 2014 at small scale; REFERENCES.md, "Transfer").
+
+Light on purpose (no torch): the registry and ``--help`` import it. The task and model
+texts are parsed in :meth:`TransferConfig.check` (importing the parsers then), so a bad task or
+architecture is reported, by field, before any data is loaded.
+"""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Literal
 
-import numpy as np
+from ...errors import NichelabError
+from ...options import Options, flag_of, option
+from ..base import Study
+from ..common import SeedOptions, TrainOptions
 
-from ...data.tasks import parse_task
-from ...errors import NichelabError, check_positive_int
-from ...nn.init import INIT_SCHEMES
-from ...nn.spec import parse_spec
-from ...train.config import TrainConfig
-
-__all__ = ["TransferConfig", "INIT_OFFSET"]
+__all__ = ["TransferConfig", "INIT_OFFSET", "CONDITIONS", "CONDITION_INFO", "TASK_SOURCES", "QUICK",
+           "REF_SEED", "REF_UNTRAINED", "STUDY"]
 
 #: The fresh (re-initialised) layers of every transfer cell of seed s start from init seed
 #: ``INIT_OFFSET + s``: the same values in every condition and cut (a paired design), and
 #: independent of the base networks' initialisation (seed s).
 INIT_OFFSET = 100_000
 
+#: The five transfer conditions: (source network, first n blocks frozen?).
+CONDITION_INFO = {
+    "BnB": ("B", True),        # selffer: first n blocks of baseB, frozen
+    "BnB+": ("B", False),      # selffer, fine-tuned
+    "AnB": ("A", True),        # transfer: first n blocks of baseA, frozen
+    "AnB+": ("A", False),      # transfer, fine-tuned
+    "random": (None, True),    # control: first n blocks at random initialisation, frozen
+}
+CONDITIONS = tuple(CONDITION_INFO)
+
+#: Reference rows of the CKA comparison: baseB against baseB of the next seed, and against the
+#: untrained network whose blocks the random control freezes.
+REF_SEED = "baseB vs baseB (another seed)"
+REF_UNTRAINED = "baseB vs untrained network"
+
+#: Image sources a task text can start with (as :data:`nichelab.data.tasks.SOURCES`).
+TASK_SOURCES = ("digits", "parts", "faces")
+
+#: The ``quick`` setting: these values replace options left at their defaults.
+QUICK = {"seeds": 2, "epochs": 8, "models": ("mlp 16-16-16", "cnn 4-8 fc=16"), "parts_per_class": 60,
+         "batch_size": 64, "lr": 0.003}
+
 
 @dataclass
-class TransferConfig:
+class TransferConfig(TrainOptions, SeedOptions, Options):
     """The layer-by-layer transfer experiment on a target task B, from one or more source tasks A.
 
-    Attributes
-    ----------
-    sources : tuple of str, default ("digits:0-4", "parts")
-        Source tasks A (see :func:`nichelab.data.tasks.parse_task`). A source from the target's
-        own image source makes a *similar* pair (it must not share a class with the target);
-        another source makes a *dissimilar* pair.
-    target : str, default "digits:5-9"
-        Target task B.
-    target_fraction : float, default 1.0
-        Share of B's training set used (stratified), in (0, 1]. Small shares are where
-        transfer matters most; B's test set is always whole.
-    models : tuple of str, default ("mlp 64-64-64", "cnn 16-32 fc=64")
-        Architectures (``nichelab.nn`` specs); each has blocks L1..LL and cuts n = 1..L-1.
-    seeds : int, default 3
-        Seeds per cell; all cells sharing a set of frozen blocks train at once.
-    first_seed : int, default 0
-    epochs : int, default 20
-        Epochs of every training (base networks and transfer cells alike).
-    lr : float, default 0.002
-    batch_size : int, default 64
-    optimizer : {"adam", "sgd"}, default "adam"
-    init : {"glorot", "torch"}, default "glorot"
-    test_fraction : float, default 0.3
-        Share of every task held out for testing (stratified).
-    split_seed : int, default 0
-        Seed of the train/test splits, of the target subsample and of the parts images.
-    size : int, optional
-        Common image side for all tasks (default: the target's own, 8 for digits).
-    parts_per_class : int, default 300
-        Images per class generated when a task uses the parts images.
-    margin : float, default 0.02
-        Accuracy difference (as a fraction, 0.02 = 2 percentage points) below which the
-        findings call two conditions equal.
-    threads : int or None, default 1
-        Torch intra-op threads while the study runs (restored afterwards); one thread is
-        fastest for these small models (see benchmarks/bench_transfer.py). None keeps
-        torch's setting.
+    Every field is declared once below (type, default, help, rule); ``nichelab run transfer``
+    shows them as flags, ``sources`` and ``models`` in the singular as before (several values
+    comma-separated). Seeds are ``first_seed .. first_seed + seeds - 1``.
+
+    Task texts (:func:`nichelab.data.tasks.parse_task`) may hold commas themselves
+    (``digits:0,2,4``, ``parts:face,house``): in a comma-separated ``sources`` string, an item
+    that does not start a task (no ``:`` and no image-source name) continues the previous task's
+    class list, so ``"digits:0,2,4,parts"`` is the two tasks ``digits:0,2,4`` and ``parts``.
     """
 
-    sources: tuple[str, ...] = ("digits:0-4", "parts")
-    target: str = "digits:5-9"
-    target_fraction: float = 1.0
-    models: tuple[str, ...] = ("mlp 64-64-64", "cnn 16-32 fc=64")
-    seeds: int = 3
-    first_seed: int = 0
-    epochs: int = 20
-    lr: float = 0.002
-    batch_size: int = 64
-    optimizer: str = "adam"
-    init: str = "glorot"
-    test_fraction: float = 0.3
-    split_seed: int = 0
-    size: int | None = None
-    parts_per_class: int = 300
-    margin: float = 0.02
-    threads: int | None = 1
+    sources: tuple[str, ...] = option(
+        ("digits:0-4", "parts"), flag="--source",
+        help="Source tasks A, comma-separated: digits:0-4, digits:0,2,4, parts, parts:face,house, faces. "
+             "Same image source as the target = similar pair, another = dissimilar.")
+    target: str = option("digits:5-9", help="Target task B (same syntax as the source tasks).")
+    target_fraction: float = option(1.0, gt=0, le=1,
+                                    help="Share of B's training set used, in (0, 1]; small shares are where "
+                                         "transfer matters most.")
+    models: tuple[str, ...] = option(("mlp 64-64-64", "cnn 16-32 fc=64"), flag="--model",
+                                     help="Architectures, comma-separated (each with at least 2 hidden layers).")
+    seeds: int = option(3, help="Seeds per cell; all cells with the same frozen layers train at once.",
+                        ge=1, le=10_000_000)
+    epochs: int = option(20, help="Training epochs (passes over the data).", ge=0, le=1_000_000)
+    lr: float = option(0.002, help="Learning rate.", gt=0)
+    batch_size: int = option(64, help="Minibatch size.", ge=1, le=10_000_000)
+    init: Literal["glorot", "torch"] = option("glorot", help="glorot or torch.")
+    test_fraction: float = option(0.3, gt=0, lt=1, help="Share of every task held out for testing.")
+    split_seed: int = option(0, ge=0, le=2**32 - 1,
+                             help="Seed of the splits, the target subsample and the parts images.")
+    size: int | None = option(None, ge=4, le=4096,
+                              help="Common image side in pixels (default: the target's own, 8 for digits).")
+    parts_per_class: int = option(300, ge=2, le=100_000, help="Images per class generated for the parts images.")
+    margin: float = option(0.02, ge=0, lt=1,
+                           help="Accuracy difference (fraction; 0.02 = 2 points) below which the findings call "
+                                "conditions equal; larger ones must also exceed twice their standard error over "
+                                "seeds.")
+    threads: int | None = option(1, ge=1, le=1024,
+                                 help="Torch threads while training (1 is fastest for these small models).")
+    quick: bool = option(False, help="A fast small setting: 2 seeds, 8 epochs, small models (options given "
+                                     "explicitly, i.e. not left at their defaults, still apply on top).")
 
-    def __post_init__(self) -> None:
-        self.sources = (self.sources,) if isinstance(self.sources, str) else tuple(self.sources)
-        self.models = (self.models,) if isinstance(self.models, str) else tuple(self.models)
-        check_positive_int("--seeds", self.seeds)
-        check_positive_int("--first-seed", self.first_seed, minimum=0)
-        check_positive_int("--split-seed", self.split_seed, minimum=0)
-        check_positive_int("--parts-per-class", self.parts_per_class, minimum=2)
-        if self.threads is not None:
-            check_positive_int("--threads", self.threads)
-        if self.size is not None:
-            check_positive_int("--size", self.size, minimum=4)
-        if self.init not in INIT_SCHEMES[:2]:
-            raise NichelabError(f"--init must be one of glorot, torch; got {self.init!r}")
-        if not self.models:
-            raise NichelabError("--model must name at least one architecture; got none")
+    def check(self) -> None:
+        self.sources = join_tasks(self.sources)
+        if self.quick:
+            defaults = {f.name: f.default for f in dataclasses.fields(self)}
+            for name, value in QUICK.items():
+                if getattr(self, name) == defaults[name]:
+                    setattr(self, name, value)
+        self._check_tasks()
+        self._check_models()
+
+    def _check_tasks(self) -> None:
+        from ...data.tasks import check_disjoint, parse_task
+        specs = []
+        for field, texts in (("sources", self.sources), ("target", (self.target,))):
+            for text in texts:
+                try:
+                    specs.append(parse_task(text))
+                except NichelabError as exc:
+                    raise NichelabError(f"{field} {exc}", field=field) from None
+        *sources, target = specs
+        if len({str(s) for s in sources}) != len(sources):
+            raise self.field_error("sources", "must differ", self.sources)
+        for s in sources:
+            try:
+                check_disjoint(s, target)
+            except NichelabError as exc:
+                raise NichelabError(f"sources: {exc}", field="sources") from None
+
+    def _check_models(self) -> None:
+        from ...nn.spec import parse_spec
+        specs = []
         for m in self.models:
-            spec = parse_spec(m)
+            try:
+                spec = parse_spec(m)
+            except NichelabError as exc:  # parse_spec's messages may start with the flag
+                text, flag = str(exc), flag_of("model") + " "
+                text = text[len(flag):] if text.startswith(flag) else f": {text}"
+                raise NichelabError(f"models {text}".replace(" : ", ": "), field="models") from None
             if len(spec.widths) + len(spec.fc) < 2:
-                raise NichelabError(f"--model {m!r} needs at least 2 hidden layers so that there are cuts "
-                                    f"between blocks to compare (e.g. 'mlp 64-64-64')")
-        if len({str(parse_spec(m)) for m in self.models}) != len(self.models):
-            raise NichelabError(f"--model architectures must differ; got {list(self.models)}")
-        if not (isinstance(self.margin, (int, float)) and np.isfinite(self.margin) and 0 <= self.margin < 1):
-            raise NichelabError(f"--margin must be a number in [0, 1) (a fraction: 0.02 = 2 points); got {self.margin!r}")
-        if not self.sources:
-            raise NichelabError("--source must name at least one source task; got none")
-        for s in self.sources:
-            parse_task(s)
-        parse_task(self.target)
-        frac = self.target_fraction
-        if not (isinstance(frac, (int, float)) and np.isfinite(frac) and 0 < frac <= 1):
-            raise NichelabError(f"--target-fraction must be a number in (0, 1]; got {frac!r}")
-        if not (isinstance(self.test_fraction, (int, float)) and 0 < self.test_fraction < 1):
-            raise NichelabError(f"--test-fraction must be a number in (0, 1); got {self.test_fraction!r}")
-        self.train_config()  # validates epochs, lr, batch size, optimizer
+                raise self.field_error("models", "must each have at least 2 hidden layers so that there are cuts "
+                                       "between blocks to compare (e.g. 'mlp 64-64-64')", m)
+            specs.append(str(spec))
+        if len(set(specs)) != len(specs):
+            raise self.field_error("models", "must be different architectures", self.models)
 
-    @classmethod
-    def quick(cls, **overrides) -> "TransferConfig":
-        """A small setting for tests and a first look: 2 seeds, 8 epochs, small MLP and CNN."""
-        base = dict(seeds=2, epochs=8, models=("mlp 16-16-16", "cnn 4-8 fc=16"), parts_per_class=60,
-                    batch_size=64, lr=0.003)
-        base.update(overrides)
-        return cls(**base)
 
-    @property
-    def seed_list(self) -> list[int]:
-        """The seeds of every cell."""
-        return list(range(self.first_seed, self.first_seed + self.seeds))
 
-    def train_config(self) -> TrainConfig:
-        """The training settings shared by base networks and transfer cells."""
-        return TrainConfig(epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-                           optimizer=self.optimizer, init=self.init)
+def join_tasks(items: tuple[str, ...]) -> tuple[str, ...]:
+    """Task texts split at every comma, joined back into tasks.
+
+    An item without ``:`` that is not an image-source name continues the previous task's class
+    list: ``("digits:0", "2", "4", "parts") -> ("digits:0,2,4", "parts")``.
+    """
+    out: list[str] = []
+    for item in items:
+        head = item.split(":", 1)[0].strip().lower()
+        if out and ":" not in item and head not in TASK_SOURCES:
+            out[-1] = f"{out[-1]},{item}"
+        else:
+            out.append(item)
+    return tuple(out)
+
+
+STUDY = Study(
+    name="transfer", Config=TransferConfig, runner="nichelab.studies.transfer.pipeline:run",
+    result="nichelab.studies.transfer.result:TransferResult",
+    question="Which layers are general, which specific? Layer-by-layer transfer (Yosinski et al. 2014).",
+    description="Trains baseA on each source task and baseB on the target; for every cut n builds BnB, AnB "
+                "(first n layers copied, frozen), their fine-tuned versions BnB+, AnB+, and a control with the "
+                "first n layers random and frozen; reports test accuracy on B for every cell and seed, linear "
+                "CKA between baseA's and baseB's layers, and which of the paper's effects show.")

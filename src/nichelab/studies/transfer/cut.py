@@ -16,18 +16,9 @@ import torch
 from torch import nn
 
 from ...errors import NichelabError
+from .config import CONDITION_INFO, CONDITIONS
 
 __all__ = ["CONDITIONS", "CONDITION_INFO", "blocks", "block_params", "cut_range", "transfer_model"]
-
-#: The five transfer conditions: (source network, first n blocks frozen?).
-CONDITION_INFO = {
-    "BnB": ("B", True),        # selffer: first n blocks of baseB, frozen
-    "BnB+": ("B", False),      # selffer, fine-tuned
-    "AnB": ("A", True),        # transfer: first n blocks of baseA, frozen
-    "AnB+": ("A", False),      # transfer, fine-tuned
-    "random": (None, True),    # control: first n blocks at random initialisation, frozen
-}
-CONDITIONS = tuple(CONDITION_INFO)
 
 
 def blocks(model: nn.Module) -> list[str]:

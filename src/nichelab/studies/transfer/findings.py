@@ -13,31 +13,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import spearmanr
 
+from ..text import pct
 from .analysis import REF_SEED, REF_UNTRAINED, ArchRun
+from .words import pts, rule, spts
+from .words import arch_name as _arch_name
 
-__all__ = ["Effect", "Diff", "diff", "pct", "pts", "spts", "rule", "arch_name", "pair_name", "generality",
-           "coadaptation", "specificity", "finetuning", "dissimilar", "random_control", "cka_answer", "effects",
-           "summary", "CKA_MARGIN"]
-
-
-def pct(x: float) -> str:
-    """``0.9876 -> "98.8%"``."""
-    return f"{100 * x:.1f}%"
-
-
-def pts(x: float) -> str:
-    """A difference of accuracies in percentage points: ``0.034 -> "3.4 points"``."""
-    return f"{100 * x:.1f} points"
+__all__ = ["Effect", "Diff", "diff", "arch_name", "generality",
+           "coadaptation", "specificity", "finetuning", "dissimilar", "random_control", "cka_answer",
+           "selffer_finetuned", "answers", "effects", "summary", "CKA_MARGIN"]
 
 
 def arch_name(run: ArchRun) -> str:
     """``"MLP (mlp 64-64-64)"``."""
-    return f"{run.kind.upper()} ({run.spec})"
-
-
-def pair_name(source_label: str, target_label: str, kind: str) -> str:
-    """``"digits 0–4 → digits 5–9 (similar)"``."""
-    return f"{source_label} → {target_label} ({kind})"
+    return _arch_name(run.spec)
 
 
 @dataclass
@@ -81,16 +69,6 @@ def diff(x, y) -> Diff:
     return Diff(float(x.mean() - y.mean()), float(np.sqrt(var)))
 
 
-def spts(x: float) -> str:
-    """Signed points: ``+1.2`` / ``−0.9`` (no unit)."""
-    return f"{'+' if x >= 0 else '−'}{abs(100 * x):.1f}"
-
-
-def rule(margin: float) -> str:
-    """The decision rule, as written in the findings."""
-    return f"a difference counts when it exceeds {pts(margin)} and twice its standard error over seeds"
-
-
 def _safe_upto(anb: np.ndarray, base: float, margin: float) -> int:
     """Largest k with AnB(n) >= base - margin for every n <= k (0 if already n=1 costs more)."""
     k = 0
@@ -114,7 +92,7 @@ def generality(run: ArchRun, source: str, label: str, margin: float) -> str:
     else:
         head = (f"{label}: frozen transfer (AnB) costs less than {pts(margin)} up to layer L{k} "
                 f"(cut n={k}); from n={k + 1} on it costs more")
-    return f"{head}. Mean cost relative to baseB ({pct(base)}): {costs}."
+    return f"{head}. Mean cost relative to baseB ({pct(base, 1)}): {costs}."
 
 
 def coadaptation(run: ArchRun, margin: float) -> tuple[str, str, str]:
@@ -128,7 +106,8 @@ def coadaptation(run: ArchRun, margin: float) -> tuple[str, str, str]:
     diffs = [diff(run.base_b.accuracy, run.cell("BnB", n).accuracy) for n in cuts]   # drop = base - BnB
     drop = np.array([d.d for d in diffs])
     j = int(np.argmax(drop))
-    here = ", ".join(f"n={n}: {pct(v)}" for n, v in zip(cuts, run.means("BnB"))) + f" (baseB {pct(base.mean())})"
+    here = (", ".join(f"n={n}: {pct(v, 1)}" for n, v in zip(cuts, run.means("BnB")))
+            + f" (baseB {pct(base.mean(), 1)})")
     name = arch_name(run)
     if drop[j] <= margin:
         return (f"{name}: BnB stays within {pts(margin)} of baseB at every cut (largest drop {pts(max(drop[j], 0.0))} "
@@ -307,6 +286,29 @@ def cka_answer(run: ArchRun, labels: dict) -> list[str]:
     return out
 
 
+def selffer_finetuned(run: ArchRun, margin: float) -> str:
+    """BnB+ against baseB per cut (same task: no gain is expected)."""
+    d = run.means("BnB+") - run.base_mean
+    return (f"{arch_name(run)}: selffer fine-tuned (BnB+) minus baseB: "
+            + ", ".join(f"n={n}: {spts(v)}" for n, v in zip(run.cuts, d))
+            + f" points — {'within' if np.all(np.abs(d) <= margin) else 'not all within'} "
+            f"{pts(margin)} (same task, so no gain is expected).")
+
+
+def answers(run: ArchRun, kinds: dict, labels: dict, pairs: dict, margin: float) -> dict[str, list[str]]:
+    """Every answer in words for one architecture, by question (``pairs``: source -> pair name)."""
+    return {
+        "generality": [generality(run, s, pairs[s], margin) for s in run.base_a],
+        "coadaptation": [coadaptation(run, margin)[0]],
+        "specificity": [specificity(run, s, pairs[s], margin)[0] for s in run.base_a],
+        "finetuning": [finetuning(run, s, pairs[s], margin)[0] for s in run.base_a]
+        + [selffer_finetuned(run, margin)],
+        "random_control": [random_control(run, s, pairs[s], margin)[0] for s in run.base_a],
+        "dissimilar": [dissimilar(run, kinds, labels, margin)[0]],
+        "cka": cka_answer(run, labels),
+    }
+
+
 def effects(run: ArchRun, kinds: dict, labels: dict, margin: float) -> list[Effect]:
     """The paper's effects, one row each, for one architecture."""
     base = run.base_mean
@@ -358,7 +360,7 @@ def summary(runs: list[ArchRun], kinds: dict, labels: dict, margin: float, targe
             where = (f"frozen layers transfer within {pts(margin)} up to L{k}" if k else
                      f"frozen layers cost more than {pts(margin)} already at L1")
             bits.append(f"from {labels[s]} ({kinds[s]}) {where} and cost {pts(cost)} at the top cut")
-        out.append(f"{arch_name(run)} on {target_label} (baseB {pct(base)}): " + "; ".join(bits) + ".")
+        out.append(f"{arch_name(run)} on {target_label} (baseB {pct(base, 1)}): " + "; ".join(bits) + ".")
     verdicts: dict = {}
     for run in runs:
         for e in effects(run, kinds, labels, margin):

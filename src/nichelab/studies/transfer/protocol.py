@@ -19,8 +19,8 @@ from ...errors import NichelabError
 from ...nn.models import build_model
 from ...train import EnsembleResult, TrainConfig, ensemble_forward, train_ensemble
 from ...train.ensemble import unstack
-from .config import INIT_OFFSET
-from .cut import CONDITION_INFO, CONDITIONS, blocks, transfer_model
+from .config import CONDITION_INFO, CONDITIONS, INIT_OFFSET
+from .cut import blocks, transfer_model
 
 __all__ = ["BaseNets", "Cell", "plan_cells", "plan_groups", "train_base", "train_cells", "accuracy"]
 

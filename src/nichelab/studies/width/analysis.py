@@ -19,10 +19,7 @@ from ...train.ensemble import ensemble_forward, train_ensemble
 from .config import WidthConfig
 
 __all__ = ["WidthRun", "DatasetWidths", "stratified_split", "hidden_acts", "duplicate_pairs", "partitions",
-           "census", "run_dataset", "N_SPLITS_4"]
-
-#: Ways to cut 4 classes into two non-empty groups: (2**4 - 2) / 2.
-N_SPLITS_4 = 7
+           "census", "run_dataset"]
 
 
 @dataclass
@@ -92,15 +89,10 @@ class DatasetWidths:
 
 
 def stratified_split(ds: Dataset, test_fraction: float = 0.25, seed: int = 0) -> tuple[Dataset, Dataset]:
-    """Split ``ds`` into train and test, keeping each class's share (fixed ``seed``)."""
-    rng = np.random.default_rng(seed)
-    test = []
-    for c in range(ds.n_classes):
-        idx = rng.permutation(np.flatnonzero(ds.y == c))
-        test.extend(idx[:int(round(test_fraction * len(idx)))].tolist())
-    mask = np.zeros(len(ds), bool)
-    mask[test] = True
-    return ds.subset(~mask, ds.name), ds.subset(mask, ds.name)
+    """Split ``ds`` into train and test, keeping each class's share (scikit-learn, ``random_state=seed``)."""
+    from sklearn.model_selection import train_test_split
+    train, test = train_test_split(np.arange(len(ds)), test_size=test_fraction, stratify=ds.y, random_state=seed)
+    return ds.subset(np.sort(train), ds.name), ds.subset(np.sort(test), ds.name)
 
 
 def hidden_acts(params: dict, X: np.ndarray) -> np.ndarray:
@@ -159,7 +151,7 @@ def run_dataset(train: Dataset, ev: Dataset, cfg: WidthConfig, progress=None) ->
         Epochs done over all widths.
     """
     out = DatasetWidths(train.name, train, ev, np.asarray(cfg.seed_list))
-    tcfg = cfg.train_config(train.name)
+    tcfg = cfg.train_config(epochs=cfg.epochs_for(train.name))
     E = tcfg.epochs
     for i, w in enumerate(cfg.widths):
         cb = (lambda d, t, i=i: progress(i * E + d, len(cfg.widths) * E)) if progress else None

@@ -1,101 +1,65 @@
 """Settings of the width study (more units than the task needs)."""
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
+from typing import Literal
 
-from ...errors import NichelabError, check_positive_int, suggest
-from ...train.config import TrainConfig
+from ...options import Options, option
+from ..base import Study
+from ..common import SeedOptions, TrainOptions
 
-__all__ = ["DATASETS", "WidthConfig"]
+__all__ = ["DATASETS", "DEFAULT_EPOCHS", "EVAL_RANDOM_STATE", "DIGITS_TEST_FRACTION", "N_SPLITS_4", "WidthConfig",
+           "STUDY"]
 
+#: Datasets the study trains on, in report order.
 DATASETS = ("blobs", "digits")
+#: Training epochs per dataset when ``epochs`` is not given (the lab's 200 on its blobs).
+DEFAULT_EPOCHS = {"blobs": 200, "digits": 30}
+#: ``make_blobs`` random state of the blobs' evaluation points (the training points use the lab's 30).
+EVAL_RANDOM_STATE = 1
+#: Ways to cut 4 classes into two non-empty groups: (2**4 - 2) / 2.
+N_SPLITS_4 = 7
+#: Held-out share of the digits (stratified split, random state 0).
+DIGITS_TEST_FRACTION = 0.25
 
 
 @dataclass
-class WidthConfig:
+class WidthConfig(TrainOptions, SeedOptions, Options):
     """Networks of growing hidden width on the same task: distinct niches, or redundancy?
 
-    Attributes
-    ----------
-    seeds : int, default 5
-        Seeds per width (``first_seed .. first_seed + seeds - 1``), trained at once.
-    first_seed : int, default 0
-    widths : tuple of int, default (1, 2, 4, 8, 16, 32, 64, 128)
-        Hidden ReLU units of the one hidden layer ``L1``.
-    data : tuple of str, default ("blobs", "digits")
-    blobs_epochs : int, default 200
-        The lab's training (Adam 0.01, batch 32) on its 100 points.
-    digits_epochs : int, default 30
-    eval_samples : int, default 1000
-        Fresh points drawn from the lab's blobs (``random_state`` 1) to measure the blob networks
-        on; the digits are measured on a held-out quarter of the images (stratified, fixed split).
-    dup_threshold : float, default 0.95
-        Two live units are near-duplicates when their activations correlate at least this much
-        (Pearson r over the evaluation data).
-    ablation_cost : float, default 0.005
-        A unit is *frivolous* when zeroing it alone costs less than this much accuracy.
-    lr, batch_size, optimizer, init
-        Training settings (the lab's by default: Adam, 0.01, 32, Glorot).
+    Every field is declared once below (type, default, help, rule); ``nichelab run width`` shows
+    them as flags. Each width trains ``seeds`` networks (``first_seed .. first_seed + seeds - 1``)
+    at once; training is the lab's (Adam 0.01, batch 32, Glorot) unless changed.
     """
 
-    seeds: int = 5
-    first_seed: int = 0
-    widths: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128)
-    data: tuple[str, ...] = DATASETS
-    blobs_epochs: int = 200
-    digits_epochs: int = 30
-    eval_samples: int = 1000
-    dup_threshold: float = 0.95
-    ablation_cost: float = 0.005
-    lr: float = 0.01
-    batch_size: int = 32
-    optimizer: str = "adam"
-    init: str = "glorot"
+    seeds: int = option(5, help="Seeds per width, all trained at once.", ge=1, le=10_000_000)
+    widths: tuple[int, ...] = option((1, 2, 4, 8, 16, 32, 64, 128), ge=1, le=4096,
+                                     help="Hidden widths, comma-separated integers >= 1.")
+    data: tuple[Literal["blobs", "digits"], ...] = option(
+        DATASETS, help="Datasets, comma-separated: blobs (the lab's), digits.")
+    epochs: int | None = option(None, ge=1, le=1_000_000,
+                                help="Training epochs for every dataset (default: 200 on blobs, 30 on digits).")
+    eval_samples: int = option(1000, help="Fresh blob points the blob networks are measured on.",
+                               ge=4, le=10_000_000)
+    dup_threshold: float = option(0.95, help="Correlation at which two units count as near-duplicates.",
+                                  gt=0, le=1)
+    ablation_cost: float = option(0.005, help="A unit is frivolous when removing it costs less accuracy "
+                                  "than this (fraction).", gt=0, lt=1)
 
-    def __post_init__(self) -> None:
-        check_positive_int("--seeds", self.seeds)
-        check_positive_int("--first-seed", self.first_seed, minimum=0)
-        check_positive_int("--blobs-epochs", self.blobs_epochs)
-        check_positive_int("--digits-epochs", self.digits_epochs)
-        check_positive_int("--eval-samples", self.eval_samples, minimum=4)
-        widths = (self.widths,) if isinstance(self.widths, numbers.Integral) else tuple(self.widths)
-        if not widths:
-            raise NichelabError("--widths must list at least one width, e.g. 1,2,4; got nothing")
-        for w in widths:
-            if isinstance(w, bool) or not isinstance(w, numbers.Integral) or w < 1:
-                raise NichelabError(f"--widths must be integers >= 1 (hidden units); got {w!r}")
-            if w > 4096:
-                raise NichelabError(f"--widths must be at most 4096 hidden units; got {w}")
-        self.widths = tuple(sorted({int(w) for w in widths}))
-        data = (self.data,) if isinstance(self.data, str) else tuple(self.data)
-        if not data:
-            raise NichelabError(f"--data must name at least one of {', '.join(DATASETS)}; got nothing")
-        for d in data:
-            if d not in DATASETS:
-                raise NichelabError(f"--data must be among {', '.join(DATASETS)}; got {d!r}{suggest(d, DATASETS)}")
-        self.data = tuple(d for d in DATASETS if d in data)
-        if not (isinstance(self.dup_threshold, numbers.Real) and 0 < self.dup_threshold <= 1):
-            raise NichelabError(f"--dup-threshold must be a correlation in (0, 1]; got {self.dup_threshold!r}")
-        if not (isinstance(self.ablation_cost, numbers.Real) and math.isfinite(self.ablation_cost)
-                and 0 < self.ablation_cost < 1):
-            raise NichelabError(f"--ablation-cost must be an accuracy fraction in (0, 1), e.g. 0.005; "
-                                f"got {self.ablation_cost!r}")
-        if self.init not in ("glorot", "torch"):
-            raise NichelabError(f"--init must be one of glorot, torch; got {self.init!r}")
-        self.train_config("blobs")   # validates lr, batch size, optimizer
+    def check(self) -> None:
+        self.widths = tuple(sorted(set(self.widths)))
+        self.data = tuple(d for d in DATASETS if d in self.data)
 
-    @property
-    def seed_list(self) -> list[int]:
-        """The seeds trained at every width."""
-        return list(range(self.first_seed, self.first_seed + self.seeds))
+    def epochs_for(self, dataset: str) -> int:
+        """Training epochs on ``dataset``: ``epochs``, or the dataset's default when it is None."""
+        return self.epochs if self.epochs is not None else DEFAULT_EPOCHS[dataset]
 
-    def epochs(self, dataset: str) -> int:
-        """Training epochs for ``dataset``."""
-        return self.blobs_epochs if dataset == "blobs" else self.digits_epochs
 
-    def train_config(self, dataset: str) -> TrainConfig:
-        """Training settings for ``dataset``."""
-        return TrainConfig(epochs=self.epochs(dataset), lr=self.lr, batch_size=self.batch_size,
-                           optimizer=self.optimizer, init=self.init)
+STUDY = Study(
+    name="width", Config=WidthConfig, runner="nichelab.studies.width.pipeline:run",
+    result="nichelab.studies.width.result:WidthResult",
+    question="More units than needed: do units keep distinct niches, or do redundant, dead and frivolous "
+             "units appear?",
+    description="Trains one-hidden-layer ReLU networks of every width (several seeds each, all at once) on the "
+                "lab's blobs and on digits, and reports accuracy, dead units, near-duplicate pairs, the distinct "
+                "class splits the units implement, the participation ratio and single-unit ablation costs.")

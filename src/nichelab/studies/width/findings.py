@@ -3,33 +3,36 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import N_SPLITS_4, DatasetWidths
-from .config import WidthConfig
+from ..text import pct, plural
+from .analysis import DatasetWidths
+from .config import N_SPLITS_4, WidthConfig
 
-__all__ = ["pct", "curve", "enough_width", "answer_accuracy", "answer_niches", "answer_dead", "answer_frivolous",
-           "answer_short"]
+__all__ = ["MEASURES", "seed_values", "curve", "top_unit_cost", "enough_width", "answer_accuracy", "answer_niches",
+           "answer_dead", "answer_frivolous", "answer_short"]
+
+#: Measures averaged over seeds at every width (``means_by_width`` in results.json).
+MEASURES = ("accuracy", "dead", "dup_pairs", "dup_units", "partitions", "participation", "frivolous",
+            "train_accuracy")
 
 
-def pct(x: float) -> str:
-    """``0.237 -> "24%"``; NaN -> "n/a"."""
-    return f"{100 * x:.0f}%" if np.isfinite(x) else "n/a"
-
-
-def _units(w: int) -> str:
-    return f"{w} unit{'' if w == 1 else 's'}"
+def seed_values(d: DatasetWidths, w: int, measure: str) -> np.ndarray:
+    """(S,) float values of ``measure`` at width ``w``, one per seed (NaN where undefined)."""
+    r = d.runs[w]
+    v = {"accuracy": r.accuracy, "dead": r.dead_fraction, "dup_pairs": r.dup_pairs, "dup_units": r.dup_units,
+         "participation": r.participation, "frivolous": r.frivolous, "train_accuracy": r.train_accuracy,
+         "partitions": r.partitions if r.partitions is not None else np.full(len(r.accuracy), np.nan)}[measure]
+    return np.asarray(v, dtype=float)
 
 
 def curve(d: DatasetWidths, measure: str) -> np.ndarray:
     """Mean over seeds of ``measure`` at every width (NaN where undefined): (n_widths,)."""
-    vals = []
-    for w in d.widths:
-        r = d.runs[w]
-        v = {"accuracy": r.accuracy, "dead": r.dead_fraction, "dup_pairs": r.dup_pairs, "dup_units": r.dup_units,
-             "participation": r.participation, "frivolous": r.frivolous,
-             "partitions": r.partitions if r.partitions is not None else np.full(len(r.accuracy), np.nan)}[measure]
-        v = np.asarray(v, dtype=float)
-        vals.append(float(np.nanmean(v)) if np.isfinite(v).any() else float("nan"))
-    return np.array(vals)
+    vals = [seed_values(d, w, measure) for w in d.widths]
+    return np.array([float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for v in vals])
+
+
+def top_unit_cost(d: DatasetWidths) -> np.ndarray:
+    """Median over seeds of the accuracy lost by removing the most important unit, per width: (n_widths,)."""
+    return np.array([float(np.median(-d.runs[w].ablation_delta.min(axis=1))) for w in d.widths])
 
 
 def enough_width(d: DatasetWidths, slack: float = 0.01) -> int:
@@ -48,7 +51,7 @@ def answer_accuracy(d: DatasetWidths) -> list[str]:
     acc, W = curve(d, "accuracy"), d.widths
     w_enough = enough_width(d)
     best = int(np.argmax(acc))
-    out = f"On the {d.dataset}, accuracy on {_what(d)} goes from {pct(acc[0])} with {_units(W[0])} "
+    out = f"On the {d.dataset}, accuracy on {_what(d)} goes from {pct(acc[0])} with {plural(W[0], 'unit')} "
     out += f"to {pct(acc[-1])} with {W[-1]}; it is within 1 point of its best ({pct(acc[best])} at {W[best]} units) "
     out += f"from {w_enough} units on" + (": wider layers add no accuracy." if w_enough < W[-1] else ".")
     return [out]
@@ -68,9 +71,9 @@ def answer_niches(d: DatasetWidths, cfg: WidthConfig) -> list[str]:
     verdict = ("most of them are near-copies of another unit" if dup[i_max] >= 0.5 else
                "some are near-copies of another unit" if dup[i_max] >= 0.1 else
                "few are exact near-copies of another unit")
-    out.append(f"On the {d.dataset}, at {w_enough} units, {pct(dup[i_e])} of the live units have a near-duplicate (activations correlated "
-               f"at r >= {cfg.dup_threshold:g}); at {W[i_max]} units {pct(dup[i_max])} do ({pairs[i_max]:.0f} such pairs "
-               f"per network), so {verdict}.")
+    out.append(f"On the {d.dataset}, at {w_enough} units, {pct(dup[i_e])} of the live units have a near-duplicate "
+               f"(activations correlated at r >= {cfg.dup_threshold:g}); at {W[i_max]} units {pct(dup[i_max])} do "
+               f"({pairs[i_max]:.0f} such pairs per network), so {verdict}.")
     grow = pr[i_max] / pr[i_e] if pr[i_e] > 0 else float("nan")
     more = W[i_max] / max(w_enough, 1)
     out.append(f"On the {d.dataset}, the hidden activations span {pr[i_e]:.1f} effective dimensions (participation "
@@ -103,17 +106,17 @@ def answer_dead(d: DatasetWidths) -> list[str]:
     big = dead[wide].mean()
     verdict = ("more often" if big > small + 0.05 else "less often" if big < small - 0.05 else "about as often")
     return [f"On the {d.dataset}, the share of dead units (silent on every evaluation sample) by width: {listing}. "
-            f"Layers wider than needed (over {_units(w_enough)}) lose units {verdict} than the narrower ones "
+            f"Layers wider than needed (over {plural(w_enough, 'unit')}) lose units {verdict} than the narrower ones "
             f"({pct(big)} against {pct(small)} on average)."]
 
 
 def answer_frivolous(d: DatasetWidths, cfg: WidthConfig) -> list[str]:
     """Does any single unit still matter?"""
     friv, W = curve(d, "frivolous"), d.widths
-    cost = {w: float(np.median(-d.runs[w].ablation_delta.min(axis=1))) for w in W}   # most important unit
+    cost = dict(zip(W, top_unit_cost(d)))   # most important unit
     half = [w for w, f in zip(W, friv) if f >= 0.5]
     out = (f"On the {d.dataset}, removing the single most important unit costs {pct(cost[W[0]])} accuracy at "
-           f"{_units(W[0])} and {pct(cost[W[-1]])} at {_units(W[-1])} (median over seeds). ")
+           f"{plural(W[0], 'unit')} and {pct(cost[W[-1]])} at {plural(W[-1], 'unit')} (median over seeds). ")
     out += (f"From {half[0]} units on, at least half the units can each be removed for less than "
             f"{100 * cfg.ablation_cost:g}% accuracy ({pct(friv[-1])} of them at {W[-1]} units): the network's answer "
             f"is spread over many units, and no single one is needed."

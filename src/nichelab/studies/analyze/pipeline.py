@@ -1,4 +1,4 @@
-"""``run(AnalyzeConfig) -> AnalyzeResult``: the unit census of one model on one data set."""
+"""Run the analyze study: load or train the model, measure every unit, keep the numbers as an AnalyzeResult."""
 from __future__ import annotations
 
 import contextlib
@@ -9,10 +9,13 @@ import numpy as np
 from ...capture import capture
 from ...errors import NichelabError
 from ...interventions.ablation import ablate_units
-from .census import MAX_PROBE_FEATURES, census_layer, probe_layer
-from .config import AnalyzeConfig
-from .prepare import (Subject, first_layer_weights, forward_logits, image_shape, prepare, single_thread,
-                      stratified_subset)
+from ...train.config import threads
+from ..codec import to_data
+from . import findings as fx
+from . import records, views
+from .census import LayerCensus, census_layer, probe_layer
+from .config import MAX_PROBE_FEATURES, AnalyzeConfig
+from .prepare import Subject, first_layer_weights, forward_logits, image_shape, prepare, restore_modes, stratified_subset
 from .result import AnalyzeResult
 
 __all__ = ["run"]
@@ -28,7 +31,7 @@ _SMALL_MODEL = 1_000_000
 def _threads(subject: Subject):
     """One torch thread for small models (see ``_SMALL_MODEL``), torch's own setting otherwise."""
     small = sum(p.numel() for p in subject.module.parameters()) < _SMALL_MODEL
-    return single_thread() if small else contextlib.nullcontext()
+    return threads(1) if small else contextlib.nullcontext()
 
 
 def _raw_shapes(subject: Subject, X: np.ndarray) -> dict[str, tuple]:
@@ -57,7 +60,7 @@ def _ablate(subject: Subject, cfg: AnalyzeConfig, layers: list, X: np.ndarray, y
     notes = []
     if not cfg.ablation:
         for lc in layers:
-            lc.ablation_note = "not run (--no-ablation)"
+            lc.ablation_note = "not run (ablation off)"
         return np.arange(0), notes
     if not subject.classifier:
         for lc in layers:
@@ -92,18 +95,17 @@ def _ablate(subject: Subject, cfg: AnalyzeConfig, layers: list, X: np.ndarray, y
     return pos, notes
 
 
-def run(config: AnalyzeConfig | None = None, *, progress=None) -> AnalyzeResult:
+def run(config: AnalyzeConfig, *, progress=None) -> AnalyzeResult:
     """Train (built-in spec) or load the model, then measure every unit of every chosen layer.
 
-    Steps: load and check the data and the model (:func:`prepare`); capture the layers on the
-    analysed samples (conv channels reduced by ``config.reduce`` over space); per layer: dead units,
-    class means, selectivity, near-duplicate groups, participation ratio, top examples and a linear
-    probe; single-unit ablation on at most ``config.ablation_samples`` samples.
+    Steps: load and check the data and the model (:func:`~.prepare.prepare`); capture the layers on
+    the analysed samples (conv channels reduced by ``config.reduce`` over space); per layer: dead
+    units, class means, selectivity, near-duplicate groups, participation ratio, top examples and a
+    linear probe; single-unit ablation on at most ``config.ablation_samples`` samples.
 
     Parameters
     ----------
-    config : AnalyzeConfig, optional
-        Default: ``mlp 64-32`` trained on digits.
+    config : AnalyzeConfig
     progress : callable (stage: str, done: int, total: int) -> None, optional
 
     Returns
@@ -116,7 +118,11 @@ def run(config: AnalyzeConfig | None = None, *, progress=None) -> AnalyzeResult:
         Any bad input (see :func:`nichelab.studies.analyze.prepare.prepare`); raised before
         anything is written.
     """
-    cfg = config or AnalyzeConfig()
+    with restore_modes(config.model):
+        return _run(config, progress)
+
+
+def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
     t0 = time.perf_counter()
     subject = prepare(cfg, progress)
     t_prep = time.perf_counter()
@@ -157,5 +163,54 @@ def run(config: AnalyzeConfig | None = None, *, progress=None) -> AnalyzeResult:
                "ablation_s": t_abl - t_census}
     if subject.training:
         timings["training_s"] = subject.training["seconds"]
-    return AnalyzeResult(cfg, subject, layers, logits, input_probe, ablation_pos,
-                         first_layer_weights(subject.module, image_shape(data)), timings)
+    return _result(cfg, subject, layers, logits, input_probe, ablation_pos, timings)
+
+
+def _result(cfg: AnalyzeConfig, subject: Subject, layers: list[LayerCensus], logits, input_probe: tuple,
+            ablation_pos: np.ndarray, timings: dict) -> AnalyzeResult:
+    """The result: the records of every number, the findings in words and the figure-ready views."""
+    data, idx = subject.data, subject.census_idx
+    names = list(data.class_names)
+    y = data.y[idx]
+    acc, per = records.accuracy(logits, y, len(names))
+    layer_recs = [records.layer_record(lc, idx, cfg) for lc in layers]
+    probe = records.probe_record(input_probe[0])
+    params = ({k: v.detach().cpu().numpy() for k, v in subject.module.state_dict().items()}
+              if subject.kind == "builtin" else {})
+    return AnalyzeResult(
+        config=cfg.recorded(), data=records.data_record(subject), model=records.model_record(subject),
+        training=to_data(subject.training), accuracy=acc, class_accuracy=None if per is None else per.tolist(),
+        thresholds={"near_duplicate_abs_r": cfg.threshold, "indispensable_overall_pp": cfg.indispensable_overall,
+                    "indispensable_class_pp": cfg.indispensable_class},
+        input_probe=probe, input_probe_note=input_probe[1], ablation_indices=idx[ablation_pos].tolist(),
+        layers=layer_recs, findings=_findings(cfg, subject, layers, input_probe[0], acc, per),
+        notes=list(subject.notes), views=_views(cfg, subject, layers, probe, layer_recs, acc), params=params,
+        timings=timings)
+
+
+def _findings(cfg: AnalyzeConfig, s: Subject, layers: list[LayerCensus], input_probe, acc, per) -> dict:
+    names, n = list(s.data.class_names), len(s.census_idx)
+    return {"model": fx.model_lines(s.source, s.kind, s.data.name, s.training, n, acc, per, names) + list(s.notes),
+            "layers": [fx.layer_line(lc, cfg.indispensable_overall, cfg.indispensable_class) for lc in layers],
+            "dead": fx.dead_findings(layers, n),
+            "duplicates": fx.duplicate_findings(layers, cfg.threshold),
+            "selectivity": fx.selectivity_findings(layers, names),
+            "indispensable": fx.ablation_findings(layers, names, cfg.indispensable_overall, cfg.indispensable_class,
+                                                  cfg.ablation_mode),
+            "probes": fx.probe_findings(layers, input_probe, len(names))}
+
+
+def _views(cfg: AnalyzeConfig, s: Subject, layers: list[LayerCensus], probe: dict | None, layer_recs: list[dict],
+           acc: float | None) -> dict:
+    orders = [records.unit_order(lc) for lc in layers]
+    keys = [fx.indispensable(lc, cfg.indispensable_overall, cfg.indispensable_class) for lc in layers]
+    shape = image_shape(s.data)
+    out = {"class_means": [views.class_mean_panel(lc, o) for lc, o in zip(layers, orders)],
+           "selectivity": views.selectivity_view(layers), "ablation": views.ablation_view(layers, orders, keys),
+           "probes": views.probe_view(probe, layer_recs, acc), "top_examples": None, "first_weights": None}
+    if shape is not None:
+        idx = s.census_idx
+        images = s.data.X[idx].reshape((len(idx),) + shape)
+        out["top_examples"] = views.top_example_view(layers, images, s.data.y[idx], idx)
+        out["first_weights"] = views.first_weight_view(first_layer_weights(s.module, shape))
+    return out

@@ -1,0 +1,217 @@
+"""The analyze study's page: the short answer, one section per question, then the tables of every unit."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...studies.analyze.config import MAX_PROBE_FEATURES
+from ...studies.analyze.findings import KIND_TEXT
+from ...studies.text import pct
+from ..figures import analyze as fig
+from ..model import Figure, Report, Section, Table
+from ..style import FigurePool
+
+__all__ = ["page", "summary_table"]
+
+_UNIT_ROWS = 1000       # unit-table rows in the HTML report (all units are in results.json)
+
+
+def _f(x, digits: int = 2) -> str:
+    """Fixed decimals, ``"–"`` for NaN / None, never ``"-0.00"``."""
+    if x is None or not math.isfinite(float(x)):
+        return "–"
+    text = f"{float(x):.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _n_indispensable(rec: dict) -> str:
+    return str(len(rec["ablation"]["indispensable"])) if rec["ablation"] else "–"
+
+
+def summary_table(r) -> Table:
+    """The terminal summary: one row per layer."""
+    rows = []
+    for rec in r.layers:
+        p = rec["probe"]
+        rows.append([rec["name"], str(rec["units"]), str(rec["n_dead"]),
+                     f"{len(rec['near_duplicate_groups'])} ({rec['n_in_groups']})", _f(rec["participation_ratio"], 1),
+                     pct(p["test_accuracy"], 1) if p else "–", _f(rec["mean_selectivity"]), _n_indispensable(rec)])
+    caption = f"analyze: {r.model['source']} on {r.data['name']}, {r.n_samples} samples" + (
+        f", accuracy {pct(r.accuracy, 1)}" if r.accuracy is not None else "")
+    return Table(["layer", "units", "dead", "dup groups (units)", "PR", "probe", "select.", "indisp."], rows,
+                 caption + " (PR: participation ratio; probe: held-out linear-probe accuracy; select.: mean "
+                           "selectivity of live units; indisp.: indispensable units)")
+
+
+def page(r) -> Report:
+    """The HTML report: the short answer, then one section per question, then the tables.
+
+    Figures are rendered in parallel worker processes (:class:`~nichelab.reporting.style.FigurePool`).
+    """
+    f = r.findings
+    with FigurePool() as pool:
+        sections = [_layers(r, f), _dead(f), _duplicates(f), _selective(r, f, pool), _ablation(r, f, pool),
+                    _probes(r, f, pool)]
+        drives = _drives(r, pool)
+        if drives is not None:
+            sections.append(drives)
+        sections.append(_units(r))
+        report = Report(title=f"What do the hidden units of {r.model['source']} do on {r.data['name']}?",
+                        summary=f["model"][:1] + f["layers"], setup=_setup(r), sections=sections)
+    for section in report.sections:
+        for figure in section.figures:
+            figure.png = FigurePool.resolve(figure.png)
+    return report
+
+
+def _setup(r) -> dict:
+    c, d, m, t = r.config, r.data, r.model, r.training
+    shape = (f"{d['input_shape'][0]} features" if len(d["input_shape"]) == 1 else
+             "samples of shape " + " x ".join(map(str, d["input_shape"])))
+    names = d["class_names"]
+    setup = {"data": f"{d['name']}: {d['n_samples']} samples, {shape}, {d['n_classes']} classes "
+                     f"({', '.join(names[:12])}{', ...' if d['n_classes'] > 12 else ''})",
+             "model": f"{m['source']} ({KIND_TEXT[m['kind']]})"}
+    if d.get("label_mapping"):
+        setup["class indices"] = d["label_mapping"]
+    if t:
+        setup["training"] = (f"{t['optimizer']}, lr {t['lr']}, {t['epochs']} epochs, batch {t['batch_size']}, softmax "
+                             f"cross-entropy, {t['init']} init, seed {c.seed}; stratified split {t['n_train']} train / "
+                             f"{t['n_test']} held out")
+    subset = c.max_samples is not None and c.max_samples <= r.n_samples
+    setup["analysed samples"] = (f"{r.n_samples} ({'the held-out split' if t else 'the given data'}"
+                                 f"{', stratified subset' if subset else ''})")
+    setup["layers"] = ", ".join(m["layers_analysed"])
+    conv = any(rec["kind"] == "conv" for rec in r.layers)
+    if conv:
+        setup["conv layers"] = f"each channel is one unit; its activation is the spatial {c.reduce} per sample"
+    setup["dead unit"] = "zero on every sample or constant (ReLU-like layers); constant (layers with negative values)"
+    setup["near-duplicates"] = f"units whose activations correlate with |r| >= {c.threshold:g}, linked in chains"
+    setup["selectivity"] = ("(mu_max - mu_rest) / (mu_max + mu_rest) of class means (Morcos et al. 2018); "
+                            "a layer with negative values is shifted to start at 0 per unit")
+    setup["ablation"] = (f"each unit alone {'set to 0' if c.ablation_mode == 'zero' else 'clamped to its mean'} "
+                         f"on at most {c.ablation_samples} samples; indispensable when it costs >= "
+                         f"{c.indispensable_overall:g} percentage point{'' if c.indispensable_overall == 1 else 's'} "
+                         f"of accuracy overall or >= {c.indispensable_class:g} on one class"
+                         if c.ablation else "not run (ablation off)")
+    setup["probe"] = ("logistic regression on standardised activations, 70/30 split of the analysed samples"
+                      + ("; conv layers: on the whole flattened feature map when it has at most "
+                         f"{MAX_PROBE_FEATURES} values, else on the spatial {c.reduce} per channel" if conv else ""))
+    return setup
+
+
+def _layer_table(r) -> Table:
+    rows = []
+    for rec in r.layers:
+        p = rec["probe"]
+        probe = (pct(p["test_accuracy"], 1) + ("" if rec["probe_features"] == "units" else f" ({rec['probe_features']})")
+                 if p else rec["probe_note"] or "–")
+        rows.append([rec["name"], rec["module_type"], "x".join(map(str, rec["output_shape"])), rec["units"],
+                     rec["n_dead"],
+                     "; ".join("{" + ", ".join(map(str, g)) + "}" for g in rec["near_duplicate_groups"]) or "–",
+                     _f(rec["participation_ratio"], 1), probe, _f(rec["mean_selectivity"]), _n_indispensable(rec)])
+    p = r.input_probe
+    return Table(["layer", "type", "output per sample", "units", "dead", "near-duplicate groups (unit indices)",
+                  "participation ratio", "probe accuracy", "mean selectivity", "indispensable"], rows,
+                 f"Layers (input probe: {pct(p['test_accuracy'], 1) if p else 'n/a'}; chance "
+                 f"{pct(p['chance'], 1) if p else 'n/a'})")
+
+
+def _layers(r, f) -> Section:
+    return Section("The layers at a glance", question="How many units does each layer have, and how many are dead, "
+                   "duplicated, selective or indispensable?", findings=f["model"] + f["layers"],
+                   tables=[_layer_table(r)])
+
+
+def _dead(f) -> Section:
+    return Section("Dead units", question="Which units never respond to these samples?", findings=f["dead"])
+
+
+def _duplicates(f) -> Section:
+    return Section("Near-duplicate units", question="Which units compute (almost) the same thing?",
+                   findings=f["duplicates"])
+
+
+def _selective(r, f, pool) -> Section:
+    v = r.views
+    s = v["selectivity"]
+    figs = [Figure(pool.draw(fig.fig_class_means, v["class_means"], r.class_names),
+                   "Each column is a unit: a single bright cell means the unit answers to one class; "
+                   "an evenly coloured column means no preference."),
+            Figure(pool.draw(fig.fig_selectivity, s["names"], s["live"], s["stats"]),
+                   "Compare the boxes: a higher box means the layer's units are more class-specific.")]
+    return Section("Selective units", question="Which units respond to one class, and how does that change "
+                   "with depth?", findings=f["selectivity"], figures=figs)
+
+
+def _ablation(r, f, pool) -> Section:
+    a = r.views["ablation"]
+    figs = []
+    if a is not None:
+        figs.append(Figure(pool.draw(fig.fig_ablation, a["panels"], r.class_names, a["vmax"]),
+                           "Dark orange cells are damage: look for units that cost little overall (top row) "
+                           "but a lot on one class."))
+    notes = [f"{rec['name']}: {rec['ablation_note']}" for rec in r.layers
+             if rec["ablation"] is None and rec["ablation_note"]]
+    return Section("Indispensable units", question="Which single units can the model not do without?",
+                   findings=f["indispensable"], figures=figs, notes=notes)
+
+
+def _probes(r, f, pool) -> Section:
+    p = r.views["probes"]
+    figs = []
+    if p is not None:
+        figs.append(Figure(pool.draw(fig.fig_probes, p["names"], p["test"], p["train"], p["chance"],
+                                     p["model_accuracy"]),
+                           "Follow the solid line: where it climbs, that layer makes the labels more linearly "
+                           "readable than the one before."))
+    return Section("What each layer knows about the labels", question="How well can a linear classifier read "
+                   "the class from each layer?", findings=f["probes"], figures=figs)
+
+
+def _drives(r, pool) -> Section | None:
+    top, first = r.views["top_examples"], r.views["first_weights"]
+    if top is None:
+        return None          # the inputs are not images
+    figs = [Figure(pool.draw(fig.fig_top_examples, top["pictures"], layer["rows"], r.class_names),
+                   f"{layer['name']}, its {layer['n_units']} most selective units: if a row shows one class, the "
+                   "unit is a detector for it; mixed rows show a shared feature.") for layer in top["layers"]]
+    if first is not None:
+        figs.append(Figure(pool.draw(fig.fig_first_weights, first["name"], first["pictures"], first["rgb"],
+                                     first["n_units"]),
+                           f"{first['name']}: orange pixels excite the unit, purple ones inhibit it; look for "
+                           "strokes, edges and blobs."))
+    return Section("What drives the units", question="Which inputs excite each unit most, and what do the first "
+                   "layer's weights look for?", figures=figs)
+
+
+def _cost(u: dict, names: list[str]) -> list[str]:
+    """Overall cost, worst class cost (with the class) and the indispensable mark of one unit."""
+    if "ablation_drop_pp" not in u:
+        return ["–", "–", "–"]
+    per = np.array([np.nan if v is None else v for v in u["ablation_class_drop_pp"]], float)
+    wc = int(np.nanargmax(np.where(np.isfinite(per), per, -np.inf)))
+    return [_f(u["ablation_drop_pp"], 1), f"{_f(per[wc], 1)} ({names[wc]})", "yes" if u["indispensable"] else ""]
+
+
+def _units(r) -> Section:
+    rows = []
+    names = r.class_names
+    for rec in r.layers:
+        for u in rec["unit_records"]:
+            pref = u["preferred_class"]
+            group = u["near_duplicate_group"]
+            rows.append([u["unit"], "dead" if u["dead"] else "", _f(u["mean"], 3), pct(u["frac_active"], 1),
+                         _f(u["selectivity"]), names[pref] if pref is not None else "–",
+                         str(group) if group is not None else "",
+                         f"{u['closest_unit']} ({u['closest_r']:+.2f})" if u["closest_unit"] is not None else "–",
+                         *_cost(u, names)])
+    notes = []
+    if len(rows) > _UNIT_ROWS:
+        notes.append(f"Showing the first {_UNIT_ROWS} of {len(rows)} units; results.json has all of them.")
+        rows = rows[:_UNIT_ROWS]
+    return Section("Every unit", question="The numbers behind the findings, one row per unit.",
+                   tables=[Table(["unit", "dead", "mean activation", "active on", "selectivity", "preferred class",
+                                  "dup. group", "closest unit (r)", "overall cost (pp)", "worst class cost (pp)",
+                                  "indispensable"], rows)], notes=notes)

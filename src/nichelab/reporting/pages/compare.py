@@ -1,0 +1,90 @@
+"""``nichelab compare``'s page: every layer of A against every layer of B, then the unit matching of
+the chosen layer pairs."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...studies.convergence.agreement import SHORT_VERDICT
+from ...studies.text import num, pct
+from ..figures import convergence as fig
+from ..model import Figure, Report, Section, Table
+from .convergence import DISTRIBUTION_LABELS
+
+__all__ = ["page", "summary_table"]
+
+_CONV = {"mean": "averaged over space per channel", "max": "maximum over space per channel",
+         "flatten": "every position of every channel is a unit"}
+
+
+def _pair(s: dict) -> str:
+    return s["layer_a"] if s["layer_a"] == s["layer_b"] else f"{s['layer_a']}={s['layer_b']}"
+
+
+def summary_table(r) -> Table:
+    """The terminal summary: one row per matched layer pair."""
+    c = r.config
+    rows = [[_pair(s), f"{s['units_a']}/{s['units_b']}", num(s["matched_mean"]), pct(s["frac_high"]),
+             pct(s["frac_none"]), num(s["linpred_median"]), num(s["linear_cka"]), SHORT_VERDICT[s["verdict"]]]
+            for s in r.matching]
+    return Table(["layer", "units A/B", "match r", f"≥{c.threshold_high:g}", f"<{c.threshold_low:g}", "comb r", "CKA",
+                  "shared"], rows,
+                 f"compare: {r.a['label']} vs {r.b['label']} on {r.data['name']} ({r.data['n_used']} samples)")
+
+
+def page(r) -> Report:
+    """The HTML report: heatmap, then unit matching for the chosen layers."""
+    label = r.measure_label
+    dist = {label} if r.lower_is_better else set()
+    matrix = np.asarray(r.matrix, float)
+    heat = Figure(fig.fig_layer_heatmaps(r.layers_a, r.layers_b, {label: matrix}, dist, "layer of A", "layer of B",
+                                         {label: r.views["heatmap_best"]}),
+                  "A white dot marks each A layer's most similar B layer; orange boxes (same names) show where "
+                  "a corresponding layer would be.")
+    sections = [Section("Every layer of A against every layer of B",
+                        question=f"How similar is each layer of A to each layer of B ({label})?",
+                        findings=r.findings["layers"], figures=[heat],
+                        tables=[Table(["layer of A"] + list(r.layers_b),
+                                      [[a] + [num(v, 3) for v in row] for a, row in zip(r.layers_a, matrix)],
+                                      label)])]
+    if r.matching:
+        sections.append(_units(r))
+    return Report(title=f"Same units, or only the same subspace? {r.a['label']} vs {r.b['label']}",
+                  summary=r.findings["short"], setup=_setup(r), sections=sections)
+
+
+def _setup(r) -> dict:
+    c, d = r.config, r.data
+    return {
+        "A": r.a["label"] + (f" — {r.a.get('path')}" if r.a.get("kind") == "run" else ""),
+        "B": r.b["label"] + (f" — {r.b.get('path')}" if r.b.get("kind") == "run" else ""),
+        "data": f"{d['name']}: {d['n_used']} of {d['n_samples']} samples"
+                + (f" (random subset, seed {c.sample_seed})" if d["n_used"] < d["n_samples"] else "")
+                + "; samples a network was trained on are not excluded",
+        "heatmap measure": r.measure_label,
+        "unit matching": "Pearson correlation of activations; one-to-one matching maximising total correlation "
+                         "(Hungarian, Li et al. 2015); semi-matching = each unit's best partner; linear combination "
+                         "= least-squares prediction of an A unit from all of B's units, fitted on half the samples, "
+                         "correlation on the other half",
+        "conv layers": _CONV[c.conv_reduce],
+        "thresholds": f"counterpart ≥ {c.threshold_high:g}, none < {c.threshold_low:g}; 'same units' when at "
+                      f"least {pct(c.majority)} of live units have a counterpart; 'same subspace' when linear "
+                      f"CKA ≥ {c.subspace_high:g}; otherwise 'partly shared'",
+    }
+
+
+def _units(r) -> Section:
+    c, v = r.config, r.views
+    series = {DISTRIBUTION_LABELS[k]: [np.asarray(x, float) for x in per] for k, per in v["unit_distributions"].items()}
+    dist = Figure(fig.fig_unit_distributions(v["pairs"], series, (c.threshold_high, c.threshold_low), "live units of A"),
+                  "Blue: each A unit against its matched B unit; green: against all of B's units combined — "
+                  "a gap means the layers share a subspace but not single units.")
+    mats = Figure(fig.fig_matching_matrices(v["matching"], "A", "B"),
+                  "Matched units sit on the diagonal, best first: a diagonal that stays dark brown far down means "
+                  "most units have a counterpart.")
+    rows = [[u["name"], u["partner"], num(u["matched_corr"], 3), u["semi_partner"], num(u["semi_corr"], 3),
+             num(u["linear_combination_corr"], 3), "dead" if u["dead"] else ""] for m in r.matching for u in m["units"]]
+    return Section("Unit matching", question="Does each unit of A have a counterpart in B (Li et al. 2015)?",
+                   findings=r.findings["units"], figures=[dist, mats],
+                   tables=[Table(["unit of A", "matched unit of B", "r", "best single partner", "r (semi)",
+                                  "lin. comb. r", ""], rows, "Every unit's one-to-one match")],
+                   notes=list(r.notes))

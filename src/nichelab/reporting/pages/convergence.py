@@ -1,0 +1,193 @@
+"""The convergence study's page: same units or only the same subspace, layer by layer; which units
+have a counterpart; every layer against every layer; does a measure find the corresponding layer."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...studies.convergence.agreement import SHORT_VERDICT
+from ...studies.convergence.findings import KORNBLITH_CKA, KORNBLITH_TEXT
+from ...studies.convergence.measures import DISTANCES, MEASURE_LABELS
+from ...studies.text import num, pct
+from ..figures import convergence as fig
+from ..model import Figure, Report, Section, Table
+from ..style import FigurePool
+
+__all__ = ["page", "summary_table", "DISTRIBUTION_LABELS"]
+
+#: How the figures name the three ways a unit is compared (keys of ``views["unit_distributions"]``).
+DISTRIBUTION_LABELS = {"one_to_one": "one-to-one match (Hungarian)",
+                       "semi": "best single partner (semi-matching)",
+                       "linear_combination": "best linear combination"}
+
+
+def _dead(x) -> str:
+    return f"{x:.1f}"
+
+
+def summary_table(r) -> Table:
+    """The terminal summary: one row per layer."""
+    c = r.config
+    rows = [[s["layer"], s["width"], _dead(s["dead_mean"]), num(s["matched_mean"]), pct(s["frac_high"]),
+             pct(s["frac_none"]), num(s["linpred_median"]), num(s["cka"]), pct(s["identification"]["linear_cka"]),
+             SHORT_VERDICT[s["verdict"]]] for s in r.layers]
+    return Table(["layer", "units", "dead", "match r", f"≥{c.threshold_high:g}", f"<{c.threshold_low:g}",
+                  "comb r", "CKA", "CKA id", "shared"], rows,
+                 f"convergence: {c.seeds} seeds of {r.model['spec']} on {r.data['name']}; answer: {r.answer}; "
+                 f"CKA identifies the layer in {pct(r.identification['linear_cka']['accuracy'])}")
+
+
+def page(r) -> Report:
+    """The HTML report: question, measured answer and figures, one idea per section."""
+    with FigurePool() as pool:
+        report = Report(
+            title="Do networks trained from different seeds learn the same units, or only the same subspace?",
+            summary=r.findings["short"], setup=_setup(r),
+            sections=[_contrast(r, pool), _units(r, pool), _heatmaps(r, pool), _identification(r, pool), _table(r)])
+    for section in report.sections:
+        for f in section.figures:
+            f.png = FigurePool.resolve(f.png)
+    return report
+
+
+def _setup(r) -> dict:
+    c, d, m = r.config, r.data, r.model
+    acc = list(r.accuracy["test"].values())
+    return {
+        "data": f"{d['name']}: {d['n_samples']} samples, {len(d['class_names'])} classes; stratified split "
+                f"(split seed {c.split_seed}): {d['n_train']} for training, {d['n_test']} held out; "
+                "every measurement is on the held-out samples",
+        "model": f"{m['spec']}: layers " + ", ".join(f"{n} ({w})" for n, w in zip(m["layers"], m["widths"]))
+                 + f"; {m['output_layer']} is the output (logits); init {c.init}"
+                 + ("; conv layers averaged over space per channel" if m["spec"].startswith("cnn") else ""),
+        "training": f"{c.optimizer}, lr {c.lr}, {c.epochs} epochs, batch {c.batch_size}, softmax cross-entropy; "
+                    "all seeds trained at once",
+        "seeds": f"{c.seeds} ({', '.join(map(str, r.seeds))}); test accuracy {pct(min(acc))}–{pct(max(acc))}",
+        "pairs": f"{len(r.seeds) * (len(r.seeds) - 1)} ordered seed pairs (i, j): matching and PWCCA read from "
+                 "seed i's side",
+        "measures": ", ".join(MEASURE_LABELS[x] for x in c.measures)
+                    + (" (CKA debiased, Song et al. 2012)" if c.debiased else " (CKA biased, as in Kornblith et al.)")
+                    + "; SVCCA keeps 99% of variance; RBF CKA σ = 0.4 × median distance",
+        "unit matching": "Pearson correlation of activations; one-to-one matching maximising total correlation "
+                         "(Hungarian); semi-matching = each unit's best partner; linear combination = least-squares "
+                         "prediction of a unit from all units of the other seed's layer, fitted on the training "
+                         "samples, correlation on the held-out ones",
+        "baseline": "the same measures against an untrained network (the other seed's initial weights)",
+        "thresholds": f"counterpart ≥ {c.threshold_high:g}, none < {c.threshold_low:g}, majority {pct(c.majority)}, "
+                      f"same subspace: CKA ≥ {c.subspace_high:g}",
+    }
+
+
+def _contrast(r, pool) -> Section:
+    s, c = r.layers, r.config
+    layers = [x["layer"] for x in s]
+    svcca = "svcca" in r.similarity
+    series = {"one-to-one matched r (mean)": [x["matched_mean"] for x in s],
+              f"share of units matched ≥ {c.threshold_high:g}": [x["frac_high"] for x in s],
+              "best linear combination r (median)": [x["linpred_median"] for x in s],
+              "linear CKA": [x["cka"] for x in s]}
+    if svcca:
+        series["SVCCA"] = [x["similarity"]["svcca"] for x in s]
+    base = {"matched r vs untrained net": [x["baseline_matched_mean"] for x in s],
+            "linear CKA vs untrained net": [x["baseline_cka"] for x in s]}
+    series = {k: np.asarray(v, float) for k, v in series.items()}
+    base = {k: np.asarray(v, float) for k, v in base.items()}
+    figure = Figure(pool.draw(fig.fig_contrast, layers, series, base, shade_last=len(layers) > 1),
+                    "Where the CKA, SVCCA and linear-combination lines sit far above the matched-r line, seeds "
+                    "share the subspace but not the units; dotted lines are the untrained-network floor.")
+    rows = [[x["layer"], num(x["matched_mean"]), pct(x["frac_high"]), num(x["semi_mean"]), num(x["linpred_median"]),
+             num(x["cka"])] + ([num(x["similarity"]["svcca"])] if svcca else []) + [num(x["baseline_cka"]),
+                                                                                     x["verdict"]] for x in s]
+    cols = ["layer", "matched r", f"≥ {c.threshold_high:g}", "semi-match r", "lin. comb. r", "linear CKA"] \
+        + (["SVCCA"] if svcca else []) + ["CKA vs untrained", "verdict"]
+    return Section("Same units, or only the same subspace?",
+                   question="Layer by layer, do two seeds agree unit by unit, or only as subspaces?",
+                   findings=r.findings["subspace"], figures=[figure],
+                   tables=[Table(cols, rows, "Unit-level vs subspace-level agreement (means over seed pairs)")],
+                   notes=[r.findings["thresholds"]] + list(r.notes))
+
+
+def _units(r, pool) -> Section:
+    c, v = r.config, r.views
+    layers = r.model["layers"]
+    series = {DISTRIBUTION_LABELS[k]: [np.asarray(per[n], float) for n in layers]
+              for k, per in v["unit_distributions"].items()}
+    dist = Figure(pool.draw(fig.fig_unit_distributions, layers, series, (c.threshold_high, c.threshold_low),
+                            "live units, all ordered seed pairs"),
+                  "Compare the blue violins (one unit against one unit) with the green ones (one unit against a "
+                  "whole layer): the gap is agreement that lives in the subspace, not in single units.")
+    sh = v["unit_shares"]
+    shares = {f"counterpart ≥ {c.threshold_high:g}": sh["high"],
+              f"{c.threshold_low:g} ≤ r < {c.threshold_high:g}": sh["loose"],
+              f"no counterpart (< {c.threshold_low:g})": sh["none"], "dead on the test data": sh["dead"]}
+    shares = {k: np.asarray(x, float) for k, x in shares.items()}
+    bars = Figure(pool.draw(fig.fig_unit_shares, layers, shares, "all units, all ordered seed pairs"),
+                  "The green part of each bar is the share of units with a near-copy in another seed; "
+                  "orange-red units have no counterpart at all.")
+    m = v["matching"]
+    mats = Figure(pool.draw(fig.fig_matching_matrices, m["panels"], f"seed {m['seed_a']}", f"seed {m['seed_b']}"),
+                  "Matched units sit on the diagonal, best first: a diagonal that stays dark brown far down "
+                  "means many units have a counterpart; colour spread off the diagonal means units are mixtures.")
+    return Section("Which units have a counterpart in another seed?",
+                   question="Does each unit of one network have a near-copy in another seed (Li et al. 2015)?",
+                   findings=r.findings["units"], figures=[dist, bars, mats],
+                   notes=[f"Seed {r.seeds[0]}, unit by unit:"] + r.findings["counterparts_first_seed"])
+
+
+def _heatmaps(r, pool) -> Section:
+    layers = r.model["layers"]
+    within = "linear CKA within one seed"
+    mats = {within: np.asarray(r.within_seed_linear_cka["mean"], float)}
+    best = {within: r.views["heatmap_best"]["within"]}
+    for m, d in r.similarity.items():
+        label = MEASURE_LABELS[m] + " across seeds"
+        mats[label] = np.asarray(d["mean"], float)
+        best[label] = r.views["heatmap_best"][m]
+    dist = {MEASURE_LABELS[m] + " across seeds" for m in DISTANCES}
+    figure = Figure(pool.draw(fig.fig_layer_heatmaps, layers, layers, mats, dist, "layer of seed i",
+                              "layer of seed j", best),
+                    "Orange boxes are the same layer in both seeds; a white dot marks each row's most similar "
+                    "layer — when dots sit in the boxes, the measure finds the corresponding layer.")
+    n_pairs = len(r.seeds) * (len(r.seeds) - 1)
+    return Section("How similar is every layer of one seed to every layer of another?",
+                   question="CKA (and the other measures) between all layers of all seed pairs: which layers agree most?",
+                   findings=r.findings["which_layers"], figures=[figure],
+                   notes=[f"Each panel after the first is the mean over {n_pairs} ordered seed pairs; the first "
+                          "compares the layers of one network with each other (mean over seeds)."])
+
+
+def _identification(r, pool) -> Section:
+    layers = r.model["layers"]
+    ident = r.identification
+    labels = [MEASURE_LABELS[m] for m in ident]
+    overall = np.array([v["accuracy"] for v in ident.values()], float)
+    per_layer = np.array([[v["per_layer"][n] for n in layers] for v in ident.values()], float)
+    refs = {MEASURE_LABELS["linear_cka"]: KORNBLITH_CKA}
+    chance = ident["linear_cka"]["chance"]
+    figure = Figure(pool.draw(fig.fig_identification, labels, overall, per_layer, layers, chance, refs),
+                    "Bars right of the dashed chance line find the corresponding layer more often than guessing; "
+                    f"the diamond is Kornblith et al.'s {KORNBLITH_TEXT['cka']} for linear CKA.")
+    rows = [[MEASURE_LABELS[m], pct(v["accuracy"])] + [pct(v["per_layer"][n]) for n in layers]
+            for m, v in ident.items()]
+    return Section("Does a similarity measure find the corresponding layer of another seed?",
+                   question="Kornblith et al. 2019, table 2, in this run: for each layer of one seed, is the most "
+                            "similar layer of another seed the same layer?",
+                   findings=r.findings["identification"], figures=[figure],
+                   tables=[Table(["measure", "overall"] + layers, rows,
+                                 "Share of (seed pair, layer) rows whose most similar layer is the same layer; "
+                                 "ties count as misses")])
+
+
+def _table(r) -> Section:
+    c = r.config
+    rows = [[s["layer"], s["width"], _dead(s["dead_mean"]), num(s["matched_mean"]), num(s["matched_median"]),
+             pct(s["frac_high"]), pct(s["frac_low"]), pct(s["frac_none"]), num(s["semi_mean"]),
+             num(s["linpred_median"]), pct(s["linpred_frac_high"]), num(s["baseline_matched_mean"]),
+             num(s["cka"]), num(s["baseline_cka"]), s["verdict"]] for s in r.layers]
+    cols = ["layer", "units", "dead (mean)", "matched r mean", "matched r median", f"matched ≥ {c.threshold_high:g}",
+            f"matched ≥ {c.threshold_low:g}", f"none (< {c.threshold_low:g})", "semi-match r", "lin. comb. r median",
+            f"lin. comb. ≥ {c.threshold_high:g}", "matched r vs untrained", "linear CKA", "CKA vs untrained", "verdict"]
+    loss = r.accuracy.get("final_train_loss", {})
+    acc = [[s, pct(r.accuracy["test"][str(s)], 1), num(loss.get(str(s)), 4)] for s in r.seeds]
+    return Section("Every layer's numbers", question="All the per-layer numbers behind the findings.",
+                   tables=[Table(cols, rows, "Per layer, pooled over live units and ordered seed pairs"),
+                           Table(["seed", "test accuracy", "final training loss"], acc, "Every seed")])

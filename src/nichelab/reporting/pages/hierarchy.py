@@ -1,0 +1,307 @@
+"""The hierarchy study's page: edges, parts, objects, faces vs. scrambled faces, examples, feature
+visualisation and the numbers of every layer — each trained network against its random initialisation."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...studies.text import num, pct, plural
+from ..figures import hierarchy as fig
+from ..model import Figure, Report, Section, Table
+from ..style import FigurePool
+
+__all__ = ["page", "summary_table"]
+
+_TITLE = "Edges, then parts, then faces? What each layer of a small CNN detects"
+
+
+def _both(r, measure: str, i: int, as_pct: bool = True) -> str:
+    """``"24% (10%)"``: a layer's value, trained (random init)."""
+    f = pct if as_pct else (lambda x: num(x, 2))
+    return f"{f(r.mean(measure)[i])} ({f(r.mean(measure, 'random')[i])})"
+
+
+def summary_table(r) -> Table:
+    """The terminal summary: per layer, trained (random init)."""
+    obj = r.views["object_name"]
+    rows = [[n, _both(r, "edge_detectors", i), _both(r, "part_detectors", i), _both(r, "object_detectors", i),
+             _both(r, "object_ap_max", i, False), _both(r, "probe_class", i)] for i, n in enumerate(r.layers)]
+    acc = float(np.mean(r.test_accuracy["trained"]))
+    return Table(["layer", "edge detectors", "part detectors", f"{obj} detectors", f"best {obj} AUPRC", "class probe"],
+                 rows, f"hierarchy on {r.data['name']}: trained (random init); test accuracy {pct(acc)}")
+
+
+def page(r) -> Report:
+    """The HTML report: the question first, the measured answer, then figures and tables.
+
+    Figures are rendered in parallel worker processes (:class:`~nichelab.reporting.style.FigurePool`).
+    """
+    with FigurePool() as pool:
+        sections = [_edges(r, pool), _parts(r, pool) if "parts" in r.views else _no_parts(r), _objects(r, pool)]
+        if "scrambled" in r.findings:
+            sections.append(_scrambled(r, pool))
+        sections += [_examples(r, pool), _featvis(r, pool), _numbers(r)]
+        report = Report(title=_TITLE, summary=list(r.findings["summary"]), setup=_setup(r), sections=sections)
+    for section in report.sections:
+        for f in section.figures:
+            f.png = FigurePool.resolve(f.png)
+    return report
+
+
+# ---- setup ----------------------------------------------------------------------------------------
+_DATA = {"faces": "LFW subset from scikit-image: 100 faces and 100 non-faces, 25x25 px",
+         "digits": "scikit-learn digits, 8x8 px, 10 classes"}
+
+
+def _data_words(r) -> str:
+    c, d = r.config, r.data
+    if c.dataset == "parts":
+        return (f"procedural parts images ({', '.join(d['class_names'])}), {c.per_class} per class, {c.size}x{c.size} "
+                f"px, noise {c.noise}, with part masks and stroke orientations")
+    return _DATA[c.dataset]
+
+
+def _stimulus_words(stimulus: str) -> str:
+    if stimulus == "bars":
+        return ("white bars on black, 5 positions per orientation (each unit's best-placed cell whose receptive "
+                "field lies inside the image, averaged over positions)")
+    return ("sinusoidal gratings, 3 frequencies x 4 phases (mean over the cells whose receptive field lies inside "
+            "the image; each unit at its best frequency, averaged over phase)")
+
+
+def _setup(r) -> dict:
+    c, d = r.config, r.data
+    acc = r.test_accuracy["trained"]
+    geo = ", ".join(f"{l['layer']} {l['kind']} {l['n_units']} units, RF {l['receptive_field_px']} px"
+                    for l in r.units["trained"][0])
+    return {
+        "data": f"{_data_words(r)}; {d['n_train']} training and {d['n_test']} held-out images (stratified, data "
+                f"seed {c.data_seed}); every measure is taken on the held-out images",
+        "model": f"{c.model}: 3x3 convs with ReLU and 2x2 max-pooling, then dense layers; {geo}",
+        "training": f"{c.optimizer}, lr {c.lr}, {c.epochs} epochs, batch {c.batch_size}, init {c.init}; held-out "
+                    f"accuracy {', '.join(pct(a) for a in acc)} (seed{'s' if len(acc) > 1 else ''} "
+                    f"{', '.join(map(str, r.seeds))})",
+        "control": "the same network at its random initialisation (before training), measured the same way",
+        "conv units": "reduced to one number per image by their spatial maximum (post-ReLU, before pooling) for "
+                      "selectivity, AUPRC, probes and top examples",
+        "edge detector": (f"orientation selectivity index OSI = |Σ r e^(2iθ)| / Σ r ≥ {c.osi_threshold:g} over 12 "
+                          f"orientations, and a strongest stimulus response of at least {pct(c.drive_threshold)} of "
+                          f"the unit's largest held-out activation; stimuli: {_stimulus_words(c.stimulus)}"),
+        "part detector": "Network Dissection: threshold at the unit's top 0.5% activation, upsample bilinearly, "
+                         f"IoU with the part's mask summed over the images > {c.iou_threshold:g}",
+        "object detector": f"AUPRC of the unit alone for {r.views['object_target']} ≥ {c.ap_threshold:g}",
+        "probes": "logistic regression on one layer's (spatially max-reduced) units, held-out accuracy, mean of "
+                  f"{c.probe_repeats} splits",
+    }
+
+
+# ---- helpers for the figures ------------------------------------------------------------------------
+def _bands(r) -> str:
+    n = len(r.seeds)
+    return f" Lines: mean over {n} seeds; bands: their range." if n > 1 else ""
+
+
+def _series(r, measure: str, label: str, layers: list[int] | None = None) -> dict:
+    """A fig_depth series: the measure's per-layer mean and per-seed values, trained and random init."""
+    def pick(which):
+        if layers is None:
+            return r.per_layer[which][measure]
+        return {"mean": r.mean(measure, which)[layers], "per_seed": r.per_seed(measure, which)[:, layers]}
+    return {"label": label, "trained": pick("trained"), "random": pick("random")}
+
+
+def _stim(r) -> str:
+    return "bars" if r.config.stimulus == "bars" else "stripes"
+
+
+# ---- sections -------------------------------------------------------------------------------------
+def _edges(r, pool) -> Section:
+    c = r.config
+    depth = pool.draw(fig.fig_depth, r.layers, [
+        {"title": "Edge detectors by depth", "ylabel": "share of units",
+         "series": [_series(r, "edge_detectors", "edge detectors")]},
+        {"title": "Orientation-selective units by depth", "ylabel": "share of units",
+         "series": [_series(r, "orientation_selective", "OSI ≥ threshold")]}])
+    strip = pool.draw(fig.fig_unit_strip, r.layers, r.views["strips"]["osi"], "OSI (1 − circular variance)",
+                      f"Orientation selectivity of every unit to {_stim(r)} (first seed)",
+                      threshold=c.osi_threshold, threshold_label=f"selective: OSI ≥ {c.osi_threshold:g}")
+    figs = [Figure(depth, "Left: tuned and strongly driven units; right: every tuned unit. Where the solid (trained) "
+                          "and dashed (untrained) lines coincide, training did not change how many units are tuned."
+                   + _bands(r)),
+            Figure(pool.draw(fig.fig_filters, r.views["filters"], _stim(r)),
+                   "Each first-layer filter before and after training: an edge detector has a light and a dark side "
+                   "and a tuning curve with one clear peak."),
+            Figure(strip, "Dots above the dashed line are orientation-selective units; compare the medians (black "
+                          "bars) layer by layer.")]
+    return Section("Edges: does the first layer find edges?",
+                   question="Do units respond to oriented edges, and is that most common in the first layer?",
+                   findings=r.findings["edges"], figures=figs)
+
+
+def _no_parts(r) -> Section:
+    return Section("Parts: not measurable on this dataset", question="Does a middle layer find object parts?",
+                   findings=r.findings["parts"])
+
+
+def _iou_examples(r) -> list[dict]:
+    return [{**e, "pixels": r.images[f"{e['images']}.pixels"], "unit_masks": r.images[f"{e['images']}.unit_masks"],
+             "part_masks": r.images[f"{e['images']}.part_masks"]} for e in r.views.get("iou_examples", [])]
+
+
+def _parts(r, pool) -> Section:
+    v = r.views["parts"]
+    conv = list(v["conv_layers"])
+    names = [r.layers[i] for i in conv]
+    depth = pool.draw(fig.fig_depth, names, [
+        {"title": "Part detectors by depth (conv layers)", "ylabel": "share of units",
+         "series": [_series(r, "part_detectors", "best part IoU > threshold", conv),
+                    _series(r, "level_part", "best concept is a part", conv)]}], width=5.0)
+    figs = [Figure(depth, "Blue: units whose best part passes the IoU threshold; green: those that also match a part "
+                          "better than any edge orientation or whole object. Dashed: the untrained network."
+                   + _bands(r)),
+            Figure(pool.draw(fig.fig_levels, names, v["levels"]["trained"], v["levels"]["random"]),
+                   "Read each pair of bars as the layer's census: which level of concept its units match best."),
+            Figure(pool.draw(fig.fig_part_heatmap, names, v["part_names"], v["counts"]["trained"],
+                             v["counts"]["random"], v["n_units"]),
+                   "Which parts have detectors, and in which layer: darker cells hold more detectors.")]
+    examples = _iou_examples(r)
+    if examples:
+        figs.append(Figure(pool.draw(fig.fig_iou_examples, examples),
+                           "Where the orange outline covers the blue part, the unit detects that part on that image."))
+    return Section("Parts: does a middle layer find eyes, noses and wheels?",
+                   question="Which units' activation maps coincide with the masks of object parts, and in which "
+                            "layers?",
+                   findings=r.findings["parts"], figures=figs)
+
+
+def _auprc_strip(r, pool):
+    c, v = r.config, r.views
+    ref = r.reference["lee_2009_face_auprc_layers_1_3"]
+    ref = {i: x for i, x in enumerate(ref) if i < len(r.layers)} if r.data["object_class"] else None
+    return pool.draw(fig.fig_unit_strip, r.layers, v["strips"]["object_ap"],
+                     f"AUPRC for {v['object_target']} (one unit alone)",
+                     f"How well each unit alone detects {v['object_target']} (first seed)",
+                     threshold=c.ap_threshold, threshold_label=f"detector: AUPRC ≥ {c.ap_threshold:g}",
+                     chance=v["strips"]["object_ap"]["chance"],
+                     reference=("Lee et al. 2009 mean, layers 1–3", ref) if ref else None)
+
+
+def _objects(r, pool) -> Section:
+    obj, face = r.views["object_name"], bool(r.data["object_class"])
+    probes = [_series(r, "probe_class", "class")] + ([_series(r, "probe_parts", "part presence")]
+                                                     if "parts" in r.views else [])
+    depth = pool.draw(fig.fig_depth, r.layers, [
+        {"title": f"{obj.capitalize()} detectors by depth", "ylabel": "share of units",
+         "series": [_series(r, "object_detectors", "AUPRC ≥ threshold")], "ylim": "auto"},
+        {"title": "Class selectivity by depth", "ylabel": "mean selectivity index",
+         "series": [_series(r, "selectivity_mean", "selectivity")]},
+        {"title": "Linear probes by depth", "ylabel": "held-out accuracy", "series": probes,
+         "chance": r.per_layer["trained"]["probe_class_chance"]["mean"], "chance_label": "class chance",
+         "legend_loc": "lower right"}])
+    figs = [Figure(_auprc_strip(r, pool), "Dots high above the dotted chance line are units that pick out "
+                                          f"{obj + ' images' if face else 'one class'} on their own."),
+            Figure(depth, "Where the solid line rises above the dashed one, training added class information to that "
+                          "layer." + _bands(r))]
+    target = r.views["object_target"].replace("its ", "their ")
+    return Section(f"Objects: does the top find whole {obj + 's' if face else 'objects'}?",
+                   question=f"Do single units detect {target} on their own, and does that grow with depth as in Lee "
+                            "et al. 2009?",
+                   findings=r.findings["objects"], figures=figs)
+
+
+def _scrambled(r, pool) -> Section:
+    thr = r.config.probe_threshold
+    depth = pool.draw(fig.fig_depth, r.layers, [
+        {"title": "Faces vs. scrambled faces", "ylabel": "probe held-out accuracy",
+         "series": [_series(r, "probe_scrambled", "probe")],
+         "chance": r.per_layer["trained"]["probe_scrambled_chance"]["mean"], "threshold": thr,
+         "threshold_label": f"'tells apart': {pct(thr)}", "ylim": (0.3, 1.03), "legend_loc": "lower right"}])
+    note = ("Conv units are reduced to their spatial maximum, which keeps what a unit detects but not where; a layer "
+            "separates the two classes only if some unit responds to the arrangement of the parts itself.")
+    return Section("Faces vs. scrambled faces: which layer first tells them apart?",
+                   question="Scrambled faces have every part of a face in the wrong place. Which layer first "
+                            "distinguishes them from faces?",
+                   findings=r.findings["scrambled"], notes=[note],
+                   figures=[Figure(depth, "The first layer where the solid line crosses the dashed threshold is where "
+                                          "the layout of a face becomes readable." + _bands(r))])
+
+
+def _examples(r, pool) -> Section:
+    lo, hi = r.views["value_range"]
+    rows = [(g["label"], list(r.images[g["images"]]), g["titles"], tuple(g["box"])) for g in r.views["gallery"]]
+    gallery = pool.draw(fig.fig_gallery, rows, vmin=lo, vmax=hi,
+                        title="Top held-out images of the most class-selective units of each layer\n"
+                              "(orange box: the unit's receptive field; number: its activation)")
+    return Section("What do single units respond to?",
+                   question="Which held-out images drive the most class-selective units of each layer hardest?",
+                   findings=r.findings["examples"],
+                   figures=[Figure(gallery, "Look at what the boxes of one row share: a stroke or a corner in L1, "
+                                            "larger pieces deeper, whole objects in the dense layer (light blue: "
+                                            "outside the image).")])
+
+
+def _featvis_rows(r) -> list[dict]:
+    return [{"label": v["label"], "box": tuple(v["box"]), "optimised": r.images[f"{v['images']}.optimised"],
+             "random": r.images[f"{v['images']}.random"], "patches": list(r.images[f"{v['images']}.patches"]),
+             "ratio": p["ratio_trained"], "random_ratio": p["ratio_random"]}
+            for v, p in zip(r.views["featvis"], r.featvis)]
+
+
+def _featvis(r, pool) -> Section:
+    if not r.featvis:
+        return Section("Feature visualisation", question="What input maximises a unit?", findings=r.findings["featvis"])
+    lo, hi = r.views["value_range"]
+    return Section("Feature visualisation: what input does a unit want most?",
+                   question="What input maximises a unit, and how does it compare with the unit's best real examples?",
+                   findings=r.findings["featvis"],
+                   figures=[Figure(pool.draw(fig.fig_featvis, _featvis_rows(r), vmin=lo, vmax=hi),
+                                   "Compare each optimised input (left) with the real examples in its row, and with "
+                                   "the same unit before training (right).")],
+                   notes=["Conv units: the input maximises the unit at the cell where it peaked on its best held-out "
+                          "image (its pre-activation, so silent units still get a gradient) and is shown cropped "
+                          "around that cell's receptive field; its activation is compared with that best image's."])
+
+
+# ---- tables ---------------------------------------------------------------------------------------
+def _layer_table(r) -> Table:
+    obj = r.views["object_name"]
+    cols = ["layer", "units", "RF px", "edge detectors", "orientation-selective", "median OSI", "part detectors",
+            "parts detected (first seed)", f"{obj} detectors", f"mean {obj} AUPRC", f"best {obj} AUPRC",
+            "mean selectivity", "class probe", "part probe", "face vs scrambled"]
+    rows = []
+    for i, (layer, parts) in enumerate(zip(r.units["trained"][0], r.views["parts_by_layer"])):
+        rows.append([layer["layer"], layer["n_units"], layer["receptive_field_px"], _both(r, "edge_detectors", i),
+                     _both(r, "orientation_selective", i), _both(r, "osi_median", i, False),
+                     _both(r, "part_detectors", i), parts or "–", _both(r, "object_detectors", i),
+                     _both(r, "object_ap_mean", i, False), _both(r, "object_ap_max", i, False),
+                     _both(r, "selectivity_mean", i, False), _both(r, "probe_class", i), _both(r, "probe_parts", i),
+                     _both(r, "probe_scrambled", i)])
+    return Table(cols, rows, f"Per layer, trained (random init), mean over {plural(len(r.seeds), 'seed')}")
+
+
+def _named(name, value) -> str:
+    return "–" if name is None else f"{name} ({num(value, 2)})"
+
+
+def _unit_row(u: dict, class_names: list[str]) -> list:
+    angle = u["preferred_angle_deg"]
+    finite = angle is not None and np.isfinite(angle)
+    return [u["name"], "dead" if u["dead"] else ("edge" if u["edge_detector"] else ""), num(u["osi"], 2),
+            num(u["drive"], 2), f"{angle:.0f}°" if finite else "–",
+            _named(u.get("best_concept"), u.get("best_concept_iou")),
+            _named(u.get("best_part"), u.get("best_part_iou")),
+            num(u["object_ap"], 2), num(u["selectivity"], 2),
+            class_names[u["preferred_class"]] if u["preferred_class"] >= 0 else "–"]
+
+
+def _unit_table(r) -> Table:
+    rows = [_unit_row(u, r.data["class_names"]) for layer in r.units["trained"][0] for u in layer["units"]]
+    return Table(["unit", "", "OSI", "drive", "preferred angle", "best concept (IoU)", "best part (IoU)",
+                  f"{r.views['object_name']} AUPRC", "selectivity", "preferred class"], rows,
+                 f"Every unit of the trained network, seed {r.seeds[0]}")
+
+
+def _numbers(r) -> Section:
+    return Section("Every layer in numbers", question="What was measured in each layer?",
+                   tables=[_layer_table(r), _unit_table(r)],
+                   notes=["Part detectors count units whose best part has IoU above the threshold; 'best concept' is "
+                          "taken over edge orientations, parts and whole objects."])

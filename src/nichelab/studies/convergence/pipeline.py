@@ -1,0 +1,186 @@
+"""Run the convergence study: train every seed at once, capture every layer on held-out samples,
+compare every ordered pair of seeds, and keep the numbers as a ConvergenceResult."""
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+
+import numpy as np
+
+from ...capture import capture
+from ...data.base import Dataset
+from ...data.loaders import load_dataset
+from ...errors import NichelabError
+from ...nn.models import build_model
+from ...nn.spec import ModelSpec, parse_spec
+from ...train.ensemble import ensemble_forward, train_ensemble
+from . import findings as fx
+from . import views
+from .analysis import ConvergenceAnalysis, analyse, layer_summaries, unit_census
+from .config import ConvergenceConfig
+from .measures import DISTANCES
+from .result import ConvergenceResult
+
+__all__ = ["run", "load_data", "split", "model_spec"]
+
+
+def model_spec(cfg: ConvergenceConfig) -> ModelSpec:
+    """The parsed ``cfg.model`` (NichelabError about field ``model`` when it is not a spec)."""
+    try:
+        return parse_spec(cfg.model)
+    except NichelabError as exc:
+        raise NichelabError(f"model must be a model spec such as 'mlp 64-32': {exc}", field="model") from None
+
+
+def load_data(cfg: ConvergenceConfig) -> Dataset:
+    """The study's dataset, as images when the model is a cnn."""
+    return load_dataset(cfg.dataset, images=model_spec(cfg).kind == "cnn")
+
+
+def split(data: Dataset, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified train / test row indices (sorted), the same for every network.
+
+    ``round(test_fraction * n_c)`` rows of every class c (at least one, at most ``n_c - 1``) are
+    held out, drawn with ``numpy.random.default_rng([seed, 11])`` class by class.
+
+    Raises
+    ------
+    NichelabError
+        A class too small to appear on both sides.
+    """
+    rng = np.random.default_rng([int(seed), 11])
+    test = []
+    for c in range(data.n_classes):
+        idx = np.flatnonzero(data.y == c)
+        if len(idx) == 0:
+            continue
+        if len(idx) < 2:
+            raise NichelabError(f"dataset {data.name!r} has {len(idx)} sample of class {data.class_names[c]!r}; "
+                                "every class needs at least 2 to split into train and test", field="dataset")
+        k = min(max(int(round(test_fraction * len(idx))), 1), len(idx) - 1)
+        test.append(rng.choice(idx, size=k, replace=False))
+    te = np.sort(np.concatenate(test))
+    return np.setdiff1d(np.arange(len(data)), te), te
+
+
+def _blas_threads(n: int | None):
+    if n is None:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(n)
+
+
+def run(config: ConvergenceConfig, *, progress=None) -> ConvergenceResult:
+    """Train ``config.seeds`` networks at once and compare every pair, layer by layer and unit by unit.
+
+    Parameters
+    ----------
+    config : ConvergenceConfig
+        Defaults: 5 seeds of ``mlp 64-64-64-64`` on digits (30% held out for measuring).
+    progress : callable (stage: str, done: int, total: int) -> None, optional
+
+    Returns
+    -------
+    ConvergenceResult
+
+    Raises
+    ------
+    NichelabError
+        A model that is not a spec or does not fit the data (checked before training).
+    """
+    cfg = config
+    tick = progress or (lambda *a: None)
+    spec = model_spec(cfg)
+    data = load_data(cfg)
+    tr, te = split(data, cfg.test_fraction, cfg.split_seed)
+
+    def build(s: int):
+        return build_model(spec, data.input_shape, data.n_classes, init=cfg.init, seed=s)
+
+    build(cfg.first_seed)  # rejects a cnn on vector data before training
+    t0 = time.perf_counter()
+    ens = train_ensemble(build, data.X[tr], data.y[tr], cfg.train_config(), cfg.seed_list,
+                         progress=lambda d, t: tick("training", d, t))
+    t1 = time.perf_counter()
+    trained = [ens.model(i) for i in range(cfg.seeds)]
+    untrained = [ens.model(i, ens.snapshots[0]) for i in range(cfg.seeds)]
+    layers = list(trained[0].hidden) + [trained[0].output]
+    with _blas_threads(cfg.threads):
+        acts_test = [capture(m, data.X[te], layers=layers, reduce="mean") for m in trained]
+        acts_train = [capture(m, data.X[tr], layers=layers, reduce="mean") for m in trained]
+        acts_init = [capture(m, data.X[te], layers=layers, reduce="mean") for m in untrained]
+        tick("capture", 1, 1)
+        t2 = time.perf_counter()
+        a = analyse(acts_test, acts_train, acts_init, layers, cfg.measures, debiased=cfg.debiased,
+                    threshold_high=cfg.threshold_high, threshold_low=cfg.threshold_low, progress=tick)
+        summaries = layer_summaries(a, threshold_high=cfg.threshold_high, threshold_low=cfg.threshold_low,
+                                    majority=cfg.majority, subspace_high=cfg.subspace_high)
+        logits = ensemble_forward(ens.template, ens.params, data.X[te])
+        accuracy = (logits.argmax(axis=2) == data.y[te][None, :]).mean(axis=1)
+        seeds = [int(s) for s in ens.seeds]
+        census = {i: {n: unit_census(a, i, n, cfg.threshold_high, cfg.threshold_low) for n in a.layers}
+                  for i in range(len(seeds))}
+        final_loss = ens.loss[:, -1].tolist() if ens.loss.shape[1] else []
+        result = ConvergenceResult(
+            config=cfg, seeds=seeds,
+            data={"name": data.name, "n_samples": len(data), "n_train": len(tr), "n_test": len(te),
+                  "input_shape": list(data.input_shape), "class_names": list(data.class_names),
+                  "test_indices": te.tolist()},
+            model={"spec": str(spec), "layers": a.layers, "widths": a.widths, "output_layer": a.layers[-1]},
+            accuracy={"test": dict(zip(map(str, seeds), accuracy.tolist())),
+                      "final_train_loss": dict(zip(map(str, seeds), final_loss))},
+            answer=fx.overall_answer(summaries),
+            verdicts={s["layer"]: s["verdict"] for s in summaries},
+            layers=summaries, identification=_identification(a),
+            similarity={m: {"mean": a.cross_mean(m), "pairs": _pairs(a, v, seeds)} for m, v in a.similarity.items()},
+            within_seed_linear_cka={"mean": a.within.mean(axis=0), "per_seed": dict(zip(map(str, seeds), a.within))},
+            baseline_untrained={"linear_cka": dict(zip(a.layers, a.baseline_cka.mean(axis=0).tolist())),
+                                "matched_mean": {s["layer"]: s["baseline_matched_mean"] for s in summaries}},
+            units=_census_json(census, seeds),
+            findings=_findings(summaries, a, cfg, census[0]), notes=list(a.notes),
+            views=_views(a, summaries, acts_test, seeds),
+            params=dict(ens.params), initial=dict(ens.snapshots[0]),
+            timings={"training_s": t1 - t0, "capture_s": t2 - t1})
+    result.timings["analysis_s"] = time.perf_counter() - t2
+    return result
+
+
+def _identification(a: ConvergenceAnalysis) -> dict:
+    """Per measure: overall accuracy, per-layer accuracy, chance level."""
+    return {m: {"accuracy": float(v.mean()), "per_layer": dict(zip(a.layers, v.mean(axis=0).tolist())),
+                "chance": 1.0 / len(a.layers), "lower_is_better": m in DISTANCES}
+            for m, v in a.identified.items()}
+
+
+def _pairs(a: ConvergenceAnalysis, m: np.ndarray, seeds: list[int]) -> list[dict]:
+    return [{"seed_a": seeds[i], "seed_b": seeds[j], "matrix": m[p]} for p, (i, j) in enumerate(a.pairs)]
+
+
+def _census_json(census: dict, seeds: list[int]) -> dict:
+    """Every seed's unit census, the other seeds named by seed value (not index)."""
+    out = {}
+    for i, cen in census.items():
+        layers = {}
+        for name, units in cen.items():
+            layers[name] = [{**u, "matched": {str(seeds[j]): v for j, v in u["matched"].items()},
+                             "partner": {str(seeds[j]): v for j, v in u["partner"].items()}} for u in units]
+        out[str(seeds[i])] = layers
+    return out
+
+
+def _findings(s: list[dict], a: ConvergenceAnalysis, cfg: ConvergenceConfig, first_census: dict) -> dict:
+    return {"short": fx.answer_short(s, a, cfg), "subspace": fx.answer_subspace(s, a, cfg),
+            "units": fx.answer_units(s, a, cfg), "which_layers": fx.answer_which_layers(s),
+            "identification": fx.answer_identification(a, cfg),
+            "counterparts_first_seed": fx.counterpart_lists(first_census, cfg.seeds - 1),
+            "thresholds": fx.thresholds_note(cfg)}
+
+
+def _views(a: ConvergenceAnalysis, summaries: list[dict], acts: list[dict], seeds: list[int]) -> dict:
+    """Figure-ready numbers: pooled unit agreement, unit shares, matching matrices, heatmap marks."""
+    return {
+        "unit_distributions": views.unit_distributions(a),
+        "unit_shares": views.unit_shares(summaries),
+        "matching": views.matching_panels(a, acts, seeds, pair=0),
+        "heatmap_best": views.heatmap_best(a),
+    }

@@ -1,0 +1,88 @@
+"""Figure-ready numbers of the convergence study (and of compare's unit matching), computed once
+here so that figures only draw.
+
+Values that are only drawn are rounded to 4 decimals to keep ``results.json`` small.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...metrics.identification import most_similar
+from ...metrics.matching import unit_correlation
+from .analysis import ConvergenceAnalysis
+from .measures import DISTANCES
+
+__all__ = ["reorder_by_matching", "matching_panel", "matching_panels", "unit_distributions", "unit_shares",
+           "heatmap_best", "DISTRIBUTIONS"]
+
+#: The three ways a unit is compared with another network, in the order they are drawn.
+DISTRIBUTIONS = ("one_to_one", "semi", "linear_combination")
+
+
+def _round(x) -> np.ndarray:
+    return np.round(np.asarray(x, dtype=np.float64), 4)
+
+
+def reorder_by_matching(corr: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows sorted by matched correlation (best first), columns in their partners' order, then the rest.
+
+    Parameters
+    ----------
+    corr : (d1, d2) float — unit correlations.
+    pairs : (k, 2) int — one-to-one matches (unit i of rows, unit j of columns).
+
+    Returns
+    -------
+    (matrix, row_order, col_order) : the matched pairs lie on the diagonal of ``matrix``.
+    """
+    corr = np.asarray(corr, float)
+    pairs = np.asarray(pairs, int).reshape(-1, 2)
+    score = corr[pairs[:, 0], pairs[:, 1]]
+    order = np.argsort(-score, kind="stable")
+    rows_m, cols_m = pairs[order, 0], pairs[order, 1]
+    rows = np.r_[rows_m, np.setdiff1d(np.arange(corr.shape[0]), rows_m)].astype(np.int64)
+    cols = np.r_[cols_m, np.setdiff1d(np.arange(corr.shape[1]), cols_m)].astype(np.int64)
+    return corr[np.ix_(rows, cols)], rows, cols
+
+
+def matching_panel(title: str, corr: np.ndarray, pairs: np.ndarray) -> dict:
+    """``{"title", "matrix" (reordered, matches on the diagonal), "rows", "cols"}`` for one layer."""
+    m, rows, cols = reorder_by_matching(corr, pairs)
+    return {"title": title, "matrix": _round(m), "rows": rows, "cols": cols}
+
+
+def matching_panels(a: ConvergenceAnalysis, acts: list[dict], seeds: list[int], pair: int = 0) -> dict:
+    """Unit correlation matrices of one ordered seed pair, every layer, reordered by the matching."""
+    i, j = a.pairs[pair]
+    panels = []
+    for n in a.layers:
+        corr = unit_correlation(acts[i][n], acts[j][n])
+        pairs = np.stack([np.arange(corr.shape[0]), a.partner[n][pair]], axis=1)
+        pairs = pairs[pairs[:, 1] >= 0]
+        panels.append(matching_panel(f"{n}: seed {seeds[i]} vs seed {seeds[j]}", corr, pairs))
+    return {"seed_a": seeds[i], "seed_b": seeds[j], "panels": panels}
+
+
+def unit_distributions(a: ConvergenceAnalysis) -> dict:
+    """Per kind of comparison (:data:`DISTRIBUTIONS`), per layer: the live units' correlations
+    pooled over ordered seed pairs (finite values only)."""
+    what = {"one_to_one": a.matched, "semi": a.semi, "linear_combination": a.linpred}
+    return {k: {n: _round(a.pooled(what[k], n)) for n in a.layers} for k in DISTRIBUTIONS}
+
+
+def unit_shares(summaries: list[dict]) -> dict:
+    """Per layer, shares of *all* units: counterpart (>= high), loose (low .. high), none (< low), dead."""
+    live = np.array([1 - s["dead_mean"] / s["width"] for s in summaries])
+    high = np.array([s["frac_high"] for s in summaries], float)
+    low = np.array([s["frac_low"] for s in summaries], float)
+    none = np.array([s["frac_none"] for s in summaries], float)
+    return {"high": np.nan_to_num(high * live), "loose": np.nan_to_num((low - high) * live),
+            "none": np.nan_to_num(none * live), "dead": 1 - live}
+
+
+def heatmap_best(a: ConvergenceAnalysis) -> dict:
+    """Each row's most similar column (-1: none finite) of every heatmap: ``within`` (linear CKA inside
+    one seed) and every measure across seeds."""
+    out = {"within": most_similar(a.within.mean(axis=0))}
+    out.update({m: most_similar(a.cross_mean(m), m in DISTANCES) for m in a.similarity})
+    return out

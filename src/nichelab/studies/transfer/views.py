@@ -1,0 +1,112 @@
+"""Figure-ready numbers of the transfer study, computed once here so figures only draw.
+
+Accuracies are in percent (as drawn). Every view is plain data (lists, floats, strings) so that
+it is stored in ``results.json`` as is: the tasks' example images (one per class), each
+architecture's transfer curves beside its CKA curves (means and standard deviations over seeds,
+the axis ranges and whether a zoomed row is drawn), and the cost of frozen transfer per cut.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .analysis import ArchRun
+from .config import CONDITION_INFO, CONDITIONS
+
+__all__ = ["ZOOM", "tasks_view", "transfer_view", "cost_view"]
+
+#: Percentage points below baseB's mean shown in the zoomed row of the transfer figure.
+ZOOM = 6.0
+
+
+def _std(a: np.ndarray, axis: int) -> np.ndarray:
+    """Standard deviation over seeds (ddof=1; zeros for one seed)."""
+    return a.std(axis=axis, ddof=1) if a.shape[axis] > 1 else np.zeros(np.delete(a.shape, axis))
+
+
+def tasks_view(tasks: list) -> list[dict]:
+    """One example image per class of every task, at the common size, as the networks see them.
+
+    Parameters
+    ----------
+    tasks : list of (label, X (n, 1, H, W), y (n,), class_names)
+
+    Returns
+    -------
+    list of dict
+        ``{"label", "classes", "images": [(H, W) grey levels in [0, 1] per class, [] if none]}``;
+        grey levels rounded to 4 decimals (they are drawn, not measured).
+    """
+    out = []
+    for label, X, y, names in tasks:
+        images = []
+        for c in range(len(names)):
+            idx = np.flatnonzero(np.asarray(y) == c)
+            images.append(np.round(np.asarray(X[idx[0], 0], dtype=np.float64), 4).tolist() if idx.size else [])
+        out.append({"label": label, "classes": list(names), "images": images})
+    return out
+
+
+def _curve(acc: np.ndarray) -> dict:
+    a = 100 * np.asarray(acc, dtype=np.float64)
+    return {"per_seed": a.tolist(), "mean": a.mean(axis=1).tolist(), "std": _std(a, 1).tolist()}
+
+
+def _cka_rows(run: ArchRun) -> list[dict]:
+    rows = []
+    for name, v in run.cka.rows.items():
+        v = np.asarray(v, dtype=np.float64)
+        sd = np.nanstd(v, axis=0, ddof=1) if v.shape[0] > 1 else np.zeros(v.shape[1])
+        rows.append({"row": name, "source": name[3:] if name.startswith("A: ") else None,
+                     "mean": np.nanmean(v, axis=0).tolist(), "std": sd.tolist()})
+    return rows
+
+
+def transfer_view(run: ArchRun, pairs: dict, title: str) -> dict:
+    """The transfer figure of one architecture: one panel per source task, CKA beside them.
+
+    Parameters
+    ----------
+    run : ArchRun
+    pairs : dict of source text -> panel title (e.g. ``"digits 0–4 → digits 5–9 (similar)"``)
+    title : str
+
+    Returns
+    -------
+    dict
+        ``cuts``; ``base`` (baseB per seed, mean, std with ddof=0 for the band); ``panels`` (title
+        and, per condition, per-seed, mean and std curves in percent); ``zoomed`` (draw a second
+        row within ``zoom`` points of baseB: some curves fall far below baseB while others stay
+        near it); ``ylim`` and ``ylim_zoom``; ``cka`` (layers; per row mean and std over seeds).
+    """
+    base = 100 * np.asarray(run.base_b.accuracy, dtype=np.float64)
+    b = float(base.mean())
+    panels = []
+    for src, ptitle in pairs.items():
+        curves = {c: _curve(run.curve(c, src if CONDITION_INFO[c][0] == "A" else None)) for c in CONDITIONS}
+        panels.append({"title": ptitle, "source": src, "curves": curves})
+    means = np.concatenate([np.asarray(c["mean"]) for p in panels for c in p["curves"].values()])
+    lowest = min(min(float(np.min(c["per_seed"])) for p in panels for c in p["curves"].values()), float(base.min()))
+    zoomed = bool(np.any(means < b - 2 * ZOOM) and np.sum(means >= b - ZOOM) >= 2)
+    return {"title": title, "cuts": list(run.cuts), "zoom": ZOOM, "zoomed": zoomed,
+            "base": {"per_seed": base.tolist(), "mean": b, "std": float(base.std())},
+            "panels": panels,
+            "ylim": [max(0.0, float(np.floor(lowest / 5) * 5 - 2)), 101.0],
+            "ylim_zoom": [max(0.0, b - ZOOM), min(100.5, b + max(2.0, ZOOM / 3))],
+            "cka": {"layers": list(run.cka.layers), "rows": _cka_rows(run)}}
+
+
+def cost_view(runs: list[ArchRun], labels: dict, kinds: dict, margin: float) -> dict | None:
+    """Cost of frozen transfer (baseB − AnB, points) per cut, one line per (architecture, source task).
+
+    Returns None when the architectures have different cuts (no common axis).
+    """
+    if len({len(r.cuts) for r in runs}) != 1:
+        return None
+    lines = []
+    for run in runs:
+        for s in run.base_a:
+            c = 100 * (run.base_mean - run.curve("AnB", s))
+            lines.append({"model": run.spec, "source": s, "label": labels[s], "kind": kinds[s],
+                          "mean": c.mean(axis=1).tolist(), "std": _std(c, 1).tolist()})
+    return {"title": "cost of frozen transfer from A, by cut", "cuts": list(runs[0].cuts),
+            "margin_points": 100 * float(margin), "lines": lines}
