@@ -61,6 +61,23 @@ def _layer_dict(acts, name: str) -> dict[str, np.ndarray]:
     return out
 
 
+def _blas():
+    from scipy.linalg import blas  # deferred: keeps `import nichelab.metrics` light
+
+    return blas
+
+
+def _syrk(a: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``c += a' a`` in place (upper triangle) for Fortran-ordered float64 ``a`` and ``c``."""
+    return _blas().dsyrk(1.0, a, beta=1.0, c=c, trans=1, overwrite_c=1)
+
+
+def _symmetric(upper: np.ndarray) -> np.ndarray:
+    """The symmetric matrix whose upper triangle is that of ``upper``."""
+    u = np.triu(upper)
+    return u + np.triu(u, 1).T
+
+
 class StreamingCKA:
     """Exact linear CKA between every layer of one or two models, accumulated over batches.
 
@@ -85,10 +102,11 @@ class StreamingCKA:
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(100, 5))
+    >>> q, _ = np.linalg.qr(rng.normal(size=(5, 5)))      # a rotation: CKA is invariant to it
     >>> acc = StreamingCKA()
     >>> for start in range(0, 100, 32):
     ...     xb = x[start:start + 32]
-    ...     acc.update({"L1": xb, "L2": 2 * xb @ np.linalg.qr(rng.normal(size=(5, 5)))[0]})
+    ...     acc.update({"L1": xb, "L2": 2 * xb @ q})
     >>> np.round(acc.compute(), 10).tolist()
     [[1.0, 1.0], [1.0, 1.0]]
 
@@ -134,11 +152,13 @@ class StreamingCKA:
         self._rr = np.zeros((k, k))
         self._rz = np.zeros((k, d))
         self._rs = np.zeros(k)
+        # Fortran order: BLAS accumulates into them in place (beta=1), no temporaries;
+        # syrk fills the upper triangle only (symmetrised in _block).
         if self._two:
-            self._diag = [np.zeros((w, w)) for w in widths]
-            self._cross = np.zeros((self._d_a, d - self._d_a))
+            self._diag = [np.zeros((w, w), order="F") for w in widths]
+            self._cross = np.zeros((self._d_a, d - self._d_a), order="F")
         else:
-            self._gram = np.zeros((d, d))
+            self._gram = np.zeros((d, d), order="F")
 
     def _check_layout(self, a: dict, b: dict | None) -> None:
         if (b is not None) != self._two:
@@ -184,7 +204,7 @@ class StreamingCKA:
 
     def _fill(self, arrays: list[np.ndarray]) -> np.ndarray:
         """Shifted, scaled float64 copy (batch, D) of the batch; updates the block scales."""
-        z = np.empty((arrays[0].shape[0], self._sum.size))
+        z = np.empty((arrays[0].shape[0], self._sum.size), order="F")   # column blocks contiguous
         for k, (arr, sl) in enumerate(zip(arrays, self._slices)):
             block = z[:, sl]
             np.subtract(arr, self._shift[sl], out=block)
@@ -240,11 +260,11 @@ class StreamingCKA:
         self._rs += r.sum(axis=0)
         if self._two:
             for k, sl in enumerate(self._slices):
-                block = z[:, sl]
-                self._diag[k] += block.T @ block
-            self._cross += z[:, :self._d_a].T @ z[:, self._d_a:]
+                self._diag[k] = _syrk(z[:, sl], self._diag[k])
+            self._cross = _blas().dgemm(1.0, z[:, :self._d_a], z[:, self._d_a:], beta=1.0,
+                                        c=self._cross, trans_a=1, overwrite_c=1)
         else:
-            self._gram += z.T @ z
+            self._gram = _syrk(z, self._gram)
         self.n_samples += z.shape[0]
         self.n_batches += 1
 
@@ -254,9 +274,12 @@ class StreamingCKA:
         """Uncentred (shifted, scaled) ``X_k' X_l`` from the accumulated statistics."""
         sk, sl = self._slices[k], self._slices[l]
         if not self._two:
-            return self._gram[sk, sl]
+            if sk.start <= sl.start:     # upper triangle (syrk), or the diagonal block
+                g = self._gram[sk, sl]
+                return _symmetric(g) if k == l else g
+            return self._gram[sl, sk].T
         if k == l:
-            return self._diag[k]
+            return _symmetric(self._diag[k])
         if k < self._n_a <= l:
             return self._cross[sk, sl.start - self._d_a:sl.stop - self._d_a]
         raise AssertionError("only within-block or A-B pairs are accumulated")
