@@ -51,9 +51,9 @@ def test_one_vs_rest_rows_are_classes():
 @pytest.mark.parametrize("call,words", [
     (lambda: average_precision(np.ones((3, 2)), [1, 0]), "target must have shape"),
     (lambda: average_precision(np.ones(3), [2, 0, 1]), "boolean or 0/1"),
-    (lambda: average_precision([np.nan, 1.0], [1, 0]), "finite"),
+    (lambda: average_precision([np.nan, 1.0], [1, 0]), "scores must not contain NaN"),
     (lambda: average_precision(np.ones((2, 2, 2)), [1, 0]), "scores must have shape"),
-    (lambda: one_vs_rest_average_precision(np.ones((3, 1)), [0.5, 1, 0]), "integer labels"),
+    (lambda: one_vs_rest_average_precision(np.ones((3, 1)), [0.5, 1, 0]), "integer class labels"),
 ])
 def test_bad_input_names_the_argument(call, words):
     with pytest.raises(NichelabError, match=words):

@@ -108,7 +108,7 @@ def test_a_noise_unit_detects_nothing():
     (lambda: dissect(np.zeros((2, 3, 4)), np.zeros((2, 1, 4, 4), bool)), "maps must have shape"),
     (lambda: dissect(np.zeros((2, 1, 4, 4)), np.zeros((3, 1, 4, 4), bool)), "same number of samples"),
     (lambda: dissect(np.zeros((2, 1, 4, 4)), np.full((2, 1, 4, 4), 0.5)), "boolean"),
-    (lambda: dissect(np.full((2, 1, 4, 4), np.nan), np.zeros((2, 1, 4, 4), bool)), "finite"),
+    (lambda: dissect(np.full((2, 1, 4, 4), np.nan), np.zeros((2, 1, 4, 4), bool)), "maps must not contain NaN or inf"),
     (lambda: dissect(np.zeros((2, 1, 4, 4)), np.zeros((2, 1, 4, 4), bool), concept_names=["a", "b"]), "concept_names"),
     (lambda: activation_thresholds(np.zeros((2, 1, 4, 4)), 1.5), "quantile"),
     (lambda: unit_masks(np.zeros((2, 2, 4, 4)), [0.1], 8), "thresholds"),

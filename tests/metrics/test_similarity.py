@@ -592,3 +592,93 @@ def test_any_finite_input_gives_a_value_in_range_or_nan(x, y):
         assert math.isnan(v) or 0.0 <= v <= 2.0
         x_dead = np.all(x == x[0], axis=0).all()
         assert math.isnan(linear_cka(x, y)) == (x_dead or np.all(y == y[0], axis=0).all())
+
+
+# ----------------------------------------------------------------------------- holes: scale, ties, size
+
+def test_minibatch_cka_later_batches_far_larger_stay_finite_and_exact():
+    rng = np.random.default_rng(11)
+    xs = [rng.normal(size=(16, 3)) for _ in range(3)]
+    ys = [x @ rng.normal(size=(3, 4)) + 0.5 * rng.normal(size=(16, 4)) for x in xs]
+
+    def run(scales):
+        m = MinibatchCKA()
+        for x, y, s in zip(xs, ys, scales):
+            m.update(x * s, y * s)
+        return m.compute()
+
+    # reference: the per-batch debiased HSICs typed in, averaged, then the ratio
+    def ref(scales):
+        h = np.zeros(3)
+        for x, y, s in zip(xs, ys, scales):
+            k, l = (x * s) @ (x * s).T, (y * s) @ (y * s).T
+            h += [naive_hsic_debiased(k, l), naive_hsic_debiased(k, k), naive_hsic_debiased(l, l)]
+        return h[0] / np.sqrt(h[1] * h[2])
+
+    for scales in ([1.0, 2.0, 0.5], [1.0, 1e3, 1e-3]):
+        assert run(scales) == pytest.approx(ref(scales), abs=1e-12)
+    # a later batch 1e80 larger dominates every average: the result is that batch's own CKA
+    # (before the fix its fourth powers overflowed and the result was NaN)
+    only_last = MinibatchCKA()
+    only_last.update(xs[2], ys[2])
+    got = run([1.0, 1.0, 1e80])
+    assert np.isfinite(got) and got == pytest.approx(only_last.compute(), abs=1e-12)
+    assert run([1e-250, 1e-250, 1e-250]) == pytest.approx(run([1.0, 1.0, 1.0]), abs=1e-12)
+    assert run([1e200, 1e200, 1e200]) == pytest.approx(run([1.0, 1.0, 1.0]), abs=1e-12)
+
+
+def test_rbf_cka_refuses_huge_n_before_allocating():
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import resource, numpy as np
+        from nichelab.errors import NichelabError
+        from nichelab.metrics import rbf_cka, cka_matrix
+        x = np.random.default_rng(0).normal(size=(100_000, 8))
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))   # 3 GiB << 74.5 GiB
+        for call in (lambda: rbf_cka(x, x), lambda: cka_matrix({"a": x}, measure="rbf_cka")):
+            try:
+                call()
+            except NichelabError as err:
+                msg = str(err)
+                assert "n_samples=100000" in msg and "max_samples=10000" in msg, msg
+                assert "linear_cka" in msg and "subsample" in msg, msg
+            else:
+                raise SystemExit("no error")
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_rbf_cka_max_samples_is_adjustable():
+    x = np.random.default_rng(0).normal(size=(30, 3))
+    with pytest.raises(NichelabError, match="max_samples=20"):
+        rbf_cka(x, x, max_samples=20)
+    assert rbf_cka(x, x, max_samples=30) == pytest.approx(1.0)
+    with pytest.raises(NichelabError, match="max_samples must be an integer"):
+        rbf_cka(x, x, max_samples=float("nan"))
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-5, 3.0, 1e200])
+def test_rsa_identical_rdms_give_one_at_any_scale(scale):
+    # many exact ties: integer-valued units and duplicated samples
+    x = np.random.default_rng(0).integers(0, 3, size=(12, 4)).astype(float)
+    x = np.r_[x, x[:4]]
+    assert rsa(x, x * scale + 7 * scale) == 1.0
+    assert rsa(x * scale, x) == 1.0
+    assert rsa(x, x[:, ::-1]) == 1.0    # permuting units keeps the RDM
+
+
+def test_rsa_ties_get_average_ranks():
+    # RDMs with ties up to rounding: the result equals spearmanr (average ranks) of the RDMs
+    # rounded to 8 decimals, where the ties are exact
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 2, size=(10, 3)).astype(float) + 0.1 * np.arange(3)
+    y = rng.normal(size=(10, 5))
+    rdm_x, rdm_y = sim._correlation_rdm_upper(x), sim._correlation_rdm_upper(y)
+    assert len(np.unique(np.round(rdm_x, 8))) < len(rdm_x)        # the case has ties
+    want = spearmanr(np.round(rdm_x, 8), np.round(rdm_y, 8)).statistic
+    assert rsa(x, y) == pytest.approx(want, abs=1e-12)

@@ -89,8 +89,8 @@ def test_an_isotropic_filter_is_not_selective():
 
 @pytest.mark.parametrize("call,words", [
     (lambda: orientation_tuning(-np.ones((12, 1)), TH), "non-negative"),
-    (lambda: orientation_tuning(np.ones((12, 1)), TH[:5]), "one entry per stimulus"),
-    (lambda: orientation_tuning(np.full((12, 1), np.nan), TH), "finite"),
+    (lambda: orientation_tuning(np.ones((12, 1)), TH[:5]), "one angle per stimulus"),
+    (lambda: orientation_tuning(np.full((12, 1), np.nan), TH), "responses must not contain NaN or inf"),
     (lambda: orientation_tuning(np.ones((12, 2, 2)), TH), "shape"),
     (lambda: tuning_curves(np.ones((4, 1)), TH[[0, 0, 1, 1]], [0, 1, 0, 0]), "every condition"),
 ])

@@ -1,6 +1,8 @@
 """Metrics: pure functions, arrays in -> arrays out (numpy / scipy only)."""
 from .similarity import CCAResult, DegenerateCCAWarning, MinibatchCKA, cca, cka_matrix, hsic
 from .similarity import linear_cka, procrustes_distance, pwcca, rbf_cka, rsa, svcca
+from .streaming import StreamingCKA, streaming_cka
+from .registry import SIMILARITY_MEASURES, Measure, get_measure
 from .matching import UnitMatch, match_units, unit_correlation
 from .units import class_means, constant_units, dead_units, preferred_class, selectivity_index, top_k, unit_stats
 from .layers import correlation_groups, dead_fraction, near_duplicate_groups, participation_ratio
@@ -12,9 +14,10 @@ from .tuning import TuningResult, orientation_selectivity, orientation_tuning, t
 from .detection import average_precision, one_vs_rest_average_precision
 
 __all__ = [
-    "hsic", "linear_cka", "rbf_cka", "MinibatchCKA", "cka_matrix",
+    "hsic", "linear_cka", "rbf_cka", "MinibatchCKA", "cka_matrix", "StreamingCKA", "streaming_cka",
     "CCAResult", "DegenerateCCAWarning", "cca", "svcca", "pwcca",
     "procrustes_distance", "rsa",
+    "SIMILARITY_MEASURES", "Measure", "get_measure",
     "unit_correlation", "UnitMatch", "match_units",
     "unit_stats", "dead_units", "constant_units", "class_means", "selectivity_index", "preferred_class", "top_k",
     "unit_correlation_matrix", "near_duplicate_groups", "correlation_groups", "participation_ratio", "dead_fraction",

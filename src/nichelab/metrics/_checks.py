@@ -12,10 +12,11 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import NichelabError, check_positive_int
-from ._validate import as_2d_float64, check_same_n
+from ._validate import as_2d_float64, check_finite, check_same_n, pow2_exponent, real_array
 
 __all__ = [
     "acts_array", "as_acts", "as_labels", "check_n_classes", "row_chunks", "chunk_rows", "moments",
+    "column_exponents",
     "CHUNK_ELEMENTS",
 ]
 
@@ -36,39 +37,18 @@ def acts_array(acts, name: str = "acts") -> np.ndarray:
     NichelabError
         Not real-numeric, not 2-D, no sample, or NaN / inf values.
     """
-    try:
-        a = np.asarray(acts)
-    except (TypeError, ValueError) as err:
-        raise NichelabError(
-            f"{name} must be a real numeric array; got {type(acts).__name__} ({err})"
-        ) from None
-    if a.dtype == object or np.iscomplexobj(a) or not (
-        np.issubdtype(a.dtype, np.number) or a.dtype == bool
-    ):
-        raise NichelabError(f"{name} must be a real numeric array; got dtype {a.dtype}")
+    a = real_array(acts, name)
     if a.ndim != 2:
         hint = " (reduce conv activations first, e.g. capture(..., reduce='mean'))" if a.ndim > 2 else ""
+        if a.ndim == 1:
+            hint = f"; use {name}[:, None] for a single unit"
         raise NichelabError(
             f"{name} must be 2-D of shape (n_samples, n_units); got shape {a.shape}{hint}"
         )
     if a.shape[0] == 0:
         raise NichelabError(f"{name} must have at least one sample; got shape {a.shape}")
-    if a.dtype.kind == "f":
-        _check_finite(a, name)
+    check_finite(a, name)
     return a
-
-
-def _check_finite(a: np.ndarray, name: str) -> None:
-    # one reduction instead of an (n, d) boolean temporary; exact test only if the sum is not finite
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(a, axis=None)):
-            return
-    bad = ~np.isfinite(a)
-    if bad.any():
-        raise NichelabError(
-            f"{name} must be finite; got {int(np.isnan(a).sum())} NaN and {int(np.isinf(a).sum())} "
-            f"inf values (first at index {tuple(int(i) for i in np.argwhere(bad)[0])})"
-        )
 
 
 def chunk_rows(n_cols: int) -> int:
@@ -83,11 +63,27 @@ def row_chunks(a: np.ndarray) -> Iterator[np.ndarray]:
         yield a[start:start + step].astype(np.float64)
 
 
-def moments(a: np.ndarray, *, cross: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def column_exponents(a: np.ndarray) -> np.ndarray:
+    """Per-column power-of-two exponents ``e`` with ``max |a[:, j]| / 2**e_j`` in [0.5, 1).
+
+    Two reductions over ``a`` in its own dtype (0 for an all-zero column). Dividing by
+    ``2**e`` is exact, so statistics of ``a / 2**e`` neither overflow nor underflow at any
+    input scale (1e-300 or 1e200).
+    """
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        return np.zeros(a.shape[1], dtype=int)
+    top = np.maximum(np.abs(a.max(axis=0).astype(np.float64)), np.abs(a.min(axis=0).astype(np.float64)))
+    return pow2_exponent(top)
+
+
+def moments(a: np.ndarray, *, cross: bool = False,
+            exponents: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Streaming float64 column means and centred sums of squares, in one pass.
 
     Chunks are merged with Chan et al.'s pairwise update, so nothing larger than one float64
-    row chunk is allocated and precision matches the two-pass formula.
+    row chunk is allocated and precision matches the two-pass formula. With ``exponents``
+    (one int per column, e.g. :func:`column_exponents`), the statistics are those of
+    ``a / 2**exponents`` (exact scaling before squaring, so they never overflow or underflow).
 
     Returns
     -------
@@ -97,6 +93,8 @@ def moments(a: np.ndarray, *, cross: bool = False) -> tuple[np.ndarray, np.ndarr
     """
     n_seen, mean, m2 = 0, None, None
     for c in row_chunks(a):
+        if exponents is not None:
+            np.ldexp(c, -np.asarray(exponents), out=c)
         k = c.shape[0]
         c_mean = c.mean(axis=0)
         c -= c_mean

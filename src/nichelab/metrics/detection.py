@@ -11,27 +11,28 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NichelabError
+from ._checks import as_labels, check_n_classes
+from ._validate import check_finite, real_array
 
 __all__ = ["average_precision", "one_vs_rest_average_precision"]
 
 
 def _scores(scores) -> tuple[np.ndarray, bool]:
-    s = np.asarray(scores)
-    if s.dtype == object or not (np.issubdtype(s.dtype, np.number) or s.dtype == bool):
-        raise NichelabError(f"scores must be a real numeric array; got dtype {s.dtype}")
+    s = real_array(scores, "scores")       # complex is refused, never truncated
     vector = s.ndim == 1
     if vector:
         s = s[:, None]
     if s.ndim != 2 or s.shape[0] == 0:
         raise NichelabError(f"scores must have shape (n_samples, n_units) or (n_samples,); got shape {s.shape}")
     s = s.astype(np.float64)
-    if not np.isfinite(s).all():
-        raise NichelabError(f"scores must be finite; got {int((~np.isfinite(s)).sum())} NaN or inf values")
+    check_finite(s, "scores")
     return s, vector
 
 
 def _target(target, n: int) -> np.ndarray:
     t = np.asarray(target)
+    if t.dtype == object or np.iscomplexobj(t):
+        raise NichelabError(f"target must be boolean or 0/1; got dtype {t.dtype}")
     if t.shape != (n,):
         raise NichelabError(f"target must have shape ({n},), one per sample of scores; got shape {t.shape}")
     if t.dtype != bool:
@@ -59,7 +60,8 @@ def average_precision(scores, target) -> np.ndarray:
     Raises
     ------
     NichelabError
-        Non-numeric or non-finite scores; target not boolean or of the wrong length.
+        Non-real (including complex) or non-finite scores; target not boolean / 0-1 or of
+        the wrong length.
 
     Example
     -------
@@ -110,12 +112,20 @@ def one_vs_rest_average_precision(scores, y, n_classes: int | None = None) -> np
     Raises
     ------
     NichelabError
-        As :func:`average_precision`; ``y`` not integer labels of the right length.
+        As :func:`average_precision`; ``y`` not integer labels >= 0 (strings, fractions) of
+        the right length; labels >= ``n_classes``; ``n_classes`` not an integer >= 1.
+
+    Example
+    -------
+    >>> ap = one_vs_rest_average_precision([[0.9], [0.1], [0.8], [0.2]], [1, 0, 1, 0])
+    >>> np.round(ap, 3).ravel().tolist()    # class 0: (1/3 + 2/4) / 2; class 1: 1
+    [0.417, 1.0]
+
+    References
+    ----------
+    Lee, Grosse, Ranganath & Ng 2009, ICML (per-feature AUPRC).
     """
     s, _ = _scores(scores)
-    y = np.asarray(y)
-    if y.shape != (s.shape[0],) or not np.issubdtype(y.dtype, np.integer) or (y.size and y.min() < 0):
-        raise NichelabError(
-            f"y must hold {s.shape[0]} non-negative integer labels; got shape {y.shape}, dtype {y.dtype}")
-    n_classes = int(y.max()) + 1 if n_classes is None else int(n_classes)
+    n_classes = check_n_classes(n_classes, as_labels(y, s, names=("scores", "y")))
+    y = as_labels(y, s, names=("scores", "y"), n_classes=n_classes)
     return np.stack([average_precision(s, y == c) for c in range(n_classes)])

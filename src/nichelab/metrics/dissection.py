@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import NichelabError, check_positive_int
+from ._validate import check_finite, check_number, real_array
 
 __all__ = ["DissectionResult", "TOP_QUANTILE", "IOU_THRESHOLD", "activation_thresholds",
            "upsample_bilinear", "unit_masks", "iou_scores", "dissect", "mask_iou"]
@@ -32,23 +33,23 @@ _CHUNK_ELEMENTS = 1 << 22   # upsampled map elements per chunk (32 MB in float64
 
 
 def _maps(maps, name: str = "maps") -> np.ndarray:
-    a = np.asarray(maps)
-    if a.dtype == object or np.iscomplexobj(a) or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
-        raise NichelabError(f"{name} must be a real numeric array; got dtype {a.dtype}")
+    a = real_array(maps, name)
     if a.ndim != 4:
         raise NichelabError(f"{name} must have shape (n_samples, n_units, height, width); got shape {a.shape}")
     if 0 in a.shape:
         raise NichelabError(f"{name} must not have an empty dimension; got shape {a.shape}")
-    if a.dtype.kind == "f" and not np.isfinite(a).all():
-        raise NichelabError(f"{name} must be finite; got {int((~np.isfinite(a)).sum())} NaN or inf values")
+    check_finite(a, name)
     return a
 
 
 def _concepts(masks, n: int) -> np.ndarray:
-    m = np.asarray(masks)
+    m = real_array(masks, "concept_masks")
     if m.ndim != 4:
         raise NichelabError(
             f"concept_masks must have shape (n_samples, n_concepts, height, width); got shape {m.shape}")
+    if 0 in m.shape:
+        raise NichelabError(
+            f"concept_masks must have at least one sample, concept and pixel; got shape {m.shape}")
     if m.shape[0] != n:
         raise NichelabError(
             f"maps and concept_masks must have the same number of samples; got {n} and {m.shape[0]}")
@@ -90,7 +91,8 @@ def activation_thresholds(maps, quantile: float = TOP_QUANTILE) -> np.ndarray:
     Raises
     ------
     NichelabError
-        ``maps`` not 4-D, empty or not finite; ``quantile`` outside (0, 1).
+        ``maps`` not 4-D, empty, not real or not finite; ``quantile`` outside (0, 1), NaN or
+        not a number.
 
     Example
     -------
@@ -99,8 +101,7 @@ def activation_thresholds(maps, quantile: float = TOP_QUANTILE) -> np.ndarray:
     198.005
     """
     a = _maps(maps)
-    if not 0.0 < float(quantile) < 1.0:
-        raise NichelabError(f"quantile must be in (0, 1); got {quantile!r}")
+    quantile = check_number("quantile", quantile, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     out = np.empty(a.shape[1])
     for k in range(a.shape[1]):
         values = a[:, k].astype(np.float64).ravel()
@@ -157,9 +158,11 @@ def upsample_bilinear(maps, size) -> np.ndarray:
 
 
 def _check_thresholds(thresholds, k: int) -> np.ndarray:
-    t = np.asarray(thresholds, dtype=np.float64)
-    if t.shape != (k,) or not np.isfinite(t).all():
-        raise NichelabError(f"thresholds must be {k} finite numbers (one per unit); got shape {t.shape}")
+    t = real_array(thresholds, "thresholds")
+    if t.shape != (k,):
+        raise NichelabError(f"thresholds must have shape ({k},), one per unit; got shape {t.shape}")
+    t = t.astype(np.float64)
+    check_finite(t, "thresholds")
     return t
 
 
@@ -190,6 +193,15 @@ def unit_masks(maps, thresholds, size) -> np.ndarray:
     return upsample_bilinear(a, size) >= t[None, :, None, None]
 
 
+def _bool_mask(m, name: str) -> np.ndarray:
+    m = real_array(m, name)
+    if m.dtype != bool:
+        if not np.isin(m, (0, 1)).all():
+            raise NichelabError(f"{name} must be a boolean (or 0/1) mask; got other values")
+        m = m.astype(bool)
+    return m
+
+
 def mask_iou(a, b) -> float:
     """Intersection over union of two boolean masks of the same shape, summed over every entry.
 
@@ -207,7 +219,7 @@ def mask_iou(a, b) -> float:
     >>> mask_iou([True, True, False, False], [False, True, True, False])
     0.3333333333333333
     """
-    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    a, b = _bool_mask(a, "a"), _bool_mask(b, "b")
     if a.shape != b.shape:
         raise NichelabError(f"a and b must have the same shape; got {a.shape} and {b.shape}")
     union = np.logical_or(a, b).sum()
@@ -326,7 +338,8 @@ def dissect(maps, concept_masks, *, concept_names=None, quantile: float = TOP_QU
     Raises
     ------
     NichelabError
-        As :func:`iou_scores`; ``concept_names`` of the wrong length.
+        As :func:`iou_scores`; ``concept_names`` not strings or of the wrong length;
+        ``iou_threshold`` outside [0, 1] or NaN; ``quantile`` outside (0, 1) or NaN.
 
     Example
     -------
@@ -341,12 +354,19 @@ def dissect(maps, concept_masks, *, concept_names=None, quantile: float = TOP_QU
     of deep visual representations", CVPR.
     """
     a = _maps(maps)
+    iou_threshold = check_number("iou_threshold", iou_threshold, lo=0.0, hi=1.0)
+    n_concepts = _concepts(concept_masks, a.shape[0]).shape[1]
+    if concept_names is None:
+        names = [str(i) for i in range(n_concepts)]
+    elif isinstance(concept_names, str) or not all(isinstance(c, str) for c in concept_names):
+        raise NichelabError(f"concept_names must be a list of strings; got {concept_names!r}")
+    else:
+        names = list(concept_names)
+    if len(names) != n_concepts:
+        raise NichelabError(
+            f"concept_names must name every concept ({n_concepts}); got {len(names)} names")
     t = activation_thresholds(a, quantile)
     iou = iou_scores(a, concept_masks, t)
-    names = [str(i) for i in range(iou.shape[1])] if concept_names is None else list(concept_names)
-    if len(names) != iou.shape[1]:
-        raise NichelabError(
-            f"concept_names must name every concept ({iou.shape[1]}); got {len(names)} names")
     defined = ~np.isnan(iou).all(axis=1)
     best = np.where(defined, np.nanargmax(np.where(np.isnan(iou), -np.inf, iou), axis=1), -1)
     best_iou = np.where(defined, iou[np.arange(len(best)), np.maximum(best, 0)], np.nan)

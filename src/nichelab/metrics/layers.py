@@ -12,7 +12,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import NichelabError
-from ._checks import acts_array, moments
+from ._checks import acts_array, column_exponents, moments
+from ._validate import check_finite, check_number, real_array
 from .units import dead_units
 
 __all__ = [
@@ -49,7 +50,7 @@ def unit_correlation_matrix(acts) -> np.ndarray:
     """
     a = acts_array(acts)
     live = a.max(axis=0) != a.min(axis=0)
-    _, cross = moments(a, cross=True)
+    _, cross = moments(a, cross=True, exponents=column_exponents(a))   # scale-free: no overflow
     ss = np.diag(cross).copy()
     inv = np.where(live & (ss > 0), 1.0 / np.sqrt(np.where(ss > 0, ss, 1.0)), 0.0)
     r = cross * np.outer(inv, inv)
@@ -58,6 +59,20 @@ def unit_correlation_matrix(acts) -> np.ndarray:
     np.clip(r, -1.0, 1.0, out=r)
     r[np.diag_indices_from(r)] = live.astype(np.float64)
     return r
+
+
+def _check_threshold(threshold) -> float:
+    return check_number("threshold", threshold, lo=0.0, hi=1.0, lo_open=True)
+
+
+def _correlation_matrix(r) -> np.ndarray:
+    """``r`` as a finite float64 square matrix (a (0, 0) matrix, for a layer without units, is fine)."""
+    a = real_array(r, "r")
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise NichelabError(f"r must be a square (n_units, n_units) matrix; got shape {a.shape}")
+    a = a.astype(np.float64, copy=False)
+    check_finite(a, "r")
+    return a
 
 
 def correlation_groups(r, threshold: float = 0.95, absolute: bool = True) -> list[list[int]]:
@@ -82,14 +97,10 @@ def correlation_groups(r, threshold: float = 0.95, absolute: bool = True) -> lis
     Raises
     ------
     NichelabError
-        ``r`` not square, ``threshold`` outside (0, 1].
+        ``r`` not a real, finite, square matrix; ``threshold`` outside (0, 1] or NaN.
     """
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)) \
-            or not 0 < threshold <= 1:
-        raise NichelabError(f"threshold must be a number in (0, 1]; got {threshold!r}")
-    r = np.asarray(r, dtype=np.float64)
-    if r.ndim != 2 or r.shape[0] != r.shape[1]:
-        raise NichelabError(f"r must be a square (n_units, n_units) matrix; got shape {r.shape}")
+    threshold = _check_threshold(threshold)
+    r = _correlation_matrix(r)
     linked = (np.abs(r) if absolute else r) >= threshold
     np.fill_diagonal(linked, False)
     n_comp, label = connected_components(csr_matrix(linked), directed=False)
@@ -136,7 +147,7 @@ def near_duplicate_groups(acts, threshold: float = 0.95, absolute: bool = True) 
     Li, Yosinski, Clune, Lipson & Hopcroft 2015, "Convergent learning: do different neural
     networks learn the same representations?" (unit correlation matrices).
     """
-    correlation_groups(np.zeros((0, 0)), threshold, absolute)   # check threshold before the work
+    _check_threshold(threshold)   # before the work
     return correlation_groups(unit_correlation_matrix(acts), threshold, absolute)
 
 
@@ -172,10 +183,11 @@ def participation_ratio(acts) -> float:
     n, n_units = a.shape
     if n_units == 0 or (a.max(axis=0) == a.min(axis=0)).all():
         return 0.0
-    if n_units <= n:
-        _, gram = moments(a, cross=True)
+    e = int(column_exponents(a).max())  # one exact power-of-two scale for all units (PR is
+    if n_units <= n:                    # invariant to a common scale, not to per-unit ones)
+        _, gram = moments(a, cross=True, exponents=np.full(n_units, e))
     else:  # few samples: the (n, n) Gram matrix has the same nonzero eigenvalues
-        x = a.astype(np.float64)
+        x = np.ldexp(a.astype(np.float64), -e)
         x -= x.mean(axis=0)
         gram = x @ x.T
     scale = np.abs(gram).max()

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import NichelabError, check_positive_int
-from ._checks import as_acts, as_labels
+from ._checks import as_acts, as_labels, column_exponents
+from ._validate import check_number, check_seed
 
 __all__ = ["ProbeResult", "linear_probe"]
 
@@ -37,7 +38,7 @@ class ProbeResult:
 
 def _test_count(test_size, n: int) -> int:
     if isinstance(test_size, (float, np.floating)) and not isinstance(test_size, bool):
-        if not 0 < test_size < 1:
+        if not 0 < test_size < 1:   # NaN fails this too
             raise NichelabError(f"test_size must be a fraction in (0, 1) or a count; got {test_size!r}")
         return int(np.ceil(test_size * n))
     return check_positive_int("test_size", test_size)
@@ -58,10 +59,11 @@ def linear_probe(acts, y, *, test_size: float = 0.3, seed: int = 0, max_iter: in
     test_size : float in (0, 1) or int, default 0.3
         Held-out fraction or count.
     seed : int, default 0
-        ``random_state`` of the split.
+        ``random_state`` of the split; an integer >= 0 (None is refused: results must be
+        reproducible).
     max_iter : int, default 1000
     C : float, default 1.0
-        Inverse L2 regularisation strength.
+        Inverse L2 regularisation strength, finite and > 0.
 
     Returns
     -------
@@ -71,7 +73,8 @@ def linear_probe(acts, y, *, test_size: float = 0.3, seed: int = 0, max_iter: in
     ------
     NichelabError
         Bad ``acts`` / ``y``; fewer than 2 classes; too few samples to train (>= 2) and test
-        (>= 1); a training split with a single class.
+        (>= 1); a training split with a single class; ``C``, ``seed``, ``max_iter`` or
+        ``test_size`` not valid numbers.
 
     Example
     -------
@@ -95,6 +98,11 @@ def linear_probe(acts, y, *, test_size: float = 0.3, seed: int = 0, max_iter: in
     a = as_acts(acts)
     y = as_labels(y, a)
     max_iter = check_positive_int("max_iter", max_iter)
+    seed = check_seed("seed", seed)
+    C = check_number("C", C, lo=0.0, lo_open=True)
+    # exact power-of-two scaling per unit before StandardScaler squares anything: the probe is
+    # invariant to each unit's scale, so activations of 1e-300 or 1e200 give the same result
+    a = np.ldexp(a, -column_exponents(a))
     n = a.shape[0]
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:

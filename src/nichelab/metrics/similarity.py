@@ -28,16 +28,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import NichelabError, suggest
+from ..errors import NichelabError, check_positive_int, suggest
 from ._validate import as_2d_float64, check_gram, check_min_samples, check_same_n
 
 __all__ = [
-    "hsic", "linear_cka", "rbf_cka", "MinibatchCKA", "cka_matrix",
+    "RBF_CKA_MAX_SAMPLES", "hsic", "linear_cka", "rbf_cka", "MinibatchCKA", "cka_matrix",
     "CCAResult", "DegenerateCCAWarning", "cca", "svcca", "pwcca",
-    "procrustes_distance", "rsa",
+    "procrustes_distance", "rsa", "RSA_TIE_TOLERANCE",
 ]
 
 _EPS = np.finfo(np.float64).eps
+
+#: Largest number of samples :func:`rbf_cka` accepts by default: it holds about four
+#: (n, n) float64 matrices, i.e. 3.2 GB at n = 10,000 (and 320 GB at n = 100,000).
+RBF_CKA_MAX_SAMPLES = 10_000
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -64,11 +68,16 @@ def _constant_columns(x: np.ndarray) -> np.ndarray:
     return cand[(sub == sub[0]).all(axis=0)]
 
 
+def _frexp_exponent(xc: np.ndarray) -> int:
+    """Exponent e with ``max |xc|`` in [2**(e-1), 2**e); 0 for an all-zero array."""
+    top = max(float(xc.max()), -float(xc.min())) if xc.size else 0.0
+    return int(np.frexp(top)[1]) if top > 0 else 0
+
+
 def _safe_exponent(xc: np.ndarray) -> int:
     """Power of two to divide ``xc`` by so that ``max |xc|`` lies in [0.5, 1), or 0 when
     ``max |xc|`` is within 2**+-100 already (fourth powers cannot overflow or underflow)."""
-    top = max(float(xc.max()), -float(xc.min()))
-    exponent = int(np.frexp(top)[1]) if top > 0 else 0
+    exponent = _frexp_exponent(xc)
     return 0 if -100 <= exponent <= 100 else exponent
 
 
@@ -237,6 +246,19 @@ def _rbf_gram(xc: np.ndarray, sigma_frac: float) -> np.ndarray | None:
     return np.exp(d2, out=d2)
 
 
+def _check_rbf_size(n: int, max_samples) -> None:
+    """Refuse an RBF kernel on more than ``max_samples`` samples before allocating it."""
+    limit = check_positive_int("max_samples", max_samples, 2)
+    if n > limit:
+        gib = 4 * 8 * n * n / 2**30
+        raise NichelabError(
+            f"rbf_cka builds (n, n) kernel matrices and needs about {gib:.1f} GiB for "
+            f"n_samples={n}, above max_samples={limit}; use linear_cka or StreamingCKA "
+            "(exact at any n, O(d^2) memory), subsample the rows (e.g. x[rng.choice(n, 5000, "
+            "replace=False)]), or raise max_samples"
+        )
+
+
 def _check_sigma_frac(sigma_frac) -> float:
     try:
         value = float(sigma_frac)
@@ -357,14 +379,16 @@ def linear_cka(x, y, debiased: bool = False) -> float:
     return _cka_ratio(sx.hsic(sy, debiased), sx.hsic(sx, debiased), sy.hsic(sy, debiased), debiased)
 
 
-def rbf_cka(x, y, sigma_frac: float = 0.4, debiased: bool = False) -> float:
+def rbf_cka(x, y, sigma_frac: float = 0.4, debiased: bool = False, *,
+            max_samples: int = RBF_CKA_MAX_SAMPLES) -> float:
     """CKA with Gaussian (RBF) kernels, bandwidth a fraction of the median distance.
 
     ``k(xi, xj) = exp(-|xi - xj|^2 / (2 sigma^2))`` with ``sigma = sigma_frac * median`` of the
     pairwise distances ``|xi - xj|`` over sample pairs ``i != j``, chosen separately for ``x``
     and ``y``. (Kornblith et al.'s released code takes the median of *squared* distances over
     the full matrix, diagonal zeros included; this follows the paper's "median distance
-    between examples".) Memory and time are O(n^2).
+    between examples".) Memory and time are O(n^2): about four (n, n) float64 matrices, so
+    more than ``max_samples`` samples are refused before anything is allocated.
 
     Parameters
     ----------
@@ -374,6 +398,9 @@ def rbf_cka(x, y, sigma_frac: float = 0.4, debiased: bool = False) -> float:
         Bandwidth as a fraction of the median distance (the paper uses 0.2, 0.4, 0.8).
     debiased : bool, default False
         Unbiased HSIC estimator (Song et al. 2012); needs n >= 4.
+    max_samples : int, default RBF_CKA_MAX_SAMPLES (10,000)
+        Largest ``n_samples`` accepted (3.2 GB of kernel matrices at 10,000). Above it, use
+        :func:`linear_cka` / :class:`~nichelab.metrics.StreamingCKA` or subsample.
 
     Returns
     -------
@@ -384,7 +411,8 @@ def rbf_cka(x, y, sigma_frac: float = 0.4, debiased: bool = False) -> float:
     Raises
     ------
     NichelabError
-        Bad shapes or values, ``sigma_frac <= 0``, ``n < 2`` or, debiased, ``n < 4``.
+        Bad shapes or values, ``sigma_frac <= 0``, ``n < 2`` or, debiased, ``n < 4``;
+        ``n_samples > max_samples`` (raised before any (n, n) allocation).
 
     Example
     -------
@@ -400,6 +428,7 @@ def rbf_cka(x, y, sigma_frac: float = 0.4, debiased: bool = False) -> float:
     """
     sigma_frac = _check_sigma_frac(sigma_frac)
     x, y, n = _pair(x, y, 4 if debiased else 2, "debiased CKA" if debiased else "CKA")
+    _check_rbf_size(n, max_samples)
     k = _rbf_gram(_center(x)[0], sigma_frac)
     l = _rbf_gram(_center(y)[0], sigma_frac)
     if k is None or l is None:
@@ -450,9 +479,11 @@ class MinibatchCKA:
         """Forget every batch seen so far."""
         self.n_batches = 0
         self.n_samples = 0
-        self._sums = [0.0, 0.0, 0.0]  # HSIC(K,L), HSIC(K,K), HSIC(L,L)
+        # HSIC(K,L), HSIC(K,K), HSIC(L,L) in units of 2**(2ex+2ey), 2**(4ex), 2**(4ey), where
+        # (ex, ey) are the largest per-batch scale exponents seen so far on each side.
+        self._sums = [0.0, 0.0, 0.0]
         self._shapes: tuple[int, int] | None = None
-        self._exponents: tuple[int | None, int | None] = (None, None)
+        self._exponents: tuple[int, int] | None = None
 
     def update(self, x_batch, y_batch) -> None:
         """Add one minibatch.
@@ -479,16 +510,27 @@ class MinibatchCKA:
                 "MinibatchCKA.update needs the same feature counts in every batch; first batch "
                 f"had (d1, d2) = {self._shapes}, got x_batch {x.shape} and y_batch {y.shape}"
             )
-        # One scale per side for the whole stream (fixed by the first batch): HSIC terms of
-        # different batches must share units before they are averaged.
-        xc, ex = _center(x, self._exponents[0])
-        yc, ey = _center(y, self._exponents[1])
+        # Each batch is scaled by its own power of two (exact); the running sums are kept in
+        # units of the largest scale seen, so a batch of any magnitude neither overflows nor
+        # is mixed with sums in other units.
+        xc, yc = _center(x, 0)[0], _center(y, 0)[0]
+        ex, ey = _frexp_exponent(xc), _frexp_exponent(yc)
+        np.ldexp(xc, -ex, out=xc)
+        np.ldexp(yc, -ey, out=yc)
         use_gram = _gram_is_cheaper(n, sum(dims))
         sx, sy = _LinearStats(xc, use_gram), _LinearStats(yc, use_gram)
-        self._sums[0] += sx.hsic(sy, True)
-        self._sums[1] += sx.hsic(sx, True)
-        self._sums[2] += sy.hsic(sy, True)
-        self._shapes, self._exponents = dims, (ex, ey)
+        terms = (sx.hsic(sy, True), sx.hsic(sx, True), sy.hsic(sy, True))
+        big_x, big_y = (ex, ey) if self._exponents is None else (
+            max(ex, self._exponents[0]), max(ey, self._exponents[1]))
+        if self._exponents is not None:
+            old_x, old_y = self._exponents
+            self._sums = [math.ldexp(self._sums[0], 2 * (old_x - big_x) + 2 * (old_y - big_y)),
+                          math.ldexp(self._sums[1], 4 * (old_x - big_x)),
+                          math.ldexp(self._sums[2], 4 * (old_y - big_y))]
+        self._sums[0] += math.ldexp(terms[0], 2 * (ex - big_x) + 2 * (ey - big_y))
+        self._sums[1] += math.ldexp(terms[1], 4 * (ex - big_x))
+        self._sums[2] += math.ldexp(terms[2], 4 * (ey - big_y))
+        self._shapes, self._exponents = dims, (big_x, big_y)
         self.n_batches += 1
         self.n_samples += n
 
@@ -604,6 +646,8 @@ def cka_matrix(
             arrays[id(raw)] = arr
     n = first[1].shape[0]
     check_min_samples(n, 4 if debiased else 2, "debiased CKA" if debiased else measure)
+    if measure == "rbf_cka":
+        _check_rbf_size(n, RBF_CKA_MAX_SAMPLES)
 
     prepared: dict[int, object] = {}
 
@@ -968,12 +1012,36 @@ def _correlation_rdm_upper(x: np.ndarray) -> np.ndarray:
     return 1.0 - np.clip(corr[iu], -1.0, 1.0)
 
 
+#: RSA ranks dissimilarities rounded to this fraction of their largest value (about 1e-9).
+RSA_TIE_TOLERANCE = 2.0**-30
+
+
+def _tied_ranks(d: np.ndarray) -> np.ndarray:
+    """Average ranks (float64) of ``d`` after rounding to ``RSA_TIE_TOLERANCE * max |d|``.
+
+    Dissimilarities that are equal in exact arithmetic but differ by rounding (duplicate
+    samples, symmetric stimuli, a rescaled copy of the data) become exact ties, so the ranks
+    do not depend on the input's scale or on the order of floating-point operations.
+    """
+    from scipy.stats import rankdata  # deferred: scipy.stats is slow to import
+
+    top = float(np.abs(d).max()) if d.size else 0.0
+    if top == 0.0:
+        return np.full(d.shape, (d.size + 1) / 2.0)
+    return rankdata(np.round(d / (top * RSA_TIE_TOLERANCE)))
+
+
 def rsa(x, y) -> float:
     """Representational similarity analysis: rank correlation of the two RDMs.
 
     Each representation's representational dissimilarity matrix (RDM) is
     ``1 - Pearson correlation`` between its samples (rows, correlated across units); the
     result is the Spearman correlation between the upper triangles of the two RDMs.
+
+    Ties are handled by definition: before ranking, each RDM is rounded to multiples of
+    ``RSA_TIE_TOLERANCE`` (2**-30, about 1e-9) times its largest dissimilarity, so
+    dissimilarities equal up to rounding are exact ties and receive their average rank.
+    Identical RDMs therefore give exactly 1 at any scale or offset of the inputs.
 
     Parameters
     ----------
@@ -1004,11 +1072,9 @@ def rsa(x, y) -> float:
     Kriegeskorte, Mur & Bandettini 2008, "Representational similarity analysis --
     connecting the branches of systems neuroscience", Front. Syst. Neurosci.
     """
-    from scipy.stats import rankdata  # deferred: scipy.stats is slow to import
-
     x, y, _ = _pair(x, y, 3, "RSA")
-    rx = rankdata(_correlation_rdm_upper(x))
-    ry = rankdata(_correlation_rdm_upper(y))
+    rx = _tied_ranks(_correlation_rdm_upper(x))
+    ry = _tied_ranks(_correlation_rdm_upper(y))
     rx -= rx.mean()
     ry -= ry.mean()
     den = math.sqrt(float(rx @ rx)) * math.sqrt(float(ry @ ry))

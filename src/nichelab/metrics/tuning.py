@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import NichelabError
+from ._validate import check_finite, check_number, real_array
 
 __all__ = ["OSI_THRESHOLD", "TuningResult", "tuning_curves", "orientation_selectivity", "orientation_tuning"]
 
@@ -29,16 +30,13 @@ OSI_THRESHOLD = 0.3
 
 
 def _responses(responses, n_stimuli_name: str = "angles") -> np.ndarray:
-    r = np.asarray(responses)
-    if r.dtype == object or not (np.issubdtype(r.dtype, np.number) or r.dtype == bool):
-        raise NichelabError(f"responses must be a real numeric array; got dtype {r.dtype}")
+    r = real_array(responses, "responses")      # complex is refused, never truncated
     if r.ndim == 1:
         r = r[:, None]
     if r.ndim != 2 or r.shape[0] == 0:
         raise NichelabError(f"responses must have shape (n_stimuli, n_units); got shape {r.shape}")
     r = r.astype(np.float64)
-    if not np.isfinite(r).all():
-        raise NichelabError(f"responses must be finite; got {int((~np.isfinite(r)).sum())} NaN or inf values")
+    check_finite(r, "responses")
     if r.size and r.min() < 0:
         raise NichelabError(
             f"responses must be non-negative (e.g. ReLU outputs); got minimum {r.min():.4g}; "
@@ -47,11 +45,11 @@ def _responses(responses, n_stimuli_name: str = "angles") -> np.ndarray:
 
 
 def _angles(angles, n: int) -> np.ndarray:
-    a = np.asarray(angles, dtype=np.float64).ravel()
+    a = real_array(angles, "angles")
     if a.shape != (n,):
-        raise NichelabError(f"angles must have one entry per stimulus ({n}); got shape {np.shape(angles)}")
-    if not np.isfinite(a).all():
-        raise NichelabError("angles must be finite (radians)")
+        raise NichelabError(f"angles must have shape ({n},), one angle per stimulus; got shape {a.shape}")
+    a = a.astype(np.float64)
+    check_finite(a, "angles")
     return a
 
 
@@ -93,9 +91,12 @@ def tuning_curves(responses, angles, conditions=None):
     a = np.where(np.isclose(a, np.pi), 0.0, a)
     _, first, inv = np.unique(np.round(a, 9), return_index=True, return_inverse=True)   # equal up to rounding
     uniq = a[first]
-    cond = np.zeros(r.shape[0]) if conditions is None else np.asarray(conditions).ravel()
+    cond = np.zeros(r.shape[0]) if conditions is None else real_array(conditions, "conditions")
     if cond.shape != (r.shape[0],):
-        raise NichelabError(f"conditions must have one entry per stimulus ({r.shape[0]}); got shape {cond.shape}")
+        raise NichelabError(
+            f"conditions must have shape ({r.shape[0]},), one entry per stimulus; got shape {cond.shape}")
+    if cond.dtype.kind == "f":
+        check_finite(cond, "conditions")
     levels, cinv = np.unique(cond, return_inverse=True)
     counts = np.zeros((len(levels), len(uniq)))
     np.add.at(counts, (cinv, inv), 1.0)
@@ -202,7 +203,7 @@ def orientation_tuning(responses, angles, conditions=None, *, threshold: float =
     Raises
     ------
     NichelabError
-        As :func:`tuning_curves`.
+        As :func:`tuning_curves`; ``threshold`` outside [0, 1] or NaN.
 
     Example
     -------
@@ -215,6 +216,7 @@ def orientation_tuning(responses, angles, conditions=None, *, threshold: float =
     ----------
     Hubel & Wiesel 1962 (orientation tuning); Ringach, Shapley & Hawken 2002 (circular variance).
     """
+    threshold = check_number("threshold", threshold, lo=0.0, hi=1.0)
     th, curves, cond = tuning_curves(responses, angles, conditions)
     osi, pref = orientation_selectivity(curves, th)
     with np.errstate(invalid="ignore"):

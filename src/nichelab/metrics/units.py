@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NichelabError, check_positive_int
-from ._checks import acts_array, chunk_rows, as_labels, check_n_classes, moments, row_chunks
+from ._checks import acts_array, as_labels, check_n_classes, chunk_rows, column_exponents, moments, row_chunks
+from ._validate import check_number
 
 __all__ = [
     "unit_stats", "dead_units", "constant_units", "class_means", "selectivity_index",
@@ -25,7 +26,7 @@ def unit_stats(acts, tol: float = 0.0) -> dict[str, np.ndarray]:
     ----------
     acts : array of shape (n_samples, n_units)
     tol : float, default 0.0
-        A sample is *active* for a unit when its activation is ``> tol``.
+        A sample is *active* for a unit when its activation is ``> tol``. Not NaN.
 
     Returns
     -------
@@ -35,7 +36,7 @@ def unit_stats(acts, tol: float = 0.0) -> dict[str, np.ndarray]:
     Raises
     ------
     NichelabError
-        ``acts`` not 2-D, empty, or not finite.
+        ``acts`` not 2-D, empty, not real or not finite; ``tol`` NaN or not a number.
 
     Example
     -------
@@ -43,11 +44,14 @@ def unit_stats(acts, tol: float = 0.0) -> dict[str, np.ndarray]:
     array([0.5, 1. ])
     """
     a = acts_array(acts)
-    mean, m2 = moments(a)
+    tol = check_number("tol", tol, allow_inf=True)
+    e = column_exponents(a)             # exact power-of-two scaling: no overflow at 1e200
+    mean, m2 = moments(a, exponents=e)
     step = chunk_rows(a.shape[1])
     active = sum(((a[i:i + step] > tol).sum(axis=0) for i in range(0, a.shape[0], step)))
     n = a.shape[0]
-    return {"mean": mean, "std": np.sqrt(m2 / n), "frac_active": active / n}
+    return {"mean": np.ldexp(mean, e), "std": np.ldexp(np.sqrt(m2 / n), e),
+            "frac_active": np.asarray(active / n, dtype=np.float64)}
 
 
 def constant_units(acts) -> np.ndarray:
@@ -108,6 +112,7 @@ def dead_units(acts, tol: float = 0.0, *, constant_is_dead: bool = True) -> np.n
     for generalization", ICLR.
     """
     a = acts_array(acts)
+    tol = check_number("tol", tol, allow_inf=True)
     hi = a.max(axis=0)
     dead = hi <= tol
     if constant_is_dead:
