@@ -12,6 +12,8 @@ from .partitions import active_classes, describe_unit, split_key
 from .dissection import DissectionResult, dissect, iou_scores, upsample_bilinear
 from .tuning import TuningResult, orientation_selectivity, orientation_tuning, tuning_curves
 from .detection import average_precision, one_vs_rest_average_precision
+from .identification import identify_layers, most_similar
+from .prediction import linear_prediction, pearson_columns
 
 __all__ = [
     "hsic", "linear_cka", "rbf_cka", "MinibatchCKA", "cka_matrix", "StreamingCKA", "streaming_cka",
@@ -26,4 +28,5 @@ __all__ = [
     "DissectionResult", "dissect", "iou_scores", "upsample_bilinear",
     "TuningResult", "orientation_selectivity", "orientation_tuning", "tuning_curves",
     "average_precision", "one_vs_rest_average_precision",
+    "identify_layers", "most_similar", "linear_prediction", "pearson_columns",
 ]
