@@ -87,6 +87,9 @@ def default_layers(model: nn.Module) -> list[str]:
     - Built-in models (blocks with children ``.linear``/``.conv`` and ``.act``, named
       ``L1``, ``L2``, ...): the blocks, minus the output block when the model names it
       in an ``output`` attribute (as :class:`nichelab.nn.Net` does).
+    - Adapters (:mod:`nichelab.nn.keras`, :mod:`nichelab.nn.hf`) declare their own through a
+      ``nichelab_default_layers()`` method: Keras layers with weights or an activation, but
+      the output layer; a transformer's blocks and MLP activations.
     - Any other model: every activation module (see :data:`ACTIVATION_TYPES`); if it
       has none (activations applied functionally), every Linear / Conv layer.
 
@@ -95,6 +98,9 @@ def default_layers(model: nn.Module) -> list[str]:
     list of str
         Possibly empty.
     """
+    declared = getattr(model, "nichelab_default_layers", None)
+    if callable(declared):
+        return list(declared())
     named = [(name, m) for name, m in model.named_modules() if name]
     blocks = [name for name, m in named if _is_block(m)]
     if blocks:

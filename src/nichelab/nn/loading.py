@@ -262,12 +262,16 @@ def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pi
     if not path.is_file():
         raise NichelabError(f"--model must be a .pt2 / .pt file or package.module:factory; {text!r} does not exist")
     try:
-        if path.suffix == ".pt2":
+        if path.suffix in (".keras", ".h5"):
+            from .keras import load_keras
+            loaded = LoadedModel(load_keras(path, trust_pickle=trust_pickle), "keras", None, str(path))
+        elif path.suffix == ".pt2":
             loaded = _load_export(path, trust_pickle)
         elif path.suffix in (".pt", ".pth"):
             loaded = _load_pt(path, trust_pickle)
         else:
-            raise NichelabError(f"--model file must end in .pt2 (torch.export) or .pt/.pth (TorchScript); got {path.name!r}")
+            raise NichelabError(f"--model file must end in .pt2 (torch.export), .pt/.pth (TorchScript) or "
+                                f".keras/.h5 (Keras 3); got {path.name!r}")
     except NichelabError:
         raise
     except Exception as exc:
