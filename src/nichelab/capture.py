@@ -101,6 +101,11 @@ def default_layers(model: nn.Module) -> list[str]:
     declared = getattr(model, "nichelab_default_layers", None)
     if callable(declared):
         return list(declared())
+    if type(model).__module__.startswith("transformers.") and hasattr(model, "config"):
+        from .nn.hf import transformer_default_layers
+        names = transformer_default_layers(model)
+        if names:
+            return names
     named = [(name, m) for name, m in model.named_modules() if name]
     blocks = [name for name, m in named if _is_block(m)]
     if blocks:

@@ -29,7 +29,8 @@ class LoadedModel:
     module : nn.Module
         In eval mode; its ``named_modules()`` names are the layer names.
     kind : str
-        ``"export"``, ``"torchscript"``, ``"factory"`` or ``"pickle"``.
+        ``"export"``, ``"torchscript"``, ``"factory"``, ``"pickle"``, ``"keras"``, ``"hf"`` or
+        ``"module"`` (an object given in Python).
     fixed_batch : int or None
         For an exported program traced with a static batch size, the only batch size it accepts
         (capture pads the last batch to it); None when any batch size works.
@@ -227,15 +228,33 @@ def _load_pt(path: Path, trust_pickle: bool) -> LoadedModel:
     return LoadedModel(obj.eval(), "pickle", None, str(path))
 
 
+def _load_object(model) -> LoadedModel:
+    """A model object given in Python: a Keras model, a transformers model or any nn.Module."""
+    from .hf import is_hf_model, wrap_hf
+    from .keras import is_keras_model, wrap_keras
+    if is_keras_model(model):
+        return LoadedModel(wrap_keras(model), "keras", None, type(model).__name__)
+    if is_hf_model(model):
+        return LoadedModel(wrap_hf(model), "hf", None, type(model).__name__)
+    if isinstance(model, nn.Module):
+        return LoadedModel(model.eval(), "module", None, type(model).__name__)
+    raise NichelabError(f"model must be a path, package.module:factory, an nn.Module, a Keras or a transformers "
+                        f"model; got {type(model).__name__}")
+
+
 def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pickle: bool = False) -> LoadedModel:
     """Load a user's model for analysis.
 
     Parameters
     ----------
-    model : str or Path
+    model : str, Path or model object
         A ``.pt2`` file (``torch.export.save``), a ``.pt``/``.pth`` TorchScript file
-        (``torch.jit.save`` of an ``nn.Sequential``), or ``package.module:factory`` naming a
-        function that returns an ``nn.Module``.
+        (``torch.jit.save`` of an ``nn.Sequential``), a Keras 3 ``.keras`` / full-model ``.h5``
+        file (:func:`nichelab.nn.keras.load_keras`), a Hugging Face folder written by
+        ``save_pretrained`` (:func:`nichelab.nn.hf.load_hf`), or ``package.module:factory``
+        naming a function that returns an ``nn.Module`` (imported as ``python -m`` would, with
+        the current folder on the import path). A model object (Keras, transformers or any
+        ``nn.Module``) is wrapped as it is.
     weights : str or Path, optional
         A ``.safetensors`` state dict to load into a factory-built model.
     trust_pickle : bool, default False
@@ -255,8 +274,16 @@ def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pi
         Missing or unreadable file, an unsafe file without ``trust_pickle``, a factory that
         cannot be imported, or weights that do not fit.
     """
+    if not isinstance(model, (str, Path)):
+        return _load_object(model)
     text = str(model)
     path = Path(text)
+    if path.is_dir() and (path / "config.json").is_file():
+        from .hf import load_hf
+        loaded = LoadedModel(load_hf(path, trust_pickle=trust_pickle), "hf", None, text)
+        if weights is not None:
+            _load_weights(loaded.module, Path(weights))
+        return loaded
     if ":" in text and not path.exists() and not text.endswith((".pt", ".pt2", ".pth")):
         return _load_factory(text, None if weights is None else str(weights))
     if not path.is_file():
