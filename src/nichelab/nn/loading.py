@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
+import sys
 import warnings
 import zipfile
 from collections import OrderedDict
@@ -166,13 +168,43 @@ def _load_export(path: Path, trust_pickle: bool = False) -> LoadedModel:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # torch's own LeafSpec deprecation notice
         ep = torch.export.load(io.BytesIO(blob))
-    return LoadedModel(torch.export.unflatten(ep), "export", _static_batch(ep), str(path))
+    fixed = _static_batch(ep)
+    if fixed is not None:
+        warnings.warn(
+            f"--model {str(path)!r} was exported with a fixed batch of {fixed} samples: nichelab runs it in batches of "
+            f"exactly {fixed} (the last one padded), which can be several times slower. Re-export it with a dynamic "
+            "batch dimension: torch.export.export(model, (x,), dynamic_shapes={'x': {0: torch.export.Dim('batch')}}) "
+            "(x = your example batch, at least 2 rows)", stacklevel=3)
+    return LoadedModel(torch.export.unflatten(ep), "export", fixed, str(path))
+
+
+def _import_factory_module(spec: str, mod_name: str):
+    """Import ``mod_name`` as ``python -m`` would: with the current folder on the import path."""
+    top = mod_name.split(".")[0]
+    cwd = os.getcwd()
+    try:
+        return importlib.import_module(mod_name)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (top, mod_name):
+            raise
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)                         # after site-packages: never shadows an installed module
+        try:
+            return importlib.import_module(mod_name)
+        except ModuleNotFoundError as exc:
+            if exc.name not in (top, mod_name):
+                raise
+    raise NichelabError(
+        f"--model {spec!r}: cannot import factory from module {mod_name!r}: no module named {top!r} in the current folder {cwd!r} or on the Python path; run "
+        f"nichelab from the folder that holds {top}/ (or {top}.py), or add that folder to PYTHONPATH")
 
 
 def _load_factory(spec: str, weights: str | None) -> LoadedModel:
     mod_name, _, attr = spec.partition(":")
     try:
-        factory = getattr(importlib.import_module(mod_name), attr)
+        factory = getattr(_import_factory_module(spec, mod_name), attr)
+    except NichelabError:
+        raise
     except (ImportError, AttributeError) as exc:
         raise NichelabError(f"--model {spec!r}: cannot import factory {attr!r} from module {mod_name!r}: {exc}") from None
     try:
