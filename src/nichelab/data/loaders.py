@@ -44,7 +44,7 @@ def _labels(raw: np.ndarray, what: str, source: str = "") -> tuple[np.ndarray, l
         finite = np.isfinite(raw)
         if not finite.all() or not np.all(raw == np.round(raw)):
             bad = raw[~finite][:3].tolist() if not finite.all() else raw[raw != np.round(raw)][:3].tolist()
-            raise NichelabError(f"{what} labels{where} must be integers (class indices) or class names; found "
+            raise NichelabError(f"{what} labels must be integers (class indices) or class names; found{where} "
                                 f"non-integer values such as {bad}")
         raw = raw.astype(np.int64)
     if raw.dtype.kind not in "iu":
