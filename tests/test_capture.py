@@ -317,3 +317,148 @@ def test_layer_names_skip_torchscript_internals(tmp_path):
     ref = nn.Sequential(nn.Linear(4, 3), nn.ReLU()).eval()
     torch.jit.save(torch.jit.script(ref), str(tmp_path / "m.pt"))
     assert layer_names(load_model(tmp_path / "m.pt").module) == ["0", "1"]
+
+
+# --------------------------------------------------------------------- the hook primitive, per call
+class RaisesInside(nn.Module):
+    """Raises in the middle of the forward pass, after the hooked layer ran."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc, self.act = nn.Linear(3, 2), nn.ReLU()
+
+    def forward(self, x):
+        self.act(self.fc(x))
+        raise RuntimeError("mid-forward")
+
+
+def test_hooks_removed_when_forward_raises_mid_forward():
+    model = RaisesInside()
+    for kwargs in ({}, {"edit": lambda key, t: t * 0}, {"keep_graph": True, "stop": False}):
+        with pytest.raises(RuntimeError, match="mid-forward"):
+            with hooks(model, ["fc", "act"], **kwargs) as rec:
+                model(torch.zeros(2, 3))
+        assert set(rec) == {"fc", "act"}
+        assert _no_hooks(model)
+
+
+def test_per_call_keys_and_call_counts():
+    torch.manual_seed(0)
+    model = SharedReLU()
+    x = _data()
+    every = capture(model, x, ["act"])
+    only_second = capture(model, x, ["act#1"])
+    only_first = capture(model, x, ["act#0"])
+    assert list(every) == ["act", "act#1"] and list(only_second) == ["act#1"] and list(only_first) == ["act"]
+    np.testing.assert_array_equal(only_second["act#1"], every["act#1"])
+    xt = torch.from_numpy(x)
+    with torch.no_grad():
+        np.testing.assert_allclose(every["act#1"], torch.relu(model.fc2(torch.relu(model.fc1(xt)))).numpy(), rtol=1e-6)
+    from nichelab.capture import call_counts
+    assert call_counts(every) == {"act": 2}
+    with hooks(model, ["act", "fc1"]) as rec:
+        model(xt)
+    assert rec.calls == {"act": 2, "fc1": 1}
+
+
+def test_edit_changes_one_call_only():
+    torch.manual_seed(0)
+    model = SharedReLU()
+    xt = torch.from_numpy(_data())
+    with torch.no_grad():
+        with hooks(model, ["act#1"], record=False, edit=lambda key, t: torch.zeros_like(t)):
+            out = model(xt)
+        ref = model.fc2(torch.relu(model.fc1(xt))) * 0        # second call zeroed: output is 0
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    assert _no_hooks(model)
+
+
+class DictModel(nn.Module):
+    """Keyword inputs, a tuple output from an inner layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.pair = PairOut()
+
+    def forward(self, input_ids, attention_mask=None):
+        h, _ = self.pair(self.emb(input_ids))
+        return h.mean(1)
+
+
+class PairOut(nn.Module):
+    def forward(self, h):
+        return h * 2, torch.ones(h.shape[0])
+
+
+def test_dict_batches_token_mean_and_tuple_select():
+    torch.manual_seed(0)
+    model = DictModel()
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 10, size=(7, 5))
+    mask = np.ones((7, 5), np.int64)
+    mask[:, 3:] = 0
+    mask[0, 1:] = 0
+    inputs = {"input_ids": ids, "attention_mask": mask}
+    emb = model.emb.weight.detach().numpy()[ids] * 2                        # (7, 5, 4)
+    ref_mean = (emb * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+    acts = capture(model, inputs, ["pair"], unit_axis=-1, batch_size=3)
+    np.testing.assert_allclose(acts["pair"], ref_mean, rtol=1e-5)
+    first = capture(model, inputs, ["pair"], unit_axis=-1, tokens="first")["pair"]
+    np.testing.assert_allclose(first, emb[:, 0], rtol=1e-6)
+    every = capture(model, inputs, ["pair"], unit_axis=-1, tokens="all")["pair"]
+    np.testing.assert_allclose(every, emb.transpose(0, 2, 1), rtol=1e-6)
+    # an Embedding is features-last: no unit_axis needed; an iterable of dicts works the same
+    batches = [{"input_ids": ids[:4], "attention_mask": mask[:4]}, {"input_ids": ids[4:], "attention_mask": mask[4:]}]
+    e = capture(model, batches, ["emb"])["emb"]
+    np.testing.assert_allclose(e, ref_mean / 2, rtol=1e-5)
+    second = capture(model, inputs, ["pair"], select=1)["pair"]
+    np.testing.assert_array_equal(second, np.ones(7))
+
+
+def test_ambiguous_unit_axis_names_layer_shape_and_options():
+    class Act3d(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.act = nn.Linear(3, 4), nn.GELU()
+
+        def forward(self, x):
+            return self.act(self.fc(x))
+
+    x = np.random.default_rng(0).normal(size=(5, 7, 3)).astype(np.float32)
+    with pytest.raises(NichelabError, match=r"layer 'act' \(GELU\) outputs shape \(5, 7, 4\).*unit_axis=1 or unit_axis=-1"):
+        capture(Act3d(), x, ["act"], reduce="mean")
+    model = Act3d()
+    full = capture(model, x, ["act"])["act"]                               # unreduced: left as it is
+    assert full.shape == (5, 7, 4)
+    np.testing.assert_allclose(capture(model, x, ["act"], reduce="mean", unit_axis=-1)["act"], full.mean(1),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(capture(model, x, ["fc"], reduce="mean")["fc"].shape, (5, 4))
+    # in a Sequential the Linear before the activation decides: features last
+    seq = nn.Sequential(nn.Linear(3, 4), nn.GELU())
+    assert capture(seq, x, ["1"], reduce="mean")["1"].shape == (5, 4)
+    conv = nn.Sequential(nn.Conv1d(7, 2, 1), nn.ReLU())                   # channels first: (n, 2, 3)
+    assert capture(conv, x, ["1"], reduce="mean")["1"].shape == (5, 2)
+
+
+def test_channels_last_unit_axis_moves_units_first():
+    class ChannelsLast(nn.Module):
+        def forward(self, x):                                               # (n, H, W, C) out
+            return x * 1.0
+
+    model = nn.Sequential()
+    model.add_module("cl", ChannelsLast())
+    x = np.random.default_rng(1).normal(size=(4, 3, 3, 6)).astype(np.float32)
+    a = capture(model, x, ["cl"], unit_axis=-1, reduce="mean")["cl"]
+    np.testing.assert_allclose(a, x.mean(axis=(1, 2)), rtol=1e-6)
+    assert capture(model, x, ["cl"], unit_axis={"cl": 3})["cl"].shape == (4, 6, 3, 3)
+    with pytest.raises(NichelabError, match="unit_axis for layer 'cl'"):
+        capture(model, x, ["cl"], unit_axis=0)
+
+
+def test_inputs_cast_to_model_dtype_and_device():
+    model = nn.Sequential(nn.Linear(3, 2)).double()
+    acts = capture(model, _data(n=4), ["0"])
+    assert acts["0"].dtype == np.float32
+    ids = capture(nn.Sequential(nn.Embedding(5, 2)), np.array([[1], [2]]), ["0"])["0"]
+    assert ids.shape == (2, 1, 2)

@@ -17,7 +17,8 @@ class Dataset:
     Attributes
     ----------
     X : np.ndarray of shape (n_samples, n_features) or (n_samples, C, H, W), float32
-        Inputs. Images are channels-first.
+        Inputs. Images are channels-first. For token data (``meta["inputs"] == "tokens"``) the
+        int64 ``input_ids`` (n_samples, seq); the attention mask is ``meta["attention_mask"]``.
     y : np.ndarray of shape (n_samples,), int64
         Class labels in ``0 .. len(class_names) - 1``.
     class_names : list of str
@@ -25,7 +26,8 @@ class Dataset:
     name : str
         Short dataset name used in reports (e.g. ``"blobs"``).
     meta : dict
-        Anything else (generator parameters, part masks, image shape).
+        Anything else (generator parameters, part masks, image shape). Loaders of a user's
+        files record ``label_mapping`` (original label -> class index).
 
     Raises
     ------
@@ -55,7 +57,10 @@ class Dataset:
             else:
                 raise NichelabError(f"y must hold integer class labels; got dtype {y.dtype}")
         self.y = y.astype(np.int64)
-        if not np.issubdtype(self.X.dtype, np.floating):
+        if self.meta.get("inputs") == "tokens":
+            if self.X.dtype.kind not in "iu":
+                raise NichelabError(f"token inputs X must be integer ids; got dtype {self.X.dtype}")
+        elif not np.issubdtype(self.X.dtype, np.floating):
             self.X = self.X.astype(np.float32)
         if not np.all(np.isfinite(self.X)):
             bad = int(np.size(self.X) - np.isfinite(self.X).sum())

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..capture import resolve_layers
+from ..capture import StopForward, call_key, hooks, resolve_layers, split_key
 from ..errors import NichelabError, check_positive_int
 
 __all__ = ["FeatVisResult", "visualize_units", "REDUCE"]
@@ -72,37 +72,37 @@ class FeatVisResult:
         return [f"{layer}:{int(k)}" for layer, k in self.targets]
 
 
-class _Stop(Exception):
-    """Raised by a hook to skip the layers after the deepest one being visualised."""
-
-
 def _forward_to(model: nn.Module, layers: list[str], x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Run ``model`` on ``x`` until every layer in ``layers`` has run; return their outputs (with graph)."""
-    box: dict = {}
-    want = set(layers)
+    """Run ``model`` on ``x`` until every layer in ``layers`` has run; return their outputs (with graph).
 
-    def make_hook(name):
-        def hook(module, args, output):
-            box[name] = output
-            if want <= set(box):
-                raise _Stop
-        return hook
-
-    handles = [model.get_submodule(n).register_forward_hook(make_hook(n)) for n in dict.fromkeys(layers)]
+    Uses :func:`nichelab.capture.hooks` (``stop=True``: the forward pass stops after the deepest
+    layer; the hooks are removed in every case). Outputs have their units on axis 1.
+    """
+    names = list(dict.fromkeys(layers))
     try:
-        model(x)
-    except _Stop:
-        pass
-    finally:
-        for h in handles:
-            h.remove()
-    missing = [n for n in dict.fromkeys(layers) if n not in box]
+        with hooks(model, names, keep_graph=True, stop=True) as box:
+            try:
+                model(x)
+            except StopForward:
+                pass
+            box = dict(box)
+    except NichelabError as err:
+        raise NichelabError(f"feature visualisation: {err}") from None
+    missing = [n for n in names if call_key(*_first(n)) not in box]
     if missing:
         raise NichelabError(f"layers {missing} never ran during the forward pass; check that the model uses them")
-    for n, out in box.items():
-        if not isinstance(out, torch.Tensor) or out.ndim < 2:
-            raise NichelabError(f"layer {n!r} must output a tensor of shape (n, units, ...); got {type(out).__name__}")
-    return box
+    out = {}
+    for n in names:
+        t = box[call_key(*_first(n))]
+        if not isinstance(t, torch.Tensor) or t.ndim < 2:
+            raise NichelabError(f"layer {n!r} must output a tensor of shape (n, units, ...); got {type(t).__name__}")
+        out[n] = t
+    return out
+
+
+def _first(name: str) -> tuple[str, int]:
+    base, call = split_key(name)
+    return base, call or 0
 
 
 def _reduce(out: torch.Tensor, reduce: str) -> torch.Tensor:
@@ -145,9 +145,10 @@ def _parse_targets(targets) -> list[tuple[str, int]]:
 
 def _objective_layer(model: nn.Module, layer: str, pre_activation: bool) -> tuple[str, bool]:
     """The module whose output is maximised, and whether a ReLU-like block activation follows it."""
-    module = model.get_submodule(layer)
+    base, call = split_key(layer)
+    module = model.get_submodule(base)
     children = module._modules
-    if pre_activation and "act" in children and ("conv" in children or "linear" in children):
+    if pre_activation and call is None and "act" in children and ("conv" in children or "linear" in children):
         inner = "conv" if "conv" in children else "linear"
         return f"{layer}.{inner}", True
     return layer, False

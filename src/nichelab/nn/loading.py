@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
+import sys
 import warnings
 import zipfile
 from collections import OrderedDict
@@ -29,7 +31,8 @@ class LoadedModel:
     module : nn.Module
         In eval mode; its ``named_modules()`` names are the layer names.
     kind : str
-        ``"export"``, ``"torchscript"``, ``"factory"`` or ``"pickle"``.
+        ``"export"``, ``"torchscript"``, ``"factory"``, ``"pickle"``, ``"keras"``, ``"hf"`` or
+        ``"module"`` (an object given in Python).
     fixed_batch : int or None
         For an exported program traced with a static batch size, the only batch size it accepts
         (capture pads the last batch to it); None when any batch size works.
@@ -165,13 +168,43 @@ def _load_export(path: Path, trust_pickle: bool = False) -> LoadedModel:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # torch's own LeafSpec deprecation notice
         ep = torch.export.load(io.BytesIO(blob))
-    return LoadedModel(torch.export.unflatten(ep), "export", _static_batch(ep), str(path))
+    fixed = _static_batch(ep)
+    if fixed is not None:
+        warnings.warn(
+            f"--model {str(path)!r} was exported with a fixed batch of {fixed} samples: nichelab runs it in batches of "
+            f"exactly {fixed} (the last one padded), which can be several times slower. Re-export it with a dynamic "
+            "batch dimension: torch.export.export(model, (x,), dynamic_shapes={'x': {0: torch.export.Dim('batch')}}) "
+            "(x = your example batch, at least 2 rows)", stacklevel=3)
+    return LoadedModel(torch.export.unflatten(ep), "export", fixed, str(path))
+
+
+def _import_factory_module(spec: str, mod_name: str):
+    """Import ``mod_name`` as ``python -m`` would: with the current folder on the import path."""
+    top = mod_name.split(".")[0]
+    cwd = os.getcwd()
+    try:
+        return importlib.import_module(mod_name)
+    except ModuleNotFoundError as exc:
+        if exc.name not in (top, mod_name):
+            raise
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)                         # after site-packages: never shadows an installed module
+        try:
+            return importlib.import_module(mod_name)
+        except ModuleNotFoundError as exc:
+            if exc.name not in (top, mod_name):
+                raise
+    raise NichelabError(
+        f"--model {spec!r}: cannot import factory from module {mod_name!r}: no module named {top!r} in the current folder {cwd!r} or on the Python path; run "
+        f"nichelab from the folder that holds {top}/ (or {top}.py), or add that folder to PYTHONPATH")
 
 
 def _load_factory(spec: str, weights: str | None) -> LoadedModel:
     mod_name, _, attr = spec.partition(":")
     try:
-        factory = getattr(importlib.import_module(mod_name), attr)
+        factory = getattr(_import_factory_module(spec, mod_name), attr)
+    except NichelabError:
+        raise
     except (ImportError, AttributeError) as exc:
         raise NichelabError(f"--model {spec!r}: cannot import factory {attr!r} from module {mod_name!r}: {exc}") from None
     try:
@@ -227,15 +260,33 @@ def _load_pt(path: Path, trust_pickle: bool) -> LoadedModel:
     return LoadedModel(obj.eval(), "pickle", None, str(path))
 
 
+def _load_object(model) -> LoadedModel:
+    """A model object given in Python: a Keras model, a transformers model or any nn.Module."""
+    from .hf import is_hf_model, wrap_hf
+    from .keras import is_keras_model, wrap_keras
+    if is_keras_model(model):
+        return LoadedModel(wrap_keras(model), "keras", None, type(model).__name__)
+    if is_hf_model(model):
+        return LoadedModel(wrap_hf(model), "hf", None, type(model).__name__)
+    if isinstance(model, nn.Module):
+        return LoadedModel(model.eval(), "module", None, type(model).__name__)
+    raise NichelabError(f"model must be a path, package.module:factory, an nn.Module, a Keras or a transformers "
+                        f"model; got {type(model).__name__}")
+
+
 def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pickle: bool = False) -> LoadedModel:
     """Load a user's model for analysis.
 
     Parameters
     ----------
-    model : str or Path
+    model : str, Path or model object
         A ``.pt2`` file (``torch.export.save``), a ``.pt``/``.pth`` TorchScript file
-        (``torch.jit.save`` of an ``nn.Sequential``), or ``package.module:factory`` naming a
-        function that returns an ``nn.Module``.
+        (``torch.jit.save`` of an ``nn.Sequential``), a Keras 3 ``.keras`` / full-model ``.h5``
+        file (:func:`nichelab.nn.keras.load_keras`), a Hugging Face folder written by
+        ``save_pretrained`` (:func:`nichelab.nn.hf.load_hf`), or ``package.module:factory``
+        naming a function that returns an ``nn.Module`` (imported as ``python -m`` would, with
+        the current folder on the import path). A model object (Keras, transformers or any
+        ``nn.Module``) is wrapped as it is.
     weights : str or Path, optional
         A ``.safetensors`` state dict to load into a factory-built model.
     trust_pickle : bool, default False
@@ -255,19 +306,31 @@ def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pi
         Missing or unreadable file, an unsafe file without ``trust_pickle``, a factory that
         cannot be imported, or weights that do not fit.
     """
+    if not isinstance(model, (str, Path)):
+        return _load_object(model)
     text = str(model)
     path = Path(text)
+    if path.is_dir() and (path / "config.json").is_file():
+        from .hf import load_hf
+        loaded = LoadedModel(load_hf(path, trust_pickle=trust_pickle), "hf", None, text)
+        if weights is not None:
+            _load_weights(loaded.module, Path(weights))
+        return loaded
     if ":" in text and not path.exists() and not text.endswith((".pt", ".pt2", ".pth")):
         return _load_factory(text, None if weights is None else str(weights))
     if not path.is_file():
         raise NichelabError(f"--model must be a .pt2 / .pt file or package.module:factory; {text!r} does not exist")
     try:
-        if path.suffix == ".pt2":
+        if path.suffix in (".keras", ".h5"):
+            from .keras import load_keras
+            loaded = LoadedModel(load_keras(path, trust_pickle=trust_pickle), "keras", None, str(path))
+        elif path.suffix == ".pt2":
             loaded = _load_export(path, trust_pickle)
         elif path.suffix in (".pt", ".pth"):
             loaded = _load_pt(path, trust_pickle)
         else:
-            raise NichelabError(f"--model file must end in .pt2 (torch.export) or .pt/.pth (TorchScript); got {path.name!r}")
+            raise NichelabError(f"--model file must end in .pt2 (torch.export), .pt/.pth (TorchScript) or "
+                                f".keras/.h5 (Keras 3); got {path.name!r}")
     except NichelabError:
         raise
     except Exception as exc:

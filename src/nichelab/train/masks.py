@@ -133,36 +133,49 @@ class KeyedDropout:
         self.active = True
         self.remove = lambda: None
 
-    def hook(self, layer: int):
-        def apply(module: nn.Dropout, args, output):
-            if not self.active or module.p == 0:
-                return None
-            if self.masks is not None:
-                return output * self.masks[layer]
-            noise = dropout_noise(self.seeds, self.step, layer, output.shape, module.p, output.dtype)
-            return output * noise[0]
-        return apply
+    def apply(self, module: nn.Dropout, layer: int, output: torch.Tensor) -> torch.Tensor | None:
+        """The keyed-dropout output of dropout module number ``layer`` (None: leave it unchanged)."""
+        if not self.active or module.p == 0:
+            return None
+        if self.masks is not None:
+            return output * self.masks[layer]
+        noise = dropout_noise(self.seeds, self.step, layer, output.shape, module.p, output.dtype)
+        return output * noise[0]
 
 
 def install_keyed_dropout(model: nn.Module, seeds) -> KeyedDropout:
     """Put every ``nn.Dropout`` of ``model`` in identity mode and hook the keyed masks onto it.
 
-    Returns the controller; call its ``remove()`` to undo (or use :func:`keyed_dropout`).
+    The hooks are registered through :func:`nichelab.capture.hooks` (an ``edit`` of each dropout
+    module's output, every call, in the output's own layout). Returns the controller; call its
+    ``remove()`` to undo (or use :func:`keyed_dropout`).
     """
+    from ..capture import hooks
+
     mods = dropout_modules(model)
     ctrl = KeyedDropout(seeds)
+    if not mods:
+        return ctrl
     flags = [m.training for m in mods]
-    handles = []
+    index = {id(m): i for i, m in enumerate(mods)}
+    names = {name: m for name, m in model.named_modules() if id(m) in index}
+
+    def edit(key: str, output: torch.Tensor):
+        m = names[key.split("#")[0]]
+        return ctrl.apply(m, index[id(m)], output)
+
+    cm = hooks(model, list(names), record=False, edit=edit, unit_axis=1)
+    cm.__enter__()
 
     def remove() -> None:
-        for h in handles:
-            h.remove()
-        for m, f in zip(mods, flags):
-            m.training = f
+        try:
+            cm.__exit__(None, None, None)
+        finally:
+            for m, f in zip(mods, flags):
+                m.training = f
     ctrl.remove = remove
-    for i, m in enumerate(mods):
+    for m in mods:
         m.training = False
-        handles.append(m.register_forward_hook(ctrl.hook(i)))
     return ctrl
 
 
