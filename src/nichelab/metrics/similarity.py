@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import NichelabError, check_positive_int, suggest
-from ._validate import as_2d_float64, check_gram, check_min_samples, check_same_n
+from ._validate import as_2d_float64, check_gram, check_min_samples, check_number, check_same_n
 
 __all__ = [
     "RBF_CKA_MAX_SAMPLES", "hsic", "linear_cka", "rbf_cka", "MinibatchCKA", "cka_matrix",
@@ -260,13 +260,7 @@ def _check_rbf_size(n: int, max_samples) -> None:
 
 
 def _check_sigma_frac(sigma_frac) -> float:
-    try:
-        value = float(sigma_frac)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise NichelabError(f"sigma_frac must be a finite number > 0; got {sigma_frac!r}")
-    return value
+    return check_number("sigma_frac", sigma_frac, lo=0.0, lo_open=True)
 
 
 # ----------------------------------------------------------------------------- HSIC / CKA
@@ -864,12 +858,7 @@ def svcca(x, y, keep: float = 0.99) -> float:
     Raghu, Gilmer, Yosinski & Sohl-Dickstein 2017, "SVCCA: Singular vector canonical
     correlation analysis for deep learning dynamics and interpretability", NeurIPS.
     """
-    try:
-        keep_f = float(keep)
-    except (TypeError, ValueError):
-        keep_f = math.nan
-    if not (0.0 < keep_f <= 1.0):
-        raise NichelabError(f"keep must be a fraction of variance in (0, 1]; got {keep!r}")
+    keep_f = check_number("keep", keep, lo=0.0, hi=1.0, lo_open=True)
     x, y, n = _pair(x, y, 2, "SVCCA")
     ux, uy = _basis(_center(x)[0], keep_f), _basis(_center(y)[0], keep_f)
     _warn_degenerate(ux.shape[1], uy.shape[1], n, "SVCCA")
