@@ -664,3 +664,38 @@ def test_correlation_groups_of_a_layer_without_units():
 def test_get_measure_unknown_names(name):
     with pytest.raises(NichelabError, match="measure must be one of"):
         M.get_measure(name)
+
+
+# ----------------------------------------------------------------------------- the second argument of pairs
+
+PAIR_FUNCS = {
+    "linear_cka": M.linear_cka, "rbf_cka": M.rbf_cka, "cca": M.cca, "svcca": M.svcca, "pwcca": M.pwcca,
+    "procrustes_distance": M.procrustes_distance, "rsa": M.rsa, "unit_correlation": M.unit_correlation,
+    "match_units": M.match_units,
+}
+
+
+@pytest.mark.parametrize("case", ["nan", "inf", "empty", "1-D", "3-D", "complex-imaginary", "strings"])
+@pytest.mark.parametrize("name", list(PAIR_FUNCS))
+def test_pair_second_argument_bad_input(name, case):
+    y = BAD[case]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(NichelabError) as info:
+            PAIR_FUNCS[name](BASE, y)
+    assert "y" in str(info.value) and "got" in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("name", list(PAIR_FUNCS))
+def test_pair_both_sides_dead_or_scaled(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        want = PAIR_FUNCS[name](BASE, other(N))
+        got = PAIR_FUNCS[name](BASE * 1e-300, other(N) * 1e200)
+        dead = PAIR_FUNCS[name](np.zeros((N, 3)), np.zeros((N, 2)))
+    want, got = _as_out(want), _as_out(got)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], atol=1e-6, equal_nan=True)
+    for v in _as_out(dead).values():
+        assert not np.isinf(v).any()

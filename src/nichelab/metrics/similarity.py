@@ -118,6 +118,21 @@ def _gram_is_cheaper(n: int, d: int) -> bool:
     return n * n * (d + 4) < n * d * d
 
 
+def linear_hsic_from_terms(tr: float, ab: float, sa: float, sb: float, n: int, debiased: bool) -> float:
+    """HSIC of linear kernels ``K = Xc Xc'``, ``L = Yc Yc'`` (centred) from four numbers.
+
+    ``tr = tr(KL)``, ``a = diag(K)``, ``b = diag(L)``, ``ab = a.b``, ``sa = sum(a)``,
+    ``sb = sum(b)``. Because ``K 1 = 0``: ``tr(K~L~) = tr - ab``, ``1'K~1 = -sa`` and
+    ``1'K~L~1 = ab`` (``K~`` = K with zero diagonal), so Song et al.'s unbiased estimator is
+    ``[tr - ab + sa sb / ((n-1)(n-2)) - 2 ab / (n-2)] / (n (n-3))``; biased: ``tr / (n-1)^2``.
+    Shared by :func:`linear_cka`, :class:`MinibatchCKA` and
+    :class:`nichelab.metrics.StreamingCKA`.
+    """
+    if not debiased:
+        return tr / (n - 1) ** 2
+    return (tr - ab + sa * sb / ((n - 1) * (n - 2)) - 2.0 * ab / (n - 2)) / (n * (n - 3))
+
+
 class _LinearStats:
     """Statistics of one centred representation under the linear kernel ``K = Xc Xc'``.
 
@@ -172,14 +187,11 @@ class _LinearStats:
         return float(np.vdot(c, c))
 
     def hsic(self, other: "_LinearStats", debiased: bool) -> float:
-        n = self.n
         tr = self.tr_cross(other)
         if not debiased:
-            return tr / (n - 1) ** 2
+            return linear_hsic_from_terms(tr, 0.0, 0.0, 0.0, self.n, False)
         a, b = self.diag, other.diag
-        ab = float(a @ b)
-        sa, sb = float(a.sum()), float(b.sum())
-        return (tr - ab + sa * sb / ((n - 1) * (n - 2)) - 2.0 * ab / (n - 2)) / (n * (n - 3))
+        return linear_hsic_from_terms(tr, float(a @ b), float(a.sum()), float(b.sum()), self.n, True)
 
 
 class _GramStats:

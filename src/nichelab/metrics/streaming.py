@@ -37,6 +37,7 @@ import numpy as np
 from ..errors import NichelabError
 from ._checks import acts_array
 from ._validate import check_min_samples
+from .similarity import linear_hsic_from_terms
 
 __all__ = ["StreamingCKA", "streaming_cka"]
 
@@ -291,7 +292,7 @@ class StreamingCKA:
         g = self._block(k, l)
         tr = float(np.vdot(c := g - n * np.outer(mu, nu), c))
         if not debiased:
-            return tr / (n - 1) ** 2
+            return linear_hsic_from_terms(tr, 0.0, 0.0, 0.0, n, False)
         m, w = float(mu @ mu), float(nu @ nu)
         sa = float(np.trace(self._block(k, k))) - n * m
         sb = float(np.trace(self._block(l, l))) - n * w
@@ -299,7 +300,7 @@ class StreamingCKA:
         ab = (float(self._rr[k, l]) - 2.0 * float(self._rz[k, sl] @ nu) + w * rs_k
               - 2.0 * float(self._rz[l, sk] @ mu) + 4.0 * float(mu @ g @ nu) + m * rs_l
               - 3.0 * n * m * w)
-        return (tr - ab + sa * sb / ((n - 1) * (n - 2)) - 2.0 * ab / (n - 2)) / (n * (n - 3))
+        return linear_hsic_from_terms(tr, ab, sa, sb, n, True)
 
     def compute(self, debiased: bool = False) -> np.ndarray:
         """Linear CKA of every layer of A with every layer of B, over all samples seen.
