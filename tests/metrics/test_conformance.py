@@ -420,8 +420,7 @@ def _call_with_labels(spec: Spec, y):
         "class_means": lambda: M.class_means(BASE, y),
         "selectivity_index": lambda: M.selectivity_index(BASE, y),
         "preferred_class": lambda: M.preferred_class(BASE, y),
-        "linear_probe": lambda: M.linear_probe(np.c_[BASE, np.asarray(y, dtype=object).astype(str) == "0"]
-                                               if False else BASE, y),
+        "linear_probe": lambda: M.linear_probe(BASE, y),
         "active_classes": lambda: M.active_classes(BASE, y),
         "average_precision": lambda: M.average_precision(BASE, y),
         "one_vs_rest_average_precision": lambda: M.one_vs_rest_average_precision(BASE, y),

@@ -48,7 +48,7 @@ _RESCALE_BITS = 64
 def _layer_dict(acts, name: str) -> dict[str, np.ndarray]:
     """Validate one batch of one model: {layer: (batch, units) real finite array}."""
     if not isinstance(acts, Mapping) or len(acts) == 0:
-        got = f"dict of length 0" if isinstance(acts, Mapping) else type(acts).__name__
+        got = "dict of length 0" if isinstance(acts, Mapping) else type(acts).__name__
         raise NichelabError(
             f"{name} must be a non-empty dict {{layer name: (batch, n_units) array}}; got {got}"
         )
