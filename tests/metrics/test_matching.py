@@ -137,7 +137,7 @@ def test_input_errors():
     bad[0, 0] = np.nan
     with pytest.raises(NichelabError, match="y must not contain NaN or inf"):
         unit_correlation(x, bad)
-    with pytest.raises(NichelabError, match=r"threshold_high must be a correlation in \[-1, 1\]; got 1.5"):
+    with pytest.raises(NichelabError, match=r"threshold_high must be a number in \[-1, 1\]; got 1.5"):
         match_units(x, x, threshold_high=1.5)
     with pytest.raises(NichelabError, match="threshold_low must be <= threshold_high"):
         match_units(x, x, threshold_high=0.3, threshold_low=0.5)

@@ -167,3 +167,24 @@ def test_compute_needs_enough_samples():
         acc.compute(debiased=True)
     with pytest.raises(NichelabError, match="batches must yield"):
         streaming_cka([np.ones((3, 2))])
+
+
+@pytest.mark.parametrize("stage_rows", [1, 3, 8])
+@pytest.mark.parametrize("size", [1, 2, 5, 9])
+def test_staging_flushes_and_large_batches_give_the_same_values(monkeypatch, stage_rows, size):
+    """A tiny staging buffer forces every path: staged, flushed, and batches larger than it."""
+    import nichelab.metrics.streaming as streaming
+
+    a, b = layers(seed=8)
+    d = sum(v.shape[1] for v in a.values()) + sum(v.shape[1] for v in b.values())
+    monkeypatch.setattr(streaming, "CHUNK_ELEMENTS", stage_rows * d)
+    grow = np.repeat([1.0, 1e80, 1e-90, 1.0], [6, 6, 6, 5])[:, None]     # rescaling mid-stream
+    a = {k: v * grow for k, v in a.items()}
+    b = {k: np.asarray(v, np.float64) * grow for k, v in b.items()}
+    acc = StreamingCKA()
+    for ba, bb in zip(batched(a, size), batched(b, size)):
+        acc.update(ba, bb)
+    assert len(acc._stage) == stage_rows
+    for debiased in (False, True):
+        want = np.array([[linear_cka(a[i], b[j], debiased=debiased) for j in b] for i in a])
+        np.testing.assert_allclose(acc.compute(debiased), want, atol=1e-10)

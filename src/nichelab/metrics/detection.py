@@ -97,7 +97,7 @@ def one_vs_rest_average_precision(scores, y, n_classes: int | None = None) -> np
 
     Parameters
     ----------
-    scores : array of shape (n_samples, n_units)
+    scores : array of shape (n_samples, n_units) or (n_samples,) (one unit)
     y : int array of shape (n_samples,)
         Class labels in ``[0, n_classes)``.
     n_classes : int, optional

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import NichelabError
-from ._validate import as_2d_float64, check_min_samples, check_same_n
+from ._validate import as_2d_float64, check_min_samples, check_number, check_same_n
 
 __all__ = ["unit_correlation", "UnitMatch", "match_units"]
 
@@ -131,15 +131,8 @@ class UnitMatch:
 
 
 def _check_thresholds(high, low) -> tuple[float, float]:
-    values = []
-    for name, v in (("threshold_high", high), ("threshold_low", low)):
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            f = math.nan
-        if not -1.0 <= f <= 1.0:
-            raise NichelabError(f"{name} must be a correlation in [-1, 1]; got {v!r}")
-        values.append(f)
+    values = [check_number(name, v, lo=-1.0, hi=1.0)
+              for name, v in (("threshold_high", high), ("threshold_low", low))]
     if values[1] > values[0]:
         raise NichelabError(
             f"threshold_low must be <= threshold_high; got threshold_low={low!r} and "

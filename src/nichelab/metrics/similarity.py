@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import NichelabError, check_positive_int, suggest
-from ._validate import as_2d_float64, check_gram, check_min_samples, check_same_n
+from ._validate import as_2d_float64, check_gram, check_min_samples, check_number, check_same_n
 
 __all__ = [
     "RBF_CKA_MAX_SAMPLES", "hsic", "linear_cka", "rbf_cka", "MinibatchCKA", "cka_matrix",
@@ -118,6 +118,21 @@ def _gram_is_cheaper(n: int, d: int) -> bool:
     return n * n * (d + 4) < n * d * d
 
 
+def linear_hsic_from_terms(tr: float, ab: float, sa: float, sb: float, n: int, debiased: bool) -> float:
+    """HSIC of linear kernels ``K = Xc Xc'``, ``L = Yc Yc'`` (centred) from four numbers.
+
+    ``tr = tr(KL)``, ``a = diag(K)``, ``b = diag(L)``, ``ab = a.b``, ``sa = sum(a)``,
+    ``sb = sum(b)``. Because ``K 1 = 0``: ``tr(K~L~) = tr - ab``, ``1'K~1 = -sa`` and
+    ``1'K~L~1 = ab`` (``K~`` = K with zero diagonal), so Song et al.'s unbiased estimator is
+    ``[tr - ab + sa sb / ((n-1)(n-2)) - 2 ab / (n-2)] / (n (n-3))``; biased: ``tr / (n-1)^2``.
+    Shared by :func:`linear_cka`, :class:`MinibatchCKA` and
+    :class:`nichelab.metrics.StreamingCKA`.
+    """
+    if not debiased:
+        return tr / (n - 1) ** 2
+    return (tr - ab + sa * sb / ((n - 1) * (n - 2)) - 2.0 * ab / (n - 2)) / (n * (n - 3))
+
+
 class _LinearStats:
     """Statistics of one centred representation under the linear kernel ``K = Xc Xc'``.
 
@@ -172,14 +187,11 @@ class _LinearStats:
         return float(np.vdot(c, c))
 
     def hsic(self, other: "_LinearStats", debiased: bool) -> float:
-        n = self.n
         tr = self.tr_cross(other)
         if not debiased:
-            return tr / (n - 1) ** 2
+            return linear_hsic_from_terms(tr, 0.0, 0.0, 0.0, self.n, False)
         a, b = self.diag, other.diag
-        ab = float(a @ b)
-        sa, sb = float(a.sum()), float(b.sum())
-        return (tr - ab + sa * sb / ((n - 1) * (n - 2)) - 2.0 * ab / (n - 2)) / (n * (n - 3))
+        return linear_hsic_from_terms(tr, float(a @ b), float(a.sum()), float(b.sum()), self.n, True)
 
 
 class _GramStats:
@@ -260,13 +272,7 @@ def _check_rbf_size(n: int, max_samples) -> None:
 
 
 def _check_sigma_frac(sigma_frac) -> float:
-    try:
-        value = float(sigma_frac)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise NichelabError(f"sigma_frac must be a finite number > 0; got {sigma_frac!r}")
-    return value
+    return check_number("sigma_frac", sigma_frac, lo=0.0, lo_open=True)
 
 
 # ----------------------------------------------------------------------------- HSIC / CKA
@@ -864,12 +870,7 @@ def svcca(x, y, keep: float = 0.99) -> float:
     Raghu, Gilmer, Yosinski & Sohl-Dickstein 2017, "SVCCA: Singular vector canonical
     correlation analysis for deep learning dynamics and interpretability", NeurIPS.
     """
-    try:
-        keep_f = float(keep)
-    except (TypeError, ValueError):
-        keep_f = math.nan
-    if not (0.0 < keep_f <= 1.0):
-        raise NichelabError(f"keep must be a fraction of variance in (0, 1]; got {keep!r}")
+    keep_f = check_number("keep", keep, lo=0.0, hi=1.0, lo_open=True)
     x, y, n = _pair(x, y, 2, "SVCCA")
     ux, uy = _basis(_center(x)[0], keep_f), _basis(_center(y)[0], keep_f)
     _warn_degenerate(ux.shape[1], uy.shape[1], n, "SVCCA")

@@ -35,8 +35,9 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 
 from ..errors import NichelabError
-from ._checks import acts_array
+from ._checks import CHUNK_ELEMENTS, acts_array
 from ._validate import check_min_samples
+from .similarity import linear_hsic_from_terms
 
 __all__ = ["StreamingCKA", "streaming_cka"]
 
@@ -47,7 +48,7 @@ _RESCALE_BITS = 64
 def _layer_dict(acts, name: str) -> dict[str, np.ndarray]:
     """Validate one batch of one model: {layer: (batch, units) real finite array}."""
     if not isinstance(acts, Mapping) or len(acts) == 0:
-        got = f"dict of length 0" if isinstance(acts, Mapping) else type(acts).__name__
+        got = "dict of length 0" if isinstance(acts, Mapping) else type(acts).__name__
         raise NichelabError(
             f"{name} must be a non-empty dict {{layer name: (batch, n_units) array}}; got {got}"
         )
@@ -87,8 +88,9 @@ class StreamingCKA:
     any real dtype (float32 is converted batch by batch; everything accumulates in float64).
 
     Memory: with ``D`` the total number of units, one (D, D) float64 matrix for one model, or
-    the per-layer (d, d) blocks plus one (D_a, D_b) matrix for two models; time per batch
-    O(batch * D^2).
+    the per-layer (d, d) blocks plus one (D_a, D_b) matrix for two models, plus a 16 MB
+    staging buffer: small batches are gathered there and accumulated together, so the matrix
+    products stay large whatever the batch size. Time O(n_samples * D^2) in total.
 
     Attributes
     ----------
@@ -149,6 +151,9 @@ class StreamingCKA:
         self._exp = np.zeros(k, dtype=int)
         self._seen = np.zeros(k, dtype=bool)      # a nonzero (shifted) value seen in this block
         self._sum = np.zeros(d)
+        # staging rows for small batches: about CHUNK_ELEMENTS float64 values (16 MB)
+        self._stage = np.empty((max(1, CHUNK_ELEMENTS // d), d), order="F")
+        self._staged = 0
         self._rr = np.zeros((k, k))
         self._rz = np.zeros((k, d))
         self._rs = np.zeros(k)
@@ -186,6 +191,8 @@ class StreamingCKA:
         """Multiply every statistic of block ``k`` by ``2**shift`` per degree in block ``k``."""
         f, f2 = math.ldexp(1.0, shift), math.ldexp(1.0, 2 * shift)
         sl = self._slices[k]
+        if self._staged:
+            self._stage[:self._staged, sl] *= f
         self._sum[sl] *= f
         self._rr[k, :] *= f2
         self._rr[:, k] *= f2
@@ -202,9 +209,8 @@ class StreamingCKA:
         else:
             self._cross[:, sl.start - self._d_a:sl.stop - self._d_a] *= f
 
-    def _fill(self, arrays: list[np.ndarray]) -> np.ndarray:
-        """Shifted, scaled float64 copy (batch, D) of the batch; updates the block scales."""
-        z = np.empty((arrays[0].shape[0], self._sum.size), order="F")   # column blocks contiguous
+    def _fill(self, arrays: list[np.ndarray], z: np.ndarray) -> None:
+        """Write the shifted, scaled float64 batch into ``z`` (batch, D); update the block scales."""
         for k, (arr, sl) in enumerate(zip(arrays, self._slices)):
             block = z[:, sl]
             np.subtract(arr, self._shift[sl], out=block)
@@ -218,7 +224,27 @@ class StreamingCKA:
                     self._exp[k] = e
             if self._exp[k]:
                 np.ldexp(block, -int(self._exp[k]), out=block)
-        return z
+
+    def _accumulate(self, z: np.ndarray) -> None:
+        """Add the statistics of the prepared rows ``z`` (m, D), Fortran-ordered."""
+        r = np.stack([np.einsum("ij,ij->i", z[:, sl], z[:, sl]) for sl in self._slices], axis=1)
+        self._sum += z.sum(axis=0)
+        self._rr += r.T @ r
+        self._rz += r.T @ z
+        self._rs += r.sum(axis=0)
+        if self._two:
+            for k, sl in enumerate(self._slices):
+                self._diag[k] = _syrk(z[:, sl], self._diag[k])
+            self._cross = _blas().dgemm(1.0, z[:, :self._d_a], z[:, self._d_a:], beta=1.0,
+                                        c=self._cross, trans_a=1, overwrite_c=1)
+        else:
+            self._gram = _syrk(z, self._gram)
+
+    def _flush(self) -> None:
+        """Accumulate the staged rows (small batches are gathered so BLAS sees large products)."""
+        if self._staged:
+            self._accumulate(np.asfortranarray(self._stage[:self._staged]))
+            self._staged = 0
 
     def update(self, acts_a: Mapping[str, np.ndarray], acts_b: Mapping[str, np.ndarray] | None = None) -> None:
         """Add one batch of activations.
@@ -252,20 +278,17 @@ class StreamingCKA:
             self._start(a, b)
         else:
             self._check_layout(a, b)
-        z = self._fill(arrays)
-        r = np.stack([np.einsum("ij,ij->i", z[:, sl], z[:, sl]) for sl in self._slices], axis=1)
-        self._sum += z.sum(axis=0)
-        self._rr += r.T @ r
-        self._rz += r.T @ z
-        self._rs += r.sum(axis=0)
-        if self._two:
-            for k, sl in enumerate(self._slices):
-                self._diag[k] = _syrk(z[:, sl], self._diag[k])
-            self._cross = _blas().dgemm(1.0, z[:, :self._d_a], z[:, self._d_a:], beta=1.0,
-                                        c=self._cross, trans_a=1, overwrite_c=1)
+        m = arrays[0].shape[0]
+        if self._staged + m > len(self._stage):
+            self._flush()
+        if m > len(self._stage):        # a large batch goes straight through
+            z = np.empty((m, self._sum.size), order="F")
+            self._fill(arrays, z)
+            self._accumulate(z)
         else:
-            self._gram = _syrk(z, self._gram)
-        self.n_samples += z.shape[0]
+            self._fill(arrays, self._stage[self._staged:self._staged + m])
+            self._staged += m
+        self.n_samples += m
         self.n_batches += 1
 
     # ------------------------------------------------------------------ compute
@@ -291,7 +314,7 @@ class StreamingCKA:
         g = self._block(k, l)
         tr = float(np.vdot(c := g - n * np.outer(mu, nu), c))
         if not debiased:
-            return tr / (n - 1) ** 2
+            return linear_hsic_from_terms(tr, 0.0, 0.0, 0.0, n, False)
         m, w = float(mu @ mu), float(nu @ nu)
         sa = float(np.trace(self._block(k, k))) - n * m
         sb = float(np.trace(self._block(l, l))) - n * w
@@ -299,7 +322,7 @@ class StreamingCKA:
         ab = (float(self._rr[k, l]) - 2.0 * float(self._rz[k, sl] @ nu) + w * rs_k
               - 2.0 * float(self._rz[l, sk] @ mu) + 4.0 * float(mu @ g @ nu) + m * rs_l
               - 3.0 * n * m * w)
-        return (tr - ab + sa * sb / ((n - 1) * (n - 2)) - 2.0 * ab / (n - 2)) / (n * (n - 3))
+        return linear_hsic_from_terms(tr, ab, sa, sb, n, True)
 
     def compute(self, debiased: bool = False) -> np.ndarray:
         """Linear CKA of every layer of A with every layer of B, over all samples seen.
@@ -326,6 +349,7 @@ class StreamingCKA:
             raise NichelabError("StreamingCKA.compute needs at least one update(); got 0 batches")
         check_min_samples(self.n_samples, 4 if debiased else 2,
                           "debiased CKA" if debiased else "CKA")
+        self._flush()
         offset = self._n_a if self._two else 0
         ka, kb = range(self._n_a), range(offset, offset + len(self.names_b))
         with np.errstate(over="ignore", invalid="ignore"):

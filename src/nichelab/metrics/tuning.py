@@ -58,7 +58,8 @@ def tuning_curves(responses, angles, conditions=None):
 
     Parameters
     ----------
-    responses : array of shape (n_stimuli, n_units)
+    responses : array of shape (n_stimuli, n_units) or (n_stimuli,)
+        (1-D: one unit, the same as ``responses[:, None]``).
         Non-negative responses (e.g. ReLU outputs reduced over space).
     angles : array of shape (n_stimuli,)
         Stimulus orientation in radians (taken mod pi).
@@ -114,7 +115,7 @@ def orientation_selectivity(curves, angles) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    curves : array of shape (n_angles, n_units)
+    curves : array of shape (n_angles, n_units) or (n_angles,) (one unit)
         Non-negative mean responses per angle (see :func:`tuning_curves`).
     angles : array of shape (n_angles,)
         Radians; orientation is periodic in pi.
@@ -187,7 +188,8 @@ def orientation_tuning(responses, angles, conditions=None, *, threshold: float =
 
     Parameters
     ----------
-    responses : array of shape (n_stimuli, n_units)
+    responses : array of shape (n_stimuli, n_units) or (n_stimuli,)
+        (1-D: one unit, the same as ``responses[:, None]``).
         Non-negative responses to oriented stimuli.
     angles : array of shape (n_stimuli,)
         Stimulus orientations in radians.
