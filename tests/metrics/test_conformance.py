@@ -87,6 +87,16 @@ def _streaming_fn(x, n):
     return M.streaming_cka(({"x": x[i:i + 4]}, {"y": y[i:i + 4]}) for i in range(0, max(_rows(x), 1), 4))[2]
 
 
+def _same_columns(x, y):
+    """``y`` with as many columns as ``x`` (its rows kept, so length mismatches stay visible)."""
+    try:
+        shape = np.shape(x)
+    except ValueError:          # ragged input: let the metric report it
+        shape = ()
+    d = shape[1] if len(shape) == 2 and shape[1] > 0 else y.shape[1]
+    return np.resize(y.T, (d, y.shape[0])).T
+
+
 def _hsic(x, n):
     """hsic of the linear Grams; the Gram of x is formed in float64 when x is a real 2-D array
     (so x's own bad values reach hsic as bad Gram values), else x is passed as it is."""
@@ -199,6 +209,11 @@ REGISTRY: list[Spec] = [
     Spec("streaming_cka", _streaming_fn, kind="pair", arg="acts_a", scale={"": 0}, offset=("",), lo=0, hi=1,
          nan_ok=True, tol=1e-8),
     Spec("hsic", _hsic, kind="pair", arg="k", nan_ok=False),
+    # prediction.py: y (fixed) reproduced by x column by column / by a linear map of x (held-out half)
+    Spec("pearson_columns", lambda x, n: M.pearson_columns(x, _same_columns(x, other(n))),
+         kind="pair", arg="a", scale={"": 0}, offset=("",), lo=-1, hi=1, nan_ok=True, tol=1e-8),
+    Spec("linear_prediction", lambda x, n: M.linear_prediction(x[::2], other(n)[::2], x[1::2], other(n)[1::2]),
+         kind="pair", arg="x_", scale={"": 0}, offset=("",), lo=-1, hi=1, nan_ok=True, tol=1e-6),
     # the similarity registry: every measure through its Measure object
     *[pair(f"SIMILARITY_MEASURES[{k!r}]", m.function, lo=-1 if k in ("rsa",) or m.debiased else 0,
            hi=2.0 if k == "procrustes_distance" else 1.0, tol=1e-6)
@@ -209,7 +224,8 @@ REGISTRY: list[Spec] = [
 NOT_METRICS = {"CCAResult", "DegenerateCCAWarning", "UnitMatch", "ProbeResult", "DissectionResult",
                "TuningResult", "Measure", "SIMILARITY_MEASURES", "RBF_CKA_MAX_SAMPLES", "RSA_TIE_TOLERANCE"}
 #: Public names tested below by their own families (maps, rows, names).
-OTHER_FAMILIES = {"dissect", "iou_scores", "upsample_bilinear", "describe_unit", "split_key", "get_measure"}
+OTHER_FAMILIES = {"dissect", "iou_scores", "upsample_bilinear", "describe_unit", "split_key", "get_measure",
+                  "most_similar", "identify_layers"}
 
 
 def test_registry_lists_every_public_metric_once():
@@ -698,3 +714,22 @@ def test_pair_both_sides_dead_or_scaled(name):
         np.testing.assert_allclose(got[key], want[key], atol=1e-6, equal_nan=True)
     for v in _as_out(dead).values():
         assert not np.isinf(v).any()
+
+
+# ----------------------------------------------------------------------------- similarity matrices
+
+@pytest.mark.parametrize("fn", [M.most_similar, M.identify_layers])
+@pytest.mark.parametrize("bad", [np.zeros(3), np.zeros((0, 2, 2)), np.ones((2, 2, 3)) + 1j, [["a", "b"], ["c", "d"]]])
+def test_similarity_matrices_bad_input_is_one_clear_error(fn, bad):
+    if fn is M.most_similar and np.ndim(bad) == 3 and np.shape(bad)[0] == 2:
+        pass
+    with pytest.raises(NichelabError, match="matri"):
+        fn(bad)
+
+
+def test_similarity_matrices_nan_and_scale():
+    """NaN entries are ignored (documented); the answer is invariant to positive scaling."""
+    m = np.array([[[0.9, np.nan, 0.1], [0.3, 0.8, 0.2], [np.nan, np.nan, np.nan]]])
+    for s in (1e-300, 1.0, 1e200):
+        assert M.identify_layers(m * s).tolist() == [[True, True, False]]
+        assert M.most_similar(m[0] * s).tolist() == [0, 1, -1]

@@ -30,5 +30,5 @@ def test_pearson_columns_matches_numpy_and_checks_shapes():
     np.testing.assert_allclose(pearson_columns(a, b), ref, atol=1e-12)
     with pytest.raises(ValueError, match="same shape"):
         pearson_columns(a, b[:, :3])
-    with pytest.raises(ValueError, match="same rows"):
+    with pytest.raises(ValueError, match="same number of samples"):
         linear_prediction(a[:10], b[:9], a, b)

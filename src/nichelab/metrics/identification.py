@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import NichelabError
+from ._validate import real_array
+
 __all__ = ["most_similar", "identify_layers"]
 
 
@@ -30,9 +33,9 @@ def most_similar(matrix: np.ndarray, lower_is_better: bool = False) -> np.ndarra
     >>> most_similar(np.array([[0.2, 0.9], [np.nan, np.nan]])).tolist()
     [1, -1]
     """
-    m = np.asarray(matrix, dtype=np.float64)
-    if m.ndim < 2:
-        raise ValueError(f"matrix must have at least 2 dimensions (rows, columns); got shape {m.shape}")
+    m = real_array(matrix, "matrix").astype(np.float64)
+    if m.ndim < 2 or 0 in m.shape:
+        raise NichelabError(f"matrix must have at least 2 non-empty dimensions (rows, columns); got shape {m.shape}")
     s = np.where(np.isfinite(m), -m if lower_is_better else m, -np.inf)
     best = s.argmax(axis=-1)
     return np.where(np.isfinite(s).any(axis=-1), best, -1).astype(np.int64)
@@ -57,8 +60,8 @@ def identify_layers(matrices: np.ndarray, lower_is_better: bool = False) -> np.n
 
     Raises
     ------
-    ValueError
-        ``matrices`` is not a stack of square matrices.
+    NichelabError
+        ``matrices`` is not a stack of square matrices of real numbers.
 
     Example
     -------
@@ -71,9 +74,9 @@ def identify_layers(matrices: np.ndarray, lower_is_better: bool = False) -> np.n
     Kornblith, S., Norouzi, M., Lee, H., Hinton, G. (2019). Similarity of neural network
     representations revisited. ICML (table 2).
     """
-    m = np.asarray(matrices, dtype=np.float64)
-    if m.ndim != 3 or m.shape[1] != m.shape[2]:
-        raise ValueError(f"matrices must have shape (n_pairs, L, L); got {m.shape}")
+    m = real_array(matrices, "matrices").astype(np.float64)
+    if m.ndim != 3 or m.shape[1] != m.shape[2] or 0 in m.shape:
+        raise NichelabError(f"matrices must have shape (n_pairs, L, L) with L >= 1; got {m.shape}")
     s = -m if lower_is_better else m.copy()
     L = m.shape[1]
     diag = s[:, np.arange(L), np.arange(L)]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import NichelabError
+from ._validate import as_2d_float64, check_same_n, pow2_exponent
+
 __all__ = ["pearson_columns", "linear_prediction"]
 
 
@@ -25,11 +28,13 @@ def pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     >>> pearson_columns(np.c_[np.arange(4.0)], np.c_[2 * np.arange(4.0)]).tolist()
     [1.0]
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape or a.ndim != 2:
-        raise ValueError(f"a and b must be 2-D arrays of the same shape; got a {a.shape} and b {b.shape}")
+    a, b = as_2d_float64(a, "a"), as_2d_float64(b, "b")
+    if a.shape != b.shape:
+        raise NichelabError(f"a and b must have the same shape (n_samples, n_units); got a {a.shape} and b {b.shape}")
     ac, bc = a - a.mean(axis=0), b - b.mean(axis=0)
+    # exact power-of-two rescaling per column: the value is scale-invariant, the squares must not overflow
+    ac = np.ldexp(ac, -pow2_exponent(np.abs(ac).max(axis=0)))
+    bc = np.ldexp(bc, -pow2_exponent(np.abs(bc).max(axis=0)))
     na, nb = np.sqrt((ac**2).sum(axis=0)), np.sqrt((bc**2).sum(axis=0))
     const_a = np.ptp(a, axis=0) == 0
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -57,8 +62,8 @@ def linear_prediction(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarr
 
     Raises
     ------
-    ValueError
-        Row counts of the x and y parts differ.
+    NichelabError
+        Non-numeric, non-2-D or non-finite input, or row counts of the x and y parts that differ.
 
     Example
     -------
@@ -66,10 +71,16 @@ def linear_prediction(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarr
     >>> np.round(linear_prediction(x[:20], 2 * x[:20] + 1, x[20:], 2 * x[20:] + 1), 6).tolist()
     [1.0, 1.0, 1.0]
     """
-    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise ValueError(f"x and y must have the same rows; got x_train {np.shape(x_train)}, y_train "
-                         f"{np.shape(y_train)}, x_test {np.shape(x_test)}, y_test {np.shape(y_test)}")
-    xt = np.c_[np.asarray(x_train, np.float64), np.ones(len(x_train))]
-    w, *_ = np.linalg.lstsq(xt, np.asarray(y_train, np.float64), rcond=None)
-    pred = np.c_[np.asarray(x_test, np.float64), np.ones(len(x_test))] @ w
+    x_train, y_train = as_2d_float64(x_train, "x_train"), as_2d_float64(y_train, "y_train")
+    x_test, y_test = as_2d_float64(x_test, "x_test"), as_2d_float64(y_test, "y_test")
+    check_same_n(x_train, y_train, ("x_train", "y_train"))
+    check_same_n(x_test, y_test, ("x_test", "y_test"))
+    if x_train.shape[1] != x_test.shape[1] or y_train.shape[1] != y_test.shape[1]:
+        raise NichelabError(f"train and test parts must have the same units; got x_train {x_train.shape}, "
+                            f"x_test {x_test.shape}, y_train {y_train.shape}, y_test {y_test.shape}")
+    # exact power-of-two scaling of x (per column) keeps least squares well scaled; predictions are unchanged
+    e = pow2_exponent(np.abs(x_train).max(axis=0))
+    xt = np.c_[np.ldexp(x_train, -e), np.ones(len(x_train))]
+    w, *_ = np.linalg.lstsq(xt, y_train, rcond=None)
+    pred = np.c_[np.ldexp(x_test, -e), np.ones(len(x_test))] @ w
     return pearson_columns(y_test, pred)
