@@ -209,6 +209,9 @@ REGISTRY: list[Spec] = [
     Spec("streaming_cka", _streaming_fn, kind="pair", arg="acts_a", scale={"": 0}, offset=("",), lo=0, hi=1,
          nan_ok=True, tol=1e-8),
     Spec("hsic", _hsic, kind="pair", arg="k", nan_ok=False),
+    # superposition.py: W is (m_dims, n_features)
+    acts("feature_norms", M.feature_norms, arg="W", scale={"": 1}, lo=0),
+    acts("feature_dimensionality", M.feature_dimensionality, arg="W", scale={"": 0}, lo=0, hi=1, nan_ok=True),
     # prediction.py: y (fixed) reproduced by x column by column / by a linear map of x (held-out half)
     Spec("pearson_columns", lambda x, n: M.pearson_columns(x, _same_columns(x, other(n))),
          kind="pair", arg="a", scale={"": 0}, offset=("",), lo=-1, hi=1, nan_ok=True, tol=1e-8),

@@ -14,6 +14,7 @@ from .tuning import TuningResult, orientation_selectivity, orientation_tuning, t
 from .detection import average_precision, one_vs_rest_average_precision
 from .identification import identify_layers, most_similar
 from .prediction import linear_prediction, pearson_columns
+from .superposition import feature_dimensionality, feature_norms
 
 __all__ = [
     "hsic", "linear_cka", "rbf_cka", "MinibatchCKA", "cka_matrix", "StreamingCKA", "streaming_cka",
@@ -29,4 +30,5 @@ __all__ = [
     "TuningResult", "orientation_selectivity", "orientation_tuning", "tuning_curves",
     "average_precision", "one_vs_rest_average_precision",
     "identify_layers", "most_similar", "linear_prediction", "pearson_columns",
+    "feature_norms", "feature_dimensionality",
 ]

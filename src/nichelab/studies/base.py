@@ -37,11 +37,6 @@ class Study:
         ``nichelab run NAME`` (or ``nichelab NAME`` when ``command`` is ``"top"``).
     Config : type
         The settings dataclass (fields declared with :func:`nichelab.options.option`).
-    runner : str or callable
-        ``"module:function"`` of ``run(config, progress=None) -> Result``, imported when first
-        run so that listing studies imports no torch.
-    result : str or type
-        ``"module:Class"`` of the Result (for :func:`nichelab.runs.load_run`).
     question : str
         The question the study answers (first line of ``--help``).
     description : str
@@ -50,28 +45,51 @@ class Study:
         Where the CLI puts it.
     arguments : tuple of str
         Config fields given as positional arguments on the command line (e.g. compare's A B).
+    runner : str or callable, optional
+        ``"module:function"`` of ``run(config, progress=None) -> Result``, imported when first
+        run so that listing studies imports no torch. Default: ``run`` in the study's
+        ``pipeline`` module.
+    result : str or type, optional
+        ``"module:Class"`` of the Result (for :func:`nichelab.runs.load_run`). Default: the
+        Result subclass whose ``study`` is ``name``, in the study's ``result`` module if it has
+        one, else in its ``pipeline`` module.
     """
 
     name: str
     Config: type
-    runner: str | Callable
-    result: str | type
     question: str
     description: str = ""
     command: str = "run"
     arguments: tuple[str, ...] = ()
+    runner: str | Callable | None = None
+    result: str | type | None = None
+
+    @property
+    def package(self) -> str:
+        """The study's package, e.g. ``nichelab.studies.lab``."""
+        return self.Config.__module__.rsplit(".", 1)[0]
 
     def run(self, config=None, *, progress: Callable[[str, int, int], None] | None = None):
         """Run the study: ``config`` defaults to ``Config()``; progress(stage, done, total)."""
         config = self.Config() if config is None else config
         if not isinstance(config, self.Config):
             raise TypeError(f"{self.name}.run expects a {self.Config.__name__}; got {type(config).__name__}")
-        return resolve(self.runner)(config, progress=progress)
+        return resolve(self.runner or f"{self.package}.pipeline:run")(config, progress=progress)
 
     @property
     def Result(self) -> type:
         """The Result class (imported on first use)."""
-        return resolve(self.result)
+        if self.result is not None:
+            return resolve(self.result)
+        import importlib.util
+        where = "result" if importlib.util.find_spec(f"{self.package}.result") else "pipeline"
+        module = importlib.import_module(f"{self.package}.{where}")
+        found = [v for v in vars(module).values()
+                 if isinstance(v, type) and issubclass(v, Result) and v.study == self.name]
+        if len(found) != 1:
+            raise TypeError(f"study {self.name!r}: expected one Result subclass with study={self.name!r} "
+                            f"in {module.__name__}; found {len(found)}")
+        return found[0]
 
 
 @dataclasses.dataclass(repr=False)
