@@ -10,7 +10,7 @@ from typing import Literal
 
 from ..options import option
 
-__all__ = ["SeedOptions", "TrainOptions", "OPTIMIZERS", "INITS"]
+__all__ = ["SeedOptions", "OptimizerOptions", "TrainOptions", "OPTIMIZERS", "INITS"]
 
 OPTIMIZERS = ("adam", "sgd")
 INITS = ("glorot", "torch")
@@ -31,13 +31,19 @@ class SeedOptions:
 
 
 @dataclass
-class TrainOptions:
-    """How networks are trained: epochs, learning rate, batch size, optimizer, initialisation."""
+class OptimizerOptions:
+    """How each step updates the weights: learning rate, batch size, optimizer."""
 
-    epochs: int = option(200, help="Training epochs (passes over the data).", ge=0, le=1_000_000)
     lr: float = option(0.01, help="Learning rate.", gt=0)
     batch_size: int = option(32, help="Minibatch size.", ge=1, le=10_000_000)
     optimizer: Literal["adam", "sgd"] = option("adam", help="adam or sgd.")
+
+
+@dataclass
+class TrainOptions(OptimizerOptions):
+    """How networks are trained: epochs, the optimizer settings, initialisation."""
+
+    epochs: int = option(200, help="Training epochs (passes over the data).", ge=0, le=1_000_000)
     init: Literal["glorot", "torch"] = option(
         "glorot", help="glorot (Keras' default) or torch (PyTorch's default Linear init).")
 
