@@ -15,6 +15,7 @@ __all__ = ["CONDITION_STYLE", "fig_gap_conditions", "fig_gap_eps", "fig_split_vs
 CONDITION_STYLE = {
     "random": (OKABE_ITO[0], "-"),
     "symmetric": (OKABE_ITO[7], "-"),
+    "tied": (OKABE_ITO[4], (0, (6, 2))),
     "symmetric+dropout": (OKABE_ITO[1], "--"),
     "eps": (OKABE_ITO[2], "-."),
     "zeros": (OKABE_ITO[5], ":"),
@@ -23,7 +24,7 @@ CONDITION_STYLE = {
 
 
 def _style(key: str):
-    return CONDITION_STYLE.get("eps" if key.startswith("symmetric+eps") else key, (OKABE_ITO[4], "-"))
+    return CONDITION_STYLE.get("eps" if key.startswith("symmetric+eps") else key, (OKABE_ITO[6], "-"))
 
 
 def _a(x) -> np.ndarray:
