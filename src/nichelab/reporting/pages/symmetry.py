@@ -187,16 +187,19 @@ def _breaks(r, pool) -> Section:
 
 
 def _eps_caption(r) -> str:
-    """Whether the eps curves grow along similar slopes, from the measured growth rates per eps."""
-    lam = [c.summary.median_growth_per_step for d in r.datasets.values() for c in d.conditions.values()
-           if c.eps > 0 and np.isfinite(c.summary.median_growth_per_step) and c.summary.median_growth_per_step > 0]
-    if len(lam) >= 2 and max(lam) <= 1.5 * min(lam):
-        return ("Each perturbation starts the gap at its own height and grows it along nearly the same slope "
-                f"(λ from {min(lam):.3g} to {max(lam):.3g} per step): smaller eps shifts the curve to the right.")
-    if len(lam) >= 2:
-        return (f"Each perturbation starts the gap at its own height; the slopes differ (λ from {min(lam):.3g} to "
-                f"{max(lam):.3g} per step), so smaller eps does not only shift the curve.")
-    return "Each perturbation starts the gap at its own height; dots mark where the median gap passes the tolerance."
+    """Whether the eps curves of each dataset grow along similar slopes, from the measured growth rates."""
+    parts = []
+    for ds, d in r.datasets.items():
+        lam = [c.summary.median_growth_per_step for c in d.conditions.values()
+               if c.eps > 0 and np.isfinite(c.summary.median_growth_per_step) and c.summary.median_growth_per_step > 0]
+        if len(lam) < 2:
+            continue
+        similar = max(lam) <= 1.5 * min(lam)
+        parts.append(f"on the {ds} the slopes are {'nearly the same' if similar else 'different'} "
+                     f"(λ from {min(lam):.3g} to {max(lam):.3g} per step)")
+    return ("Each perturbation starts the gap at its own height; dots mark the median split step"
+            + (": " + "; ".join(parts) if parts else "") + ". Where the slopes match, smaller eps only shifts the "
+            "curve to the right.")
 
 
 def _speed(r, pool) -> Section:

@@ -115,8 +115,9 @@ def tie_text(r: ConditionRun, d: DatasetRun) -> str:
         text += ", then did not grow (no positive growth rate)"
     passed = np.isfinite(r.split_step[split])
     if passed.any():
-        text += (f", and passed the split tolerance in {int(passed.sum())} of them at step "
-                 f"{_median_range(r.split_step[split][passed])} -- {steps_text(float(np.median(r.split_step[split][passed])), per)}")
+        when = r.split_step[split][passed]
+        text += (f", and passed the split tolerance in {'all' if passed.all() else int(passed.sum())} of them at "
+                 f"step {_median_range(when)}, i.e. after {float(np.median(when)) / per:.2g} epochs")
     else:
         text += ", but stayed below the split tolerance until the end"
     text += f"; they ended with {r.distinct[split, -1].mean():.3g} distinct units (mean over those seeds)"
@@ -177,18 +178,25 @@ def answer_one_unit(d: DatasetRun) -> list[str]:
                        f"{plural(S, 'seed')}, reached {_acc_text(sym)} and ended with "
                        f"{sym.distinct[:, -1].mean():.3g} distinct units (mean over seeds): once the copies differ, "
                        "training can pull them towards different features, so it is no longer a one-unit network.")
-    for r, err in ((tied, d.tied_collapse_error), (sym, d.collapse_error)):
-        if r is None or not np.isfinite(err):
-            continue
-        within = "exactly" if err == 0 else f"to within {err:.0e} (float rounding)"
-        name = "tied" if r is tied else "symmetric (separate copies)"
+    first = tied if tied is not None and np.isfinite(d.tied_collapse_error) else None
+    if first is None and np.isfinite(d.collapse_error):
+        first = sym
+    if first is not None:
+        err = d.tied_collapse_error if first is tied else d.collapse_error
+        name = "tied" if first is tied else "symmetric"
         out.append(f"After training, the {name} network's outputs equal those of a different one-unit network -- "
                    f"not the separately trained one above, but one built from the {name} network itself (the "
-                   f"shared unit, with its outgoing weights summed over the {d.hidden} copies) -- {within} on every "
-                   f"{'point' if d.dataset == 'blobs' else 'image'}: {d.hidden} identical units compute one "
+                   f"shared unit, with its outgoing weights summed over the {d.hidden} copies) -- {_within(err)} on "
+                   f"every {'point' if d.dataset == 'blobs' else 'image'}: {d.hidden} identical units compute one "
                    "feature. The two one-unit networks differ because the shared unit and the unit trained alone "
                    "follow different training paths, so their accuracies need not match.")
+        if first is tied and np.isfinite(d.collapse_error):
+            out.append(f"So do the separate copies, which stayed bit-identical: {_within(d.collapse_error)}.")
     return out
+
+
+def _within(err: float) -> str:
+    return "exactly" if err == 0 else f"to within {err:.0e} (float rounding)"
 
 
 def _split_summary(r: ConditionRun) -> tuple[int, float]:
