@@ -38,7 +38,7 @@ def fig_gap_conditions(panels: list) -> bytes:
     and ``curves`` (``key``, ``label``, ``median``, ``lo``, ``hi`` over steps, ``zero``); ``lo``/``hi``
     bound the seeds (shaded). Curves that are exactly 0 at every step are drawn at the floor line.
     """
-    fig, axes = new_figure(len(panels), 1, width=5.2, height=3.8)
+    fig, axes = new_figure(len(panels), 1, width=5.2, height=5.4)
     for ax, p in zip(axes.flat, panels):
         floor = p.floor
         n_zero = 0
@@ -61,7 +61,8 @@ def fig_gap_conditions(panels: list) -> bytes:
         ax.set_xlabel("optimizer step")
         ax.set_ylabel("largest distance between two units'\nincoming weights (a.u., log scale)")
         ax.set_title(p.title, fontsize=10)
-        ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
+        # below the axes: inside, the legend would hide the lines drawn at the floor (exact zeros)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, framealpha=0.9)
     return to_png(fig)
 
 
