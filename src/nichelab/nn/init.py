@@ -112,8 +112,11 @@ def make_symmetric(model: nn.Module, layers=None, *, source: int = 0, outgoing: 
     unit's, and in the next weight layer every unit's outgoing weights (its column, or for a conv
     layer followed by a flatten and a Linear, its block of ``H*W`` columns) are set to the source
     unit's. The
-    units then compute the same activation and receive the same gradient, so training keeps them
-    identical (REFERENCES.md, "Symmetry").
+    units then compute the same activation and, in exact arithmetic, receive the same gradient
+    (REFERENCES.md, "Symmetry"). They are separate numbers, though: a matrix-multiply routine may
+    sum identical rows in different orders, and the last-bit difference can grow during training
+    (on some CPUs and precisions). For units identical by construction use
+    :func:`nichelab.nn.tied.tie_units`.
 
     Parameters
     ----------

@@ -15,6 +15,7 @@ __all__ = ["CONDITION_STYLE", "fig_gap_conditions", "fig_gap_eps", "fig_split_vs
 CONDITION_STYLE = {
     "random": (OKABE_ITO[0], "-"),
     "symmetric": (OKABE_ITO[7], "-"),
+    "tied": (OKABE_ITO[4], (0, (6, 2))),
     "symmetric+dropout": (OKABE_ITO[1], "--"),
     "eps": (OKABE_ITO[2], "-."),
     "zeros": (OKABE_ITO[5], ":"),
@@ -23,7 +24,7 @@ CONDITION_STYLE = {
 
 
 def _style(key: str):
-    return CONDITION_STYLE.get("eps" if key.startswith("symmetric+eps") else key, (OKABE_ITO[4], "-"))
+    return CONDITION_STYLE.get("eps" if key.startswith("symmetric+eps") else key, (OKABE_ITO[6], "-"))
 
 
 def _a(x) -> np.ndarray:
@@ -37,7 +38,7 @@ def fig_gap_conditions(panels: list) -> bytes:
     and ``curves`` (``key``, ``label``, ``median``, ``lo``, ``hi`` over steps, ``zero``); ``lo``/``hi``
     bound the seeds (shaded). Curves that are exactly 0 at every step are drawn at the floor line.
     """
-    fig, axes = new_figure(len(panels), 1, width=5.2, height=3.8)
+    fig, axes = new_figure(len(panels), 1, width=5.2, height=5.4)
     for ax, p in zip(axes.flat, panels):
         floor = p.floor
         n_zero = 0
@@ -60,7 +61,8 @@ def fig_gap_conditions(panels: list) -> bytes:
         ax.set_xlabel("optimizer step")
         ax.set_ylabel("largest distance between two units'\nincoming weights (a.u., log scale)")
         ax.set_title(p.title, fontsize=10)
-        ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
+        # below the axes: inside, the legend would hide the lines drawn at the floor (exact zeros)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, framealpha=0.9)
     return to_png(fig)
 
 

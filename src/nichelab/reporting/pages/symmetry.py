@@ -1,7 +1,13 @@
-"""The symmetry study's page: identical units stay identical, what breaks the tie, and how fast."""
+"""The symmetry study's page: do identical units stay identical (measured), what breaks the tie, and how fast.
+
+Every sentence and caption about whether copies stayed identical is generated from this run's
+numbers (``ConditionResult.tie``, ``identical``, ``first_gap_step``), never assumed.
+"""
 from __future__ import annotations
 
 from ...studies.symmetry.findings import fmt_gap
+import numpy as np
+
 from ...studies.text import num, pct, plural
 from ..figures import symmetry as fig
 from ..model import Figure, Report, Section, Table
@@ -18,16 +24,34 @@ def _split_text(s, n_seeds: int) -> str:
     return f"{s.median_split_step:.0f} ({s.seeds_split}/{n_seeds})" if s.seeds_split else "never"
 
 
+_TIE_WORDS = {"tied": "tied", "identical": "identical", "rounding": "rounding split",
+              "dropout": "dropout", "apart": "apart", "one unit": "–"}
+
+
+def _tie_cell(c, n_seeds: int) -> str:
+    """``"identical 2/2"`` (seeds bit-identical), ``"rounding split 2/2 @1"`` (seeds, median first step), ``"tied"``..."""
+    s = c.summary
+    words = _TIE_WORDS.get(c.tie, c.tie)
+    if c.tie == "identical":
+        return f"{words} {s.seeds_identical}/{n_seeds}"
+    if c.tie == "rounding":
+        return f"{words} {n_seeds - s.seeds_identical}/{n_seeds} @{s.median_first_gap_step:.0f}"
+    return words
+
+
 def summary_table(r) -> Table:
-    """The terminal summary: per dataset, the main conditions."""
+    """The terminal summary: per dataset, the main conditions, with what happened to the copies."""
     rows = []
     for ds, d in r.datasets.items():
         for name in d.main_conditions:
-            s = d.conditions[name].summary
+            c = d.conditions[name]
+            s = c.summary
             rows.append([ds, name, pct(s.mean_accuracy), fmt_gap(s.largest_final_gap), num(s.mean_distinct_final),
-                         _split_text(s, len(d.seeds))])
-    return Table(["data", "condition", "acc.", "gap at end", "distinct", "split step"], rows,
-                 f"symmetry: {plural(r.config.seeds, 'seed')} per condition; split step = median (seeds split)")
+                         _split_text(s, len(d.seeds)), _tie_cell(c, len(d.seeds))])
+    return Table(["data", "condition", "acc.", "gap at end", "distinct", "split step", "copies"], rows,
+                 f"symmetry: {plural(r.config.seeds, 'seed')} per condition; split step = median (seeds split); "
+                 "copies: identical k/S = seeds whose copies stayed bit-identical; rounding split k/S @t = seeds "
+                 "where rounding split them, from step t (median); tied = one shared vector; apart = differ at start")
 
 
 def page(r) -> Report:
@@ -75,6 +99,13 @@ def _setup(r) -> dict:
                    "the largest and the mean over all pairs, after every optimizer step",
             "split / distinct": f"two units are distinct when their gap exceeds {c.split_tol:g} times the typical "
                                 "initial norm of an incoming vector; a network has split when its largest gap does",
+            "tied": "the symmetric start built so that every hidden unit reads ONE shared incoming weight vector and "
+                    "bias, and sends through one shared outgoing column; the shared numbers get the mean of the "
+                    "copies' gradients, i.e. exactly what identical copies get in exact arithmetic. Tied units are "
+                    "identical by construction on any hardware",
+            "bit-identical / split by rounding": "separate copies are bit-identical when their gap is exactly 0 "
+                                                 "(every stored bit equal); rounding split them when the gap left 0 "
+                                                 "without any deliberate tie-breaker (no dropout, no perturbation)",
             "one unit": "the copied unit alone (its incoming weights, bias and outgoing weights) trained the same way"}
 
 
@@ -82,35 +113,93 @@ def _lines(r, key: str) -> list[str]:
     return [line for d in r.datasets.values() for line in d.findings[key]]
 
 
+_WHY = ("Why they can stay identical, and why they may not: in exact arithmetic, two units with the same incoming "
+        "weights, bias and outgoing weights compute the same activation on every input and receive the same "
+        "gradient, so every update moves them by the same amount (Fukumizu & Amari 2000; Saad & Solla 1995). A "
+        "computer adds in floating point, and a matrix-multiply routine may add up the contributions of identical "
+        "units in different orders, so their gradients can differ in the last bit (about 1e-16 of their size in "
+        "float64, 6e-8 in float32). The symmetric start is unstable -- a small difference grows, as the "
+        "perturbation experiment below measures -- so such a difference can grow until the units are distinct. "
+        "Whether it happens depends on the CPU, the maths library and the precision, not on the network: that is "
+        "why this page reports what happened in this run, and why the tied network, whose units share one set of "
+        "numbers, shows exact symmetry on any hardware.")
+
+
+def _first_gap(c) -> float:
+    x = np.asarray(c.first_gap_step, dtype=float)
+    return float(np.nanmedian(x)) if np.isfinite(x).any() else float("nan")
+
+
+def _gap_caption(r) -> str:
+    """One line, generated from the measured tie outcomes: what the lines at the floor show."""
+    parts = []
+    for ds, d in r.datasets.items():
+        sym = d.conditions["symmetric"]
+        if sym.tie == "identical":
+            parts.append(f"on the {ds} the black line (separate copies) stays at the floor: gap exactly 0 throughout")
+        elif sym.tie == "rounding":
+            parts.append(f"on the {ds} the black line (separate copies) leaves the floor at step "
+                         f"{_first_gap(sym):.0f} (median): rounding split the copies")
+    tied = [ds for ds, d in r.datasets.items() if "tied" in d.conditions and d.conditions["tied"].tie == "tied"]
+    text = "Look at the floor (gap exactly 0): " + "; ".join(parts)
+    if tied:
+        text += "; the sky-blue dashed line (tied) stays there by construction"
+    return text + "; dropout and the perturbation pull the units apart."
+
+
 def _stay(r, pool) -> Section:
     return Section(
-        "Identical units stay identical",
+        "Do identical units stay identical?",
         question="If every hidden unit starts as an exact copy of one unit, does gradient descent ever make them differ?",
-        findings=_lines(r, "stay") + ["Why: two units with the same incoming weights, bias and outgoing weights "
-                                      "compute the same activation on every input and receive the same gradient, so "
-                                      "every update moves them by the same amount (Fukumizu & Amari 2000; Saad & "
-                                      "Solla 1995)."],
-        figures=[Figure(pool.draw(fig.fig_gap_conditions, r.views.gap),
-                        "The black line sits at the floor for the whole run: the symmetric network's units never "
-                        "differ, while dropout and a 1e-6 perturbation pull them apart.")])
+        findings=_lines(r, "stay") + [_WHY],
+        figures=[Figure(pool.draw(fig.fig_gap_conditions, r.views.gap), _gap_caption(r))])
+
+
+def _training_caption(r) -> str:
+    """One line from the measured distinct-unit curves: which networks kept one distinct unit."""
+    bits = []
+    for p in r.views.training:
+        curves = {c.key: c for c in p.curves}
+        ds = p.title.split(" ")[0]
+        tied, sym = curves.get("tied"), curves.get("symmetric")
+        if tied is not None and np.max(tied.distinct) == 1:
+            bits.append(f"{ds}: tied keeps 1 distinct unit throughout")
+        if sym is not None:
+            end = float(np.asarray(sym.distinct)[-1])
+            bits.append(f"{ds}: separate copies (black) " + ("keep 1 distinct unit" if np.max(sym.distinct) == 1 else
+                                                            f"end with {end:.3g} distinct units"))
+    return ("Bottom row, distinct units -- " + "; ".join(bits) + ". Top row: compare with the one-unit network "
+            "(reddish purple) and the random start (blue).")
 
 
 def _one_unit(r, pool) -> Section:
     return Section(
-        "A symmetric network is a one-unit network",
+        "A network of identical units is a one-unit network",
         question="What can a network whose units are all identical learn?",
         findings=_lines(r, "one_unit"),
-        figures=[Figure(pool.draw(fig.fig_training, r.views.training),
-                        "Compare the black (symmetric) and purple (one unit) curves: same accuracy ceiling, and a "
-                        "single distinct unit throughout; every tie-breaker climbs to the random network's level.")])
+        figures=[Figure(pool.draw(fig.fig_training, r.views.training), _training_caption(r))])
 
 
 def _breaks(r, pool) -> Section:
-    figs = [Figure(pool.draw(fig.fig_gap_eps, r.views.eps),
-                   "Each perturbation starts the gap at its own height and grows it along nearly the same slope: "
-                   "smaller eps only shifts the curve to the right.")] if any(p.curves for p in r.views.eps) else []
+    figs = [Figure(pool.draw(fig.fig_gap_eps, r.views.eps), _eps_caption(r))] if any(p.curves for p in r.views.eps) else []
     return Section("What breaks the tie", question="What makes identical units become different, and how much does it take?",
                    findings=_lines(r, "breaks"), figures=figs)
+
+
+def _eps_caption(r) -> str:
+    """Whether the eps curves of each dataset grow along similar slopes, from the measured growth rates."""
+    parts = []
+    for ds, d in r.datasets.items():
+        lam = [c.summary.median_growth_per_step for c in d.conditions.values()
+               if c.eps > 0 and np.isfinite(c.summary.median_growth_per_step) and c.summary.median_growth_per_step > 0]
+        if len(lam) < 2:
+            continue
+        similar = max(lam) <= 1.5 * min(lam)
+        parts.append(f"on the {ds} the slopes are {'nearly the same' if similar else 'different'} "
+                     f"(λ from {min(lam):.3g} to {max(lam):.3g} per step)")
+    return ("Each perturbation starts the gap at its own height; dots mark the median split step"
+            + (": " + "; ".join(parts) if parts else "") + ". Where the slopes match, smaller eps only shifts the "
+            "curve to the right.")
 
 
 def _speed(r, pool) -> Section:
@@ -138,9 +227,10 @@ def _tables(r) -> Section:
             s = c.summary
             rows.append([c.label, pct(s.mean_accuracy), num(s.mean_loss), fmt_gap(s.largest_final_gap),
                          fmt_gap(s.mean_final_gap), f"{s.mean_distinct_final:.1f}", _split_text(s, len(d.seeds)),
-                         num(s.median_growth_per_step)])
+                         num(s.median_growth_per_step), _tie_cell(c, len(d.seeds))])
         tables.append(Table(["condition", "accuracy (mean)", "loss (mean)", "largest gap at end (any seed)",
                              "mean gap at end (mean over seeds)", "distinct units at end (mean)",
-                             "split step: median (seeds split)", "growth rate λ (median, per step)"], rows,
+                             "split step: median (seeds split)", "growth rate λ (median, per step)",
+                             "copies (seeds)"], rows,
                             f"{name}: every condition ({d.hidden} hidden units, {len(d.seeds)} seeds)"))
     return Section("Every condition", question="What did each starting condition end with?", tables=tables)

@@ -15,9 +15,10 @@ import torch
 from ...data.base import Dataset
 from ...nn.init import make_symmetric, perturb
 from ...nn.models import build_model
+from ...nn.tied import tie_units, untie
 from ...train.ensemble import train_ensemble
 from .config import Condition, SymmetryConfig
-from .measure import GapRecorder, count_distinct, fit_line, growth_rate, incoming, split_step
+from .measure import GapRecorder, count_distinct, first_gap_step, fit_line, growth_rate, incoming, split_step
 
 __all__ = ["ConditionRun", "DatasetRun", "source_unit", "run_dataset", "PERTURB_SEED_OFFSET"]
 
@@ -43,7 +44,14 @@ class ConditionRun:
     split_step : np.ndarray of shape (S,)
         First step with largest gap above the tolerance (NaN: never; 0: already at the start).
     growth : np.ndarray of shape (S,)
-        Average growth rate of ln(largest gap) per step before the split (NaN when undefined).
+        Average growth rate of ln(largest gap) per step before the split, fitted from step 0
+        (NaN when undefined, e.g. when the gap was 0 at step 0).
+    first_gap : np.ndarray of shape (S,)
+        First step at which the largest gap was not exactly 0 (0: apart from the start; NaN:
+        exactly 0 at every step -- the copies stayed bit-identical).
+    gap_growth : np.ndarray of shape (S,)
+        The same growth rate fitted from ``first_gap`` (for copies split by rounding: how fast
+        the rounding difference grew); equals ``growth`` when the gap started above 0.
     source : np.ndarray of shape (S,), int
         The unit every unit copies (-1 when not symmetric).
     initial, final : dict of str -> np.ndarray of shape (S, ...)
@@ -63,6 +71,8 @@ class ConditionRun:
     initial: dict
     final: dict
     steps_per_epoch: int
+    first_gap: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    gap_growth: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def name(self) -> str:
@@ -93,6 +103,10 @@ class DatasetRun:
     collapse_error : float
         Largest |logit difference| between the trained symmetric networks and one-unit networks
         built from them (unit 0, outgoing weights times H); NaN if their units are not identical.
+    tied_collapse_error : float
+        The same for the tied networks (NaN when not run).
+    dtype : str
+        Training precision (``"float32"`` or ``"float64"``).
     prior_loss : float
         Cross-entropy of predicting the class frequencies (what an all-zero network can reach).
     """
@@ -110,6 +124,8 @@ class DatasetRun:
     seed_growth: np.ndarray = field(default_factory=lambda: np.zeros(0))
     collapse_error: float = float("nan")
     prior_loss: float = float("nan")
+    tied_collapse_error: float = float("nan")
+    dtype: str = "float64"
 
     def eps_runs(self) -> list[ConditionRun]:
         """The perturbed-symmetric conditions, smallest eps first."""
@@ -136,7 +152,9 @@ def _builder(data: Dataset, cond: Condition, hidden: int, dtype: torch.dtype, ou
     def build(seed: int):
         m = build_model(spec, data.input_shape, data.n_classes,
                         init="zeros" if cond.init == "zeros" else "glorot", seed=seed).to(dtype)
-        if cond.init == "symmetric":
+        if cond.tied:
+            m = tie_units(m, source=sources[seed], outgoing=outgoing)
+        elif cond.init == "symmetric":
             make_symmetric(m, source=sources[seed], outgoing=outgoing)
             if cond.eps:
                 perturb(m, cond.eps, torch.Generator().manual_seed(PERTURB_SEED_OFFSET + seed))
@@ -180,18 +198,26 @@ def _run_condition(data: Dataset, cond: Condition, cfg: SymmetryConfig, tol: np.
     tcfg = cfg.train_config(data.name, **cond.optimizer)
     build = _builder(data, cond, hidden, tcfg.torch_dtype, cfg.outgoing, sources)
     rec = GapRecorder()
-    ens = train_ensemble(build, data.X, data.y, tcfg, cfg.seed_list, on_step=rec, progress=progress)
+    template = build(cfg.seed_list[0])
+    hook = rec if not cond.tied else (lambda k, p: rec(k, {n: torch.as_tensor(v) for n, v in untie(
+        template, {n: p[n].detach() for n in ("L1.linear.weight", "L1.linear.bias")}).items()}))
+    ens = train_ensemble(build, data.X, data.y, tcfg, cfg.seed_list, on_step=hook, progress=progress)
+    snapshots = {e: untie(template, p) for e, p in ens.snapshots.items()}   # tied: every unit's own (shared) numbers
     max_gap, mean_gap = rec.arrays()
-    epochs = sorted(ens.snapshots)
-    la = [loss_accuracy(ens.snapshots[e], data.X, data.y) for e in epochs]
-    distinct = np.stack([count_distinct(incoming(ens.snapshots[e]["L1.linear.weight"],
-                                                 ens.snapshots[e]["L1.linear.bias"]), tol) for e in epochs], axis=1)
+    epochs = sorted(snapshots)
+    la = [loss_accuracy(snapshots[e], data.X, data.y) for e in epochs]
+    distinct = np.stack([count_distinct(incoming(snapshots[e]["L1.linear.weight"],
+                                                 snapshots[e]["L1.linear.bias"]), tol) for e in epochs], axis=1)
     split = np.array([split_step(max_gap[s], tol[s]) for s in range(len(tol))])
     growth = np.array([growth_rate(max_gap[s], tol[s]) for s in range(len(tol))])
+    first = np.array([first_gap_step(max_gap[s]) for s in range(len(tol))])
+    gap_growth = np.array([growth_rate(max_gap[s], tol[s], start=int(f)) if np.isfinite(f) else float("nan")
+                           for s, f in enumerate(first)])
     used = np.array([sources[s] if cond.init in ("symmetric", "alone") else -1 for s in cfg.seed_list])
     return ConditionRun(cond, max_gap, mean_gap, np.stack([l for l, _ in la], axis=1),
                         np.stack([a for _, a in la], axis=1), distinct, split, growth, used,
-                        ens.snapshots[0], ens.params, math.ceil(len(data) / tcfg.batch_size))
+                        snapshots[0], untie(template, ens.params), math.ceil(len(data) / tcfg.batch_size),
+                        first, gap_growth)
 
 
 def _collapse_error(run: ConditionRun, X: np.ndarray) -> float:
@@ -242,6 +268,9 @@ def run_dataset(data: Dataset, cfg: SymmetryConfig, progress=None) -> DatasetRun
     with np.errstate(all="ignore"):
         out.seed_growth = np.array([np.nanmedian(g) if np.isfinite(g).any() else np.nan for g in growth])
     out.collapse_error = _collapse_error(out.runs["symmetric"], data.X)
+    if "tied" in out.runs:
+        out.tied_collapse_error = _collapse_error(out.runs["tied"], data.X)
+    out.dtype = cfg.dtype
     freq = np.bincount(data.y, minlength=data.n_classes) / len(data.y)
     out.prior_loss = float(-(freq[freq > 0] * np.log(freq[freq > 0])).sum())
     return out

@@ -37,6 +37,9 @@ class Condition:
         Hidden units; None = the dataset's width (1 for the one-unit reference).
     optimizer : dict
         Overrides of the training settings (optimizer checks), empty for the main optimizer.
+    tied : bool
+        The units share one parameter vector (:func:`nichelab.nn.tied.tie_units`): identical by
+        construction on any hardware, where separate copies can be split by rounding.
     """
 
     name: str
@@ -46,6 +49,7 @@ class Condition:
     dropout: float = 0.0
     hidden: int | None = None
     optimizer: dict = field(default_factory=dict, compare=False)
+    tied: bool = False
 
 
 def eps_name(eps: float) -> str:
@@ -62,7 +66,10 @@ class SymmetryConfig(SeedOptions, Options):
     order, the dropout masks and the perturbation. The blobs also run the symmetric network with
     SGD, SGD with momentum and Adam with weight decay, to show which optimizers keep the tie.
     ``dtype="float64"`` keeps perturbations of 1e-8 from being rounded away (float32 resolves
-    about 6e-8 of a weight's size). ``outgoing="copy"`` makes the output H times larger; on digits
+    about 6e-8 of a weight's size). Separate copies can also be split by rounding alone (when the
+    matrix-multiply routine sums identical rows in different orders, which depends on the CPU and
+    the precision); the ``tied`` condition shares one parameter vector among the units, so they are
+    identical by construction, and the study reports per condition which of the two happened. ``outgoing="copy"`` makes the output H times larger; on digits
     the copied unit was then pushed silent on every image within the first epoch in most seeds,
     after which nothing can break the tie.
     """
@@ -114,6 +121,7 @@ class SymmetryConfig(SeedOptions, Options):
         H = self.hidden_for(dataset)
         out = [Condition("random", f"random init ({H} units)", "random"),
                Condition("symmetric", f"symmetric init ({H} identical units)", "symmetric"),
+               Condition("tied", f"tied ({H} units sharing one weight vector)", "symmetric", tied=True),
                Condition("symmetric+dropout", f"symmetric + dropout p={self.dropout:g}", "symmetric",
                          dropout=self.dropout)]
         out += [Condition(eps_name(e), f"symmetric + noise eps={e:.0e}", "symmetric", eps=e) for e in self.eps]

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..text import pct, plural
+from ..text import pct, plural, share
 
 if TYPE_CHECKING:
     from .analysis import ConditionRun, DatasetRun
 
-__all__ = ["fmt_gap", "steps_text", "answer_stay", "answer_one_unit", "answer_breaks", "answer_speed",
+__all__ = ["fmt_gap", "steps_text", "tie_outcome", "tie_text", "answer_stay", "answer_one_unit", "answer_breaks", "answer_speed",
            "answer_zero", "speed_numbers", "findings"]
 
 OPTIMIZER_CHECKS = ("symmetric, sgd", "symmetric, sgd+momentum", "symmetric, adam+weight decay")
@@ -49,49 +49,154 @@ def _where(d: DatasetRun) -> str:
     return f"the {d.dataset} ({d.hidden} hidden units, {len(d.seeds)} seeds)"
 
 
+def tie_outcome(r: ConditionRun) -> str:
+    """What happened to identical units in one condition, from the measured gaps (every seed).
+
+    ``"one unit"`` (a single hidden unit: no pair to compare), ``"apart"`` (the units differed at
+    step 0: random or perturbed start), ``"tied"`` (one shared parameter vector and the gap exactly
+    0 throughout), ``"dropout"`` (started identical; dropout masks break the tie on purpose),
+    ``"identical"`` (separate copies, gap exactly 0 at every step in every seed) or ``"rounding"``
+    (separate copies, no deliberate tie-breaker, gap not exactly 0 at some step in some seed:
+    floating-point rounding split them).
+    """
+    g = np.asarray(r.max_gap)
+    hidden = r.final["L1.linear.weight"].shape[1] if "L1.linear.weight" in r.final else 2
+    if hidden < 2:
+        return "one unit"
+    if np.any(g[:, 0] != 0):
+        return "apart"
+    zero = not np.any(g != 0)
+    if r.condition.tied and zero:
+        return "tied"
+    if r.condition.dropout > 0:
+        return "dropout"
+    return "identical" if zero else "rounding"
+
+
+def _median_range(x: np.ndarray, fmt=lambda v: f"{v:.0f}") -> str:
+    """``"3"`` for one value, ``"3 (median; seeds from 1 to 5)"`` for several."""
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size == 1 or np.ptp(x) == 0:
+        return fmt(x[0]) + ("" if x.size == 1 else f" (every one of the {x.size} seeds)")
+    return f"{fmt(float(np.median(x)))} (median; seeds from {fmt(x.min())} to {fmt(x.max())})"
+
+
+def tie_text(r: ConditionRun, d: DatasetRun) -> str:
+    """What happened to the copies of one symmetric-start condition, measured (a clause, no subject).
+
+    Says whether the copies stayed bit-identical or rounding split them -- then when the gap first
+    left 0, how fast it grew (growth rate fitted from that step) and when it passed the split
+    tolerance -- with the seed counts as shares with 95% intervals.
+    """
+    S = r.max_gap.shape[0]
+    T = r.max_gap.shape[1] - 1
+    per = r.steps_per_epoch
+    kept = ~np.any(r.max_gap != 0, axis=1)
+    k = int(kept.sum())
+    kind = tie_outcome(r)
+    if kind == "tied":
+        return (f"the largest gap was exactly 0 at every one of the {T} steps in {share(k, S, 'seeds')}: units that "
+                "are one set of numbers cannot differ")
+    if k == S:
+        return (f"the separate copies stayed bit-identical in {share(k, S, 'seeds')}: the largest distance between "
+                f"any two units' incoming weights was exactly 0 at every one of the {T} optimizer steps")
+    split = ~kept
+    first, lam = r.first_gap[split], r.gap_growth[split]
+    text = (f"floating-point rounding split the separate copies in {share(S - k, S, 'seeds')}: their largest gap "
+            f"first left 0 at step {_median_range(first)}")
+    ok = np.isfinite(lam) & (lam > 0)
+    if ok.any():
+        m = float(np.median(lam[ok]))
+        text += (f", then grew like exp(λt) with λ = {m:.3g} per step (a 10-fold growth every "
+                 f"{math.log(10) / m:.0f} steps; median over the {plural(int(ok.sum()), 'seed')} where it could be "
+                 "fitted)")
+    elif np.isfinite(r.gap_growth[split]).any():
+        text += ", then did not grow (no positive growth rate)"
+    passed = np.isfinite(r.split_step[split])
+    if passed.any():
+        when = r.split_step[split][passed]
+        text += (f", and passed the split tolerance in {'all' if passed.all() else int(passed.sum())} of them at "
+                 f"step {_median_range(when)}, i.e. after {float(np.median(when)) / per:.2g} epochs")
+    else:
+        text += ", but stayed below the split tolerance until the end"
+    text += f"; they ended with {r.distinct[split, -1].mean():.3g} distinct units (mean over those seeds)"
+    if k:
+        text += f"; in the other {plural(k, 'seed')} the copies stayed bit-identical (gap exactly 0 at all {T} steps)"
+    return text
+
+
 def answer_stay(d: DatasetRun) -> list[str]:
-    """Do identical units stay identical under gradient descent?"""
+    """Do identical units stay identical under gradient descent? Measured per condition."""
     sym = d.runs["symmetric"]
-    T = sym.max_gap.shape[1] - 1
-    g = float(sym.max_gap.max())
-    verdict = ("stayed identical" if g == 0 else
-               "stayed identical up to float rounding" if g < 1e-10 * float(d.norm0.mean()) else
-               "did NOT stay identical")
-    out = [f"On {_where(d)}, the units of the symmetric networks {verdict}: the largest distance between any "
-           f"two units' incoming weights was {fmt_gap(g)} over all {T} optimizer steps and every seed."]
-    checks = [(d.runs[n].condition.label.replace("symmetric, ", ""), float(d.runs[n].max_gap.max()))
-              for n in OPTIMIZER_CHECKS if n in d.runs]
-    if checks:
-        parts = ", ".join(f"{lab}: {fmt_gap(v)}" for lab, v in checks)
-        same = all(v == 0 for _, v in checks)
-        out.append(f"The same symmetric start trained with other optimizers gave a largest gap of {parts}"
-                   + (" -- plain gradient steps, momentum, Adam's per-weight scaling and weight decay all treat "
-                      "identical units identically." if same else "."))
+    out = [f"On {_where(d)}, trained in {d.dtype}, {tie_text(sym, d)}."]
+    if "tied" in d.runs:
+        out.append(f"In the tied network, whose units all read one shared parameter vector, "
+                   f"{tie_text(d.runs['tied'], d)}.")
+    checks = [n for n in OPTIMIZER_CHECKS if n in d.runs]
+    kept = [n for n in checks if tie_outcome(d.runs[n]) == "identical"]
+    if kept:
+        runs = sum(d.runs[n].max_gap.shape[0] for n in kept)
+        names = ", ".join(d.runs[n].condition.label.replace("symmetric, ", "") for n in kept)
+        out.append(f"The same symmetric start trained with {names}: the separate copies stayed bit-identical in "
+                   f"{share(runs, runs, 'runs (optimizers × seeds)')} -- plain gradient steps, momentum, Adam's "
+                   "per-weight scaling and weight decay treat identical units identically whenever their gradients "
+                   "are computed identically.")
+    for n in checks:
+        if n not in kept:
+            out.append(f"Trained with {d.runs[n].condition.label.replace('symmetric, ', '')}, "
+                       f"{tie_text(d.runs[n], d)}.")
     return out
 
 
 def answer_one_unit(d: DatasetRun) -> list[str]:
-    """Does the symmetric network behave like a network with one hidden unit?"""
-    sym, one, rnd = d.runs["symmetric"], d.runs["one unit"], d.runs["random"]
-    a_sym, a_one, a_rnd = (float(_final_acc(r).mean()) for r in (sym, one, rnd))
-    close = abs(a_sym - a_one) <= 0.15
-    far = a_rnd - a_sym >= 0.15
+    """Does a network of identical units behave like a network with one hidden unit?"""
+    one, rnd = d.runs["one unit"], d.runs["random"]
+    sym = d.runs["symmetric"]
+    tied = d.runs.get("tied")
+    ref = tied if tied is not None else sym
+    a_ref, a_one, a_rnd = (float(_final_acc(r).mean()) for r in (ref, one, rnd))
+    close = abs(a_ref - a_one) <= 0.15
+    far = a_rnd - a_ref >= 0.15
     verdict = ("so its accuracy is close to that of a separately trained one-unit network" if close and far else
                "so its accuracy is not that of the separately trained one-unit network here" if not close else
                "though here one unit is nearly enough for this data")
-    out = [f"On the {d.dataset}, the symmetric {d.hidden}-unit network reached {_acc_text(sym)} training accuracy; "
+    what = (f"tied {d.hidden}-unit network (identical units by construction)" if tied is not None else
+            f"symmetric {d.hidden}-unit network")
+    out = [f"On the {d.dataset}, the {what} reached {_acc_text(ref)} training accuracy; "
            f"a separate network made of the copied unit alone, trained on its own, reached {_acc_text(one)}, "
            f"and the same {d.hidden} units started from random weights {_acc_text(rnd)}, {verdict}."]
-    if np.isfinite(d.collapse_error):
-        within = ("exactly" if d.collapse_error == 0 else
-                  f"to within {d.collapse_error:.0e} (float rounding)")
-        out.append(f"After training, its outputs equal those of a different one-unit network -- not the separately "
-                   f"trained one above, but one built from the symmetric network itself (the shared unit, with its "
-                   f"outgoing weights summed over the {d.hidden} copies) -- {within} on every "
-                   f"{'point' if d.dataset == 'blobs' else 'image'}: {d.hidden} copies compute one feature. "
-                   f"The two one-unit networks differ because the shared unit and the unit trained alone "
-                   f"follow different training paths, so their accuracies need not match.")
+    if tied is not None:
+        kind = tie_outcome(sym)
+        S = sym.max_gap.shape[0]
+        if kind == "identical":
+            out.append(f"The symmetric start with separate copies stayed bit-identical here and reached "
+                       f"{_acc_text(sym)}.")
+        elif kind == "rounding":
+            n = int(np.any(sym.max_gap != 0, axis=1).sum())
+            out.append(f"The symmetric start with separate copies, which rounding split in {n} of "
+                       f"{plural(S, 'seed')}, reached {_acc_text(sym)} and ended with "
+                       f"{sym.distinct[:, -1].mean():.3g} distinct units (mean over seeds): once the copies differ, "
+                       "training can pull them towards different features, so it is no longer a one-unit network.")
+    first = tied if tied is not None and np.isfinite(d.tied_collapse_error) else None
+    if first is None and np.isfinite(d.collapse_error):
+        first = sym
+    if first is not None:
+        err = d.tied_collapse_error if first is tied else d.collapse_error
+        name = "tied" if first is tied else "symmetric"
+        out.append(f"After training, the {name} network's outputs equal those of a different one-unit network -- "
+                   f"not the separately trained one above, but one built from the {name} network itself (the "
+                   f"shared unit, with its outgoing weights summed over the {d.hidden} copies) -- {_within(err)} on "
+                   f"every {'point' if d.dataset == 'blobs' else 'image'}: {d.hidden} identical units compute one "
+                   "feature. The two one-unit networks differ because the shared unit and the unit trained alone "
+                   "follow different training paths, so their accuracies need not match.")
+        if first is tied and np.isfinite(d.collapse_error):
+            out.append(f"So do the separate copies, which stayed bit-identical: {_within(d.collapse_error)}.")
     return out
+
+
+def _within(err: float) -> str:
+    return "exactly" if err == 0 else f"to within {err:.0e} (float rounding)"
 
 
 def _split_summary(r: ConditionRun) -> tuple[int, float]:
@@ -114,7 +219,7 @@ def answer_breaks(d: DatasetRun) -> list[str]:
         med = float(np.nanmedian(r.split_step)) if n else float("nan")
         p = r.condition.dropout
         out.append(f"Dropout (p={p:g}) silences a different random set of units on every sample, so copies receive "
-                   f"different gradients: {n} of {plural(S, 'seed')} split, after a median of "
+                   f"different gradients: the units split in {share(n, S, 'seeds')}, after a median of "
                    f"{steps_text(med, per) if n else 'never'}, ending with {r.distinct[:, -1].mean():.1f} distinct "
                    f"units and {_acc_text(r)} accuracy.")
     eps_runs = d.eps_runs()
@@ -123,21 +228,25 @@ def answer_breaks(d: DatasetRun) -> list[str]:
         never = [r for r in eps_runs if _split_summary(r)[0] < S]
         smallest = eps_runs[0]
         n, worst = _split_summary(smallest)
-        lead = ("A perturbation breaks the tie however small it is" if n == S else
+        lead = ("Even the smallest perturbation tried broke the tie" if n == S else
                 "A perturbation breaks the tie, given time")
         text = (f"{lead}: with eps={smallest.condition.eps:.0e} "
-                f"(noise of that standard deviation on every weight), {n} of {plural(S, 'seed')} split")
+                f"(noise of that standard deviation on every weight), the units split in {share(n, S, 'seeds')}")
         text += (f", the last after {steps_text(worst, per)}" if n else "")
         acc = float(np.mean([_final_acc(r).mean() for r in eps_runs]))
+        ref = d.runs.get("tied")
+        ref_text = (f"{pct(_final_acc(ref).mean())} for the tied networks (identical by construction)" if ref is not None
+                    else f"{pct(_final_acc(d.runs['symmetric']).mean())} for the unperturbed symmetric start")
         text += (f"; across all {len(eps_runs)} sizes tried, {len(all_split)} split in every seed, and the perturbed "
-                 f"networks ended at {pct(acc)} mean accuracy against {pct(_final_acc(d.runs['symmetric']).mean())} "
-                 "for the exactly symmetric ones.")
+                 f"networks ended at {pct(acc)} mean accuracy against {ref_text}.")
         if never:
             text += (" Within the training time, not every seed split for eps = "
                      + ", ".join(f"{r.condition.eps:.0e}" for r in never) + ".")
         out.append(text)
     if "zeros" in d.runs:
-        out.append(f"All-zero initialisation never breaks it: the largest gap stayed {fmt_gap(float(d.runs['zeros'].max_gap.max()))}.")
+        zg = float(d.runs["zeros"].max_gap.max())
+        out.append(f"All-zero initialisation did not break it: the largest gap stayed {fmt_gap(zg)}." if zg == 0 else
+                   f"All-zero initialisation: the largest gap reached {fmt_gap(zg)}.")
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["incoming", "pair_gaps_torch", "pair_gaps", "count_distinct", "split_step", "growth_rate",
+__all__ = ["incoming", "pair_gaps_torch", "pair_gaps", "count_distinct", "split_step", "first_gap_step", "growth_rate",
            "fit_line", "GapRecorder"]
 
 
@@ -85,23 +85,30 @@ def split_step(gap: np.ndarray, tol: float) -> float:
     return float(above[0]) if above.size else float("nan")
 
 
-def growth_rate(gap: np.ndarray, tol: float, min_steps: int = 10) -> float:
+def first_gap_step(gap: np.ndarray) -> float:
+    """First step at which ``gap`` (T + 1,) is not exactly 0 (0: apart from the start; NaN: 0 throughout)."""
+    return split_step(gap, 0.0)
+
+
+def growth_rate(gap: np.ndarray, tol: float, min_steps: int = 10, start: int = 0) -> float:
     """Average exponential growth rate of a small gap, per step (least-squares slope of ln gap).
 
-    The fit runs from step 0 to the step before the gap first exceeds ``tol`` (or to the end), over
-    steps where the gap is positive. NaN when that window has fewer than ``min_steps`` points, or
-    when the gap starts at 0 or already above ``tol``.
+    The fit runs from step ``start`` (default 0; e.g. the first step a gap left 0 through rounding)
+    to the step before the gap first exceeds ``tol`` (or to the end), over steps where the gap is
+    positive. NaN when that window has fewer than ``min_steps`` points, or when the gap at
+    ``start`` is 0 or already above ``tol``.
     """
     gap = np.asarray(gap, dtype=np.float64)
-    if gap.size == 0 or not gap[0] > 0 or gap[0] > tol:
+    start = int(start)
+    if gap.size <= start or not gap[start] > 0 or gap[start] > tol:
         return float("nan")
     stop = split_step(gap, tol)
     end = int(stop) if np.isfinite(stop) else len(gap)
-    t = np.arange(end)
-    keep = gap[:end] > 0
+    t = np.arange(start, end)
+    keep = gap[start:end] > 0
     if keep.sum() < min_steps:
         return float("nan")
-    return float(np.polyfit(t[keep], np.log(gap[:end][keep]), 1)[0])
+    return float(np.polyfit(t[keep], np.log(gap[start:end][keep]), 1)[0])
 
 
 def fit_line(x, y) -> dict:

@@ -74,7 +74,8 @@ def _dataset(d: DatasetRun) -> DatasetResult:
         time_to_split=TimeToSplit(**fx.speed_numbers(d), seed_fits=d.seed_fits),
         one_unit_collapse_max_logit_difference=d.collapse_error, class_frequency_entropy=d.prior_loss,
         zero_init_max_abs={k: float(np.abs(v).max()) for k, v in zeros.final.items()} if zeros else None,
-        findings=fx.findings(d), main_conditions=views.main_conditions(d), shown_eps=shown.name if shown else None)
+        findings=fx.findings(d), main_conditions=views.main_conditions(d), shown_eps=shown.name if shown else None,
+        tied_collapse_max_logit_difference=d.tied_collapse_error, dtype=d.dtype)
 
 
 def _condition(r: ConditionRun) -> ConditionResult:
@@ -89,4 +90,5 @@ def _condition(r: ConditionRun) -> ConditionResult:
                 "mean_gap_per_epoch": views.sig(r.mean_gap[:, ::r.steps_per_epoch]),
                 "loss_per_epoch": views.sig(r.loss), "accuracy_per_epoch": r.accuracy,
                 "distinct_units_per_epoch": r.distinct},
-        summary=views.condition_summary(r))
+        summary=views.condition_summary(r), tied=c.tied, tie=fx.tie_outcome(r),
+        identical=~np.any(r.max_gap != 0, axis=1), first_gap_step=r.first_gap, gap_growth_per_step=r.gap_growth)

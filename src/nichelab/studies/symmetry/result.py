@@ -32,6 +32,10 @@ class ConditionSummary:
     seeds_split : int — seeds whose units split.
     median_split_step : float — over the seeds that split.
     median_growth_per_step : float — growth rate of ln(gap) per step, median over seeds.
+    tie : str — what happened to the tie (see :attr:`ConditionResult.tie`).
+    seeds_identical : int — seeds whose units stayed bit-identical (gap exactly 0 at every step).
+    median_first_gap_step : float — first step the gap left 0, median over the seeds where it did.
+    median_gap_growth_per_step : float — growth rate of ln(gap) from that step, median over seeds.
     """
 
     mean_accuracy: float
@@ -42,6 +46,10 @@ class ConditionSummary:
     seeds_split: int
     median_split_step: float
     median_growth_per_step: float
+    tie: str = ""
+    seeds_identical: int = 0
+    median_first_gap_step: float = float("nan")
+    median_gap_growth_per_step: float = float("nan")
 
 
 @dataclass
@@ -51,6 +59,15 @@ class ConditionResult:
     ``curves``: ``max_gap_per_step`` (S, steps + 1), ``mean_gap_per_epoch``, ``loss_per_epoch``,
     ``accuracy_per_epoch``, ``distinct_units_per_epoch`` (S, epochs + 1); gaps and losses are
     rounded to 4 significant digits (exact zeros stay 0).
+
+    ``tie`` says what happened to identical units, measured: ``"tied"`` (one shared parameter
+    vector, gap exactly 0 by construction), ``"identical"`` (separate copies, gap exactly 0 at
+    every step in every seed), ``"rounding"`` (separate copies, no deliberate tie-breaker, and
+    the gap left 0 in at least one seed: floating-point rounding split them), ``"dropout"``
+    (started identical, dropout masks break the tie), ``"apart"`` (units differ from step 0:
+    random or perturbed start) or ``"one unit"``. ``first_gap_step`` (S,): first step the gap
+    was not exactly 0 (NaN: never); ``gap_growth_per_step`` (S,): growth rate of ln(gap) per
+    step fitted from that step to the split; ``identical`` (S,): the gap stayed exactly 0.
     """
 
     label: str
@@ -70,6 +87,11 @@ class ConditionResult:
     steps_per_epoch: int
     curves: dict[str, np.ndarray]
     summary: ConditionSummary
+    tied: bool = False
+    tie: str = ""
+    identical: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    first_gap_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    gap_growth_per_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -118,6 +140,8 @@ class DatasetResult:
     findings: dict[str, list[str]]
     main_conditions: list[str]
     shown_eps: str | None
+    tied_collapse_max_logit_difference: float = float("nan")
+    dtype: str = ""
 
 
 # ---- figure-ready numbers (one panel per dataset) --------------------------------------------

@@ -36,9 +36,9 @@ def shown_eps(d: DatasetRun) -> ConditionRun | None:
 
 
 def main_conditions(d: DatasetRun) -> list[str]:
-    """Conditions of the terminal summary: random, symmetric, one unit, dropout, smallest/shown/largest eps, zeros."""
+    """Conditions of the terminal summary: random, symmetric, tied, one unit, dropout, smallest/shown/largest eps, zeros."""
     eps = d.eps_runs()
-    picked = [n for n in ("random", "symmetric", "one unit", "symmetric+dropout") if n in d.runs]
+    picked = [n for n in ("random", "symmetric", "tied", "one unit", "symmetric+dropout") if n in d.runs]
     for r in ([eps[0], shown_eps(d), eps[-1]] if eps else []):
         if r.name not in picked:
             picked.append(r.name)
@@ -52,11 +52,14 @@ def _nanmedian(x) -> float:
 
 def condition_summary(r: ConditionRun) -> ConditionSummary:
     """One condition over seeds, as the tables show it."""
+    from .findings import tie_outcome
     return ConditionSummary(
         mean_accuracy=float(r.accuracy[:, -1].mean()), mean_loss=float(r.loss[:, -1].mean()),
         largest_final_gap=float(r.max_gap[:, -1].max()), mean_final_gap=float(r.mean_gap[:, -1].mean()),
         mean_distinct_final=float(r.distinct[:, -1].mean()), seeds_split=int(np.isfinite(r.split_step).sum()),
-        median_split_step=_nanmedian(r.split_step), median_growth_per_step=_nanmedian(r.growth))
+        median_split_step=_nanmedian(r.split_step), median_growth_per_step=_nanmedian(r.growth),
+        tie=tie_outcome(r), seeds_identical=int((~np.any(r.max_gap != 0, axis=1)).sum()),
+        median_first_gap_step=_nanmedian(r.first_gap), median_gap_growth_per_step=_nanmedian(r.gap_growth))
 
 
 def _floor(curves: list[GapCurve]) -> float:
@@ -65,10 +68,10 @@ def _floor(curves: list[GapCurve]) -> float:
 
 
 def gap_panel(name: str, d: DatasetRun) -> GapPanel:
-    """Largest gap per step of random, dropout, the shown eps, symmetric and zeros: median and range over seeds."""
+    """Largest gap per step of random, dropout, the shown eps, symmetric, tied and zeros: median and range over seeds."""
     shown = shown_eps(d)
     runs = ([d.runs[k] for k in ("random", "symmetric+dropout") if k in d.runs] + ([shown] if shown else [])
-            + [d.runs[k] for k in ("symmetric", "zeros") if k in d.runs])
+            + [d.runs[k] for k in ("symmetric", "tied", "zeros") if k in d.runs])
     curves = []
     for r in runs:
         g = r.max_gap
@@ -81,7 +84,7 @@ def gap_panel(name: str, d: DatasetRun) -> GapPanel:
 def training_panel(name: str, d: DatasetRun) -> TrainingPanel:
     """Accuracy and distinct units per epoch (mean over seeds) of the main conditions."""
     shown = shown_eps(d)
-    runs = [d.runs[k] for k in ("random", "symmetric", "one unit", "symmetric+dropout") if k in d.runs]
+    runs = [d.runs[k] for k in ("random", "symmetric", "tied", "one unit", "symmetric+dropout") if k in d.runs]
     runs += ([shown] if shown else []) + ([d.runs["zeros"]] if "zeros" in d.runs else [])
     return TrainingPanel(f"{name} ({d.hidden} hidden units)", d.hidden,
                          [TrainingCurve(r.name, r.condition.label, r.accuracy.mean(axis=0), r.distinct.mean(axis=0))
