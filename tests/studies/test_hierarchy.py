@@ -216,7 +216,7 @@ def test_cli_run_folder_loads_back_to_the_same_json(tmp_path):
                                    "--featvis-steps", "2", "--model", "cnn 4-8 fc=16", "--probe-repeats", "1",
                                    "--top-k", "2", "--units-per-layer", "1", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["glossary.html", "report.html", "results.json", "weights.safetensors"]
     loaded = nichelab.load_run(out)
     assert dumps(loaded.to_dict()) == (out / "results.json").read_text()
     assert loaded.images and loaded.params["L1.conv.weight"].shape == (1, 4, 1, 3, 3)

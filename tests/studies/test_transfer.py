@@ -332,7 +332,7 @@ def cli_run(tmp_path_factory):
 
 def test_cli_writes_report_json_and_weights(cli_run):
     out, res = cli_run
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["glossary.html", "report.html", "results.json", "weights.safetensors"]
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3 and "Every number" in html
     data = json.loads((out / "results.json").read_text())
