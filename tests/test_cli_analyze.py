@@ -110,7 +110,7 @@ def digits_run(tmp_path_factory):
 
 def test_digits_mlp_writes_report_json_and_weights(digits_run):
     out, res = digits_run
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["glossary.html", "report.html", "results.json", "weights.safetensors"]
     assert "report:" in res.output and "L1" in res.output and "L2" in res.output
     data = json.loads((out / "results.json").read_text())
     assert [(l["name"], l["units"]) for l in data["layers"]] == [("L1", 64), ("L2", 32)]
@@ -178,7 +178,7 @@ def test_user_model_formats(user, tmp_path, data, model, extra, kind):
     out = tmp_path / "run"
     res = _invoke("--dataset", root / data, "--model", model, *extra, "--out", out)
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json"]   # no weights: not ours
+    assert sorted(p.name for p in out.iterdir()) == ["glossary.html", "report.html", "results.json"]   # no weights: not ours
     d = json.loads((out / "results.json").read_text())
     assert d["model"]["kind"] == kind and d["model"]["layers_analysed"] == ["relu1", "relu2"]
     with torch.no_grad():

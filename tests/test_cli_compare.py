@@ -228,7 +228,7 @@ def test_convergence_cli_then_compare(tmp_path):
     res = runner.invoke(app, ["run", "convergence", "--seeds", "2", "--epochs", "2", "--model", "mlp 8",
                               "--measures", "linear_cka,svcca", "--out", str(run)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in run.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    assert sorted(p.name for p in run.iterdir()) == ["glossary.html", "report.html", "results.json", "weights.safetensors"]
     data = _results(run)
     assert data["config"]["model"] == "mlp 8" and data["seeds"] == [0, 1]
     assert set(data["verdicts"]) == {"L1", "L2"} and data["timings"]["total_s"] > 0

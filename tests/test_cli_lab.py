@@ -27,7 +27,7 @@ def lab_run(tmp_path_factory):
 
 def test_run_folder_has_every_output(lab_run):
     out, res = lab_run
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["glossary.html", "report.html", "results.json", "weights.safetensors"]
     html = (out / "report.html").read_text()
     assert "data:image/png;base64," in html and "http://" not in html and "https://" not in html
     assert "report:" in res.output and str(out) in res.output

@@ -219,3 +219,24 @@ def test_same_seed_same_numbers(small):
     again = STUDIES["convergence"].run(study.ConvergenceConfig.quick(**QUICK))
     assert dumps(again.units) == dumps(small.units)
     assert dumps(again.similarity) == dumps(small.similarity)
+
+
+# ---- layer identification: which layers are counted, on hand-built similarity matrices -----------------------
+def test_identification_says_the_logits_layer_is_counted_and_gives_the_hidden_only_share():
+    import types
+    from nichelab.metrics.identification import identify_layers
+    from nichelab.studies.convergence.findings import identification_counts, identification_words
+    # 2 ordered pairs x layers L1, L2, L3 (logits): L1 always identified; L2 loses to the logits layer in
+    # both pairs; the logits layer is identified in both. Without the logits layer, L2 is identified.
+    m = np.array([[0.9, 0.2, 0.1], [0.3, 0.6, 0.7], [0.1, 0.2, 0.8]])
+    sim = np.stack([m, m])
+    a = types.SimpleNamespace(layers=["L1", "L2", "L3"], pairs=[(0, 1), (1, 0)], similarity={"linear_cka": sim},
+                              identified={"linear_cka": identify_layers(sim)})
+    assert identification_counts(a) == (4, 6, 3)
+    assert identification_counts(a, hidden_only=True) == (4, 4, 2)
+    text = identification_words(a)
+    assert "67% (4 of 6 rows; 95% CI" in text and "all 3 layers, the logits (output) layer L3 included" in text
+    assert "counting the 2 hidden layers only" in text and "100% (4 of 4 rows; 95% CI" in text
+    a1 = types.SimpleNamespace(layers=["L1", "L2"], pairs=[(0, 1)], similarity={"linear_cka": sim[:1, :2, :2]},
+                               identified={"linear_cka": identify_layers(sim[:1, :2, :2])})
+    assert "hidden layers only" not in identification_words(a1)     # one hidden layer: nothing to identify

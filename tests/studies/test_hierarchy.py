@@ -150,7 +150,8 @@ def test_story_verdict_reports_the_failing_steps():
     top = fx.StageVerdict("objects", True, 3, "")
     names = ["L1", "L2", "L3", "L4"]
     assert "holds only in part" in fx.story_verdict([ok, bad, top], names)
-    assert "holds:" in fx.story_verdict([ok, fx.StageVerdict("parts", True, 1, ""), top], names)
+    assert "most common in successive layers, as the story says" in fx.story_verdict(
+        [ok, fx.StageVerdict("parts", True, 1, ""), top], names)
     assert "not measurable" in fx.story_verdict([ok, fx.StageVerdict("parts", None, -1, ""), top], names)
 
 
@@ -216,8 +217,56 @@ def test_cli_run_folder_loads_back_to_the_same_json(tmp_path):
                                    "--featvis-steps", "2", "--model", "cnn 4-8 fc=16", "--probe-repeats", "1",
                                    "--top-k", "2", "--units-per-layer", "1", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["glossary.html", "report.html", "results.json", "weights.safetensors"]
     loaded = nichelab.load_run(out)
     assert dumps(loaded.to_dict()) == (out / "results.json").read_text()
     assert loaded.images and loaded.params["L1.conv.weight"].shape == (1, 4, 1, 3, 3)
     assert "Feature visualisation" in render_page(loaded)
+
+
+# ---- "edges, then parts, then objects" in plain words, on hand-built counts ------------------------------------
+def _stage(name, holds, layer):
+    from nichelab.studies.hierarchy.findings import StageVerdict
+    return StageVerdict(name, holds, layer, "")
+
+
+def test_fewer_edge_detectors_than_untrained_means_edges_are_there_before_training():
+    from nichelab.studies.hierarchy import findings as hf
+    stages = [_stage("edges", True, 0), _stage("parts", True, 1), _stage("objects", True, 2)]
+    controls = [hf.stage_control(stages[0], "L1", 12, 100, 40, 100),      # clearly fewer after training
+                hf.stage_control(stages[1], "L2", 30, 100, 5, 100),
+                hf.stage_control(stages[2], "L3", 20, 64, 1, 64)]
+    assert [c.learned for c in controls] == [False, True, True]
+    assert "12% (12 of 100 units; 95% CI" in controls[0].sentence and "training made them rarer" in controls[0].sentence
+    text = hf.story_plainly(stages, controls)
+    assert "So only in part: the layers are in the story's order, but for edges training did not measurably" in text
+    assert "'edges first' is there before any training" in text
+
+
+def test_the_story_holds_only_when_every_stage_beats_the_untrained_network():
+    from nichelab.studies.hierarchy import findings as hf
+    stages = [_stage("edges", True, 0), _stage("parts", True, 1), _stage("objects", True, 2)]
+    controls = [hf.stage_control(s, f"L{i + 1}", 40, 100, 5, 100) for i, s in enumerate(stages)]
+    assert "So yes: each kind is most common in a later layer" in hf.story_plainly(stages, controls)
+
+
+def test_no_difference_from_untrained_is_called_cannot_tell_and_a_missing_stage_is_named():
+    from nichelab.studies.hierarchy import findings as hf
+    stages = [_stage("edges", True, 0), _stage("parts", None, -1), _stage("objects", False, 2)]
+    controls = [hf.stage_control(stages[0], "L1", 3, 16, 2, 16), hf.stage_control(stages[2], "L3", 0, 16, 0, 16)]
+    assert controls[0].learned is None and "the run cannot tell the two apart" in controls[0].sentence
+    text = hf.story_plainly(stages, controls)
+    assert "objects: none in any layer" in text and "So no: the objects step does not hold" in text
+    assert "(Parts: not measurable on this dataset.)" in text
+
+
+def test_unit_counts_pool_seeds():
+    from nichelab.studies.hierarchy.findings import unit_counts
+    assert unit_counts([0.25, 0.5, np.nan], 8) == (6, 16)
+
+
+def test_heatmap_labels_are_short_and_the_colour_bar_covers_the_data():
+    from nichelab.reporting.figures.hierarchy import cell_label, heatmap_vmax
+    assert [cell_label(x) for x in (2.0, 0.333333, 2.3333333, 0.5)] == ["2", "0.33", "2.3", "0.5"]
+    assert heatmap_vmax(np.array([[0.0, 2.33]]), np.array([[1.0, np.nan]])) == pytest.approx(2.33)
+    assert heatmap_vmax(np.zeros((2, 2)), np.zeros((2, 2))) == 1.0

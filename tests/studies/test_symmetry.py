@@ -266,7 +266,7 @@ def test_cli_small_run_and_load_run_round_trip(tmp_path):
     res = runner.invoke(app, ["run", "symmetry", "--seeds", "1", "--data", "digits", "--epochs", "2",
                               "--digits-hidden", "4", "--eps", "1e-6", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["glossary.html", "report.html", "results.json", "weights.safetensors"]
     text = (out / "results.json").read_text()
     data = json.loads(text)
     conds = data["datasets"]["digits"]["conditions"]

@@ -193,6 +193,11 @@ def test_curves_tables_and_views_agree_with_the_cells(tiny):
                 np.testing.assert_allclose(drawn["mean"], 100 * per_seed.mean(axis=1))
         base = a["baseB_accuracy_on_B"]
         assert res.views["transfer"][i]["base"]["mean"] == pytest.approx(100 * base["mean"])
+    cost = res.views["cost"]
+    for a, control in zip(res.architectures, cost["controls"]):   # the random control on the cost figure
+        rnd = np.asarray(next(c for c in a["curves"] if c["condition"] == "random")["accuracy_per_seed"])
+        assert control["model"] == a["model"]
+        np.testing.assert_allclose(control["mean"], 100 * (a["baseB_accuracy_on_B"]["mean"] - rnd.mean(axis=1)))
     acc = tables["accuracy"]
     assert len(acc) == sum(len(a["curves"]) * len(a["cuts"]) for a in res.architectures)
     assert len(tables["cells"]) == cfg.seeds * sum(len(a["cells"]) - len(a["baseA_accuracy_on_A"])
@@ -207,7 +212,9 @@ def test_report_and_summary_render_from_the_result(tiny):
     assert sum(len(s.figures) for s in report.sections) == 2 + len(res.architectures)
     table = summary_table(res)
     assert table.rows[0][:2] == ["mlp", "baseB"]
-    assert "Every number" in render_page(res)
+    html = render_page(res)
+    assert "Every number" in html and 'href="glossary.html"' in html
+    assert html.index("Terms: task B") < html.index("AnB") and "domain-specific?" in html
 
 
 # ---- findings from hand-built accuracies ---------------------------------------------------------
@@ -332,7 +339,7 @@ def cli_run(tmp_path_factory):
 
 def test_cli_writes_report_json_and_weights(cli_run):
     out, res = cli_run
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["glossary.html", "report.html", "results.json", "weights.safetensors"]
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3 and "Every number" in html
     data = json.loads((out / "results.json").read_text())
@@ -416,3 +423,56 @@ def test_finetuning_sentence_true_for_both_bounds_and_coadaptation_partly_says_p
                     rnd=[0.5] * 3)
     text, shows, _ = fx.coadaptation(run, 0.02)
     assert shows == "partly" and "shows only partly" in text
+
+
+# ---- the domain-specific answer, from hand-built accuracies whose right sentence is known ----------------------
+
+def test_welch_interval_matches_a_hand_computed_one():
+    from scipy.stats import ttest_ind
+    x, y = np.array([0.8, 0.82, 0.85]), np.array([0.7, 0.75, 0.71, 0.74])
+    d = fx.diff(x, y)
+    ci = ttest_ind(x, y, equal_var=False).confidence_interval(0.95)
+    assert d.d == pytest.approx(x.mean() - y.mean())
+    assert (d.lo, d.hi) == pytest.approx((ci.low, ci.high)) and d.separated
+    assert not fx.diff([0.8, 0.9], [0.85, 0.86]).separated
+    assert fx.diff([0.8], [0.7]).interval() == "no interval with one seed"
+
+
+def test_top_layers_worse_than_random_are_specific_and_bottom_like_random_cannot_be_told():
+    """The issue's case: transferred top layers lose to random ones; the bottom ones tie with random ones."""
+    run = _fake_run(bnb=[0.95, 0.93, 0.90], anb_sim=[0.86, 0.70, 0.40], anb_dis=[0.85, 0.60, 0.35],
+                    plus_sim=[0.95] * 3, rnd=[0.85, 0.75, 0.60], spread=0.05)
+    sentences, verdicts = fx.domain_answer(run, LABELS, KINDS, 0.02)
+    assert verdicts == {"sim": {"bottom": "unknown", "top": "specific"},
+                        "dis": {"bottom": "unknown", "top": "specific"}}
+    assert "All 3 hidden layers trained on A (frozen, the top cut): worse for B than random frozen layers" in sentences[0]
+    assert "Whether the bottom layer is general or specific cannot be told apart from random features at this scale" in sentences[0]
+    verdict = fx.domain_verdict(list(verdicts.values()))
+    assert "the top layers are domain-specific (worse for B than random layers) in every case" in verdict
+    assert "the bottom layers are not distinguishable from random features in any case" in verdict
+    summary = fx.summary([run], KINDS, LABELS, 0.02, "digits 5–9")
+    assert summary[0] == fx.TERMS and "domain-specific" in summary[3]
+    for term in ("AnB", "BnB", "selffer", "fine-tuning", "Co-adaptation", "random control"):
+        assert term in fx.TERMS
+
+
+def test_layers_as_good_as_bs_own_and_better_than_random_are_general():
+    run = _fake_run(bnb=[0.95] * 3, anb_sim=[0.95] * 3, anb_dis=[0.95] * 3, plus_sim=[0.95] * 3,
+                    rnd=[0.80, 0.60, 0.40])
+    _, verdicts = fx.domain_answer(run, LABELS, KINDS, 0.02)
+    assert all(v == {"bottom": "general", "top": "general"} for v in verdicts.values())
+    assert "general (as good as B's own, better than random) in every case" in fx.domain_verdict(list(verdicts.values()))
+
+
+def test_no_difference_anywhere_means_the_run_cannot_tell():
+    flat = [0.95] * 3
+    run = _fake_run(bnb=flat, anb_sim=flat, anb_dis=flat, plus_sim=flat, rnd=flat)
+    _, verdicts = fx.domain_answer(run, LABELS, KINDS, 0.02)
+    assert all(v == {"bottom": "unknown", "top": "unknown"} for v in verdicts.values())
+    assert "specific" not in fx.domain_verdict(list(verdicts.values())).split("?")[1].split("'Specific'")[0]
+
+
+def test_better_than_random_but_below_bs_own_is_partly_general():
+    run = _fake_run(bnb=[0.95] * 3, anb_sim=[0.85] * 3, anb_dis=[0.85] * 3, plus_sim=[0.95] * 3, rnd=[0.5] * 3)
+    _, verdicts = fx.domain_answer(run, LABELS, KINDS, 0.02)
+    assert verdicts["sim"] == {"bottom": "partly general", "top": "partly general"}

@@ -159,7 +159,7 @@ def test_cli_small_run_and_load_run_round_trip(tmp_path):
     assert data["datasets"]["digits"]["widths"] == [2, 8] and data["config"]["epochs"] == 2
     assert "distinct_partitions" not in data["datasets"]["digits"]["per_width"]["2"]
     assert "distinct_partitions" in data["datasets"]["blobs"]["per_width"]["2"]
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "weights.safetensors"]
+    assert sorted(p.name for p in out.iterdir()) == ["glossary.html", "report.html", "results.json", "weights.safetensors"]
     loaded = load_run(out)
     assert json.loads(dumps(loaded.to_dict())) == data
     assert dumps(loaded.to_dict()) == text
@@ -179,5 +179,59 @@ def test_dims_verdict_depends_on_the_numbers():
     from nichelab.studies.width.findings import _dims_verdict
     assert "mostly repeat" in _dims_verdict(1.2, 8, 0.7)
     low = _dims_verdict(1.2, 8, 0.0)
-    assert "mostly repeat" not in low and "0% of them are near-copies" in low
+    assert "mostly repeat" not in low and "fewer than half of them are near-copies" in low
     assert "add new directions" in _dims_verdict(6.0, 8, 0.0)
+
+
+# ---- findings on hand-built censuses whose right sentence is known ---------------------------------------------
+def _census(dead_by_width: dict, seeds: int = 20, acc=None, dup=None) -> "object":
+    """A DatasetWidths with the given dead units: ``{width: [(seed, n_dead), ...]}``; accuracy 50% at width 1,
+    90% above (so 2 units are enough unless ``acc`` says otherwise)."""
+    from nichelab.studies.width.analysis import DatasetWidths, WidthRun
+    d = DatasetWidths("blobs", BLOBS, BLOBS, np.arange(seeds))
+    for w, events in dead_by_width.items():
+        dead = np.zeros((seeds, w), bool)
+        for s, n in events:
+            dead[s, :n] = True
+        a = np.full(seeds, (acc or {}).get(w, 0.5 if w == 1 else 0.9))
+        share = np.full(seeds, (dup or {}).get(w, 0.0))
+        d.runs[w] = WidthRun(w, a, a, dead, np.zeros(seeds, int), share, np.ones(seeds, int), None,
+                             np.ones(seeds), np.full((seeds, w), -0.1), np.zeros(seeds), np.zeros((seeds, 1)), {})
+    return d
+
+
+def test_dead_finding_calls_a_real_difference():
+    from nichelab.studies.width.findings import answer_dead
+    d = _census({1: [(s, 1) for s in range(10)], 2: [(s, 2) for s in range(5)], 32: [(s, 1) for s in range(5)]})
+    text = answer_dead(d)[0]
+    assert "lose 0.8% (5 of 640 units; 95% CI" in text and "the narrower ones 33% (20 of 60 units;" in text
+    assert "wider layers lose units less often (difference −32.6 points, 95% CI" in text
+
+
+def test_dead_finding_says_the_run_cannot_tell_when_intervals_overlap():
+    from nichelab.studies.width.findings import answer_dead
+    d = _census({1: [(0, 1)], 2: [], 32: [(s, 1) for s in range(10)]})
+    text = answer_dead(d)[0]
+    assert "1 of 20 at 1 unit (in 1 seed), 0 of 40 at 2 units, 10 of 640 at 32 units (in 10 seeds)" in text
+    assert "the run cannot tell them apart" in text and "less often" not in text and "more often" not in text
+
+
+def test_dead_finding_does_not_rest_a_difference_on_one_dead_network():
+    from nichelab.studies.width.findings import answer_dead
+    d = _census({1: [], 2: [(0, 2)], 32: []})
+    text = answer_dead(d)[0]
+    assert "rests on a single seed (one event)" in text and "less often" not in text
+
+
+def test_dead_finding_without_any_dead_unit():
+    from nichelab.studies.width.findings import answer_dead
+    assert "No width lost a unit" in answer_dead(_census({1: [], 2: [], 32: []}))[0]
+
+
+def test_pairs_are_quoted_as_the_mean_per_network_that_the_table_shows():
+    from nichelab.studies.width.findings import answer_niches
+    d = _census({1: [], 2: [], 32: []}, seeds=5, dup={32: 2 / 32})
+    d.runs[32].dup_pairs = np.array([1, 0, 0, 0, 0])
+    text = answer_niches(d, width.WidthConfig(seeds=5))[1]
+    assert "0.2 near-duplicate pairs per network on average over the 5 seeds; 1 of 5 networks have at least one" in text
+    assert "10 of 160 live units" in text          # 2 per seed, pooled

@@ -1,4 +1,4 @@
-"""Run a study and write its run folder: report.html, results.json, weights.safetensors.
+"""Run a study and write its run folder: report.html, glossary.html, results.json, weights.safetensors.
 
 The folder is written atomically (see :mod:`nichelab.runs.store`); the index of runs is updated last.
 """
@@ -39,7 +39,7 @@ def _footer(result) -> str:
 
 
 def write_run(result, folder: Path, *, started: float | None = None, progress=None) -> None:
-    """Write ``result``'s HTML report, weights (if any) and ``results.json`` into ``folder``.
+    """Write ``result``'s HTML report, the glossary page, weights (if any) and ``results.json`` into ``folder``.
 
     ``results.json`` is written last, once, with the writing time and (given ``started``, a
     ``time.perf_counter()`` value) the total time in ``result.timings``.
@@ -49,6 +49,8 @@ def write_run(result, folder: Path, *, started: float | None = None, progress=No
     step = progress or (lambda *a: None)
     step("report", 0, 3)
     (folder / "report.html").write_text(render_page(result, _footer(result)), encoding="utf-8")
+    from ..reporting.glossary import FILENAME, render_glossary
+    (folder / FILENAME).write_text(render_glossary(), encoding="utf-8")   # the pages link to it
     step("report", 1, 3)
     weights = result.weights()
     if weights:

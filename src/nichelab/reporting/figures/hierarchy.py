@@ -12,7 +12,7 @@ from matplotlib.patches import Rectangle
 
 from ..style import DIV_CMAP, OKABE_ITO, blank_figure, new_figure, to_png
 
-__all__ = ["TRAINED", "RANDOM", "fig_depth", "fig_filters", "fig_unit_strip", "fig_part_heatmap",
+__all__ = ["cell_label", "heatmap_vmax", "TRAINED", "RANDOM", "fig_depth", "fig_filters", "fig_unit_strip", "fig_part_heatmap",
            "fig_levels", "fig_iou_examples", "fig_gallery", "fig_featvis"]
 
 TRAINED, RANDOM = OKABE_ITO[0], OKABE_ITO[1]
@@ -174,16 +174,29 @@ def fig_unit_strip(names: list[str], strip: dict, ylabel: str, title: str, *, th
     return to_png(fig)
 
 
+def cell_label(c: float) -> str:
+    """A heatmap cell's text: whole numbers as they are, others with two significant digits
+    (``2 -> "2"``, ``0.333333 -> "0.33"``, ``2.3333 -> "2.3"``)."""
+    c = float(c)
+    return f"{c:.0f}" if c == round(c) else f"{c:.2g}"
+
+
+def heatmap_vmax(*arrays) -> float:
+    """The colour scale's top: the largest finite value of the arrays (at least 1), so the bar covers the data."""
+    finite = [float(np.nanmax(a)) for a in arrays if np.size(a) and np.isfinite(a).any()]
+    return max(finite + [1.0])
+
+
 def fig_part_heatmap(names: list[str], part_names: list[str], counts_t, counts_r, n_units: list[int]) -> bytes:
     """How many units of each conv layer detect each part (layers, parts), trained and random init."""
     counts_t, counts_r = _floats(counts_t), _floats(counts_r)
     fig, axes = new_figure(2, 1, width=5.2, height=0.45 * len(names) + 1.6)
-    vmax = max(int(max(counts_t.max(initial=0), counts_r.max(initial=0))), 1)
+    vmax = heatmap_vmax(counts_t, counts_r)
     for ax, counts, tag in ((axes[0, 0], counts_t, "trained"), (axes[0, 1], counts_r, "random init")):
         im = ax.imshow(counts, cmap="Blues", vmin=0, vmax=vmax, aspect="auto")
         for (i, j), c in np.ndenumerate(counts):
             if c:
-                ax.text(j, i, f"{c:g}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, cell_label(c), ha="center", va="center", fontsize=7,
                         color="white" if c > vmax / 2 else "black")
         ax.set_xticks(np.arange(len(part_names)), part_names, rotation=60, ha="right", fontsize=7)
         ax.set_yticks(np.arange(len(names)), [f"{n} ({u} units)" for n, u in zip(names, n_units)], fontsize=8)

@@ -126,7 +126,9 @@ def fig_cost(view: dict) -> bytes:
         From :func:`nichelab.studies.transfer.views.cost_view`: ``cuts``, ``margin_points``
         (drawn as a grey band: costs inside it count as free), ``title`` and ``lines``, each
         ``{"model", "label", "kind", "mean", "std"}`` in points; ``kind`` "similar" is a solid
-        line, "dissimilar" dashed; colour and marker follow the model.
+        line, "dissimilar" dashed; colour and marker follow the model. ``controls`` (optional): per
+        model ``{"model", "mean", "std"}``, the cost of random frozen layers, drawn dotted in grey
+        with the model's marker.
     """
     fig, axes = new_figure(1, 1, width=6.4, height=3.8)
     ax = axes[0, 0]
@@ -143,9 +145,14 @@ def fig_cost(view: dict) -> bytes:
                     ms=6, color=OKABE_ITO[(2 * k) % 8], ls="-" if similar else "--",
                     marker=markers[k % 4], mfc=OKABE_ITO[(2 * k) % 8] if similar else "white",
                     label=f"{line['model']}: {line['label']} ({line['kind']})")
+    for c in view.get("controls", []):
+        k = models.index(c["model"]) if c["model"] in models else 0
+        ax.errorbar(x + 0.04 * (len(lines) / 2 + 0.5), c["mean"], yerr=c["std"], capsize=3, lw=1.4, ms=6,
+                    color="0.45", ls=":", marker=markers[k % 4], mfc="0.45",
+                    label=f"{c['model']}: random frozen layers (control)")
     ax.set_xticks(x, [str(n) for n in view["cuts"]])
-    ax.set_xlabel("cut n (blocks L1..Ln transferred from A, frozen)")
-    ax.set_ylabel("cost: baseB − AnB (accuracy points)")
+    ax.set_xlabel("cut n (blocks L1..Ln transferred from A, or random; frozen)")
+    ax.set_ylabel("cost: baseB − AnB or − random (accuracy points)")
     ax.set_title(view["title"], fontsize=10)
     ax.legend(fontsize=7.5, loc="upper left", framealpha=0.9)
     ax.grid(axis="y", color="0.9", lw=0.6)

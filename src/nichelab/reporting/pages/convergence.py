@@ -9,6 +9,7 @@ from ...studies.convergence.findings import KORNBLITH_CKA, KORNBLITH_TEXT
 from ...studies.convergence.measures import DISTANCES, MEASURE_LABELS
 from ...studies.text import num, pct
 from ..figures import convergence as fig
+from ..glossary import glossary_link
 from ..model import Figure, Report, Section, Table
 from ..style import FigurePool
 
@@ -41,7 +42,7 @@ def page(r) -> Report:
     with FigurePool() as pool:
         report = Report(
             title="Do networks trained from different seeds learn the same units, or only the same subspace?",
-            summary=r.findings["short"], setup=_setup(r),
+            summary=list(r.findings["short"]) + [glossary_link()], setup=_setup(r),
             sections=[_contrast(r, pool), _units(r, pool), _heatmaps(r, pool), _identification(r, pool), _table(r)])
     for section in report.sections:
         for f in section.figures:

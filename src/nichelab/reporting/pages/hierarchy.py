@@ -6,6 +6,7 @@ import numpy as np
 
 from ...studies.text import num, pct, plural
 from ..figures import hierarchy as fig
+from ..glossary import glossary_link
 from ..model import Figure, Report, Section, Table
 from ..style import FigurePool
 
@@ -40,7 +41,8 @@ def page(r) -> Report:
         if "scrambled" in r.findings:
             sections.append(_scrambled(r, pool))
         sections += [_examples(r, pool), _featvis(r, pool), _numbers(r)]
-        report = Report(title=_TITLE, summary=list(r.findings["summary"]), setup=_setup(r), sections=sections)
+        report = Report(title=_TITLE, summary=list(r.findings["summary"]) + [glossary_link()], setup=_setup(r),
+                        sections=sections)
     for section in report.sections:
         for f in section.figures:
             f.png = FigurePool.resolve(f.png)

@@ -5,6 +5,7 @@ from ...studies.text import pct
 from ...studies.transfer.config import CONDITIONS, REF_SEED, REF_UNTRAINED
 from ...studies.transfer.words import arch_name, pts, rule
 from ..figures import transfer as fig
+from ..glossary import glossary_link
 from ..model import Figure, Report, Section, Table
 from ..style import FigurePool
 
@@ -53,8 +54,8 @@ def page(r) -> Report:
         sections = [_tasks(r, pool)]
         sections += [_arch(r, i, pool) for i in range(len(r.architectures))]
         sections += [_pairs(r, pool), _cka(r), _effects(r), _numbers(r)]
-        report = Report(title="Which layers are general, which specific? Layer-by-layer transfer",
-                        summary=list(r.summary), setup=_setup(r), sections=sections)
+        report = Report(title="Are hidden layers general or domain-specific? Layer-by-layer transfer",
+                        summary=list(r.summary) + [glossary_link()], setup=_setup(r), sections=sections)
     for section in report.sections:
         for f in section.figures:
             f.png = FigurePool.resolve(f.png)
@@ -81,7 +82,7 @@ def _setup(r) -> dict:
                  f"seed s of its base network; re-initialised blocks start from init seed {r.init_offset} + s",
         "conditions": "; ".join(f"{k}: {v}" for k, v in CONDITION_TEXT.items()),
         "margin": f"{100 * r.margin:g} percentage points: {rule(r.margin)}; smaller differences count as "
-                  "none, larger ones within twice the standard error as unclear",
+                  "none, larger ones whose 95% interval includes zero as unclear",
         "CKA": "linear CKA (Kornblith et al. 2019) between baseA and baseB of the same seed, per hidden "
                f"block, on B's {t['n_test']} test inputs; conv maps flattened",
     }
@@ -111,7 +112,8 @@ def _tasks(r, pool) -> Section:
 def _arch(r, i: int, pool) -> Section:
     a = r.architectures[i]
     f = a["findings"]
-    findings = f["generality"] + f["coadaptation"] + f["specificity"] + f["finetuning"] + f["random_control"]
+    findings = (f.get("domain", []) + f["generality"] + f["coadaptation"] + f["specificity"] + f["finetuning"]
+                + f["random_control"])
     return Section(
         f"How transferable is each layer? {arch_name(a['model'])}",
         question="If the first n layers come from a network trained on A (or B, or nowhere), how well does "
@@ -141,7 +143,9 @@ def _pairs(r, pool) -> Section:
     if cost is not None:
         figs.append(Figure(pool.draw(fig.fig_cost, cost),
                            "Lines above the grey band lose accuracy (bars: ± std over seeds): compare how fast the "
-                           "solid (similar) and dashed (dissimilar) lines climb with depth."))
+                           "solid (similar) and dashed (dissimilar) lines climb with depth, and whether they climb "
+                           "above the dotted grey random control -- only there are A's layers worse than random "
+                           "ones, i.e. specific to A."))
     return Section("Similar vs dissimilar source tasks",
                    question="Does transfer from a different kind of image cost more, and where?",
                    findings=[a["findings"]["dissimilar"][0] for a in r.architectures], figures=figs)
@@ -173,8 +177,8 @@ def _effects(r) -> Section:
     return Section("The paper's effects, here",
                    question="Which findings of Yosinski et al. (2014) on ImageNet show in this small setting?",
                    findings=[rule(r.margin).capitalize() + "; 'partly' means the effect shows for some source "
-                             "tasks or cuts only, 'unclear' that a difference exceeds the margin but not twice its "
-                             "standard error."],
+                             "tasks or cuts only, 'unclear' that a difference exceeds the margin but its 95% "
+                             "interval over seeds includes zero."],
                    tables=[Table(["model", "effect", "paper (ImageNet, 8 layers)", "this run", "shows here?"], rows)])
 
 

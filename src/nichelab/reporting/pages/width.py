@@ -6,6 +6,7 @@ import math
 from ...studies.text import pct, plural
 from ...studies.width.config import DATASETS, N_SPLITS_4
 from ..figures import width as fig
+from ..glossary import glossary_link
 from ..model import Figure, Report, Section, Table
 from ..style import FigurePool
 
@@ -33,7 +34,8 @@ def page(r) -> Report:
     """The HTML report: question, measured answer and figures, one idea per section."""
     with FigurePool() as pool:
         report = Report(title="More units than needed: distinct niches or redundancy?",
-                        summary=[d.findings["short"] for d in r.datasets.values()], setup=_setup(r),
+                        summary=[d.findings["short"] for d in r.datasets.values()] + [glossary_link()],
+                        setup=_setup(r),
                         sections=[_census(r, pool), _niches(r, pool), _dead(r), _frivolous(r), _table(r)])
     for section in report.sections:
         for f in section.figures:
@@ -118,5 +120,6 @@ def _table(r) -> Section:
         tables.append(Table(["width", "accuracy", "train accuracy", "dead", "near-duplicate pairs",
                              "live units with a near-duplicate", "class splits", "participation ratio",
                              "frivolous units", "cost of the most important unit"], rows,
-                            f"{name}: means over {plural(len(r.seeds), 'seed')}"))
+                            f"{name}: means over {plural(len(r.seeds), 'seed')} (near-duplicate pairs: the mean "
+                            "number per network; the text's shares pool the units of all seeds, with counts)"))
     return Section("Every width", question="What did each width end with?", tables=tables)

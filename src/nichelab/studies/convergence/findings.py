@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...metrics.identification import most_similar
-from ..text import num, pct
+from ...metrics.identification import identify_layers, most_similar
+from ..text import num, pct, share
 from .agreement import VERDICTS, group_verdicts, overall_phrase
 from .analysis import ConvergenceAnalysis
 from .config import ConvergenceConfig
 from .measures import DISTANCES, MEASURE_LABELS
 
-__all__ = ["overall_answer", "answer_short", "answer_units", "answer_subspace", "answer_identification",
+__all__ = ["identification_counts", "identification_words", "overall_answer", "answer_short", "answer_units", "answer_subspace", "answer_identification",
            "answer_which_layers", "thresholds_note", "describe_layer", "counterpart_lists", "KORNBLITH_CKA",
            "KORNBLITH_CCA", "KORNBLITH_TEXT", "RARE"]
 
@@ -68,20 +68,46 @@ def answer_short(summ: list[dict], a: ConvergenceAnalysis, cfg: ConvergenceConfi
     ckas = [s["cka"] for s in hid]
     base = [s["baseline_cka"] for s in hid]
     span = names[0] if len(names) == 1 else f"{names[0]}–{names[-1]}"
-    high = float(np.mean(m >= cfg.threshold_high)) if m.size else float("nan")
     out = [f"Same units, or only the same subspace? In this run: {overall_answer(summ)}. "
-           f"Across the hidden layers {span} of {cfg.seeds} seeds, {pct(high)} "
-           f"of live units have a one-to-one counterpart in another seed with activation correlation ≥ "
+           f"Across the hidden layers {span} of {cfg.seeds} seeds, "
+           f"{share(int((m >= cfg.threshold_high).sum()), int(m.size), 'live units, all seed pairs')} "
+           f"have a one-to-one counterpart in another seed with activation correlation ≥ "
            f"{cfg.threshold_high:g} (mean matched correlation {num(np.mean(m) if m.size else np.nan)}), while the "
            f"same layer of two seeds has linear CKA {num(min(ckas))}–{num(max(ckas))} (against an untrained network: "
            f"{num(min(base))}–{num(max(base))}) and "
-           f"{pct(np.mean(lp >= cfg.threshold_high) if lp.size else np.nan)} of units are reproduced by a linear "
+           f"{share(int((lp >= cfg.threshold_high).sum()), int(lp.size), 'units')} are reproduced by a linear "
            f"combination of the other seed's units (held-out correlation ≥ {cfg.threshold_high:g})."]
     acc = float(a.identified["linear_cka"].mean())
-    L = len(a.layers)
-    out.append(f"Linear CKA finds the corresponding layer of another seed in {pct(acc)} of cases "
-               f"({L} layers, chance {pct(1 / L)}); Kornblith et al. (2019) report {KORNBLITH_TEXT['cka']} for a "
-               f"10-layer CNN. " + _kornblith_cka_verdict(acc))
+    out.append(f"Layer identification asks whether a layer's most similar layer in another seed (by linear CKA) "
+               f"is the same layer: {identification_words(a)}. Kornblith et al. (2019) report "
+               f"{KORNBLITH_TEXT['cka']} for a 10-layer CNN. " + _kornblith_cka_verdict(acc))
+    return out
+
+
+def identification_counts(a: ConvergenceAnalysis, measure: str = "linear_cka",
+                          hidden_only: bool = False) -> tuple[int, int, int]:
+    """(rows identified, rows, layers compared) of the layer identification by ``measure``.
+
+    Rows are (ordered seed pair, layer). ``hidden_only`` leaves the last layer (the logits) out both as
+    a row and as a candidate, i.e. identifies each hidden layer among the hidden layers only.
+    """
+    if hidden_only:
+        H = len(a.layers) - 1
+        ident = identify_layers(np.asarray(a.similarity[measure])[:, :H, :H], measure in DISTANCES)
+    else:
+        ident = np.asarray(a.identified[measure])
+    return int(ident.sum()), int(ident.size), int(ident.shape[1])
+
+
+def identification_words(a: ConvergenceAnalysis, measure: str = "linear_cka") -> str:
+    """Which layers the identification counts, its share with count and 95% interval, and the hidden-only share."""
+    k, n, L = identification_counts(a, measure)
+    out = (f"{share(k, n, 'rows')} over {len(a.pairs)} ordered seed pairs × all {L} layers, the logits (output) "
+           f"layer {a.layers[-1]} included (chance {pct(1 / L)})")
+    if L >= 3:
+        kh, nh, H = identification_counts(a, measure, hidden_only=True)
+        out += (f"; counting the {H} hidden layers only (the logits layer left out as a row and as a candidate), "
+                f"{share(kh, nh, 'rows')} (chance {pct(1 / H)})")
     return out
 
 
@@ -190,7 +216,8 @@ def answer_identification(a: ConvergenceAnalysis, cfg: ConvergenceConfig) -> lis
     accs = {m: float(v.mean()) for m, v in a.identified.items()}
     parts = ", ".join(f"{MEASURE_LABELS[m]} {pct(v)}" for m, v in accs.items())
     out = [f"Share of rows whose most similar layer is the same layer, over {len(a.pairs)} ordered seed pairs × "
-           f"{L} layers (chance {pct(1 / L)}): {parts}."]
+           f"{L} layers, the logits layer included (chance {pct(1 / L)}): {parts}. For linear CKA: "
+           f"{identification_words(a)}."]
     cka = accs["linear_cka"]
     mean = a.cross_mean("linear_cka")
     off = mean[~np.eye(L, dtype=bool)]

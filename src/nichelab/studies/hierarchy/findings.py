@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..text import difference, pct, share
 from ..text import num as _num
-from ..text import pct
 
 __all__ = ["trend", "series", "peak", "StageVerdict", "edge_stage", "part_stage", "object_stage", "story_verdict",
            "first_layer_reaching", "added_most", "LEE_2009_AUPRC", "TOL", "num", "stages", "summary_findings",
-           "edge_findings", "object_findings", "scrambled_findings", "example_findings", "featvis_findings"]
+           "edge_findings", "object_findings", "scrambled_findings", "example_findings", "featvis_findings",
+           "STAGE_MEASURE", "StageControl", "unit_counts", "stage_control", "story_plainly"]
 
 #: Lee, Grosse, Ranganath & Ng 2009: mean face AUPRC of the features of layers 1-3.
 LEE_2009_AUPRC = (0.39, 0.86, 0.95)
@@ -233,8 +234,8 @@ def story_verdict(stages: list[StageVerdict], names) -> str:
     missing = [s.stage for s in stages if s.holds is None]
     tail = f"; {_join(missing)}: not measurable on this dataset" if missing else ""
     if not bad and in_order:
-        return (f"In this run the story holds: the detectors of each kind are most common in successive layers "
-                f"({where}), each above the untrained network{tail}.")
+        return (f"In this run the detectors of each kind are most common in successive layers, as the story says "
+                f"({where}){tail}; see the untrained-network comparison for whether training made them.")
     where = f" (most common: {where})" if where else ""
     if not ok:
         return f"In this run the story fails at every measured step{where}{tail}."
@@ -363,3 +364,93 @@ def featvis_findings(ratio_t, ratio_r, *, how: str, steps: int) -> list[str]:
             "theirs.",
             "An optimised input shows what can drive a unit, not what drives it on real images: compare it with "
             "the real examples beside it before reading it as a 'part' or a 'face'."]
+
+
+# ---------------------------------------------------------------------------------------------
+# "Edges, then parts, then objects": said plainly, each stage against the untrained network with
+# unit counts, 95% intervals and a difference only when its interval excludes zero.
+# ---------------------------------------------------------------------------------------------
+#: The measure that places each stage (as in :func:`stages`) and the detectors' name in words.
+STAGE_MEASURE = {"edges": ("edge_detectors", "edge detectors"), "parts": ("level_part", "part detectors"),
+                 "objects": ("object_detectors", "object detectors")}
+
+
+@dataclass
+class StageControl:
+    """One stage's detectors in its layer, trained against untrained, pooled over seeds.
+
+    ``k_*`` detectors of ``n_*`` units; ``learned`` is True (more after training), False (fewer),
+    or None (the 95% interval of the difference includes zero: the run cannot tell).
+    """
+
+    stage: str
+    layer: str
+    k_trained: int
+    n_trained: int
+    k_random: int
+    n_random: int
+    learned: bool | None
+    sentence: str
+
+
+def unit_counts(per_seed, n_units: int) -> tuple[int, int]:
+    """(units with the trait, units) pooled over seeds from per-seed shares (S,) of a layer of ``n_units``."""
+    v = np.asarray(per_seed, dtype=float)
+    v = v[np.isfinite(v)]
+    return int(np.rint(v * n_units).sum()), int(v.size * n_units)
+
+
+def stage_control(stage: StageVerdict, layer: str, k_t: int, n_t: int, k_r: int, n_r: int) -> StageControl:
+    """Words for one stage's detectors in ``layer``: trained against untrained, with counts and intervals."""
+    what = STAGE_MEASURE[stage.stage][1]
+    d, lo, hi, sep = difference(k_t, n_t, k_r, n_r)
+    head = (f"in {layer}, {share(k_t, n_t, 'units')} are {what} after training, against "
+            f"{share(k_r, n_r, 'units')} in the untrained network")
+    sg = lambda x: f"{'+' if x >= 0 else '−'}{abs(100 * x):.1f}"  # noqa: E731
+    ci = f"difference {sg(d)} points, 95% CI {sg(lo)} to {sg(hi)}" if n_t and n_r else "no units counted"
+    if sep and d > 0:
+        return StageControl(stage.stage, layer, k_t, n_t, k_r, n_r, True,
+                            f"{head} ({ci}): training made them more common")
+    if sep:
+        return StageControl(stage.stage, layer, k_t, n_t, k_r, n_r, False,
+                            f"{head} ({ci}): training made them rarer -- random weights already give them, so "
+                            "they are not something training had to find")
+    return StageControl(stage.stage, layer, k_t, n_t, k_r, n_r, None,
+                        f"{head} ({ci}): the run cannot tell the two apart, so these {what} are not shown to be "
+                        "learned")
+
+
+def story_plainly(stage_list: list[StageVerdict], controls: list[StageControl]) -> str:
+    """Did "edges, then parts, then objects" hold in this run, and what does the untrained control say?
+
+    Parameters
+    ----------
+    stage_list : the verdicts of :func:`stages` (where each kind of detector is most common).
+    controls : one :class:`StageControl` per stage with a layer (same order, measured stages only).
+    """
+    measured = [s for s in stage_list if s.holds is not None]
+    placed = all(s.holds for s in measured) and measured
+    order = [s.layer for s in measured if s.layer >= 0]
+    in_order = all(a < b for a, b in zip(order, order[1:]))
+    first = ("Did 'edges, then parts, then objects' hold in this run? Where the detectors are most common: "
+             + ("; ".join(f"{c.stage}: {c.layer if c.k_trained else 'none in any layer'}" for c in controls)
+                or "nowhere") + ".")
+    against = (" Against the untrained network (the same architecture at its random initial weights): "
+               + "; ".join(f"{c.stage}: {c.sentence}" for c in controls) + ".") if controls else ""
+    not_learned = [c.stage for c in controls if c.learned is not True]
+    if placed and in_order and not not_learned:
+        verdict = (" So yes: each kind is most common in a later layer than the one before, and training made "
+                   "each more common than it is in the untrained network.")
+    elif placed and in_order:
+        verdict = (f" So only in part: the layers are in the story's order, but for {_join(not_learned)} training "
+                   "did not measurably add detectors over the untrained network, so this run does not show training "
+                   f"creating {'those steps' if len(not_learned) > 1 else 'that step'}"
+                   + (" -- 'edges first' is there before any training: random first-layer filters are already "
+                      "oriented." if "edges" in not_learned else "."))
+    else:
+        bad = [s.stage for s in measured if not s.holds]
+        verdict = (" So no: " + (f"the {_join(bad)} step{'s do' if len(bad) > 1 else ' does'} not hold where the "
+                                 "story puts it" if bad else "the detectors are not in the story's order") + ".")
+    missing = [s.stage for s in stage_list if s.holds is None]
+    tail = f" ({_join(missing).capitalize()}: not measurable on this dataset.)" if missing else ""
+    return first + against + verdict + tail

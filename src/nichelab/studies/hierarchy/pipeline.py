@@ -193,6 +193,20 @@ def _verdict(stages: list[fx.StageVerdict], names: list[str], first: dict) -> di
             "first_layer_face_vs_scrambled": first}
 
 
+def _controls(stage_list, names: list[str], nets: dict, per_layer: dict) -> list:
+    """Each placed stage's detectors in its layer, trained against untrained, as unit counts over seeds."""
+    out = []
+    for st in stage_list:
+        if st.holds is None or st.layer < 0:
+            continue
+        measure = fx.STAGE_MEASURE[st.stage][0]
+        n_units = nets["trained"][0].layers[st.layer].geometry.n_units
+        k_t, n_t = fx.unit_counts(per_layer["trained"][measure]["per_seed"][:, st.layer], n_units)
+        k_r, n_r = fx.unit_counts(per_layer["random"][measure]["per_seed"][:, st.layer], n_units)
+        out.append(fx.stage_control(st, names[st.layer], k_t, n_t, k_r, n_r))
+    return out
+
+
 def _object_words(data: StudyData) -> tuple[str, str]:
     """What the object measures detect ("face", or "class") and their target in words."""
     if data.object_name:
@@ -214,6 +228,10 @@ def _result(cfg: HierarchyConfig, data: StudyData, nets: dict, pairs: list[dict]
                            object_target=view["object_target"], parts_by_layer=view["parts_by_layer"],
                            first_rf=nets["trained"][0].layers[0].geometry.rf)
     verdict = _verdict(stage_list, names, first)
+    controls = _controls(stage_list, names, nets, per_layer)
+    verdict["controls"] = [{"stage": c.stage, "layer": c.layer, "trained": [c.k_trained, c.n_trained],
+                            "untrained": [c.k_random, c.n_random], "learned": c.learned} for c in controls]
+    verdict["plainly"] = fx.story_plainly(stage_list, controls)
     featvis = _featvis_records(pairs)
     for i, p in enumerate(pairs):
         images[f"featvis.{i}.image_trained"] = np.asarray(p["image_trained"], dtype=np.float32)
@@ -240,7 +258,8 @@ def _findings(cfg, data: StudyData, nets: dict, stage_list, verdict: dict, featv
     scrambled = first if data.scrambled_class is not None else None
     how = ("the units given in units" if cfg.units else
            f"the {cfg.units_per_layer} most class-selective units of each layer")
-    out = {"summary": fx.summary_findings(verdict["story"], stage_list, scrambled, cfg.probe_threshold),
+    out = {"summary": [verdict["plainly"]] + fx.summary_findings(verdict["story"], stage_list, scrambled,
+                                                                 cfg.probe_threshold)[1:],
            "edges": fx.edge_findings(stage_list[0], m, names, stimulus=cfg.stimulus, first_layer=l1.name,
                                      seed=cfg.seed_list[0],
                                      preferred_deg=[float(np.degrees(p)) for p, e in

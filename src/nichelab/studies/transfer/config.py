@@ -84,8 +84,8 @@ class TransferConfig(TrainOptions, SeedOptions, Options):
     parts_per_class: int = option(300, ge=2, le=100_000, help="Images per class generated for the parts images.")
     margin: float = option(0.02, ge=0, lt=1,
                            help="Accuracy difference (fraction; 0.02 = 2 points) below which the findings call "
-                                "conditions equal; larger ones must also exceed twice their standard error over "
-                                "seeds.")
+                                "conditions equal; larger ones must also have a 95% interval over seeds that "
+                                "excludes zero.")
     threads: int | None = option(1, ge=1, le=1024,
                                  help="Torch threads while training (1 is fastest for these small models).")
     quick: bool = option(False, help="A fast small setting: 2 seeds, 8 epochs, small models (options given "

@@ -1,8 +1,9 @@
 """The transfer study's answers in words, generated from the measured accuracies and CKA.
 
 Every verdict compares mean test accuracies on B (over seeds): a difference counts when it exceeds
-the config's ``margin`` (a fraction: 0.02 = 2 percentage points) and twice its standard error over
-seeds; one within the margin counts as none; one in between is called unclear (seed noise). The paper's
+the config's ``margin`` (a fraction: 0.02 = 2 percentage points) and its 95% interval over seeds
+(Welch t interval of the difference of two means) excludes zero; one within the margin counts as
+none; one in between is called unclear (the run cannot tell it from seed noise). The paper's
 numbers (Yosinski, Clune, Bengio & Lipson 2014, ImageNet halves, 8-layer network) are quoted
 beside this run's, and an effect that does not show here is reported as not showing.
 """
@@ -20,7 +21,8 @@ from .words import arch_name as _arch_name
 
 __all__ = ["Effect", "Diff", "diff", "arch_name", "generality",
            "coadaptation", "specificity", "finetuning", "dissimilar", "random_control", "cka_answer",
-           "selffer_finetuned", "answers", "effects", "summary", "CKA_MARGIN"]
+           "selffer_finetuned", "answers", "effects", "summary", "CKA_MARGIN", "TERMS", "domain_answer",
+           "domain_verdict"]
 
 
 def arch_name(run: ArchRun) -> str:
@@ -41,7 +43,7 @@ class Effect:
         What this run found (numbers).
     shows : str
         ``"yes"``, ``"no"``, ``"partly"`` (for some sources or cuts only), ``"unclear"`` (beyond the
-        margin but within twice the standard error over seeds) or ``"n/a"``.
+        margin but its 95% interval includes zero) or ``"n/a"``.
     """
 
     name: str
@@ -52,21 +54,57 @@ class Effect:
 
 @dataclass
 class Diff:
-    """Difference of mean accuracies ``mean(x) - mean(y)`` and its standard error over seeds."""
+    """Difference of mean accuracies ``mean(x) - mean(y)``, its standard error and 95% interval over seeds.
+
+    ``lo`` and ``hi`` bound the Welch t interval (Welch 1947); both NaN when either side has one seed.
+    """
 
     d: float
     se: float
+    lo: float = float("nan")
+    hi: float = float("nan")
+
+    @property
+    def separated(self) -> bool:
+        """The 95% interval excludes zero."""
+        return bool(self.lo > 0 or self.hi < 0)
 
     def clear(self, margin: float) -> bool:
-        """Larger than the margin and than twice its standard error."""
-        return abs(self.d) > margin and abs(self.d) > 2 * self.se
+        """Larger than the margin, and its 95% interval excludes zero."""
+        return abs(self.d) > margin and self.separated
+
+    def interval(self) -> str:
+        """``"95% CI +1.2 to +5.3 points"`` (``"no interval with one seed"`` when undefined)."""
+        if not np.isfinite(self.lo):
+            return "no interval with one seed"
+        return f"95% CI {spts(self.lo)} to {spts(self.hi)} points"
 
 
 def diff(x, y) -> Diff:
-    """:class:`Diff` of two sets of per-seed accuracies (independent samples)."""
+    """:class:`Diff` of two sets of per-seed accuracies (independent samples, Welch t interval).
+
+    Parameters
+    ----------
+    x, y : array-like of shape (S,), float
+        Per-seed accuracies of the two conditions.
+
+    References
+    ----------
+    Welch, B. L. (1947). The generalization of "Student's" problem when several different population
+    variances are involved. Biometrika 34, 28-35.
+    """
+    from scipy.stats import t
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    var = sum(v.var(ddof=1) / v.size for v in (x, y) if v.size > 1)
-    return Diff(float(x.mean() - y.mean()), float(np.sqrt(var)))
+    d = float(x.mean() - y.mean())
+    if x.size < 2 or y.size < 2:
+        return Diff(d, 0.0)
+    vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    se = float(np.sqrt(vx + vy))
+    if se == 0:
+        return Diff(d, 0.0, d, d)
+    df = (vx + vy) ** 2 / (vx ** 2 / (x.size - 1) + vy ** 2 / (y.size - 1))
+    half = float(t.ppf(0.975, df)) * se
+    return Diff(d, se, d - half, d + half)
 
 
 def _safe_upto(anb: np.ndarray, base: float, margin: float) -> int:
@@ -115,7 +153,7 @@ def coadaptation(run: ArchRun, margin: float) -> tuple[str, str, str]:
                 "above a frozen cut recovers what baseB had.", "no", here)
     if not diffs[j].clear(margin):
         return (f"{name}: BnB's largest drop below baseB, {pts(drop[j])} at n={cuts[j]}, exceeds {pts(margin)} but "
-                f"not twice its standard error ({pts(diffs[j].se)}): not distinguishable from seed noise.",
+                f"its 95% interval includes zero ({diffs[j].interval()}): the run cannot tell it from seed noise.",
                 "unclear", here)
     middle = 0 < j < len(cuts) - 1
     if middle and drop[-1] < drop[j] - margin:
@@ -143,8 +181,8 @@ def specificity(run: ArchRun, source: str, label: str, margin: float) -> tuple[s
     elif g[-1] <= margin:
         verdict, shows = f"no specificity beyond {pts(margin)}, even at the top", "no"
     else:
-        verdict, shows = (f"the gap at the top exceeds {pts(margin)} but not twice its standard error "
-                          f"({pts(gaps[-1].se)})", "unclear")
+        verdict, shows = (f"the gap at the top exceeds {pts(margin)} but its 95% interval includes zero "
+                          f"({gaps[-1].interval()}): the run cannot tell", "unclear")
     return f"{label}: BnB − AnB = {listing}; {verdict}.", shows
 
 
@@ -204,8 +242,8 @@ def dissimilar(run: ArchRun, kinds: dict, labels: dict, margin: float) -> tuple[
     elif abs(extra.d) <= margin:
         verdict, shows = f"the difference ({pts(abs(extra.d))}) is within {pts(margin)}: the paper's gap does not show", "no"
     else:
-        verdict, shows = (f"the difference ({pts(abs(extra.d))}) exceeds {pts(margin)} but not twice its standard "
-                          f"error ({pts(extra.se)}): within seed noise", "unclear")
+        verdict, shows = (f"the difference ({pts(abs(extra.d))}) exceeds {pts(margin)} but its 95% interval "
+                          f"includes zero ({extra.interval()}): the run cannot tell it from seed noise", "unclear")
     return (f"{name}: at the top cut (n={top}) frozen transfer costs {costs} below baseB; {verdict}. "
             f"At n=1 the costs are {firsts}.", shows, here)
 
@@ -231,6 +269,98 @@ def random_control(run: ArchRun, source: str, label: str, margin: float) -> tupl
         verdict, shows = (f"random frozen layers fall behind transferred ones only at {at(behind)}" +
                           (f"; at {at(ahead)} they do better" if ahead.any() else "")), "partly"
     return f"{label}: AnB − random = {listing} points; {verdict}.", shows
+
+
+#: The terms of the short answer, defined before their first use (the summary's first sentence).
+TERMS = ("Terms: task B is the task to solve and task A another task; baseA and baseB are networks trained from "
+         "scratch on A or on B. A cut n keeps the first n layers (blocks) and trains the layers above anew on B: "
+         "AnB copies them from baseA and freezes them (no further training); BnB, the 'selffer', copies baseB's own "
+         "(it shows what cutting alone costs); the random control freezes them at random initial values (what "
+         "layers that learned nothing are worth); a '+' (AnB+, BnB+) means fine-tuning: every layer, the copied "
+         "ones too, is then trained further on B. Co-adaptation: neighbouring layers that only work together, so "
+         "retraining the upper ones alone cannot recover what a cut between them loses. A layer is general when "
+         "it serves B as well as B's own layer and better than random ones, and specific to A (domain-specific) "
+         "when reusing it for B costs more than B's own or random layers do.")
+
+
+def _vs(a: Diff, worse: str, better: str) -> str:
+    """``"worse (−5.2 points, 95% CI ...)"``-style words for a difference, ``worse``/``better`` by sign."""
+    return f"{better if a.d > 0 else worse} ({spts(a.d)} points, {a.interval()})"
+
+
+def _layer_verdict(run: ArchRun, source: str, n: int, margin: float) -> tuple[str, str]:
+    """(verdict, words) for the first n layers from A: ``"general"``, ``"partly general"``, ``"specific"`` or
+    ``"unknown"`` (cannot be told apart from random frozen layers), judged against random frozen layers, B's own
+    frozen layers (BnB) and baseB, with 95% intervals over seeds."""
+    anb = run.cell("AnB", n, source).accuracy
+    vs_random = diff(anb, run.cell("random", n).accuracy)
+    vs_own = diff(anb, run.cell("BnB", n).accuracy)
+    vs_base = diff(anb, run.base_b.accuracy)
+    acc = f"{pct(float(np.mean(anb)), 1)} on B, random {pct(run.means('random')[run.cuts.index(n)], 1)}"
+    if vs_random.clear(margin) and vs_random.d < 0:
+        return "specific", (f"worse for B than random frozen layers ({acc}; difference {spts(vs_random.d)} "
+                            f"points, {vs_random.interval()}), so specific to A")
+    if not vs_random.clear(margin):
+        own_gap = diff(run.cell("BnB", n).accuracy, anb)
+        own = (f", though B's own frozen layers (BnB) do {'better' if own_gap.d > 0 else 'worse'} by "
+               f"{pts(abs(own_gap.d))} ({own_gap.interval()})" if own_gap.clear(margin) else "")
+        return "unknown", (f"about as good for B as random frozen layers, as far as this run can tell ({acc}; "
+                           f"difference {spts(vs_random.d)} points, {vs_random.interval()}){own}")
+    if vs_own.clear(margin) and vs_own.d < 0:
+        return "partly general", (f"better for B than random frozen layers ({acc}; {spts(vs_random.d)} points, "
+                                  f"{vs_random.interval()}) but worse than B's own frozen layers (BnB, "
+                                  f"{spts(vs_own.d)} points, {vs_own.interval()}): partly general, partly specific "
+                                  "to A")
+    near = "" if vs_base.clear(margin) else f", and not measurably below baseB (difference {vs_base.interval()})"
+    return "general", (f"better for B than random frozen layers ({acc}; {spts(vs_random.d)} points, "
+                       f"{vs_random.interval()}) and as good as B's own frozen layers as far as this run can tell"
+                       f"{near}, so general")
+
+
+def domain_answer(run: ArchRun, labels: dict, kinds: dict, margin: float) -> tuple[list[str], dict]:
+    """Are the layers general or domain-specific? One sentence per source task, from the bottom and top cuts.
+
+    The first layer (n=1) and all hidden layers (the top cut) transferred from A, frozen, are judged by
+    :func:`_layer_verdict` against the random control, BnB and baseB: a difference counts only when it
+    exceeds ``margin`` and its 95% interval over seeds excludes zero.
+
+    Returns
+    -------
+    sentences : list of str
+    verdicts : dict of source -> {"bottom": str, "top": str}
+        ``"general"``, ``"partly general"``, ``"specific"`` or ``"unknown"``.
+    """
+    bottom, top = run.cuts[0], run.cuts[-1]
+    out, verdicts = [], {}
+    for s in run.base_a:
+        vb, wb = _layer_verdict(run, s, bottom, margin)
+        vt, wt = _layer_verdict(run, s, top, margin)
+        verdicts[s] = {"bottom": vb, "top": vt}
+        tail = ("" if "unknown" not in (vb, vt) else
+                ". Whether " + ("they are" if vb == vt == "unknown" else
+                                     "the bottom layer is" if vb == "unknown" else "the top layers are")
+                + " general or specific cannot be told apart from random features at this scale")
+        out.append(f"{arch_name(run)}, A = {labels[s]} ({kinds[s]}). The bottom layer trained on A (L1, frozen): "
+                   f"{wb}. All {top} hidden layers trained on A (frozen, the top cut): {wt}{tail}.")
+    return out, verdicts
+
+
+def domain_verdict(verdicts: list[dict]) -> str:
+    """The one-sentence answer to "are hidden layers domain-specific?" over every architecture and source."""
+    def say(where: str) -> str:
+        got = [v[where] for v in verdicts]
+        if all(g == "specific" for g in got):
+            return "domain-specific (worse for B than random layers) in every case"
+        if all(g == "general" for g in got):
+            return "general (as good as B's own, better than random) in every case"
+        if all(g == "unknown" for g in got):
+            return "not distinguishable from random features in any case, so the run cannot tell"
+        counts = {g: got.count(g) for g in ("specific", "partly general", "general", "unknown") if g in got}
+        return "mixed: " + ", ".join(f"{g} in {c} of {len(got)}" for g, c in counts.items())
+    return ("Is transfer evidence that hidden layers are domain-specific? In this run, the top layers are "
+            f"{say('top')}; the bottom layers are {say('bottom')}. 'Specific' needs a transferred layer to do "
+            "measurably worse than random frozen layers; doing worse than B's own layers alone is not enough, "
+            "because random layers may lose as much.")
 
 
 #: CKA above the untrained reference by more than this counts as "closer than an untrained network".
@@ -298,6 +428,7 @@ def selffer_finetuned(run: ArchRun, margin: float) -> str:
 def answers(run: ArchRun, kinds: dict, labels: dict, pairs: dict, margin: float) -> dict[str, list[str]]:
     """Every answer in words for one architecture, by question (``pairs``: source -> pair name)."""
     return {
+        "domain": domain_answer(run, labels, kinds, margin)[0],
         "generality": [generality(run, s, pairs[s], margin) for s in run.base_a],
         "coadaptation": [coadaptation(run, margin)[0]],
         "specificity": [specificity(run, s, pairs[s], margin)[0] for s in run.base_a],
@@ -349,8 +480,14 @@ def _combine(verdicts: list[str]) -> str:
 
 
 def summary(runs: list[ArchRun], kinds: dict, labels: dict, margin: float, target_label: str) -> list[str]:
-    """The short answer at the top of the report: one sentence per architecture, then the paper's effects."""
-    out = []
+    """The short answer at the top of the report: the terms, the domain-specific answer, one sentence per
+    architecture, then the paper's effects."""
+    out, verdicts = [TERMS], []
+    for run in runs:
+        sentences, v = domain_answer(run, labels, kinds, margin)
+        out += sentences
+        verdicts += list(v.values())
+    out.append(domain_verdict(verdicts))
     for run in runs:
         base = run.base_mean
         bits = []

@@ -96,9 +96,11 @@ def transfer_view(run: ArchRun, pairs: dict, title: str) -> dict:
 
 
 def cost_view(runs: list[ArchRun], labels: dict, kinds: dict, margin: float) -> dict | None:
-    """Cost of frozen transfer (baseB − AnB, points) per cut, one line per (architecture, source task).
+    """Cost of frozen transfer (baseB − AnB, points) per cut, one line per (architecture, source task),
+    and the cost of the random control (baseB − random frozen layers) per architecture.
 
-    Returns None when the architectures have different cuts (no common axis).
+    Returns None when the architectures have different cuts (no common axis). ``controls``: one
+    ``{"model", "mean", "std"}`` per architecture, in points.
     """
     if len({len(r.cuts) for r in runs}) != 1:
         return None
@@ -108,5 +110,9 @@ def cost_view(runs: list[ArchRun], labels: dict, kinds: dict, margin: float) -> 
             c = 100 * (run.base_mean - run.curve("AnB", s))
             lines.append({"model": run.spec, "source": s, "label": labels[s], "kind": kinds[s],
                           "mean": c.mean(axis=1).tolist(), "std": _std(c, 1).tolist()})
-    return {"title": "cost of frozen transfer from A, by cut", "cuts": list(runs[0].cuts),
-            "margin_points": 100 * float(margin), "lines": lines}
+    controls = []
+    for run in runs:
+        c = 100 * (run.base_mean - run.curve("random"))
+        controls.append({"model": run.spec, "mean": c.mean(axis=1).tolist(), "std": _std(c, 1).tolist()})
+    return {"title": "cost of frozen transfer from A, by cut, beside random frozen layers", "cuts": list(runs[0].cuts),
+            "margin_points": 100 * float(margin), "lines": lines, "controls": controls}

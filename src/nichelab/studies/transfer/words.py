@@ -20,7 +20,8 @@ def spts(x: float) -> str:
 
 def rule(margin: float) -> str:
     """The decision rule, as written in the findings."""
-    return f"a difference counts when it exceeds {pts(margin)} and twice its standard error over seeds"
+    return (f"a difference counts when it exceeds {pts(margin)} and its 95% interval over seeds excludes zero; "
+            "otherwise the run cannot tell")
 
 
 def arch_name(spec: str) -> str:
