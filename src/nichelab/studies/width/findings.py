@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...train.divergence import RULE as DIVERGENCE_RULE
 from ..text import pct, plural
 from .analysis import DatasetWidths
 from .config import N_SPLITS_4, WidthConfig
 
 __all__ = ["MEASURES", "seed_values", "curve", "top_unit_cost", "enough_width", "answer_accuracy", "answer_niches",
-           "answer_dead", "answer_frivolous", "answer_short"]
+           "answer_dead", "answer_frivolous", "answer_short", "answer_diverged"]
 
 #: Measures averaged over seeds at every width (``means_by_width`` in results.json).
 MEASURES = ("accuracy", "dead", "dup_pairs", "dup_units", "partitions", "participation", "frivolous",
@@ -31,14 +32,35 @@ def curve(d: DatasetWidths, measure: str) -> np.ndarray:
 
 
 def top_unit_cost(d: DatasetWidths) -> np.ndarray:
-    """Median over seeds of the accuracy lost by removing the most important unit, per width: (n_widths,)."""
-    return np.array([float(np.median(-d.runs[w].ablation_delta.min(axis=1))) for w in d.widths])
+    """Median over seeds of the accuracy lost by removing the most important unit, per width: (n_widths,).
+
+    Diverged seeds are left out; NaN where every seed of a width diverged."""
+    out = []
+    for w in d.widths:
+        r = d.runs[w]
+        cost = -r.ablation_delta[~r.diverged].min(axis=1) if (~r.diverged).any() else np.array([np.nan])
+        out.append(float(np.median(cost)))
+    return np.array(out)
 
 
 def enough_width(d: DatasetWidths, slack: float = 0.01) -> int:
-    """Smallest width whose mean accuracy is within ``slack`` of the best width's."""
+    """Smallest width whose mean accuracy is within ``slack`` of the best width's (widths whose seeds
+    all diverged are skipped; the widest width when every width diverged)."""
     acc = curve(d, "accuracy")
-    return d.widths[int(np.flatnonzero(acc >= acc.max() - slack)[0])]
+    if not np.isfinite(acc).any():
+        return d.widths[-1]
+    return d.widths[int(np.flatnonzero(acc >= np.nanmax(acc) - slack)[0])]
+
+
+def answer_diverged(d: DatasetWidths) -> list[str]:
+    """How many seeds diverged at each width (they are left out of every other number); [] if none."""
+    counts = [(w, int(d.runs[w].diverged.sum())) for w in d.widths]
+    if not any(k for _, k in counts):
+        return []
+    S = len(d.seeds)
+    listing = ", ".join(f"{k} of {S} at {plural(w, 'unit')}" for w, k in counts if k)
+    return [f"On the {d.dataset}, seeds diverged ({DIVERGENCE_RULE}): {listing}. They are left out of every other "
+            "number; a width whose seeds all diverged has no value (n/a)."]
 
 
 def _what(d: DatasetWidths) -> str:
@@ -49,8 +71,11 @@ def _what(d: DatasetWidths) -> str:
 def answer_accuracy(d: DatasetWidths) -> list[str]:
     """How many units does the task need?"""
     acc, W = curve(d, "accuracy"), d.widths
+    if not np.isfinite(acc).any():
+        return [f"On the {d.dataset}, every seed of every width diverged, so no accuracy can be measured: "
+                "try a smaller --lr."]
     w_enough = enough_width(d)
-    best = int(np.argmax(acc))
+    best = int(np.nanargmax(acc)) if np.isfinite(acc).any() else 0
     out = f"On the {d.dataset}, accuracy on {_what(d)} goes from {pct(acc[0])} with {plural(W[0], 'unit')} "
     out += f"to {pct(acc[-1])} with {W[-1]}; it is within 1 point of its best ({pct(acc[best])} at {W[best]} units) "
     out += f"from {w_enough} units on" + (": wider layers add no accuracy." if w_enough < W[-1] else ".")
@@ -99,15 +124,19 @@ def answer_dead(d: DatasetWidths) -> list[str]:
     dead, W = curve(d, "dead"), d.widths
     w_enough = enough_width(d)
     listing = ", ".join(f"{pct(x)} at {w}" for w, x in zip(W, dead))
-    small = dead[[i for i, w in enumerate(W) if w <= w_enough]].mean()
+    small = _nanmean(dead[[i for i, w in enumerate(W) if w <= w_enough]])
     wide = [i for i, w in enumerate(W) if w > w_enough]
     if not wide:
         return [f"On the {d.dataset}, the share of dead units (silent on every evaluation sample) by width: {listing}."]
-    big = dead[wide].mean()
+    big = _nanmean(dead[wide])
     verdict = ("more often" if big > small + 0.05 else "less often" if big < small - 0.05 else "about as often")
     return [f"On the {d.dataset}, the share of dead units (silent on every evaluation sample) by width: {listing}. "
             f"Layers wider than needed (over {plural(w_enough, 'unit')}) lose units {verdict} than the narrower ones "
             f"({pct(big)} against {pct(small)} on average)."]
+
+
+def _nanmean(v: np.ndarray) -> float:
+    return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
 
 
 def answer_frivolous(d: DatasetWidths, cfg: WidthConfig) -> list[str]:
