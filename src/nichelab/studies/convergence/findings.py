@@ -70,7 +70,7 @@ def answer_short(summ: list[dict], a: ConvergenceAnalysis, cfg: ConvergenceConfi
     span = names[0] if len(names) == 1 else f"{names[0]}–{names[-1]}"
     high = float(np.mean(m >= cfg.threshold_high)) if m.size else float("nan")
     out = [f"Same units, or only the same subspace? In this run: {overall_answer(summ)}. "
-           f"Across the hidden layers {span} of {cfg.seeds} seeds, {pct(high)} "
+           f"Across the hidden layers {span} of {len(a.within)} seeds, {pct(high)} "
            f"of live units have a one-to-one counterpart in another seed with activation correlation ≥ "
            f"{cfg.threshold_high:g} (mean matched correlation {num(np.mean(m) if m.size else np.nan)}), while the "
            f"same layer of two seeds has linear CKA {num(min(ckas))}–{num(max(ckas))} (against an untrained network: "
