@@ -195,7 +195,7 @@ def test_lab_run_folder_is_understood(tmp_path):
     (["{notrun}", "{run}"], "not a nichelab run"),
     (["{nothing}", "{run}"], "does not exist"),
     (["{pt}", "{pt}"], "--data is required"),
-    (["{pt}", "{pt}", "--data", "blobs"], "does not accept the data's samples"),
+    (["{pt}", "{pt}", "--data", "blobs"], "must take the data's input width"),
     (["{run}#3", "{run}#7", "--seed-a", "4"], "--seed-a must match the seed"),
     (["{run}", "{run}", "--weights-a", "w.safetensors"], "--weights-a applies to model files"),
     (["{run}#3", "{run}#7", "--threshold-low", "0.95"], "--threshold-low must be <= threshold_high"),

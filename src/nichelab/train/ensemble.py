@@ -33,6 +33,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from ..errors import NichelabError
 from .config import TrainConfig, epoch_orders, make_optimizer, threads
+from .divergence import diverged_seeds
 from .masks import dropout_modules, dropout_noise, install_keyed_dropout
 from .stacked import FlatOptimizer, StackedMLP, mlp_plan
 
@@ -60,6 +61,10 @@ class EnsembleResult:
         A model of the same architecture (and dtype), used by :meth:`model`.
     backend : str
         ``"stacked"`` (the fast MLP path) or ``"vmap"``.
+    diverged : np.ndarray of shape (S,), bool
+        Seeds whose training blew up (:func:`nichelab.train.divergence.diverged_seeds`: a
+        non-finite loss or weight, or a last loss above 10 ln C). Studies report them as a
+        separate outcome and leave them out of their other statistics.
     """
 
     seeds: np.ndarray
@@ -68,6 +73,11 @@ class EnsembleResult:
     snapshots: dict = field(default_factory=dict)
     template: nn.Module | None = None
     backend: str = "vmap"
+    diverged: np.ndarray = None
+
+    def __post_init__(self) -> None:
+        if self.diverged is None:
+            self.diverged = np.zeros(len(self.seeds), dtype=bool)
 
     def model(self, i: int, params: dict | None = None) -> nn.Module:
         """The ``i``-th seed's model (a copy of the template loaded with its weights), in eval mode."""
@@ -170,9 +180,17 @@ def train_ensemble(build: Callable[[int], nn.Module], X: np.ndarray, y: np.ndarr
         snaps, losses = _run(step, state, cfg, seeds, len(yt), progress, on_step)
     names = [k for k, _ in template.named_parameters()]
     final = _numpy(state)
-    return EnsembleResult(seeds, {k: final[k] for k in names}, losses,
+    params = {k: final[k] for k in names}
+    return EnsembleResult(seeds, params, losses,
                           {e: {k: s[k] for k in names} for e, s in snaps.items()}, template.eval(),
-                          "stacked" if plan is not None else "vmap")
+                          "stacked" if plan is not None else "vmap",
+                          diverged_seeds(losses, params, _n_outputs(template, Xt)))
+
+
+def _n_outputs(template: nn.Module, Xt: torch.Tensor) -> int:
+    """Number of outputs (classes) of the model: one eval forward on one sample."""
+    with torch.no_grad():
+        return int(copy.deepcopy(template).eval()(Xt[:1]).reshape(1, -1).shape[1])
 
 
 def _run(step, state: dict, cfg: TrainConfig, seeds: np.ndarray, n: int, progress, on_step):

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import TrainConfig, epoch_orders, make_optimizer, threads
+from .divergence import diverged_seeds
 from .masks import keyed_dropout
 
 __all__ = ["TrainResult", "train_one", "state_numpy"]
@@ -30,11 +31,15 @@ class TrainResult:
         Mean training loss over each epoch's minibatches, weighted by batch size (what Keras logs).
     snapshots : dict of int -> dict of str -> np.ndarray
         Weights (``state_dict`` as float32 arrays) after the epochs in ``snapshot_epochs``.
+    diverged : bool
+        Training blew up (:func:`nichelab.train.divergence.diverged_seeds`: a non-finite loss or
+        weight, or a last loss above 10 ln C, C the model's outputs).
     """
 
     model: nn.Module
     loss: np.ndarray
     snapshots: dict = field(default_factory=dict)
+    diverged: bool = False
 
 
 def state_numpy(model: nn.Module) -> dict[str, np.ndarray]:
@@ -91,4 +96,7 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
             if epoch + 1 in cfg.snapshot_epochs:
                 snaps[epoch + 1] = state_numpy(model)
     model.eval()
-    return TrainResult(model, losses, snaps)
+    with torch.no_grad():
+        n_out = int(model(Xt[:1]).reshape(1, -1).shape[1]) if len(Xt) else 2
+    weights = {k: v[None] for k, v in state_numpy(model).items()}
+    return TrainResult(model, losses, snaps, bool(diverged_seeds(losses[None], weights, n_out)[0]))

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...studies.lab.config import OUTCOMES
-from ...studies.text import pct
+from ...studies.text import num, pct
+from ...train.divergence import RULE as DIVERGENCE_RULE
 from ..figures import lab as fig
 from ..model import Figure, Report, Section, Table
 from ..style import FigurePool
@@ -19,6 +20,8 @@ def summary_table(r) -> Table:
     rows = [[o, str(s["outcome_counts"][o]), pct(s["outcome_counts"][o] / n),
              pct(s["median_accuracy_by_outcome"][o], 1) if o in s["median_accuracy_by_outcome"] else "–"]
             for o in OUTCOMES]
+    if s["outcome_counts"].get("diverged"):
+        rows.append(["diverged", str(s["outcome_counts"]["diverged"]), pct(s["outcome_counts"]["diverged"] / n), "–"])
     c = r.config
     return Table(["outcome", "seeds", "share", "median accuracy"], rows,
                  f"lab: {n} seeds, hidden={c.hidden}, init={c.init}")
@@ -60,7 +63,8 @@ def _setup(r) -> dict:
             "a class is 'active' for a unit": "when more than half of its points give the unit a positive output",
             "outcomes": "distinct: units split the classes differently and every class is mostly right; "
                         "duplicate: two units make the same split of the classes (active on the same side or on "
-                        "opposite sides); dead: a unit outputs 0 on every point; other: the rest"}
+                        "opposite sides); dead: a unit outputs 0 on every point; other: the rest; "
+                        "diverged: training blew up (" + DIVERGENCE_RULE + "), left out of the other numbers"}
 
 
 def _xy(r):
@@ -81,15 +85,20 @@ def _one_seed(r, pool) -> Section:
             Figure(pool.draw(fig.fig_decision_regions, v, X, y),
                    "The output layer combines the units: shaded regions are the predicted class; the lines are the "
                    "hidden units'.")]
-    if "logit_planes" in v:
+    if v.get("diverged"):
+        figs = []
+    elif "logit_planes" in v:
         figs.insert(1, Figure(pool.draw(fig.fig_output_logits, v, y),
                               "In the plane of the two hidden activations the classes become separable: each output "
                               "unit's logit is largest where its own class lies."))
     return Section(
         f"One seed, seen like the lab (seed {v['seed']})",
         question="What does each hidden unit of one trained network respond to?",
-        findings=[f"Seed {v['seed']} reached accuracy {pct(rec['accuracy'])} (loss {rec['loss']:.3f}); "
-                  f"outcome: {rec['outcome']}."] + [line + "." for line in rec["description"].split("; ")],
+        findings=([f"Seed {v['seed']} diverged: its training blew up (loss or weights infinite or NaN, or a "
+                   f"last training loss above 10 ln 4), so it has no niches to show; pick another with --show-seed."]
+                  if v.get("diverged") else
+                  [f"Seed {v['seed']} reached accuracy {pct(rec['accuracy'])} (loss {rec['loss']:.3f}); "
+                   f"outcome: {rec['outcome']}."] + [line + "." for line in rec["description"].split("; ")]),
         figures=figs)
 
 
@@ -138,9 +147,9 @@ def _failures(r, pool) -> Section:
         figures=[Figure(pool.draw(fig.fig_accuracy_by_outcome, np.asarray(r.views["accuracy"], float),
                                   list(r.views["outcome"]), OUTCOMES),
                         "Each dot is a seed: compare the height of the groups to see what a lost niche costs."),
-                 Figure(pool.draw(fig.fig_examples, ex, X, y),
-                        "One seed of each outcome that occurred: see which classes end up sharing a shaded region "
-                        "when a niche is lost."),
+                 *([Figure(pool.draw(fig.fig_examples, ex, X, y),
+                           "One seed of each outcome that occurred: see which classes end up sharing a shaded region "
+                           "when a niche is lost.")] if ex else []),
                  Figure(pool.draw(fig.fig_loss_curves, r.views["loss_bands"], OUTCOMES),
                         "Curves that flatten high belong to outcomes that lost a niche: compare where each median "
                         "line ends.")],
@@ -148,6 +157,6 @@ def _failures(r, pool) -> Section:
 
 
 def _table(r) -> Section:
-    rows = [[p["seed"], p["outcome"], pct(p["accuracy"]), f"{p['loss']:.3f}", p["description"]] for p in r.per_seed]
+    rows = [[p["seed"], p["outcome"], pct(p["accuracy"]), num(p["loss"]), p["description"]] for p in r.per_seed]
     return Section("Every seed", question="What did each seed end with?",
                    tables=[Table(["seed", "outcome", "accuracy", "loss", "units"], rows)])

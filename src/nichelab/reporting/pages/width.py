@@ -24,7 +24,7 @@ def summary_table(r) -> Table:
         m = d.means_by_width
         for i, w in enumerate(d.widths):
             rows.append([name, w, pct(m["accuracy"][i]), pct(m["dead"][i]), _cell(m["dup_units"][i], pct),
-                         _cell(m["partitions"][i], lambda x: f"{x:.1f}"), f"{m['participation'][i]:.1f}",
+                         _cell(m["partitions"][i], lambda x: f"{x:.1f}"), _cell(m["participation"][i], lambda x: f"{x:.1f}"),
                          pct(m["frivolous"][i])])
     return Table(["data", "width", "acc.", "dead", "dup.", "splits", "PR", "frivolous"], rows,
                  f"width: {plural(r.config.seeds, 'seed')} per width (means)")
@@ -113,9 +113,9 @@ def _table(r) -> Section:
     tables = []
     for name, d in r.datasets.items():
         m = d.means_by_width
-        rows = [[w, pct(m["accuracy"][i]), pct(m["train_accuracy"][i]), pct(m["dead"][i]), f"{m['dup_pairs'][i]:.1f}",
+        rows = [[w, pct(m["accuracy"][i]), pct(m["train_accuracy"][i]), pct(m["dead"][i]), _cell(m['dup_pairs'][i], lambda x: f"{x:.1f}"),
                  _cell(m["dup_units"][i], pct), _cell(m["partitions"][i], lambda x: f"{x:.1f}"),
-                 f"{m['participation'][i]:.2f}", pct(m["frivolous"][i]), pct(m["top_unit_cost"][i])]
+                 _cell(m['participation'][i], lambda x: f"{x:.2f}"), pct(m["frivolous"][i]), pct(m["top_unit_cost"][i])]
                 for i, w in enumerate(d.widths)]
         tables.append(Table(["width", "accuracy", "train accuracy", "dead", "near-duplicate pairs",
                              "live units with a near-duplicate", "class splits", "participation ratio",

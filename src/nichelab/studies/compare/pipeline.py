@@ -127,6 +127,38 @@ def _input_hint(module, X: np.ndarray) -> str:
     return ""
 
 
+def _first_width(module) -> tuple[str, int] | None:
+    """("features" or "channels", count) the model's first weight takes; None when it has no weight."""
+    for _, p in module.named_parameters():
+        if p.ndim == 2:
+            return "input features", int(p.shape[1])
+        if p.ndim >= 3:
+            return "input channels", int(p.shape[1])
+    return None
+
+
+def check_input_widths(a: Source, b: Source, X: np.ndarray, data_name: str) -> None:
+    """One error, before any capture, when A or B does not take the data's input width (naming both).
+
+    Raises
+    ------
+    NichelabError
+        ``"A takes 64 input features and B takes 32, but data 'digits' has 64 per sample ..."``.
+    """
+    need = {"input features": int(np.prod(X.shape[1:])), "input channels": int(X.shape[1]) if X.ndim > 1 else 1}
+    widths = {side: _first_width(src.module) for side, src in (("A", a), ("B", b))}
+    wrong = [side for side, w in widths.items()
+             if w is not None and w[1] != need[w[0]] and not (w[0] == "input features" and X.ndim > 2)]
+    if not wrong:
+        return
+    said = " and ".join(f"{side} ({src.label}) takes {widths[side][1]} {widths[side][0]}" if widths[side] else
+                        f"{side} ({src.label}) takes an unknown width" for side, src in (("A", a), ("B", b)))
+    kind = widths[wrong[0]][0]
+    raise NichelabError(f"both models must take the data's input width: {said}, but data {data_name!r} has "
+                        f"{need[kind]} {kind} per sample (samples of shape {tuple(X.shape[1:])}); "
+                        f"{' and '.join(wrong)} {'does' if len(wrong) == 1 else 'do'} not fit")
+
+
 def _capture(src: Source, X: np.ndarray, layers: list[str], reduce: str, side: str) -> dict:
     try:
         acts = capture(src.module, X, layers=layers, reduce=None if reduce == "flatten" else reduce,
@@ -182,6 +214,7 @@ def run(config: CompareConfig, *, progress=None) -> CompareResult:
     if len(rows) > cfg.max_samples:
         rows = np.sort(rng.choice(rows, size=cfg.max_samples, replace=False))
     X = data.X[rows]
+    check_input_widths(a, b, X, data_name)
     heat_a, heat_b, pairs, notes = choose_layers(cfg, a, b)
     with _blas_threads(cfg.threads):
         acts_a = _capture(a, X, heat_a, cfg.conv_reduce, "A")

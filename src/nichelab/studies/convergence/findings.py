@@ -69,7 +69,7 @@ def answer_short(summ: list[dict], a: ConvergenceAnalysis, cfg: ConvergenceConfi
     base = [s["baseline_cka"] for s in hid]
     span = names[0] if len(names) == 1 else f"{names[0]}–{names[-1]}"
     out = [f"Same units, or only the same subspace? In this run: {overall_answer(summ)}. "
-           f"Across the hidden layers {span} of {cfg.seeds} seeds, "
+           f"Across the hidden layers {span} of {len(a.within)} seeds, "
            f"{share(int((m >= cfg.threshold_high).sum()), int(m.size), 'live units, all seed pairs')} "
            f"have a one-to-one counterpart in another seed with activation correlation ≥ "
            f"{cfg.threshold_high:g} (mean matched correlation {num(np.mean(m) if m.size else np.nan)}), while the "

@@ -13,6 +13,7 @@ from ...data.loaders import load_dataset
 from ...errors import NichelabError
 from ...nn.models import build_model
 from ...nn.spec import ModelSpec, parse_spec
+from ...train.divergence import RULE as DIVERGENCE_RULE, left_out
 from ...train.ensemble import ensemble_forward, train_ensemble
 from . import findings as fx
 from . import views
@@ -102,11 +103,11 @@ def run(config: ConvergenceConfig, *, progress=None) -> ConvergenceResult:
     ens = train_ensemble(build, data.X[tr], data.y[tr], cfg.train_config(), cfg.seed_list,
                          progress=lambda d, t: tick("training", d, t))
     t1 = time.perf_counter()
-    trained = [ens.model(i) for i in range(cfg.seeds)]
-    untrained = [ens.model(i, ens.snapshots[0]) for i in range(cfg.seeds)]
-    layers = list(trained[0].hidden) + [trained[0].output]
     with _blas_threads(cfg.threads):
-        acts_test = [capture(m, data.X[te], layers=layers, reduce="mean") for m in trained]
+        keep, acts_test = _trained_seeds(ens, data.X[te], cfg)
+        trained = [ens.model(i) for i in keep]
+        untrained = [ens.model(i, ens.snapshots[0]) for i in keep]
+        layers = list(trained[0].hidden) + [trained[0].output]
         acts_train = [capture(m, data.X[tr], layers=layers, reduce="mean") for m in trained]
         acts_init = [capture(m, data.X[te], layers=layers, reduce="mean") for m in untrained]
         tick("capture", 1, 1)
@@ -115,12 +116,13 @@ def run(config: ConvergenceConfig, *, progress=None) -> ConvergenceResult:
                     threshold_high=cfg.threshold_high, threshold_low=cfg.threshold_low, progress=tick)
         summaries = layer_summaries(a, threshold_high=cfg.threshold_high, threshold_low=cfg.threshold_low,
                                     majority=cfg.majority, subspace_high=cfg.subspace_high)
-        logits = ensemble_forward(ens.template, ens.params, data.X[te])
+        logits = ensemble_forward(ens.template, {k: v[keep] for k, v in ens.params.items()}, data.X[te])
         accuracy = (logits.argmax(axis=2) == data.y[te][None, :]).mean(axis=1)
-        seeds = [int(s) for s in ens.seeds]
+        seeds = [int(ens.seeds[i]) for i in keep]
+        diverged = [int(s) for s, bad in zip(ens.seeds, ens.diverged) if bad]
         census = {i: {n: unit_census(a, i, n, cfg.threshold_high, cfg.threshold_low) for n in a.layers}
                   for i in range(len(seeds))}
-        final_loss = ens.loss[:, -1].tolist() if ens.loss.shape[1] else []
+        final_loss = ens.loss[keep, -1].tolist() if ens.loss.shape[1] else []
         result = ConvergenceResult(
             config=cfg, seeds=seeds,
             data={"name": data.name, "n_samples": len(data), "n_train": len(tr), "n_test": len(te),
@@ -137,7 +139,8 @@ def run(config: ConvergenceConfig, *, progress=None) -> ConvergenceResult:
             baseline_untrained={"linear_cka": dict(zip(a.layers, a.baseline_cka.mean(axis=0).tolist())),
                                 "matched_mean": {s["layer"]: s["baseline_matched_mean"] for s in summaries}},
             units=_census_json(census, seeds),
-            findings=_findings(summaries, a, cfg, census[0]), notes=list(a.notes),
+            findings=_findings(summaries, a, cfg, census[0], diverged), notes=list(a.notes),
+            diverged_seeds=diverged,
             views=_views(a, summaries, acts_test, seeds),
             params=dict(ens.params), initial=dict(ens.snapshots[0]),
             timings={"training_s": t1 - t0, "capture_s": t2 - t1})
@@ -168,11 +171,44 @@ def _census_json(census: dict, seeds: list[int]) -> dict:
     return out
 
 
-def _findings(s: list[dict], a: ConvergenceAnalysis, cfg: ConvergenceConfig, first_census: dict) -> dict:
-    return {"short": fx.answer_short(s, a, cfg), "subspace": fx.answer_subspace(s, a, cfg),
+def _trained_seeds(ens, X: np.ndarray, cfg: ConvergenceConfig) -> tuple[list[int], list[dict]]:
+    """Indices of the seeds that did not diverge and their captured test activations.
+
+    A seed is left out when ``ens.diverged`` marks it or its activations are not finite (the
+    one rule of :mod:`nichelab.train.divergence`); ``ens.diverged`` is updated to match.
+
+    Raises
+    ------
+    NichelabError
+        Fewer than 2 seeds trained without diverging (nothing to compare).
+    """
+    keep, acts = [], []
+    for i in range(len(ens.seeds)):
+        if ens.diverged[i]:
+            continue
+        m = ens.model(i)
+        with np.errstate(all="ignore"):
+            a = capture(m, X, layers=list(m.hidden) + [m.output], reduce="mean")
+        if all(np.isfinite(v).all() for v in a.values()):
+            keep.append(i)
+            acts.append(a)
+        else:
+            ens.diverged[i] = True
+    if len(keep) < 2:
+        raise NichelabError(
+            f"{int(ens.diverged.sum())} of {len(ens.seeds)} seeds diverged ({DIVERGENCE_RULE}); convergence "
+            f"compares seeds and needs at least 2 that trained: try a smaller --lr (got {cfg.lr:g})")
+    return keep, acts
+
+
+def _findings(s: list[dict], a: ConvergenceAnalysis, cfg: ConvergenceConfig, first_census: dict,
+              diverged: list[int]) -> dict:
+    note = left_out(len(diverged), cfg.seeds)
+    short = fx.answer_short(s, a, cfg)
+    return {"short": ([note] if note else []) + short, "subspace": fx.answer_subspace(s, a, cfg),
             "units": fx.answer_units(s, a, cfg), "which_layers": fx.answer_which_layers(s),
             "identification": fx.answer_identification(a, cfg),
-            "counterparts_first_seed": fx.counterpart_lists(first_census, cfg.seeds - 1),
+            "counterparts_first_seed": fx.counterpart_lists(first_census, cfg.seeds - len(diverged) - 1),
             "thresholds": fx.thresholds_note(cfg)}
 
 

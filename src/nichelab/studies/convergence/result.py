@@ -34,6 +34,8 @@ class ConvergenceResult(Result):
     units : dict — per seed, per layer, every unit's counterparts in the other seeds.
     findings : dict of str -> list of str (``thresholds``: str) — the answers in words.
     notes : list of str — warnings raised while measuring.
+    diverged_seeds : list of int — seeds whose training blew up (:mod:`nichelab.train.divergence`);
+        left out of every other number (``seeds`` lists the compared ones).
     views : dict — figure-ready numbers: pooled unit correlations, unit shares, matching matrices
         of the first seed pair (reordered), each heatmap row's most similar column.
     params, initial : dict of str -> (S, ...) arrays — final and initial weights (weights file).
@@ -56,6 +58,7 @@ class ConvergenceResult(Result):
     units: dict = field(default_factory=dict)
     findings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    diverged_seeds: list[int] = field(default_factory=list)
     views: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict, metadata={"weights": True})
     initial: dict = field(default_factory=dict, metadata={"weights": True})

@@ -10,6 +10,8 @@ import numpy as np
 from ...interventions.featvis import visualize_units
 from ...nn.models import build_model
 from ...train.config import threads
+from ...errors import NichelabError
+from ...train.divergence import RULE as DIVERGENCE_RULE
 from ...train.loop import train_one
 from . import findings as fx
 from . import views
@@ -62,6 +64,10 @@ def _train_and_measure(cfg: HierarchyConfig, data: StudyData, tick, timings: dic
         model = build_model(cfg.model, data.image_shape, data.train.n_classes, init=cfg.init, seed=seed)
         control = copy.deepcopy(model).eval()
         res = train_one(model, data.train.X, data.train.y, cfg.train_config(), seed=seed)
+        if res.diverged:   # stopgap: the measures need finite activations (see CHANGELOG)
+            raise NichelabError(f"seed {seed} diverged ({DIVERGENCE_RULE}); the hierarchy study measures every "
+                                f"seed's units and cannot measure a diverged network: try a smaller --lr "
+                                f"(got {cfg.lr:g})")
         timings["training_s"] += time.perf_counter() - t
         tick("training", i + 1, S)
         t = time.perf_counter()

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...metrics.partitions import split_key
-from .config import OUTCOMES
+from ...train.divergence import nonfinite_rows
+from .config import ALL_OUTCOMES, DIVERGED
 
 __all__ = ["forward", "SeedAnalysis", "analyse_seeds", "classify_outcome", "pairwise_angles"]
 
@@ -94,6 +95,8 @@ class SeedAnalysis:
     outcome : list of str — one of OUTCOMES per seed.
     init_active : (S, H, C) bool — the same partition measured with the initial weights.
     init_angle : (S,) float — smallest angle (degrees) between two units' initial weight vectors.
+    diverged : (S,) bool — training blew up (:mod:`nichelab.train.divergence`), or the final
+        network's activations are not finite; such seeds have outcome ``"diverged"`` and no dead units.
     """
 
     seeds: np.ndarray
@@ -106,6 +109,18 @@ class SeedAnalysis:
     outcome: list
     init_active: np.ndarray
     init_angle: np.ndarray
+    diverged: np.ndarray = None
+
+    def __post_init__(self) -> None:
+        if self.diverged is None:
+            self.diverged = np.zeros(len(self.seeds), dtype=bool)
+
+    def kept(self) -> "SeedAnalysis":
+        """The seeds that did not diverge (every other statistic is computed on these)."""
+        i = np.flatnonzero(~self.diverged)
+        return SeedAnalysis(self.seeds[i], self.loss[i], self.accuracy[i], self.recall[i], self.active[i],
+                            self.dead[i], [self.splits[j] for j in i], [self.outcome[j] for j in i],
+                            self.init_active[i], self.init_angle[i], self.diverged[i])
 
     def share(self, outcome: str) -> float:
         """Fraction of seeds with ``outcome``."""
@@ -113,20 +128,30 @@ class SeedAnalysis:
 
 
 def analyse_seeds(seeds, params: dict, init_params: dict, X: np.ndarray, y: np.ndarray,
-                  n_classes: int = 4) -> SeedAnalysis:
-    """Measure every seed's final network (and its initial partition) on the data ``X, y``."""
+                  n_classes: int = 4, diverged: np.ndarray | None = None) -> SeedAnalysis:
+    """Measure every seed's final network (and its initial partition) on the data ``X, y``.
+
+    ``diverged`` (S,) bool marks seeds whose training blew up (``EnsembleResult.diverged``); seeds
+    whose activations or logits are not finite are marked too. Their outcome is ``"diverged"``
+    and none of their units counts as dead (NaN is not silence).
+    """
     y = np.asarray(y)
-    _, acts, logits = forward(params, X)
-    z = logits - logits.max(axis=2, keepdims=True)
-    logp = z - np.log(np.exp(z).sum(axis=2, keepdims=True))
-    loss = -logp[:, np.arange(len(y)), y].mean(axis=1)
+    with np.errstate(all="ignore"):
+        _, acts, logits = forward(params, X)
+    with np.errstate(all="ignore"):
+        z = logits - logits.max(axis=2, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=2, keepdims=True))
+        loss = -logp[:, np.arange(len(y)), y].mean(axis=1)
     correct = logits.argmax(axis=2) == y[None, :]
     recall = np.stack([correct[:, y == c].mean(axis=1) for c in range(n_classes)], axis=1)
     active = _active(acts, y, n_classes)
-    dead = ~(acts > 0).any(axis=1)
+    bad = nonfinite_rows(acts, logits)
+    if diverged is not None:
+        bad |= np.asarray(diverged, dtype=bool)
+    dead = ~(acts > 0).any(axis=1) & ~bad[:, None]
     _, init_acts, _ = forward(init_params, X)
     splits = [[split_key(a) for a in act] for act in active]
-    outcome = [classify_outcome(active[s], dead[s], recall[s]) for s in range(len(active))]
-    assert all(o in OUTCOMES for o in outcome)
+    outcome = [DIVERGED if bad[s] else classify_outcome(active[s], dead[s], recall[s]) for s in range(len(active))]
+    assert all(o in ALL_OUTCOMES for o in outcome)
     return SeedAnalysis(np.asarray(seeds), loss, correct.mean(axis=1), recall, active, dead, splits, outcome,
-                        _active(init_acts, y, n_classes), pairwise_angles(init_params["L1.linear.weight"]))
+                        _active(init_acts, y, n_classes), pairwise_angles(init_params["L1.linear.weight"]), bad)

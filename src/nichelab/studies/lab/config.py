@@ -8,10 +8,13 @@ from ...options import Options, option
 from ..base import Study
 from ..common import SeedOptions, TrainOptions
 
-__all__ = ["LabConfig", "OUTCOMES", "STUDY"]
+__all__ = ["LabConfig", "OUTCOMES", "DIVERGED", "ALL_OUTCOMES", "STUDY"]
 
-#: Outcome of one seed, in the order they are checked.
+#: Outcome of one trained seed, in the order they are checked.
 OUTCOMES = ("distinct", "duplicate", "dead", "other")
+#: Outcome of a seed whose training blew up (:mod:`nichelab.train.divergence`); left out of the others.
+DIVERGED = "diverged"
+ALL_OUTCOMES = OUTCOMES + (DIVERGED,)
 
 
 @dataclass

@@ -6,8 +6,9 @@ from collections import Counter
 import numpy as np
 
 from ...metrics.partitions import describe_unit
+from ...train.divergence import left_out
 from .analysis import SeedAnalysis
-from .config import OUTCOMES
+from .config import ALL_OUTCOMES, OUTCOMES
 
 __all__ = ["pct", "outcome_counts", "split_frequencies", "lab_story_share", "keep_initial_split", "initial_relation",
            "answer_niches", "answer_origin", "answer_failures", "describe_seed"]
@@ -22,20 +23,24 @@ def pct(x: float) -> str:
 
 
 def outcome_counts(a: SeedAnalysis) -> dict[str, int]:
-    """Seeds per outcome, in the order of OUTCOMES (all outcomes listed)."""
+    """Seeds per outcome, in the order of ALL_OUTCOMES (all outcomes listed, ``diverged`` last)."""
     c = Counter(a.outcome)
-    return {o: c.get(o, 0) for o in OUTCOMES}
+    return {o: c.get(o, 0) for o in ALL_OUTCOMES}
 
 
 def split_frequencies(a: SeedAnalysis) -> list[tuple[str, float]]:
     """(split, share of live hidden units) sorted by decreasing share; dead units are listed as 'dead'."""
     keys = [("dead" if a.dead[s, h] else a.splits[s][h]) for s in range(len(a.seeds)) for h in range(a.dead.shape[1])]
     total = len(keys)
+    if not total:
+        return []
     return [(k, n / total) for k, n in Counter(keys).most_common()]
 
 
 def lab_story_share(a: SeedAnalysis) -> float:
     """Share of seeds ending ``distinct`` with exactly the lab's splits {0,1}|{2,3} and {0,2}|{1,3}."""
+    if not len(a.outcome):
+        return float("nan")
     return float(np.mean([set(s) == LAB_SPLITS and o == "distinct" for s, o in zip(a.splits, a.outcome)]))
 
 
@@ -71,8 +76,25 @@ def describe_seed(a: SeedAnalysis, i: int) -> list[str]:
             for h in range(a.active.shape[1])]
 
 
+def diverged_note(a: SeedAnalysis) -> str:
+    """``"3 of 100 seeds diverged and are left out of the other numbers (...)."``; "" when none did."""
+    return left_out(int(np.sum(a.diverged)), len(a.seeds))
+
+
 def answer_niches(a: SeedAnalysis) -> list[str]:
-    """How often does each unit find its own niche?"""
+    """How often does each unit find its own niche? (Diverged seeds are counted, then left out.)"""
+    note = diverged_note(a)
+    a = a.kept()
+    if not len(a.seeds):
+        return [note + " No seed trained without diverging, so no unit's niche can be measured: "
+                "try a smaller --lr."]
+    out = _answer_niches(a)
+    if note:
+        out[0] = note + " " + out[0].replace("Across", "Across the remaining", 1)
+    return out
+
+
+def _answer_niches(a: SeedAnalysis) -> list[str]:
     n = len(a.seeds)
     c = outcome_counts(a)
     freq = split_frequencies(a)
@@ -92,7 +114,10 @@ def answer_niches(a: SeedAnalysis) -> list[str]:
 
 
 def answer_origin(a: SeedAnalysis) -> list[str]:
-    """How do distinct units arise from random weights?"""
+    """How do distinct units arise from random weights? (Diverged seeds left out.)"""
+    a = a.kept()
+    if not len(a.seeds):
+        return ["Every seed diverged, so there is no trained network whose origin could be traced."]
     keep = keep_initial_split(a)
     out = [f"At initialisation each unit's line already splits the classes in some way. "
            f"{pct(keep)} of the units that stayed alive ended with the same split they started with; "
@@ -127,8 +152,8 @@ def initial_relation(a: SeedAnalysis) -> dict:
     if a.init_active.shape[1] < 2:
         return {}
     diff = np.array([len({split_key(u) for u in a.init_active[s]}) == a.init_active.shape[1]
-                     for s in range(len(a.seeds))])
-    dist = np.array([o == "distinct" for o in a.outcome])
+                     for s in range(len(a.seeds))], dtype=bool)
+    dist = np.array([o == "distinct" for o in a.outcome], dtype=bool)
     return {k: (float(dist[m].mean()) if m.any() else float("nan"), int(m.sum()))
             for k, m in (("different", diff), ("same", ~diff))}
 
@@ -145,8 +170,12 @@ def _angle_verdict(meds: dict) -> str:
 
 
 def answer_failures(a: SeedAnalysis) -> list[str]:
-    """What happens when two units converge on the same thing, or one dies?"""
-    out = []
+    """What happens when two units converge on the same thing, or one dies? (Diverged seeds left out.)"""
+    note = diverged_note(a)
+    a = a.kept()
+    out = [note] if note else []
+    if not len(a.seeds):
+        return out
     for o in ("distinct", "duplicate", "dead", "other"):
         idx = [i for i, x in enumerate(a.outcome) if x == o]
         if not idx:

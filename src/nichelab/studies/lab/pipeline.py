@@ -11,7 +11,7 @@ from ...train.ensemble import train_ensemble, unstack
 from . import findings as fx
 from . import views
 from .analysis import SeedAnalysis, analyse_seeds
-from .config import OUTCOMES, LabConfig
+from .config import ALL_OUTCOMES, DIVERGED, OUTCOMES, LabConfig
 from .result import LabResult
 
 __all__ = ["run"]
@@ -36,7 +36,7 @@ def run(config: LabConfig, *, progress=None) -> LabResult:
                          data.X, data.y, cfg.train_config(), cfg.seed_list,
                          progress=(lambda d, t: progress("training", d, t)) if progress else None)
     t1 = time.perf_counter()
-    a = analyse_seeds(ens.seeds, ens.params, ens.snapshots[0], data.X, data.y, 4)
+    a = analyse_seeds(ens.seeds, ens.params, ens.snapshots[0], data.X, data.y, 4, diverged=ens.diverged)
     show = cfg.seed_list.index(cfg.show_seed)
     snaps = {e: unstack(p, show) for e, p in ens.snapshots.items() if e in cfg.snapshot_epochs}
     result = LabResult(
@@ -66,16 +66,20 @@ def _records(a: SeedAnalysis, loss: np.ndarray) -> list[dict]:
 
 
 def _summary(a: SeedAnalysis, cfg: LabConfig) -> dict:
+    """Outcome counts and shares over all seeds (``diverged`` included); every other number over
+    the seeds that did not diverge."""
     counts = fx.outcome_counts(a)
+    shares = {o: counts[o] / len(a.seeds) for o in ALL_OUTCOMES}
+    a = a.kept()
     acc = {o: float(np.median(a.accuracy[[i for i, x in enumerate(a.outcome) if x == o]]))
            for o in OUTCOMES if counts[o]}
-    return {"outcome_counts": counts, "outcome_shares": {o: counts[o] / len(a.seeds) for o in OUTCOMES},
+    return {"outcome_counts": counts, "outcome_shares": shares, "diverged_seeds": counts[DIVERGED],
             "split_shares": dict(fx.split_frequencies(a)), "median_accuracy_by_outcome": acc,
             "lab_story_share": fx.lab_story_share(a) if cfg.hidden == 2 else None,
             "kept_initial_split_share": fx.keep_initial_split(a),
             "distinct_share_by_initial_splits": {k: {"share_distinct": v[0], "n_seeds": v[1]}
                                                  for k, v in fx.initial_relation(a).items()},
-            "mean_accuracy": float(a.accuracy.mean())}
+            "mean_accuracy": float(a.accuracy.mean()) if len(a.seeds) else float("nan")}
 
 
 def _findings(a: SeedAnalysis) -> dict:
@@ -83,7 +87,8 @@ def _findings(a: SeedAnalysis) -> dict:
 
 
 def _views(a: SeedAnalysis, ens, snaps: dict, X: np.ndarray, show: int, cfg: LabConfig) -> dict:
-    shown = views.seed_view(unstack(ens.params, show), X, cfg.show_seed, a.outcome[show])
+    shown = views.seed_view(unstack(ens.params, show), X, cfg.show_seed, a.outcome[show],
+                            diverged=bool(a.diverged[show]))
     shown["snapshots"] = {int(e): views.lines(w) for e, w in snaps.items()}
     examples = []
     for o in OUTCOMES:

@@ -59,8 +59,15 @@ def lines(w: dict) -> dict:
     return {"W": np.asarray(w["L1.linear.weight"], float), "b": np.asarray(w["L1.linear.bias"], float)}
 
 
-def seed_view(w: dict, X: np.ndarray, seed: int, outcome: str, full: bool = True) -> dict:
-    """Everything the figures draw for one seed (``full=False``: regions and lines only)."""
+def seed_view(w: dict, X: np.ndarray, seed: int, outcome: str, full: bool = True, diverged: bool = False) -> dict:
+    """Everything the figures draw for one seed (``full=False``: regions and lines only).
+
+    A diverged seed (``diverged=True`` or non-finite weights) gets ``"diverged": True`` and only its lines (NaN/inf
+    lines are not drawn); its planes and regions would hold no numbers to draw.
+    """
+    if diverged or not all(np.isfinite(np.asarray(v, float)).all() for v in w.values()):
+        return {"seed": int(seed), "outcome": outcome, "lines": lines(w), "diverged": True,
+                "regions": np.zeros((GRID, GRID), dtype=int)}
     out = {"seed": int(seed), "outcome": outcome, "lines": lines(w), "regions": regions(w)}
     if full:
         out["unit_planes"] = unit_planes(w)

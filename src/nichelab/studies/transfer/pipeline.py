@@ -19,6 +19,8 @@ from . import views
 from .analysis import ArchRun, cka_by_layer, stats
 from .config import CONDITION_INFO, CONDITIONS, INIT_OFFSET, TransferConfig
 from .cut import blocks
+from ...errors import NichelabError
+from ...train.divergence import RULE as DIVERGENCE_RULE
 from .protocol import fresh_model, n_trainings, train_base, train_cells
 from .result import TransferResult
 from .words import arch_name, pair_name
@@ -54,6 +56,7 @@ def run_arch(spec: str, sources: list, target: TaskData, cfg: TransferConfig, pr
     base_a = {}
     for i, s in enumerate(sources, start=1):
         base_a[str(s.spec)] = train_base(spec, s, tc, seeds, cb, i * cfg.epochs)
+    _refuse_diverged([base_b, *base_a.values()], cfg)
     t1 = time.perf_counter()
     cells = train_cells(spec, base_a, base_b, target, tc, seeds, cb, (1 + len(sources)) * cfg.epochs)
     t2 = time.perf_counter()
@@ -62,6 +65,20 @@ def run_arch(spec: str, sources: list, target: TaskData, cfg: TransferConfig, pr
     t3 = time.perf_counter()
     return ArchRun(spec, names, base_b, base_a, cells, cka,
                    {"bases_s": t1 - t0, "cells_s": t2 - t1, "cka_s": t3 - t2})
+
+
+def _refuse_diverged(bases: list, cfg: TransferConfig) -> None:
+    """One clear error when a base network diverged (its weights cannot be transferred).
+
+    Stopgap: the transfer protocol copies base weights into every cell and compares bases by CKA,
+    so a diverged base has no numbers to carry; until cells of diverged bases are left out, the
+    run stops here, before any cell is trained.
+    """
+    bad = sum(int(b.ensemble.diverged.sum()) for b in bases)
+    total = sum(len(b.ensemble.seeds) for b in bases)
+    if bad:
+        raise NichelabError(f"{bad} of {total} base networks diverged ({DIVERGENCE_RULE}); their weights cannot be "
+                            f"transferred: try a smaller --lr (got {cfg.lr:g})")
 
 
 def run(config: TransferConfig, *, progress=None) -> TransferResult:

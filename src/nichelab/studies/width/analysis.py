@@ -15,6 +15,7 @@ from ...metrics.layers import participation_ratio, unit_correlation_matrix
 from ...metrics.partitions import active_classes, split_key
 from ...metrics.units import dead_units
 from ...nn.models import build_model
+from ...train.divergence import nonfinite_rows
 from ...train.ensemble import ensemble_forward, train_ensemble
 from .config import WidthConfig
 
@@ -51,6 +52,9 @@ class WidthRun:
         Training loss per epoch.
     params : dict of str -> np.ndarray of shape (S, ...)
         Final weights.
+    diverged : np.ndarray of shape (S,), bool
+        Seeds whose training blew up (:mod:`nichelab.train.divergence`) or whose activations are
+        not finite: every measure above is NaN for them (no unit of theirs counts as dead).
     """
 
     width: int
@@ -66,11 +70,17 @@ class WidthRun:
     frivolous: np.ndarray
     loss: np.ndarray
     params: dict
+    diverged: np.ndarray = None
+
+    def __post_init__(self) -> None:
+        if self.diverged is None:
+            self.diverged = np.zeros(len(self.accuracy), dtype=bool)
 
     @property
     def dead_fraction(self) -> np.ndarray:
-        """(S,) share of dead units."""
-        return self.dead.mean(axis=1)
+        """(S,) share of dead units (NaN for diverged seeds)."""
+        frac = self.dead.mean(axis=1)
+        return np.where(self.diverged, np.nan, frac) if self.diverged.any() else frac
 
 
 @dataclass
@@ -124,20 +134,45 @@ def partitions(acts: np.ndarray, y: np.ndarray, n_classes: int, dead: np.ndarray
 
 
 def census(width: int, ens, train: Dataset, ev: Dataset, cfg: WidthConfig) -> WidthRun:
-    """Measure every seed of one trained width."""
+    """Measure every seed of one trained width (diverged seeds get NaN measures)."""
     S = len(ens.seeds)
-    acc = (ensemble_forward(ens.template, ens.params, ev.X).argmax(axis=2) == ev.y[None]).mean(axis=1)
-    tr = (ensemble_forward(ens.template, ens.params, train.X).argmax(axis=2) == train.y[None]).mean(axis=1)
-    acts = hidden_acts(ens.params, ev.X)
-    dead = np.stack([dead_units(a) for a in acts])
-    dups = [duplicate_pairs(a, cfg.dup_threshold) for a in acts]
+    with np.errstate(all="ignore"):
+        acts = hidden_acts(ens.params, ev.X)
+        logits_ev = ensemble_forward(ens.template, ens.params, ev.X)
+        logits_tr = ensemble_forward(ens.template, ens.params, train.X)
+    bad = np.asarray(ens.diverged, bool) | nonfinite_rows(acts, logits_ev, logits_tr)
+    ok = np.flatnonzero(~bad)
+    acc = _fill(S, ok, (logits_ev[ok].argmax(axis=2) == ev.y[None]).mean(axis=1))
+    tr = _fill(S, ok, (logits_tr[ok].argmax(axis=2) == train.y[None]).mean(axis=1))
+    W = acts.shape[2]
+    dead = np.zeros((S, W), dtype=bool)
+    dups = [duplicate_pairs(acts[i], cfg.dup_threshold) for i in ok]
     blobs = ev.name == "blobs"
-    parts = [partitions(a, ev.y, ev.n_classes, d) for a, d in zip(acts, dead)] if blobs else None
-    pr = np.array([participation_ratio(a) for a in acts])
-    delta = np.stack([ablate_units(ens.model(i), "L1", ev.X, ev.y, mode="zero").delta_acc for i in range(S)])
-    return WidthRun(width, acc, tr, dead, np.array([p for p, _ in dups]), np.array([s for _, s in dups]),
-                    np.array([p for p, _ in parts]) if blobs else None, [k for _, k in parts] if blobs else None,
-                    pr, delta, (delta > -cfg.ablation_cost).mean(axis=1), ens.loss, ens.params)
+    parts = {i: partitions(acts[i], ev.y, ev.n_classes, dead_units(acts[i])) for i in ok} if blobs else None
+    for i in ok:
+        dead[i] = dead_units(acts[i])
+    pr = _fill(S, ok, np.array([participation_ratio(acts[i]) for i in ok]))
+    delta = np.full((S, W), np.nan)
+    for i in ok:
+        delta[i] = ablate_units(ens.model(i), "L1", ev.X, ev.y, mode="zero").delta_acc
+    with np.errstate(invalid="ignore"):
+        friv = np.where(bad, np.nan, (delta > -cfg.ablation_cost).mean(axis=1))
+    partition_counts = splits = None
+    if blobs:
+        partition_counts = _fill(S, ok, np.array([parts[i][0] for i in ok]), int)
+        splits = [parts[i][1] if i in parts else ["diverged"] * W for i in range(S)]
+    return WidthRun(width, acc, tr, dead, _fill(S, ok, np.array([p for p, _ in dups]), int),
+                    _fill(S, ok, np.array([s for _, s in dups])), partition_counts, splits,
+                    pr, delta, friv, ens.loss, ens.params, bad)
+
+
+def _fill(S: int, ok: np.ndarray, values: np.ndarray, dtype=float) -> np.ndarray:
+    """(S,) array with ``values`` at rows ``ok`` and NaN elsewhere (``dtype`` kept when nothing is missing)."""
+    if len(ok) == S:
+        return np.asarray(values, dtype=dtype).reshape(S)
+    out = np.full(S, np.nan)
+    out[ok] = values
+    return out
 
 
 def run_dataset(train: Dataset, ev: Dataset, cfg: WidthConfig, progress=None) -> DatasetWidths:

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...train.divergence import RULE as DIVERGENCE_RULE
 from ..text import difference, num, pct, plural, share
 from .analysis import DatasetWidths
 from .config import N_SPLITS_4, WidthConfig
 
 __all__ = ["MEASURES", "seed_values", "curve", "top_unit_cost", "enough_width", "unit_counts", "compare_shares",
-           "answer_accuracy", "answer_niches", "answer_dead", "answer_frivolous", "answer_short"]
+           "answer_accuracy", "answer_niches", "answer_dead", "answer_frivolous", "answer_short",
+           "answer_diverged"]
 
 #: Measures averaged over seeds at every width (``means_by_width`` in results.json).
 MEASURES = ("accuracy", "dead", "dup_pairs", "dup_units", "partitions", "participation", "frivolous",
@@ -31,14 +33,35 @@ def curve(d: DatasetWidths, measure: str) -> np.ndarray:
 
 
 def top_unit_cost(d: DatasetWidths) -> np.ndarray:
-    """Median over seeds of the accuracy lost by removing the most important unit, per width: (n_widths,)."""
-    return np.array([float(np.median(-d.runs[w].ablation_delta.min(axis=1))) for w in d.widths])
+    """Median over seeds of the accuracy lost by removing the most important unit, per width: (n_widths,).
+
+    Diverged seeds are left out; NaN where every seed of a width diverged."""
+    out = []
+    for w in d.widths:
+        r = d.runs[w]
+        cost = -r.ablation_delta[~r.diverged].min(axis=1) if (~r.diverged).any() else np.array([np.nan])
+        out.append(float(np.median(cost)))
+    return np.array(out)
 
 
 def enough_width(d: DatasetWidths, slack: float = 0.01) -> int:
-    """Smallest width whose mean accuracy is within ``slack`` of the best width's."""
+    """Smallest width whose mean accuracy is within ``slack`` of the best width's (widths whose seeds
+    all diverged are skipped; the widest width when every width diverged)."""
     acc = curve(d, "accuracy")
-    return d.widths[int(np.flatnonzero(acc >= acc.max() - slack)[0])]
+    if not np.isfinite(acc).any():
+        return d.widths[-1]
+    return d.widths[int(np.flatnonzero(acc >= np.nanmax(acc) - slack)[0])]
+
+
+def answer_diverged(d: DatasetWidths) -> list[str]:
+    """How many seeds diverged at each width (they are left out of every other number); [] if none."""
+    counts = [(w, int(d.runs[w].diverged.sum())) for w in d.widths]
+    if not any(k for _, k in counts):
+        return []
+    S = len(d.seeds)
+    listing = ", ".join(f"{k} of {S} at {plural(w, 'unit')}" for w, k in counts if k)
+    return [f"On the {d.dataset}, seeds diverged ({DIVERGENCE_RULE}): {listing}. They are left out of every other "
+            "number; a width whose seeds all diverged has no value (n/a)."]
 
 
 def _what(d: DatasetWidths) -> str:
@@ -61,8 +84,11 @@ def seed_interval(values) -> str:
 def answer_accuracy(d: DatasetWidths) -> list[str]:
     """How many units does the task need?"""
     acc, W = curve(d, "accuracy"), d.widths
+    if not np.isfinite(acc).any():
+        return [f"On the {d.dataset}, every seed of every width diverged, so no accuracy can be measured: "
+                "try a smaller --lr."]
     w_enough = enough_width(d)
-    best = int(np.argmax(acc))
+    best = int(np.nanargmax(acc))
     ci = lambda w: seed_interval(d.runs[w].accuracy)  # noqa: E731
     out = (f"On the {d.dataset}, accuracy on {_what(d)} goes from {pct(acc[0])} ({ci(W[0])}) with "
            f"{plural(W[0], 'unit')} ")
@@ -80,15 +106,17 @@ def unit_counts(d: DatasetWidths, w: int, measure: str) -> tuple[int, int, int]:
     the same number of units counted (dead, frivolous); for near-duplicates the live units may differ.
     """
     r = d.runs[w]
-    S, W = r.dead.shape
+    ok = ~np.asarray(r.diverged, bool)                    # diverged seeds are left out (counted elsewhere)
+    dead = r.dead[ok]
+    S, W = dead.shape
     if measure == "dead":
-        per_seed = r.dead.sum(axis=1)
+        per_seed = dead.sum(axis=1)
         return int(per_seed.sum()), S * W, int((per_seed > 0).sum())
     if measure == "frivolous":
-        per_seed = np.rint(np.asarray(r.frivolous, float) * W).astype(int)
+        per_seed = np.rint(np.nan_to_num(np.asarray(r.frivolous, float)[ok]) * W).astype(int)
         return int(per_seed.sum()), S * W, int((per_seed > 0).sum())
-    live = (~r.dead).sum(axis=1)
-    share = np.nan_to_num(np.asarray(r.dup_units, float))
+    live = (~dead).sum(axis=1)
+    share = np.nan_to_num(np.asarray(r.dup_units, float)[ok])
     per_seed = np.rint(share * live).astype(int)
     return int(per_seed.sum()), int(live.sum()), int((per_seed > 0).sum())
 
@@ -202,6 +230,10 @@ def answer_dead(d: DatasetWidths) -> list[str]:
                            "run shows")
     return [out + f" Layers wider than needed (over {plural(w_enough, 'unit')}) lose {share(k1, n1, 'units')}, "
                   f"the narrower ones {share(k2, n2, 'units')}: wider layers lose units {words}."]
+
+
+def _nanmean(v: np.ndarray) -> float:
+    return float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
 
 
 def answer_frivolous(d: DatasetWidths, cfg: WidthConfig) -> list[str]:

@@ -61,8 +61,8 @@ def _dataset(d: DatasetWidths, cfg: WidthConfig) -> DatasetCensus:
         n_train=len(d.train), n_eval=len(d.eval), n_classes=d.train.n_classes, widths=d.widths,
         enough_width=fx.enough_width(d), means_by_width=means,
         per_width={w: _width(d.runs[w]) for w in d.widths},
-        findings={"accuracy": fx.answer_accuracy(d), "niches": fx.answer_niches(d, cfg), "dead": fx.answer_dead(d),
-                  "frivolous": fx.answer_frivolous(d, cfg), "short": fx.answer_short(d)})
+        findings={"accuracy": fx.answer_diverged(d) + fx.answer_accuracy(d), "niches": fx.answer_niches(d, cfg), "dead": fx.answer_dead(d),
+                  "frivolous": fx.answer_frivolous(d, cfg), "short": " ".join(fx.answer_diverged(d) + [fx.answer_short(d)])})
 
 
 def _width(r: WidthRun) -> WidthCensus:
@@ -71,4 +71,4 @@ def _width(r: WidthRun) -> WidthCensus:
         dead_units=[np.flatnonzero(x).tolist() for x in r.dead], near_duplicate_pairs=r.dup_pairs,
         units_with_near_duplicate=r.dup_units, participation_ratio=r.participation, frivolous_fraction=r.frivolous,
         ablation_accuracy_change=r.ablation_delta, final_train_loss=r.loss[:, -1], loss_per_epoch=r.loss,
-        distinct_partitions=r.partitions, unit_splits=r.splits)
+        distinct_partitions=r.partitions, unit_splits=r.splits, diverged=r.diverged)

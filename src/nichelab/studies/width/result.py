@@ -32,6 +32,8 @@ class WidthCensus:
     final_train_loss : (S,) float; loss_per_epoch : (S, E) float.
     distinct_partitions : (S,) int, blobs only — distinct class splits of the live units (at most 7).
     unit_splits : list of list of str, blobs only — each unit's split key, or ``"dead"``.
+    diverged : (S,) bool — seeds whose training blew up (:mod:`nichelab.train.divergence`); every
+        measure above is NaN (null) for them.
     """
 
     accuracy: np.ndarray
@@ -47,6 +49,7 @@ class WidthCensus:
     loss_per_epoch: np.ndarray
     distinct_partitions: np.ndarray | None = None
     unit_splits: list[list[str]] | None = None
+    diverged: np.ndarray | None = None
 
 
 @dataclass
