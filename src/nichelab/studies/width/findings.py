@@ -257,6 +257,9 @@ def answer_short(d: DatasetWidths) -> str:
     W, w_enough = d.widths, enough_width(d)
     kd, nd, _ = unit_counts(d, W[-1], "dup_units")
     kf, nf, _ = unit_counts(d, W[-1], "frivolous")
+    if nf == 0:
+        return (f"On the {d.dataset}, every seed with {plural(W[-1], 'unit')} diverged, so there is no census of the "
+                "widest layer to summarise.")
     dup = kd / nd if nd else float("nan")
     friv, pr = kf / nf, curve(d, "participation")[-1]
     verdict = ("extra units mostly copy niches that are already taken" if dup >= 0.5 else
