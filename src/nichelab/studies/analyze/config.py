@@ -137,8 +137,7 @@ class AnalyzeConfig(TrainOptions, Options):
 
 
 STUDY = Study(
-    name="analyze", Config=AnalyzeConfig, runner="nichelab.studies.analyze.pipeline:run",
-    result="nichelab.studies.analyze.result:AnalyzeResult",
+    "analyze", AnalyzeConfig,
     question="Unit census of a network on real data: dead, duplicated, selective and indispensable units, per layer.",
     description="With a model spec, trains it (seeded, stratified 70/30 split) and analyses the held-out samples; "
                 "with the user's model file or factory, analyses it as given on all the data. Writes report.html, "

@@ -94,8 +94,7 @@ class CompareConfig(AgreementOptions, Options):
 
 
 STUDY = Study(
-    name="compare", Config=CompareConfig, runner="nichelab.studies.compare.pipeline:run",
-    result="nichelab.studies.compare.result:CompareResult",
+    "compare", CompareConfig,
     question="Compare two networks on the same data: same units, or only the same subspace?",
     description="Writes a report folder (report.html, results.json) with the layers-by-layers similarity heatmap "
                 "and the unit matching (Li et al. 2015) of the chosen layers. A and B are run folders written by "

@@ -60,8 +60,7 @@ class ConvergenceConfig(TrainOptions, SeedOptions, AgreementOptions, Options):
 
 
 STUDY = Study(
-    name="convergence", Config=ConvergenceConfig, runner="nichelab.studies.convergence.pipeline:run",
-    result="nichelab.studies.convergence.result:ConvergenceResult",
+    "convergence", ConvergenceConfig,
     question="Do networks from different seeds learn the same units, or only the same subspace?",
     description="Trains several seeds of one network on digits (default 5 seeds of mlp 64-64-64-64, 40 epochs) "
                 "and, on held-out samples, reports per layer: how well each unit matches a unit of another seed "

@@ -157,8 +157,7 @@ class HierarchyConfig(TrainOptions, SeedOptions, Options):
 
 
 STUDY = Study(
-    name="hierarchy", Config=HierarchyConfig, runner="nichelab.studies.hierarchy.pipeline:run",
-    result="nichelab.studies.hierarchy.result:HierarchyResult",
+    "hierarchy", HierarchyConfig,
     question="Edges, then parts, then objects? What each layer of a small CNN detects.",
     description="Trains a CNN (3 conv layers and a dense layer) on procedural faces, scrambled faces, houses, "
                 "carts and cars with known part masks (or LFW faces, or digits), then measures every hidden layer: "

@@ -52,8 +52,7 @@ class LabConfig(TrainOptions, SeedOptions, Options):
 
 
 STUDY = Study(
-    name="lab", Config=LabConfig, runner="nichelab.studies.lab.pipeline:run",
-    result="nichelab.studies.lab.result:LabResult",
+    "lab", LabConfig,
     question="The multiclass lab: what each ReLU hidden unit learns, over many seeds.",
     description="Trains Dense(2, ReLU) -> Dense(4) on the lab's four blobs with Adam (lr 0.01, 200 epochs, "
                 "batch 32) for every seed at once, then reports each unit's class split, how often the units "

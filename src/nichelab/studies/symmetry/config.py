@@ -138,8 +138,7 @@ class SymmetryConfig(SeedOptions, Options):
 
 
 STUDY = Study(
-    name="symmetry", Config=SymmetryConfig, runner="nichelab.studies.symmetry.pipeline:run",
-    result="nichelab.studies.symmetry.result:SymmetryResult",
+    "symmetry", SymmetryConfig,
     question="Why do units differ at all? Identical units under gradient descent, and what breaks the tie.",
     description="Trains networks whose hidden units all start as copies of one unit (plus random, dropout, "
                 "perturbed and all-zero starts) on the lab's blobs and on digits, and reports the distance between "

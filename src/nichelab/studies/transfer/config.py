@@ -155,8 +155,7 @@ def join_tasks(items: tuple[str, ...]) -> tuple[str, ...]:
 
 
 STUDY = Study(
-    name="transfer", Config=TransferConfig, runner="nichelab.studies.transfer.pipeline:run",
-    result="nichelab.studies.transfer.result:TransferResult",
+    "transfer", TransferConfig,
     question="Which layers are general, which specific? Layer-by-layer transfer (Yosinski et al. 2014).",
     description="Trains baseA on each source task and baseB on the target; for every cut n builds BnB, AnB "
                 "(first n layers copied, frozen), their fine-tuned versions BnB+, AnB+, and a control with the "

@@ -56,8 +56,7 @@ class WidthConfig(TrainOptions, SeedOptions, Options):
 
 
 STUDY = Study(
-    name="width", Config=WidthConfig, runner="nichelab.studies.width.pipeline:run",
-    result="nichelab.studies.width.result:WidthResult",
+    "width", WidthConfig,
     question="More units than needed: do units keep distinct niches, or do redundant, dead and frivolous "
              "units appear?",
     description="Trains one-hidden-layer ReLU networks of every width (several seeds each, all at once) on the "
