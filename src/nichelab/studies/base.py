@@ -112,6 +112,12 @@ class Result:
     """
 
     study: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs):
+        """Every subclass is a dataclass too (``repr=False``: the compact repr below is kept)."""
+        super().__init_subclass__(**kwargs)
+        dataclasses.dataclass(repr=False)(cls)
+
     #: Name of a ``dict[str, array]`` field saved to weights.safetensors under its own keys (no
     #: prefix), with the seed list as ``seeds`` (the layout most studies use); None: see weights().
     flat_weights: ClassVar[str | None] = None

@@ -1,7 +1,7 @@
 """The analyze study's result: typed data only (records of every number, words, figure-ready views, weights)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import ClassVar
 
 import numpy as np
@@ -13,7 +13,6 @@ from .config import AnalyzeConfig
 __all__ = ["AnalyzeResult"]
 
 
-@dataclass(repr=False)
 class AnalyzeResult(Result):
     """Everything ``nichelab analyze`` measured (the keys of ``results.json``).
 

@@ -1,7 +1,7 @@
 """The result of ``nichelab compare``: typed data only (numbers, words, figure-ready arrays)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import ClassVar
 
 import numpy as np
@@ -13,7 +13,6 @@ from .config import CompareConfig
 __all__ = ["CompareResult"]
 
 
-@dataclass(repr=False)
 class CompareResult(Result):
     """Everything ``nichelab compare`` measured.
 

@@ -1,7 +1,7 @@
 """The convergence study's result: typed data only (numbers, words, figure-ready arrays, weights)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import ClassVar
 
 import numpy as np
@@ -13,14 +13,11 @@ from .measures import MEASURE_LABELS
 __all__ = ["ConvergenceResult"]
 
 
-@dataclass(repr=False)
 class ConvergenceResult(Result):
     """Everything the convergence study measured (S seeds, L layers, P = S(S-1) ordered seed pairs).
 
     Attributes
     ----------
-    config : ConvergenceConfig
-    seeds : list of int
     data : dict — name, n_samples, n_train, n_test, input_shape, class_names, test_indices.
     model : dict — spec, layers, widths, output_layer.
     accuracy : dict — ``test`` and ``final_train_loss`` per seed (keys: the seed as text).

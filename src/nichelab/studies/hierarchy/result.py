@@ -1,7 +1,7 @@
 """The hierarchy study's result: typed data only (numbers, words, figure-ready arrays, images, weights)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import ClassVar
 
 import numpy as np
@@ -16,14 +16,11 @@ _TABLE_MEASURES = ("edge_detectors", "orientation_selective", "osi_median", "par
                    "probe_scrambled")
 
 
-@dataclass(repr=False)
 class HierarchyResult(Result):
     """Everything the hierarchy study measured.
 
     Attributes
     ----------
-    config : HierarchyConfig
-    seeds : list of int
     data : dict — name, n_train, n_test, image_shape, class_names, part_names, concepts, object_class.
     layers : list of str — the measured (hidden) layers.
     measures : dict — label and description of every per-layer measure.

@@ -1,7 +1,7 @@
 """The lab study's result: typed data only (numbers, words, figure-ready arrays, weights)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import ClassVar
 
 import numpy as np
@@ -13,14 +13,11 @@ from .config import OUTCOMES, LabConfig
 __all__ = ["LabResult"]
 
 
-@dataclass(repr=False)
 class LabResult(Result):
     """Everything the lab study measured.
 
     Attributes
     ----------
-    config : LabConfig
-    seeds : list of int
     data : dict — name, n_samples, centers, X (n, 2) and y (n,) of the lab's blobs.
     summary : dict — outcome counts and shares, split shares, accuracy by outcome, initial geometry.
     per_seed : list of dict — per seed: seed, loss, accuracy, outcome, class_accuracy, units ...

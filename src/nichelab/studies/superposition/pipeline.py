@@ -7,7 +7,7 @@ batch, AdamW, Xavier-normal init, zero bias.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import ClassVar
 
 import numpy as np
@@ -25,7 +25,6 @@ __all__ = ["run", "SuperpositionResult", "model_seed"]
 SHARED_BELOW = 0.9
 
 
-@dataclass(repr=False)
 class SuperpositionResult(Result):
     """Every model's measurements (K = sparsity levels x seeds models, in that order).
 

@@ -227,14 +227,11 @@ class SymmetryViews:
     split_vs_eps: list[SplitPanel] = field(default_factory=list)
 
 
-@dataclass(repr=False)
 class SymmetryResult(Result):
     """Everything the symmetry study measured.
 
     Attributes
     ----------
-    config : SymmetryConfig
-    seeds : list of int
     datasets : dict of str -> DatasetResult
     views : SymmetryViews — figure-ready numbers.
     params : dict of str -> (S, ...) arrays — initial and final weights of every condition, named

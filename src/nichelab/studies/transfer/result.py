@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import ClassVar
 
 import numpy as np
@@ -13,14 +13,11 @@ from .config import CONDITION_INFO, TransferConfig
 __all__ = ["TransferResult"]
 
 
-@dataclass(repr=False)
 class TransferResult(Result):
     """Everything the transfer study measured (the layout of ``results.json``).
 
     Attributes
     ----------
-    config : TransferConfig
-    seeds : list of int
         Seeds of every cell.
     init_offset : int
         Re-initialised blocks of seed s start from init seed ``init_offset + s``.

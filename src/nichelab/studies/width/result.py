@@ -114,14 +114,11 @@ class WidthViews:
     unit_lines: list[UnitLines] = field(default_factory=list)
 
 
-@dataclass(repr=False)
 class WidthResult(Result):
     """Everything the width study measured.
 
     Attributes
     ----------
-    config : WidthConfig
-    seeds : list of int — the seeds trained at every width.
     datasets : dict of str -> DatasetCensus
     views : WidthViews
     params : dict of ``"{dataset}/w{width}/{name}"`` -> (S, ...) array — final weights (weights file).
