@@ -22,11 +22,14 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import NichelabError, suggest
 from ..options import option_specs
 from .store import append_index, default_out, prepare_out, run_folder
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
 
 __all__ = ["DEFAULT_GRIDS", "parse_grid", "plan_cells", "run_sweep", "SweepOutcome", "headline", "read_cells"]
 
@@ -128,10 +131,13 @@ class Cell:
     values: dict
     config: object
     folder: str
+    varying: tuple = ()
 
     @property
     def label(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in self.values.items()) or "all defaults"
+        """``"hidden=2, init=torch"``: the values of the fields with more than one value."""
+        shown = {k: v for k, v in self.values.items() if k in self.varying} or self.values
+        return ", ".join(f"{k}={v}" for k, v in shown.items()) or "all defaults"
 
 
 def _folder_name(values: dict) -> str:
@@ -167,7 +173,7 @@ def plan_cells(study, grid: dict, seeds: int, first_seed: int = 0) -> list[Cell]
             raise NichelabError(f"--grid values must differ after spaces and symbols are replaced; "
                                 f"two cells would both be named {name!r}")
         seen.add(name)
-        cells.append(Cell(values, config, name))
+        cells.append(Cell(values, config, name, tuple(k for k, v in grid.items() if len(v) > 1)))
     return cells
 
 
@@ -372,7 +378,8 @@ def _index_rows(out: Path, cells: list[Cell], grid: dict, result: SweepOutcome) 
     rows = []
     for cell in cells:
         row = {"cell": cell.label, "folder": f"cells/{cell.folder}"}
-        row.update({k: getattr(cell.config, k) for k in grid})
+        row.update({k: ",".join(map(str, v)) if isinstance(v, tuple) else v
+                    for k, v in ((k, getattr(cell.config, k)) for k in grid)})
         path = out / "cells" / cell.folder / "results.json"
         if path.is_file():
             row.update(status="done", error="")
@@ -391,7 +398,7 @@ def _write_index(out: Path, rows: list[dict]) -> None:
     tmp.replace(out / "cells.csv")
 
 
-def read_cells(folder) -> "pandas.DataFrame":  # noqa: F821
+def read_cells(folder) -> "pandas.DataFrame":
     """The index of a sweep folder (``cells.csv``) as a pandas DataFrame."""
     import pandas as pd
     path = Path(folder) / "cells.csv"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable
@@ -67,7 +66,6 @@ def run_local(study: str, jobs: list[Job], on_done: OnDone, workers: int | None 
     workers = workers or default_workers()
     if workers == 1:
         for job in jobs:
-            t0 = time.perf_counter()
             try:
                 if len(job.bounds) == 1:
                     files = run_cell(study, job.config, job.command)
@@ -78,44 +76,47 @@ def run_local(study: str, jobs: list[Job], on_done: OnDone, workers: int | None 
                 on_done(job, None, _error(exc))
                 continue
             on_done(job, files, None)
-            del t0
         return
     import multiprocessing as mp
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init) as pool:
-        pending: dict = {}
-        parts: dict = {}
-        failed: set = set()
-        for job in jobs:
-            if len(job.bounds) == 1:
-                pending[pool.submit(run_cell, study, job.config, job.command)] = (job, None)
-            else:
-                parts[job.index] = [None] * len(job.bounds)
-                for k, (a, b) in enumerate(job.bounds):
-                    pending[pool.submit(run_part, study, job.config, a, b)] = (job, k)
-        try:
-            while pending:
-                done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-                for fut in done:
-                    job, k = pending.pop(fut)
-                    if job.index in failed:
-                        continue
-                    try:
-                        value = fut.result()
-                    except Exception as exc:
-                        failed.add(job.index)
-                        on_done(job, None, _error(exc))
-                        continue
-                    if k is None:
-                        on_done(job, value, None)
-                        continue
-                    parts[job.index][k] = value
-                    if all(p is not None for p in parts[job.index]):
-                        got = parts.pop(job.index)
-                        pending[pool.submit(finish_cell, study, job.config, got, job.command)] = (job, None)
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init)
+    try:
+        _run_pool(pool, study, jobs, on_done)
+    except BaseException:  # Ctrl-C: do not wait for running cells (workers die with this process)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _run_pool(pool, study: str, jobs: list[Job], on_done: OnDone) -> None:
+    pending: dict = {}
+    parts: dict = {}
+    failed: set = set()
+    for job in jobs:
+        if len(job.bounds) == 1:
+            pending[pool.submit(run_cell, study, job.config, job.command)] = (job, None)
+        else:
+            parts[job.index] = [None] * len(job.bounds)
+            for k, (a, b) in enumerate(job.bounds):
+                pending[pool.submit(run_part, study, job.config, a, b)] = (job, k)
+    while pending:
+        done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+        for fut in done:
+            job, k = pending.pop(fut)
+            if job.index in failed:
+                continue
+            try:
+                value = fut.result()
+            except Exception as exc:  # the study's error (or a worker that died): the cell failed
+                failed.add(job.index)
+                on_done(job, None, _error(exc))
+                continue
+            if k is None:
+                on_done(job, value, None)
+                continue
+            parts[job.index][k] = value
+            if all(p is not None for p in parts[job.index]):
+                got = parts.pop(job.index)
+                pending[pool.submit(finish_cell, study, job.config, got, job.command)] = (job, None)
 
 
 # ---- Ray --------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def x_field(grid: dict) -> str | None:
 
 def _series(grid: dict, rows: list[dict], xf: str):
     """Line label -> rows in x order, one line per combination of the other fields."""
-    others = [f for f in grid if f != xf]
+    others = [f for f in grid if f != xf and len(grid[f]) > 1]
     lines: dict = {}
     for r in rows:
         label = ", ".join(f"{f}={r[f]}" for f in others) or "all cells"
@@ -84,7 +84,7 @@ def fig_outcome_lines(grid: dict, rows: list[dict], outcomes: list[str]) -> byte
         ax.set_ylabel(f"seeds ending {o} (%)")
         ax.set_ylim(-3, 103)
         ax.set_title(o, fontsize=10)
-    axes.flat[0].legend(fontsize=7, title="line", title_fontsize=7, loc="best")
+    axes.flat[0].legend(fontsize=7, loc="best")
     return to_png(fig)
 
 
