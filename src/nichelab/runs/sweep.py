@@ -149,6 +149,20 @@ def _folder_name(values: dict) -> str:
 def plan_cells(study, grid: dict, seeds: int, first_seed: int = 0) -> list[Cell]:
     """Every cell of ``grid`` (cartesian product, last field varying fastest), its Config built.
 
+    Parameters
+    ----------
+    study : Study or str
+    grid : dict of str -> tuple of str
+        From :func:`parse_grid`.
+    seeds : int
+        Seeds per cell.
+    first_seed : int, default 0
+
+    Returns
+    -------
+    list of Cell
+        In grid order; ``Cell.folder`` is the cell's folder name under ``cells/``.
+
     Raises
     ------
     NichelabError

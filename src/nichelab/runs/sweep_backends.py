@@ -60,6 +60,14 @@ def _worker_init() -> None:
 def run_local(study: str, jobs: list[Job], on_done: OnDone, workers: int | None = None) -> None:
     """Run ``jobs`` in a pool of ``workers`` processes (default: the cores); 1 runs them here.
 
+    Parameters
+    ----------
+    study : str
+    jobs : list of Job
+    on_done : callable (job, files, error) -> None
+        Called in this process for each cell: its run folder's files, or its error in one line.
+    workers : int, optional
+
     Each chunk of a cell is a task; a cell with one chunk is trained and written by one task, a
     chunked cell is merged and written by a task submitted when its last chunk is done.
     """
