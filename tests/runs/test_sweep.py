@@ -236,3 +236,10 @@ def test_killed_sweep_resumes_and_pool_cells_equal_nichelab_run(tmp_path):
                           "--seeds", "600", "--out", str(ref)], env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     same_run(out / "cells" / "hidden-3_epochs-3", ref)
+
+
+def test_bad_seeds_name_the_flag_not_a_cell():
+    with pytest.raises(NichelabError, match=r"^--first-seed must be an integer >= 0"):
+        plan_cells("lab", parse_grid("lab", ["hidden=2"]), 3, first_seed=-1)
+    with pytest.raises(NichelabError, match=r"^--seeds must be an integer >= 1"):
+        plan_cells("lab", parse_grid("lab", ["hidden=2"]), 0)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..errors import NichelabError, suggest
-from ..options import option_specs
+from ..options import flag_of, option_specs
 from .store import append_index, default_out, prepare_out, run_folder
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -178,6 +178,8 @@ def plan_cells(study, grid: dict, seeds: int, first_seed: int = 0) -> list[Cell]
         try:
             config = study.Config(**kwargs, seeds=seeds, first_seed=first_seed)
         except NichelabError as exc:
+            if exc.field in SEED_FIELDS:
+                raise exc.with_flag(flag_of(exc.field)) from None
             where = ", ".join(f"{k}={v}" for k, v in values.items())
             raise NichelabError(f"--grid cell {where}: {exc}", field=exc.field) from None
         except TypeError as exc:  # a Config without seeds / first_seed
