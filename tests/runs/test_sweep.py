@@ -140,7 +140,7 @@ def test_findings_call_a_change_only_when_the_interval_excludes_zero():
     assert "cannot tell whether the share of seeds ending duplicate (10% vs 12%), other (30% vs 28%) changes" in text
     assert "duplicate rises" not in text and "other falls" not in text
     assert "highest at hidden=6: 90.0% (95% CI 88.0%–92.0%)" in f["accuracy"][0]
-    assert "do not overlap" in f["accuracy"][0]
+    assert "+10 points (95% CI +4.6 to +15), excludes zero" in f["accuracy"][0]
     assert f["failed"] and "hidden=9" in f["failed"][0]
     assert f["terms"][0].startswith("Each seed ends in one outcome: distinct:")
 

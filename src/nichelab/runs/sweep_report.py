@@ -14,6 +14,8 @@ from pathlib import Path
 from ..reporting.pages.sweep import outcomes_of
 from ..studies import text
 
+_Z95 = 1.959963984540054
+
 __all__ = ["OUTCOME_WORDS", "sweep_findings", "write_report"]
 
 #: What each lab outcome means, in words (defined before first use in the report).
@@ -36,7 +38,9 @@ def _pooled(rows, field, value, outcome) -> tuple[int, int]:
 
 
 def _points(d: float) -> str:
-    return f"{100 * d:+.0f}" if abs(100 * d) >= 10 or d == 0 else f"{100 * d:+.1f}"
+    """A difference of shares in percentage points: ``0.093 -> "+9.3"``, ``0.1 -> "+10"``."""
+    v = round(100 * d, 1)
+    return f"{v:+.0f}" if abs(v) >= 10 or v == 0 else f"{v:+.1f}"
 
 
 def _field_findings(rows, grid: dict, outcomes: list[str]) -> list[str]:
@@ -92,8 +96,12 @@ def _accuracy(rows) -> str | None:
     lo = min(done, key=lambda r: r["accuracy_mean"])
     ci = lambda r: (f"{text.pct(r['accuracy_mean'], 1)} (95% CI {text.pct(r['accuracy_lo'], 1)}–"  # noqa: E731
                     f"{text.pct(r['accuracy_hi'], 1)})")
-    sep = lo["accuracy_hi"] < hi["accuracy_lo"]
-    verdict = "their intervals do not overlap" if sep else "their intervals overlap, so the sweep cannot tell them apart"
+    se = lambda r: (r["accuracy_hi"] - r["accuracy_lo"]) / (2 * _Z95)  # noqa: E731
+    d = hi["accuracy_mean"] - lo["accuracy_mean"]
+    half = _Z95 * math.sqrt(se(hi) ** 2 + se(lo) ** 2)
+    verdict = (f"the difference, {_points(d)} points (95% CI {_points(d - half)} to {_points(d + half)}), "
+               + ("excludes zero, so these cells differ" if d - half > 0 else
+                  "includes zero, so the sweep cannot tell them apart"))
     return (f"Mean accuracy over the seeds (the share of the training points classified right, averaged over "
             f"seeds) was highest at {hi['cell']}: {ci(hi)}, and lowest at {lo['cell']}: {ci(lo)}; {verdict}.")
 
