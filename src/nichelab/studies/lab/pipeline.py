@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from ...data.blobs import load_blobs
+from ...errors import NichelabError
 from ...nn.models import build_model
 from ...train.ensemble import train_ensemble, unstack
 from . import findings as fx
@@ -14,7 +16,7 @@ from .analysis import SeedAnalysis, analyse_seeds
 from .config import ALL_OUTCOMES, DIVERGED, OUTCOMES, LabConfig
 from .result import LabResult
 
-__all__ = ["run"]
+__all__ = ["run", "run_chunk", "merge_chunks", "LabChunk"]
 
 
 def run(config: LabConfig, *, progress=None) -> LabResult:
@@ -29,24 +31,100 @@ def run(config: LabConfig, *, progress=None) -> LabResult:
     -------
     LabResult
     """
+    return merge_chunks(config, [run_chunk(config, config.seed_list, progress=progress)])
+
+
+@dataclass
+class LabChunk:
+    """What training and measuring a subset of a lab run's seeds gives (see :func:`run_chunk`).
+
+    Attributes
+    ----------
+    seeds : list of int
+    params, initial : dict of str -> (S, ...) float32 — final and initial weights of these seeds.
+    loss : (S, epochs) float64 — per-epoch training loss.
+    snapshots : dict of int -> dict of str -> array — the shown seed's weights at the snapshot
+        epochs (empty when the shown seed is not in this chunk).
+    analysis : SeedAnalysis — the per-seed measurements.
+    timings : dict of str -> float
+    """
+
+    seeds: list
+    params: dict
+    initial: dict
+    loss: np.ndarray
+    snapshots: dict
+    analysis: SeedAnalysis
+    timings: dict = field(default_factory=dict)
+
+
+def run_chunk(config: LabConfig, seeds, *, progress=None) -> LabChunk:
+    """Train and measure the seeds ``seeds`` (a run of consecutive seeds of ``config.seed_list``).
+
+    Every seed's numbers depend only on the seed and the settings, so
+    ``merge_chunks(config, [run_chunk(config, part) for part in parts])`` equals ``run(config)``
+    when the parts, in order, make up ``config.seed_list`` and each part starts at a multiple of
+    256 seeds and holds at least 256 seeds (the last part: any size), which keeps every seed in the
+    same lane of the vectorised training kernels as in the whole run (float rounding stays the same).
+    """
     cfg = config
+    seeds = [int(s) for s in seeds]
     data = load_blobs(cfg.samples)
     t0 = time.perf_counter()
     ens = train_ensemble(lambda s: build_model(cfg.model_spec, (2,), 4, init=cfg.init, seed=s),
-                         data.X, data.y, cfg.train_config(), cfg.seed_list,
+                         data.X, data.y, cfg.train_config(), seeds,
                          progress=(lambda d, t: progress("training", d, t)) if progress else None)
     t1 = time.perf_counter()
     a = analyse_seeds(ens.seeds, ens.params, ens.snapshots[0], data.X, data.y, 4, diverged=ens.diverged)
+    snaps = {}
+    if cfg.show_seed in seeds:
+        show = seeds.index(cfg.show_seed)
+        snaps = {e: unstack(p, show) for e, p in ens.snapshots.items() if e in cfg.snapshot_epochs}
+    return LabChunk(seeds, dict(ens.params), dict(ens.snapshots[0]), ens.loss, snaps, a,
+                    {"training_s": t1 - t0, "analysis_s": time.perf_counter() - t1})
+
+
+def merge_chunks(config: LabConfig, chunks: list) -> LabResult:
+    """The LabResult of ``config`` from :class:`LabChunk` s covering ``config.seed_list`` in order.
+
+    Per-seed arrays and records are concatenated; the summary, findings and views are computed
+    from the merged measurements, as :func:`run` does. Timings add up over the chunks.
+
+    Raises
+    ------
+    NichelabError
+        The chunks' seeds are not ``config.seed_list`` in order.
+    """
+    cfg = config
+    if [s for c in chunks for s in c.seeds] != cfg.seed_list:
+        raise NichelabError(f"the chunks' seeds must be the config's seeds {cfg.first_seed}.."
+                            f"{cfg.first_seed + cfg.seeds - 1} in order")
+    data = load_blobs(cfg.samples)
+    cat = (lambda f: f(chunks[0])) if len(chunks) == 1 else (lambda f: _concat([f(c) for c in chunks]))
+    a = SeedAnalysis(**{k.name: cat(lambda c, n=k.name: getattr(c.analysis, n)) for k in fields(SeedAnalysis)})
+    params, initial, loss = cat(lambda c: c.params), cat(lambda c: c.initial), cat(lambda c: c.loss)
+    snaps = next(c.snapshots for c in chunks if cfg.show_seed in c.seeds)
     show = cfg.seed_list.index(cfg.show_seed)
-    snaps = {e: unstack(p, show) for e, p in ens.snapshots.items() if e in cfg.snapshot_epochs}
+    t1 = time.perf_counter()
     result = LabResult(
         config=cfg, seeds=cfg.seed_list,
         data={"name": data.name, "n_samples": len(data), **data.meta, "X": data.X, "y": data.y},
-        summary=_summary(a, cfg), per_seed=_records(a, ens.loss), findings=_findings(a),
-        loss_curves=ens.loss, views=_views(a, ens, snaps, data.X, show, cfg),
-        params=dict(ens.params), initial=dict(ens.snapshots[0]),
-        timings={"training_s": t1 - t0, "analysis_s": time.perf_counter() - t1})
+        summary=_summary(a, cfg), per_seed=_records(a, loss), findings=_findings(a),
+        loss_curves=loss, views=_views(a, params, loss, snaps, data.X, show, cfg),
+        params=params, initial=initial,
+        timings={k: sum(c.timings.get(k, 0.0) for c in chunks) for k in ("training_s", "analysis_s")})
+    result.timings["analysis_s"] += time.perf_counter() - t1
     return result
+
+
+def _concat(parts: list):
+    """Concatenate per-seed values along the seed axis: arrays, lists, or dicts of arrays."""
+    first = parts[0]
+    if isinstance(first, dict):
+        return {k: np.concatenate([p[k] for p in parts]) for k in first}
+    if isinstance(first, list):
+        return [x for p in parts for x in p]
+    return np.concatenate(parts)
 
 
 def _records(a: SeedAnalysis, loss: np.ndarray) -> list[dict]:
@@ -86,14 +164,15 @@ def _findings(a: SeedAnalysis) -> dict:
     return {"niches": fx.answer_niches(a), "origin": fx.answer_origin(a), "failures": fx.answer_failures(a)}
 
 
-def _views(a: SeedAnalysis, ens, snaps: dict, X: np.ndarray, show: int, cfg: LabConfig) -> dict:
-    shown = views.seed_view(unstack(ens.params, show), X, cfg.show_seed, a.outcome[show],
+def _views(a: SeedAnalysis, params: dict, loss: np.ndarray, snaps: dict, X: np.ndarray, show: int,
+           cfg: LabConfig) -> dict:
+    shown = views.seed_view(unstack(params, show), X, cfg.show_seed, a.outcome[show],
                             diverged=bool(a.diverged[show]))
     shown["snapshots"] = {int(e): views.lines(w) for e, w in snaps.items()}
     examples = []
     for o in OUTCOMES:
         idx = [i for i, x in enumerate(a.outcome) if x == o]
         if idx:
-            examples.append(views.seed_view(unstack(ens.params, idx[0]), X, int(a.seeds[idx[0]]), o, full=False))
-    return {"shown": shown, "examples": examples, "loss_bands": views.loss_bands(ens.loss, a.outcome, OUTCOMES),
+            examples.append(views.seed_view(unstack(params, idx[0]), X, int(a.seeds[idx[0]]), o, full=False))
+    return {"shown": shown, "examples": examples, "loss_bands": views.loss_bands(loss, a.outcome, OUTCOMES),
             "initial_angle_deg": a.init_angle, "outcome": list(a.outcome), "accuracy": a.accuracy}
