@@ -32,8 +32,10 @@ def run(config: LabConfig, *, progress=None) -> LabResult:
     cfg = config
     data = load_blobs(cfg.samples)
     t0 = time.perf_counter()
+    film = cfg.hidden <= views.FILM_MAX_UNITS  # record every epoch for the training film
+    tcfg = cfg.train_config(snapshot_epochs=tuple(range(cfg.epochs + 1))) if film else cfg.train_config()
     ens = train_ensemble(lambda s: build_model(cfg.model_spec, (2,), 4, init=cfg.init, seed=s),
-                         data.X, data.y, cfg.train_config(), cfg.seed_list,
+                         data.X, data.y, tcfg, cfg.seed_list,
                          progress=(lambda d, t: progress("training", d, t)) if progress else None)
     t1 = time.perf_counter()
     a = analyse_seeds(ens.seeds, ens.params, ens.snapshots[0], data.X, data.y, 4)
@@ -43,7 +45,7 @@ def run(config: LabConfig, *, progress=None) -> LabResult:
         config=cfg, seeds=cfg.seed_list,
         data={"name": data.name, "n_samples": len(data), **data.meta, "X": data.X, "y": data.y},
         summary=_summary(a, cfg), per_seed=_records(a, ens.loss), findings=_findings(a),
-        loss_curves=ens.loss, views=_views(a, ens, snaps, data.X, show, cfg),
+        loss_curves=ens.loss, views=_views(a, ens, snaps, data, show, cfg, film),
         params=dict(ens.params), initial=dict(ens.snapshots[0]),
         timings={"training_s": t1 - t0, "analysis_s": time.perf_counter() - t1})
     return result
@@ -82,13 +84,18 @@ def _findings(a: SeedAnalysis) -> dict:
     return {"niches": fx.answer_niches(a), "origin": fx.answer_origin(a), "failures": fx.answer_failures(a)}
 
 
-def _views(a: SeedAnalysis, ens, snaps: dict, X: np.ndarray, show: int, cfg: LabConfig) -> dict:
-    shown = views.seed_view(unstack(ens.params, show), X, cfg.show_seed, a.outcome[show])
+def _views(a: SeedAnalysis, ens, snaps: dict, data, show: int, cfg: LabConfig, film: bool) -> dict:
+    shown = views.seed_view(unstack(ens.params, show), cfg.show_seed, a.outcome[show])
     shown["snapshots"] = {int(e): views.lines(w) for e, w in snaps.items()}
     examples = []
     for o in OUTCOMES:
         idx = [i for i, x in enumerate(a.outcome) if x == o]
         if idx:
-            examples.append(views.seed_view(unstack(ens.params, idx[0]), X, int(a.seeds[idx[0]]), o, full=False))
-    return {"shown": shown, "examples": examples, "loss_bands": views.loss_bands(ens.loss, a.outcome, OUTCOMES),
-            "initial_angle_deg": a.init_angle, "outcome": list(a.outcome), "accuracy": a.accuracy}
+            examples.append(views.seed_view(unstack(ens.params, idx[0]), int(a.seeds[idx[0]]), o))
+    out = {"shown": shown, "examples": examples, "loss_bands": views.loss_bands(ens.loss, a.outcome, OUTCOMES),
+           "initial_angle_deg": a.init_angle, "outcome": list(a.outcome), "accuracy": a.accuracy}
+    if film:
+        seeds = views.film_seeds(cfg.seed_list, a.outcome, cfg.show_seed)
+        out["film"] = views.film(ens.snapshots, [cfg.seed_list.index(s) for s in seeds], seeds, ens.loss,
+                                 data.X, data.y)
+    return out
