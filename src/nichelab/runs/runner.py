@@ -18,7 +18,7 @@ from .jsonio import dumps
 from .provenance import versions
 from .store import RunFinishedInterrupt, append_index, default_out, prepare_out, run_folder
 
-__all__ = ["execute", "write_run", "shell_command"]
+__all__ = ["execute", "write_run", "shell_command", "export_figures"]
 
 
 def shell_command(argv: list[str] | None = None) -> str:
@@ -121,3 +121,53 @@ def execute(study, config, out: str | Path | None = None, *, console=None, argv:
     except KeyboardInterrupt:
         raise RunFinishedInterrupt(out) from None
     return out
+
+
+def export_figures(folder: str | Path, fmt: str = "png", out: str | Path | None = None) -> list[Path]:
+    """Write every figure of a finished run's report as a static file (for papers and slides).
+
+    Interactive charts are rendered by vl-convert (no browser) in their initial state (the shown
+    seed, the last epoch); static PNG figures are copied as PNG whatever ``fmt``.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A run folder (``nichelab run ...``).
+    fmt : {"png", "svg", "pdf"}, default "png"
+    out : str or Path, optional
+        Folder to write into (created); default ``<folder>/figures``.
+
+    Returns
+    -------
+    list of Path
+        The files written, in page order (``<chart name>.<fmt>``, ``figure-<section>-<k>.png``).
+
+    Raises
+    ------
+    NichelabError
+        Not a run folder; an unknown ``fmt``; an unwritable ``out``.
+    """
+    from ..reporting import build_report
+    from ..reporting.charts import FORMATS, export_chart
+    from ..reporting.model import Chart
+    from .load import load_run
+    if fmt not in FORMATS:
+        raise NichelabError(f"--format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    result = load_run(folder)
+    report = build_report(result)
+    dest = Path(out) if out is not None else Path(folder) / "figures"
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NichelabError(f"--out must be a folder that can be created; got {str(dest)!r} "
+                            f"({exc.strerror or exc})") from None
+    written = []
+    for i, section in enumerate(report.sections, start=1):
+        for k, f in enumerate(section.figures, start=1):
+            if isinstance(f, Chart):
+                written.append(export_chart(f, dest / f.name, fmt))
+            else:
+                path = dest / f"figure-{i}-{k}.png"
+                path.write_bytes(f.png)
+                written.append(path)
+    return written

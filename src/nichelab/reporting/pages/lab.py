@@ -69,7 +69,11 @@ def _setup(r) -> dict:
 
 
 def _film(r) -> dict:
-    return r.views.get("film") or {"seeds": [], "epochs": []}
+    f = r.views.get("film")
+    if f is None:
+        return {"seeds": [], "epochs": []}
+    return {**f, "seeds": [int(s) for s in np.asarray(f["seeds"]).ravel()],
+            "epochs": [int(e) for e in np.asarray(f["epochs"]).ravel()]}
 
 
 def _rnd(a) -> list:
