@@ -33,13 +33,22 @@ def run(tmp_path_factory):
     res = CliRunner().invoke(app, ["run", "lab", "--seeds", str(SEEDS), "--epochs", str(EPOCHS), "--show-seed", "3",
                                    "--out", str(out)])
     assert res.exit_code == 0, res.output
-    return out, json.loads((out / "results.json").read_text())
+    data = json.loads((out / "results.json").read_text())
+    data["_folder"] = out
+    return out, data
+
+
+def _film_weights(data):
+    from safetensors.numpy import load_file
+    w = load_file(str(data["_folder"] / "weights.safetensors"))
+    return {k[len("film."):]: v for k, v in w.items() if k.startswith("film.")}
 
 
 def _film(data, seed):
-    f = data["views"]["film"]
-    j = f["seeds"].index(seed)
-    return {k: np.asarray(f[k][j], float) for k in ("W1", "b1", "W2", "b2")}
+    """The recorded weights of ``seed`` at every epoch, rounded as the page embeds them (4 decimals)."""
+    f = _film_weights(data)
+    j = f["seeds"].tolist().index(seed)
+    return {k: np.round(np.asarray(f[k][j], float), 4) for k in ("W1", "b1", "W2", "b2")}
 
 
 def _check_maps(o, data, seed, epoch):
@@ -101,7 +110,7 @@ def test_epoch_slider_moves_the_film_by_keyboard(run, open_page, artifacts):
 def test_seed_selector_shows_the_seed_numbers_and_weights(run, open_page):
     out, data = run
     o = open_page(out / "report.html")
-    film = data["views"]["film"]["seeds"]
+    film = _film_weights(data)["seeds"].tolist()
     seed = next(s for s in film if s != 3)
     o.page.select_option("#ctl-seed", str(seed))
     o.page.evaluate("window.nichelab.ready.then(() => true)")

@@ -81,8 +81,9 @@ def test_lab_specs_are_valid_vega_lite(lab):
 
 
 def test_lab_film_records_every_epoch_of_the_film_seeds(lab):
-    f = lab.views["film"]
-    assert f["epochs"] == list(range(13))
+    f = lab.film
+    assert f["epochs"].tolist() == list(range(13)) and "film" not in lab.views
+    assert "film.W1" in lab.weights() and f["W1"].shape == (len(f["seeds"]), 13, 2, 2)
     assert 2 in f["seeds"] and len(f["seeds"]) <= 1 + 3 * 4
     for j, s in enumerate(f["seeds"]):
         i = lab.seeds.index(s)
@@ -96,7 +97,7 @@ def test_lab_datasets_hold_every_seed_final_weights_and_film_epochs(lab):
     from nichelab.reporting.pages.lab import datasets
     d = datasets(lab)
     keys = [r["k"] for r in d["lab_w"]]
-    film = lab.views["film"]["seeds"]
+    film = lab.film["seeds"].tolist()
     assert len(keys) == len(set(keys)) == (len(lab.seeds) - len(film)) + len(film) * 13
     assert all(f"{s}_12" in keys for s in lab.seeds)
     row = next(r for r in d["lab_w"] if r["k"] == f"{lab.seeds[-1]}_12")
@@ -111,6 +112,8 @@ def test_lab_report_survives_a_round_trip(lab, tmp_path):
     from nichelab.runs.runner import write_run
     write_run(lab, tmp_path)
     again = load_run(tmp_path)
+    for k, v in lab.film.items():
+        np.testing.assert_array_equal(again.film[k], v)
     a = page_data(build_report(lab))
     b = page_data(build_report(again))
     assert a["datasets"].keys() == b["datasets"].keys()

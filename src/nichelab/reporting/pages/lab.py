@@ -69,8 +69,8 @@ def _setup(r) -> dict:
 
 
 def _film(r) -> dict:
-    f = r.views.get("film")
-    if f is None:
+    f = getattr(r, "film", None)
+    if not f:
         return {"seeds": [], "epochs": []}
     return {**f, "seeds": [int(s) for s in np.asarray(f["seeds"]).ravel()],
             "epochs": [int(e) for e in np.asarray(f["epochs"]).ravel()]}
@@ -114,27 +114,27 @@ def datasets(r) -> dict:
         for f, s in enumerate(film["seeds"]):
             i = seeds.index(s)
             hi[i] = np.maximum(hi[i], film_hi[f])
-    hi0, hi1 = hi[:, 0], hi[:, 1 if H > 1 else 0]
+    hi0, hi1 = np.round(hi[:, 0], 4).tolist(), np.round(hi[:, 1 if H > 1 else 0], 4).tolist()
+    flat = lambda a: np.round(np.asarray(a, np.float64).reshape(*np.shape(a)[:-2], -1), 4).tolist()  # noqa: E731
+    Wr, br, Vr, cr = flat(W1), _rnd(b1), flat(W2), _rnd(b2)
     rows = []
     for i, rec in enumerate(r.per_seed):
         s = rec["seed"]
         if s in fseeds:
             continue
-        rows.append({"k": f"{s}_{last}", "W": _rnd(W1[i].ravel()), "b": _rnd(b1[i]), "V": _rnd(W2[i].ravel()),
-                     "c": _rnd(b2[i]), "split": ["dead" if u["dead"] else u["split"] for u in rec["units"]],
+        rows.append({"k": f"{s}_{last}", "W": Wr[i], "b": br[i], "V": Vr[i], "c": cr[i],
+                     "split": ["dead" if u["dead"] else u["split"] for u in rec["units"]],
                      "act": ["{" + ",".join(map(str, u["active_classes"])) + "}" for u in rec["units"]],
-                     "hi0": round(float(hi0[i]), 4), "hi1": round(float(hi1[i]), 4)})
+                     "hi0": hi0[i], "hi1": hi1[i]})
     if film["seeds"]:
-        fW1, fb1, fW2, fb2 = (np.asarray(film[k]) for k in ("W1", "b1", "W2", "b2"))
+        fW1, fb1, fW2, fb2 = flat(film["W1"]), _rnd(film["b1"]), flat(film["W2"]), _rnd(film["b2"])
         act = np.asarray(film["active"], bool)
         for f, s in enumerate(film["seeds"]):
             i = seeds.index(s)
             for e_i, e in enumerate(film["epochs"]):
-                rows.append({"k": f"{s}_{e}", "W": fW1[f, e_i].ravel().tolist(), "b": fb1[f, e_i].tolist(),
-                             "V": fW2[f, e_i].ravel().tolist(), "c": fb2[f, e_i].tolist(),
+                rows.append({"k": f"{s}_{e}", "W": fW1[f][e_i], "b": fb1[f][e_i], "V": fW2[f][e_i], "c": fb2[f][e_i],
                              "split": [split_key(a) for a in act[f, e_i]],
-                             "act": [_active_text(a) for a in act[f, e_i]],
-                             "hi0": round(float(hi0[i]), 4), "hi1": round(float(hi1[i]), 4)})
+                             "act": [_active_text(a) for a in act[f, e_i]], "hi0": hi0[i], "hi1": hi1[i]})
     order = {o: j for j, o in enumerate(OUTCOMES)}
     jit = np.random.default_rng(1).uniform(-1, 1, len(seeds))
     seed_rows = [{"seed": rec["seed"], "outcome": rec["outcome"], "oi": order[rec["outcome"]],
@@ -142,7 +142,7 @@ def datasets(r) -> dict:
                   "angle": None if not np.isfinite(rec["initial_angle_deg"]) else round(rec["initial_angle_deg"], 2),
                   "jit": round(float(j), 3), "film": rec["seed"] in fseeds} for rec, j in zip(r.per_seed, jit)]
     loss = [{"seed": s, "epoch": e + 1, "loss": v} for f, s in enumerate(film["seeds"])
-            for e, v in enumerate(np.asarray(film["loss"])[f].tolist())]
+            for e, v in enumerate(_rnd(np.asarray(film["loss"])[f]))]
     bands = [{"outcome": name, "epoch": e + 1, "q25": round(float(lo), 5), "median": round(float(med), 5),
               "q75": round(float(hi), 5), "n": int(b["n"])}
              for name, b in r.views["loss_bands"].items()
@@ -198,8 +198,8 @@ def _one_seed(r, data) -> Section:
             "film", spec,
             "Top: each unit outputs 0 on the light side of its dashed line and grows towards the dark side — see "
             "which classes sit there. Bottom: the data in the plane of the units' outputs (points are spread by up "
-            "to 2.5% of each axis so points at the same place, such as every class-3 point at (0, 0), stay "
-            "visible) and the decision regions; move the epoch slider to watch them form.",
+            "to 2.5% of each axis so points at the same place stay visible, e.g. a class on which both units are "
+            "silent sits at (0, 0)) and the decision regions; move the epoch slider to watch them form.",
             alt="Training film of the selected seed: hidden-unit ReLU maps, hidden-activation plane, decision regions.",
             datasets={k: data[k] for k in ("lab_points", "lab_w")}))
     else:

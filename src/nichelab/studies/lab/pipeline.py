@@ -45,8 +45,9 @@ def run(config: LabConfig, *, progress=None) -> LabResult:
         config=cfg, seeds=cfg.seed_list,
         data={"name": data.name, "n_samples": len(data), **data.meta, "X": data.X, "y": data.y},
         summary=_summary(a, cfg), per_seed=_records(a, ens.loss), findings=_findings(a),
-        loss_curves=ens.loss, views=_views(a, ens, snaps, data, show, cfg, film),
+        loss_curves=ens.loss, views=_views(a, ens, snaps, show, cfg),
         params=dict(ens.params), initial=dict(ens.snapshots[0]),
+        film=_film(a, ens, data, cfg) if film else {},
         timings={"training_s": t1 - t0, "analysis_s": time.perf_counter() - t1})
     return result
 
@@ -84,7 +85,12 @@ def _findings(a: SeedAnalysis) -> dict:
     return {"niches": fx.answer_niches(a), "origin": fx.answer_origin(a), "failures": fx.answer_failures(a)}
 
 
-def _views(a: SeedAnalysis, ens, snaps: dict, data, show: int, cfg: LabConfig, film: bool) -> dict:
+def _film(a: SeedAnalysis, ens, data, cfg: LabConfig) -> dict:
+    seeds = views.film_seeds(cfg.seed_list, a.outcome, cfg.show_seed)
+    return views.film(ens.snapshots, [cfg.seed_list.index(s) for s in seeds], seeds, ens.loss, data.X, data.y)
+
+
+def _views(a: SeedAnalysis, ens, snaps: dict, show: int, cfg: LabConfig) -> dict:
     shown = views.seed_view(unstack(ens.params, show), cfg.show_seed, a.outcome[show])
     shown["snapshots"] = {int(e): views.lines(w) for e, w in snaps.items()}
     examples = []
@@ -92,10 +98,5 @@ def _views(a: SeedAnalysis, ens, snaps: dict, data, show: int, cfg: LabConfig, f
         idx = [i for i, x in enumerate(a.outcome) if x == o]
         if idx:
             examples.append(views.seed_view(unstack(ens.params, idx[0]), int(a.seeds[idx[0]]), o))
-    out = {"shown": shown, "examples": examples, "loss_bands": views.loss_bands(ens.loss, a.outcome, OUTCOMES),
-           "initial_angle_deg": a.init_angle, "outcome": list(a.outcome), "accuracy": a.accuracy}
-    if film:
-        seeds = views.film_seeds(cfg.seed_list, a.outcome, cfg.show_seed)
-        out["film"] = views.film(ens.snapshots, [cfg.seed_list.index(s) for s in seeds], seeds, ens.loss,
-                                 data.X, data.y)
-    return out
+    return {"shown": shown, "examples": examples, "loss_bands": views.loss_bands(ens.loss, a.outcome, OUTCOMES),
+            "initial_angle_deg": a.init_angle, "outcome": list(a.outcome), "accuracy": a.accuracy}

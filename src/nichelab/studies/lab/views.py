@@ -86,7 +86,7 @@ def film_seeds(seeds, outcome: list, show_seed: int, per_outcome: int = FILM_PER
 
 def film(snapshots: dict, index: list[int], seeds: list[int], loss: np.ndarray, X: np.ndarray,
          y: np.ndarray, n_classes: int = 4) -> dict:
-    """Every recorded epoch's weights of some seeds, compact, for the page's training film.
+    """Every recorded epoch's weights of some seeds, for the page's training film (stored in the weights file).
 
     Parameters
     ----------
@@ -99,11 +99,11 @@ def film(snapshots: dict, index: list[int], seeds: list[int], loss: np.ndarray, 
 
     Returns
     -------
-    dict
-        ``seeds`` (F,), ``epochs`` (E,), ``W1`` (F, E, H, 2), ``b1`` (F, E, H), ``W2`` (F, E, C, H),
-        ``b2`` (F, E, C) -- float64 rounded to 4 decimals --, ``active`` (F, E, H, C) bool (class
-        on the unit's active side at that epoch, as :func:`~nichelab.studies.lab.analysis.analyse_seeds`
-        measures it) and ``loss`` (F, epochs).
+    dict of str -> np.ndarray
+        ``seeds`` (F,) int64, ``epochs`` (E,) int64, ``W1`` (F, E, H, 2), ``b1`` (F, E, H),
+        ``W2`` (F, E, C, H), ``b2`` (F, E, C) -- in the weights' dtype --, ``active`` (F, E, H, C)
+        uint8 (1: class on the unit's active side at that epoch, as
+        :func:`~nichelab.studies.lab.analysis.analyse_seeds` measures it) and ``loss`` (F, epochs) float64.
     """
     from .analysis import _active, forward
     epochs = sorted(snapshots)
@@ -113,11 +113,10 @@ def film(snapshots: dict, index: list[int], seeds: list[int], loss: np.ndarray, 
     flat = {k: v.reshape(F * E, *v.shape[2:]) for k, v in stack.items()}
     _, acts, _ = forward(flat, X)
     active = _active(acts, np.asarray(y), n_classes).reshape(F, E, -1, n_classes)
-    r = lambda a: np.round(np.asarray(a, np.float64), 4)  # noqa: E731
-    return {"seeds": [int(s) for s in seeds], "epochs": [int(e) for e in epochs],
-            "W1": r(stack["L1.linear.weight"]), "b1": r(stack["L1.linear.bias"]),
-            "W2": r(stack["L2.linear.weight"]), "b2": r(stack["L2.linear.bias"]),
-            "active": active, "loss": r(np.asarray(loss)[index])}
+    return {"seeds": np.asarray(seeds, np.int64), "epochs": np.asarray(epochs, np.int64),
+            "W1": stack["L1.linear.weight"], "b1": stack["L1.linear.bias"],
+            "W2": stack["L2.linear.weight"], "b2": stack["L2.linear.bias"],
+            "active": active.astype(np.uint8), "loss": np.asarray(loss, np.float64)[index]}
 
 
 def loss_bands(loss: np.ndarray, outcome: list, outcomes: tuple) -> dict:
