@@ -153,7 +153,7 @@ def _unit_panel(u: int, key: str, H: int, film_list: str) -> dict:
         activation=f"max(0, datum.W[{2 * u}] * datum.xc + datum.W[{2 * u + 1}] * datum.yc + datum.b[{u}])",
         unit=f"'L1:{u}'", split=f"datum.split[{u}]", active=f"datum.act[{u}]"),
         lambda c: c.mark_rect(strokeWidth=0).encode(
-            x=x, x2="x2:Q", y=y, y2="y2:Q",
+            x=x, x2=alt.X2("x2"), y=y, y2=alt.Y2("y2"),
             color=alt.Color("activation:Q", scale=alt.Scale(domainMin=0, range=["#ffffff", "#4d4d4d"]),
                             legend=alt.Legend(title="ReLU output (a.u.)", orient="bottom", gradientLength=120)),
             tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("split:N"),
@@ -162,11 +162,11 @@ def _unit_panel(u: int, key: str, H: int, film_list: str) -> dict:
                      alt.Tooltip("activation:Q", format=".3f")]))
     line = _leaf(W_DATA, _filter(f"datum.k == {key}") + _line_rows(f"[{u}]"),
                  lambda c: c.mark_line(clip=True, strokeDash=[6, 3], strokeWidth=2, color="#000000").encode(
-                     x="lx:Q", y="ly:Q", detail="u:N", order="t:Q", tooltip=[alt.Tooltip("unit:N", title="zero line")]))
+                     x=alt.X("lx:Q"), y=alt.Y("ly:Q"), detail=alt.Detail("u:N"), order=alt.Order("t:Q"), tooltip=[alt.Tooltip("unit:N", title="zero line")]))
     pts = _leaf(P_DATA, _points_transforms(key, H) + _calc(activation=f"datum.h{u}", unit=f"'L1:{u}'",
                                                            split=f"datum.split[{u}]"),
                 lambda c: c.mark_point(filled=True, size=34, stroke="#ffffff", strokeWidth=0.8, opacity=1).encode(
-                    x="x0:Q", y="x1:Q", fill=_class_fill(), shape=_class_shape(),
+                    x=alt.X("x0:Q"), y=alt.Y("x1:Q"), fill=_class_fill(), shape=_class_shape(),
                     tooltip=[alt.Tooltip("cls:N", title="class"), alt.Tooltip("unit:N"), alt.Tooltip("split:N"),
                              alt.Tooltip("activation:Q", format=".3f"),
                              alt.Tooltip("x0:Q", format=".2f"), alt.Tooltip("x1:Q", format=".2f")]))
@@ -193,12 +193,12 @@ def _hidden_plane(key: str, H: int, C: int) -> dict:
                                                   "datum.hi1")
         bg += _calc(**_logit_expr(C, H, ["max(0, datum.xc)", "max(0, datum.yc)"])) + _argmax(C)
         layers.append(_leaf(W_DATA, bg, lambda c: c.mark_rect(opacity=0.3, strokeWidth=0).encode(
-            x="x:Q", x2="x2:Q", y="y:Q", y2="y2:Q",
+            x=alt.X("x:Q"), x2=alt.X2("x2"), y=alt.Y("y:Q"), y2=alt.Y2("y2"),
             color=alt.Color("pred:N", scale=alt.Scale(**CLASS_SCALE), legend=None),
             tooltip=[alt.Tooltip("pred:N", title="predicted class")])))
     zero = alt.Data(values=[{"z": 0}])
-    layers += [_leaf(zero, [], lambda c: c.mark_rule(color="#888888", strokeWidth=1).encode(x="z:Q")),
-               _leaf(zero, [], lambda c: c.mark_rule(color="#888888", strokeWidth=1).encode(y="z:Q")), pts]
+    layers += [_leaf(zero, [], lambda c: c.mark_rule(color="#888888", strokeWidth=1).encode(x=alt.X("z:Q"))),
+               _leaf(zero, [], lambda c: c.mark_rule(color="#888888", strokeWidth=1).encode(y=alt.Y("z:Q"))), pts]
     return _layer(*layers, width=PANEL_W, height=PANEL_H + 40,
                   title={"text": "the data in the hidden-activation plane", "fontSize": 13})
 
@@ -208,16 +208,16 @@ def _regions(key: str, H: int, C: int) -> dict:
     bg = (_filter(f"datum.k == {key}") + _input_grid() + _calc(**_hidden_expr(H, "datum.xc", "datum.yc"))
           + _calc(**_logit_expr(C, H, [f"datum.h{j}" for j in range(H)])) + _argmax(C))
     bg = _leaf(W_DATA, bg, lambda c: c.mark_rect(opacity=0.3, strokeWidth=0).encode(
-        x=x, x2="x2:Q", y=y, y2="y2:Q", color=alt.Color("pred:N", scale=alt.Scale(**CLASS_SCALE), legend=None),
+        x=x, x2=alt.X2("x2"), y=y, y2=alt.Y2("y2"), color=alt.Color("pred:N", scale=alt.Scale(**CLASS_SCALE), legend=None),
         tooltip=[alt.Tooltip("pred:N", title="predicted class")]))
     lines = _leaf(W_DATA, _filter(f"datum.k == {key}") + _line_rows(f"sequence(0, {H})"),
                   lambda c: c.mark_line(clip=True, strokeWidth=2, color="#000000").encode(
-                      x="lx:Q", y="ly:Q", detail="u:N", order="t:Q",
+                      x=alt.X("lx:Q"), y=alt.Y("ly:Q"), detail=alt.Detail("u:N"), order=alt.Order("t:Q"),
                       strokeDash=alt.StrokeDash("unit:N", legend=alt.Legend(title="zero line", orient="bottom")),
                       tooltip=[alt.Tooltip("unit:N", title="zero line")]))
     pts = _leaf(P_DATA, [], lambda c: c.mark_point(filled=True, size=34, stroke="#ffffff", strokeWidth=0.8,
                                                    opacity=1).encode(
-        x="x0:Q", y="x1:Q", fill=_class_fill(), shape=_class_shape(),
+        x=alt.X("x0:Q"), y=alt.Y("x1:Q"), fill=_class_fill(), shape=_class_shape(),
         tooltip=[alt.Tooltip("cls:N", title="class"), alt.Tooltip("x0:Q", format=".2f"),
                  alt.Tooltip("x1:Q", format=".2f")]))
     return _layer(bg, lines, pts, width=PANEL_W, height=PANEL_H + 40,
@@ -274,8 +274,8 @@ def fig_outcome_shares(counts: dict, n_seeds: int, outcomes: tuple) -> dict:
     y = alt.Y("share:Q", scale=alt.Scale(domain=[0, 105]), axis=alt.Axis(**axis(f"share of seeds (%), n = {n_seeds}")))
     bars = _leaf(data, [], lambda c: c.mark_bar().encode(
         x=x, y=y, color=_outcome_color(outcomes, legend=False),
-        tooltip=["outcome:N", alt.Tooltip("seeds:Q"), alt.Tooltip("share:Q", format=".1f", title="share (%)")]))
-    text = _leaf(data, [], lambda c: c.mark_text(dy=-7, fontSize=12).encode(x=x, y=y, text="seeds:Q"))
+        tooltip=[alt.Tooltip("outcome:N"), alt.Tooltip("seeds:Q"), alt.Tooltip("share:Q", format=".1f", title="share (%)")]))
+    text = _leaf(data, [], lambda c: c.mark_text(dy=-7, fontSize=12).encode(x=x, y=y, text=alt.Text("seeds:Q")))
     return _finish(_layer(bars, text, width=420, height=220))
 
 
@@ -285,7 +285,7 @@ def fig_splits(freq: list, n_units: int) -> dict:
     spec = _leaf(alt.Data(values=rows), [], lambda c: c.mark_bar(color=OKABE_ITO[0]).encode(
         y=alt.Y("split:N", sort=[r["split"] for r in rows], axis=alt.Axis(**axis("split (class-0 side | other side)"))),
         x=alt.X("share:Q", axis=alt.Axis(**axis(f"share of hidden units (%), n = {n_units}"))),
-        tooltip=["split:N", alt.Tooltip("share:Q", format=".1f", title="share of units (%)")]))
+        tooltip=[alt.Tooltip("split:N"), alt.Tooltip("share:Q", format=".1f", title="share of units (%)")]))
     return _finish({**spec, "width": 460, "height": max(60, 22 * len(rows))})
 
 
@@ -312,7 +312,7 @@ def fig_accuracy_by_outcome(outcomes: tuple, seed: int) -> dict:
     """Each seed's accuracy by outcome (one dot per seed); the selected seed is ringed; click a dot to select it."""
     return _strip(outcomes, seed, "accuracy",
                   {"scale": alt.Scale(domain=[0, 102]), "axis": alt.Axis(**axis("accuracy on the data (%)"))}, False,
-                  ["seed:Q", "outcome:N", alt.Tooltip("accuracy:Q", format=".1f", title="accuracy (%)"),
+                  [alt.Tooltip("seed:Q"), alt.Tooltip("outcome:N"), alt.Tooltip("accuracy:Q", format=".1f", title="accuracy (%)"),
                    alt.Tooltip("loss:Q", format=".3f")], [], 440, 240)
 
 
@@ -322,7 +322,7 @@ def fig_init_angle(outcomes: tuple, seed: int) -> dict:
                   {"scale": alt.Scale(domain=[0, 180]),
                    "axis": alt.Axis(**axis("initial angle between the units' weights (degrees)",
                                            values=list(range(0, 181, 30))))}, True,
-                  ["seed:Q", "outcome:N", alt.Tooltip("angle:Q", format=".0f", title="initial angle (°)")],
+                  [alt.Tooltip("seed:Q"), alt.Tooltip("outcome:N"), alt.Tooltip("angle:Q", format=".0f", title="initial angle (°)")],
                   _filter("isValid(datum.angle) && isFinite(datum.angle)"), 440, 200)
 
 
@@ -333,10 +333,10 @@ def fig_init_relation(relation: dict) -> dict:
     x = alt.X("start:N", axis=alt.Axis(**axis("the units' class splits at initialisation", labelAngle=0)))
     y = alt.Y("share:Q", scale=alt.Scale(domain=[0, 110]), axis=alt.Axis(**axis("seeds ending 'distinct' (%)")))
     bars = _leaf(data, [], lambda c: c.mark_bar(color=OKABE_ITO[0]).encode(
-        x=x, y=y, tooltip=["start:N", alt.Tooltip("share:Q", format=".1f", title="ending distinct (%)"),
+        x=x, y=y, tooltip=[alt.Tooltip("start:N"), alt.Tooltip("share:Q", format=".1f", title="ending distinct (%)"),
                            alt.Tooltip("n:Q", title="seeds")]))
     text = _leaf(data, _calc(label="format(datum.share, '.0f') + '% of ' + datum.n + ' seeds'"),
-                 lambda c: c.mark_text(dy=-7, fontSize=12).encode(x=x, y=y, text="label:N"))
+                 lambda c: c.mark_text(dy=-7, fontSize=12).encode(x=x, y=y, text=alt.Text("label:N")))
     return _finish(_layer(bars, text, width=320, height=200))
 
 
@@ -348,13 +348,13 @@ def fig_loss_curves(outcomes: tuple, seed: int, epoch: int) -> dict:
     x = alt.X("epoch:Q", axis=alt.Axis(**axis("epoch")))
     y = alt.Y("median:Q", scale=alt.Scale(type="log"), axis=alt.Axis(**axis("training loss (cross-entropy, nats)")))
     band = _leaf(bands, [], lambda c: c.mark_area(opacity=0.2).encode(
-        x=x, y=alt.Y("q25:Q", scale=alt.Scale(type="log")), y2="q75:Q", color=_outcome_color(outcomes)))
+        x=x, y=alt.Y("q25:Q", scale=alt.Scale(type="log")), y2=alt.Y2("q75"), color=_outcome_color(outcomes)))
     med = _leaf(bands, [], lambda c: c.mark_line(strokeWidth=2).encode(
         x=x, y=y, color=_outcome_color(outcomes), strokeDash=alt.StrokeDash("outcome:N", legend=None),
-        tooltip=["outcome:N", "epoch:Q", alt.Tooltip("median:Q", format=".3f"), alt.Tooltip("n:Q", title="seeds")]))
+        tooltip=[alt.Tooltip("outcome:N"), alt.Tooltip("epoch:Q"), alt.Tooltip("median:Q", format=".3f"), alt.Tooltip("n:Q", title="seeds")]))
     one = _leaf(alt.Data(name="lab_loss"), _filter("datum.seed == seed"), lambda c: c.mark_line(
-        color="#000000", strokeWidth=1.5).encode(x="epoch:Q", y="loss:Q",
-                                                 tooltip=["seed:Q", "epoch:Q", alt.Tooltip("loss:Q", format=".4f")]))
+        color="#000000", strokeWidth=1.5).encode(x=alt.X("epoch:Q"), y=alt.Y("loss:Q"),
+                                                 tooltip=[alt.Tooltip("seed:Q"), alt.Tooltip("epoch:Q"), alt.Tooltip("loss:Q", format=".4f")]))
     rule = _leaf(alt.Data(values=[{}]), _calc(e="epoch"), lambda c: c.mark_rule(
-        color="#555555", strokeDash=[2, 2]).encode(x="e:Q"))
+        color="#555555", strokeDash=[2, 2]).encode(x=alt.X("e:Q")))
     return _finish(_layer(band, med, one, rule, params=_params(seed, epoch), width=560, height=260))
