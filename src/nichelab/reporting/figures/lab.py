@@ -340,7 +340,7 @@ def fig_init_relation(relation: dict) -> dict:
     return _finish(_layer(bars, text, width=320, height=200))
 
 
-def fig_loss_curves(outcomes: tuple, seed: int, epoch: int) -> dict:
+def fig_loss_curves(outcomes: tuple, seed: int, epoch: int, with_seed: bool = True) -> dict:
     """Training loss per epoch by outcome (median line, middle-half band; dataset ``lab_bands`` with rows
     ``outcome, epoch, q25, median, q75, n``), the selected seed's curve (``lab_loss``, seeds with a film) and
     a rule at the selected epoch."""
@@ -357,4 +357,5 @@ def fig_loss_curves(outcomes: tuple, seed: int, epoch: int) -> dict:
                                                  tooltip=[alt.Tooltip("seed:Q"), alt.Tooltip("epoch:Q"), alt.Tooltip("loss:Q", format=".4f")]))
     rule = _leaf(alt.Data(values=[{}]), _calc(e="epoch"), lambda c: c.mark_rule(
         color="#555555", strokeDash=[2, 2]).encode(x=alt.X("e:Q")))
-    return _finish(_layer(band, med, one, rule, params=_params(seed, epoch), width=560, height=260))
+    layers = [band, med] + ([one] if with_seed else []) + [rule]
+    return _finish(_layer(*layers, params=_params(seed, epoch), width=560, height=260))

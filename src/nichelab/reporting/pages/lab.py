@@ -102,11 +102,29 @@ def datasets(r) -> dict:
     film = _film(r)
     fseeds = set(film["seeds"])
     last = int(r.config.epochs)
+    rows = _weight_rows(r, X[keep], seeds, film, last) if r.config.hidden <= MAX_MAP_UNITS else []
+    order = {o: j for j, o in enumerate(OUTCOMES)}
+    jit = np.random.default_rng(1).uniform(-1, 1, len(seeds))
+    seed_rows = [{"seed": rec["seed"], "outcome": rec["outcome"], "oi": order[rec["outcome"]],
+                  "accuracy": round(100 * rec["accuracy"], 2), "loss": round(rec["loss"], 5),
+                  "angle": None if not np.isfinite(rec["initial_angle_deg"]) else round(rec["initial_angle_deg"], 2),
+                  "jit": round(float(j), 3), "film": rec["seed"] in fseeds} for rec, j in zip(r.per_seed, jit)]
+    loss = [{"seed": s, "epoch": e + 1, "loss": v} for f, s in enumerate(film["seeds"])
+            for e, v in enumerate(_rnd(np.asarray(film["loss"])[f]))]
+    bands = [{"outcome": name, "epoch": e + 1, "q25": round(float(lo), 5), "median": round(float(med), 5),
+              "q75": round(float(hi), 5), "n": int(b["n"])}
+             for name, b in r.views["loss_bands"].items()
+             for e, (lo, med, hi) in enumerate(zip(b["q25"], b["median"], b["q75"]))]
+    return {"lab_points": points, "lab_w": rows, "lab_seeds": seed_rows, "lab_loss": loss, "lab_bands": bands}
+
+
+def _weight_rows(r, Xk: np.ndarray, seeds: list, film: dict, last: int) -> list:
+    """Rows of ``lab_w``: final weights of every seed, and every epoch's of the film seeds."""
+    fseeds = set(film["seeds"])
     p = r.params
     W1, b1 = np.asarray(p["L1.linear.weight"], np.float64), np.asarray(p["L1.linear.bias"], np.float64)
     W2, b2 = np.asarray(p["L2.linear.weight"], np.float64), np.asarray(p["L2.linear.bias"], np.float64)
     H = W1.shape[1]
-    Xk = X[keep]
     hi = np.maximum((np.maximum(np.einsum("nd,shd->snh", Xk, W1) + b1[:, None, :], 0)).max(axis=1), 1e-3) * 1.1
     if film["seeds"]:
         A = np.maximum(np.einsum("nd,fehd->fenh", Xk, np.asarray(film["W1"])) + np.asarray(film["b1"])[:, :, None, :], 0)
@@ -135,19 +153,7 @@ def datasets(r) -> dict:
                 rows.append({"k": f"{s}_{e}", "W": fW1[f][e_i], "b": fb1[f][e_i], "V": fW2[f][e_i], "c": fb2[f][e_i],
                              "split": [split_key(a) for a in act[f, e_i]],
                              "act": [_active_text(a) for a in act[f, e_i]], "hi0": hi0[i], "hi1": hi1[i]})
-    order = {o: j for j, o in enumerate(OUTCOMES)}
-    jit = np.random.default_rng(1).uniform(-1, 1, len(seeds))
-    seed_rows = [{"seed": rec["seed"], "outcome": rec["outcome"], "oi": order[rec["outcome"]],
-                  "accuracy": round(100 * rec["accuracy"], 2), "loss": round(rec["loss"], 5),
-                  "angle": None if not np.isfinite(rec["initial_angle_deg"]) else round(rec["initial_angle_deg"], 2),
-                  "jit": round(float(j), 3), "film": rec["seed"] in fseeds} for rec, j in zip(r.per_seed, jit)]
-    loss = [{"seed": s, "epoch": e + 1, "loss": v} for f, s in enumerate(film["seeds"])
-            for e, v in enumerate(_rnd(np.asarray(film["loss"])[f]))]
-    bands = [{"outcome": name, "epoch": e + 1, "q25": round(float(lo), 5), "median": round(float(med), 5),
-              "q75": round(float(hi), 5), "n": int(b["n"])}
-             for name, b in r.views["loss_bands"].items()
-             for e, (lo, med, hi) in enumerate(zip(b["q25"], b["median"], b["q75"]))]
-    return {"lab_points": points, "lab_w": rows, "lab_seeds": seed_rows, "lab_loss": loss, "lab_bands": bands}
+    return rows
 
 
 def _record(r, seed: int) -> dict:
@@ -259,11 +265,12 @@ def _failures(r, data) -> Section:
         figures=[Chart("accuracy_by_outcome", fig.fig_accuracy_by_outcome(OUTCOMES, int(r.config.show_seed)),
                        "Each dot is a seed (ringed: the selected one): compare the height of the groups to see what a "
                        "lost niche costs; click a dot to show that seed.",
-                       datasets={"lab_seeds": data["lab_seeds"]}, click=("seed", "seed")),
-                 Chart("loss_curves", fig.fig_loss_curves(OUTCOMES, int(r.config.show_seed), int(r.config.epochs)),
-                       "Curves that flatten high belong to outcomes that lost a niche: compare where each median line "
-                       "ends (black: the selected seed, for seeds with a film; dotted rule: the film's epoch).",
-                       datasets={k: data[k] for k in ("lab_loss", "lab_bands")})],
+                       datasets={"lab_seeds": data["lab_seeds"]}, click=("seed", "seed"))]
+        + [Chart("loss_curves", fig.fig_loss_curves(OUTCOMES, int(r.config.show_seed), int(r.config.epochs),
+                                                    with_seed=bool(film["seeds"])),
+                 "Curves that flatten high belong to outcomes that lost a niche: compare where each median line "
+                 "ends (black: the selected seed, for seeds with a film; dotted rule: the film's epoch).",
+                 datasets={k: data[k] for k in ("lab_loss", "lab_bands")})] * (r.config.epochs > 0),
         notes=notes)
 
 
