@@ -3,7 +3,8 @@
 Targets (issue 11):
 
 - ``nichelab run lab --seeds 1000``: everything after training (analysis, charts, page, files) under
-  1 s, read from results.json's timings (``analysis_s + writing_s``);
+  1 s, read from results.json's timings (``analysis_s + writing_s``; ``writing_s`` covers the page and
+  the weights file -- results.json cannot time its own encoding, reported separately in CPU seconds);
 - the page opens (every chart drawn) in headless Chromium in under 1.5 s;
 - the page is under 5 MB.
 
@@ -50,6 +51,41 @@ def run_once(seeds: int, folder: Path) -> dict:
             "page_bytes": (folder / "report.html").stat().st_size}
 
 
+def cpu_after_training(seeds: int) -> dict:
+    """CPU seconds (this process) of analysis and of writing the run folder: unlike wall time, not
+    inflated when other processes share the cores."""
+    import nichelab.studies.lab.pipeline as P
+    from nichelab.runs.runner import write_run
+    from nichelab.studies import STUDIES
+    mark = {}
+    orig = P.train_ensemble
+
+    def timed(*args, **kw):
+        out = orig(*args, **kw)
+        mark["trained"] = time.process_time()
+        return out
+    P.train_ensemble = timed
+    try:
+        result = STUDIES["lab"].run(STUDIES["lab"].Config(seeds=seeds))
+        analysis = time.process_time() - mark["trained"]
+    finally:
+        P.train_ensemble = orig
+    from nichelab.reporting import render_page
+    from nichelab.runs.jsonio import dumps
+    t = time.process_time()
+    render_page(result)
+    page = time.process_time() - t
+    t = time.process_time()
+    dumps(result.to_dict())
+    encode = time.process_time() - t
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.process_time()
+        write_run(result, Path(tmp))
+        writing = time.process_time() - t
+    return {"analysis_cpu_s": analysis, "page_cpu_s": page, "results_json_cpu_s": encode, "write_run_cpu_s": writing,
+            "after_training_cpu_s": analysis + writing - encode, "with_results_json_cpu_s": analysis + writing}
+
+
 def open_times(path: Path, repeats: int) -> list[float]:
     """Seconds from navigation to every chart drawn, in a fresh page each time (browser already running)."""
     from playwright.sync_api import sync_playwright
@@ -79,8 +115,14 @@ def main() -> None:
             runs.append(run_once(a.seeds, Path(tmp) / f"run{i}"))
         opens = open_times(Path(tmp) / "run0" / "report.html", a.repeats)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    cpu = cpu_after_training(a.seeds)
     rows = [("after training (analysis + charts + page + files)", f"{med['after_training_s']:.3f} s", "< 1 s",
              med["after_training_s"] < 1),
+            ("  same, CPU time of the process (load-independent)", f"{cpu['after_training_cpu_s']:.3f} s", "< 1 s",
+             cpu["after_training_cpu_s"] < 1),
+            ("    of which the page (charts, data, HTML)", f"{cpu['page_cpu_s']:.3f} s", "", None),
+            ("  + encoding results.json (not in its own timings), CPU", f"{cpu['with_results_json_cpu_s']:.3f} s", "",
+             None),
             ("  analysis", f"{med['analysis_s']:.3f} s", "", None),
             ("  writing (charts, page, results.json, weights)", f"{med['writing_s']:.3f} s", "", None),
             ("page opens in Chromium (median)", f"{statistics.median(opens):.3f} s", "< 1.5 s",
@@ -93,7 +135,7 @@ def main() -> None:
     for name, value, target, ok in rows:
         print(f"  {name:<52} {value:>10}  {target:<8} {'' if ok is None else ('ok' if ok else 'MISSED')}")
     path = save("lab_page", {"seeds": a.seeds, "repeats": a.repeats, "load_average_1min": load,
-                             "bundle_build_s": bundle_s, "runs": runs, "median": med, "open_s": opens,
+                             "bundle_build_s": bundle_s, "runs": runs, "median": med, "cpu": cpu, "open_s": opens,
                              "open_median_s": statistics.median(opens),
                              "targets": {"after_training_s": 1.0, "open_s": 1.5, "page_bytes": 5e6},
                              "met": {r[0].strip(): r[3] for r in rows if r[3] is not None}})

@@ -84,6 +84,20 @@ def _active_text(active) -> str:
     return "{" + ",".join(str(c) for c in np.flatnonzero(active)) + "}"
 
 
+def _unit_texts(active: np.ndarray) -> tuple[list, list]:
+    """Split keys and active-class sets of ``active`` (..., C) bool rows, one per row (memoised by pattern)."""
+    rows = active.reshape(-1, active.shape[-1])
+    codes = rows @ (1 << np.arange(rows.shape[1]))
+    memo: dict = {}
+    for c, r in zip(codes.tolist(), rows):
+        if c not in memo:
+            memo[c] = (split_key(r), _active_text(r))
+    keys = [memo[c][0] for c in codes.tolist()]
+    acts = [memo[c][1] for c in codes.tolist()]
+    shape = active.shape[:-1]
+    return np.asarray(keys, dtype=object).reshape(shape), np.asarray(acts, dtype=object).reshape(shape)
+
+
 def datasets(r) -> dict:
     """The named datasets the lab charts read (see :mod:`nichelab.reporting.figures.lab`).
 
@@ -146,13 +160,13 @@ def _weight_rows(r, Xk: np.ndarray, seeds: list, film: dict, last: int) -> list:
                      "hi0": hi0[i], "hi1": hi1[i]})
     if film["seeds"]:
         fW1, fb1, fW2, fb2 = flat(film["W1"]), _rnd(film["b1"]), flat(film["W2"]), _rnd(film["b2"])
-        act = np.asarray(film["active"], bool)
+        keys, acts = _unit_texts(np.asarray(film["active"], bool))
         for f, s in enumerate(film["seeds"]):
             i = seeds.index(s)
             for e_i, e in enumerate(film["epochs"]):
                 rows.append({"k": f"{s}_{e}", "W": fW1[f][e_i], "b": fb1[f][e_i], "V": fW2[f][e_i], "c": fb2[f][e_i],
-                             "split": [split_key(a) for a in act[f, e_i]],
-                             "act": [_active_text(a) for a in act[f, e_i]], "hi0": hi0[i], "hi1": hi1[i]})
+                             "split": keys[f, e_i].tolist(), "act": acts[f, e_i].tolist(),
+                             "hi0": hi0[i], "hi1": hi1[i]})
     return rows
 
 
