@@ -151,3 +151,25 @@ def test_cli_export_writes_every_chart(tmp_path):
     assert "film.svg" in names and "outcome_shares.svg" in names and all(n.endswith(".svg") for n in names)
     bad = runner.invoke(app, ["export", str(out), "--format", "gif"])
     assert bad.exit_code == 2 and "--format" in bad.output
+
+
+def test_lab_film_rows_name_the_same_splits_as_the_result(lab):
+    from nichelab.reporting.pages.lab import datasets
+    rows = {r["k"]: r for r in datasets(lab)["lab_w"]}
+    for s in lab.film["seeds"].tolist():
+        rec = next(p for p in lab.per_seed if p["seed"] == s)
+        row = rows[f"{s}_12"]
+        assert row["split"] == [u["split"] for u in rec["units"]]
+        assert row["act"] == ["{" + ",".join(map(str, u["active_classes"])) + "}" for u in rec["units"]]
+
+
+def test_every_lab_chart_that_reads_a_page_parameter_declares_it(lab):
+    report = build_report(lab)
+    controls = {c.name for c in report.controls()}
+    assert controls == {"seed", "outcome", "epoch"}
+    for c in report.charts():
+        text = json.dumps(c.spec)
+        declared = {p["name"] for p in c.spec.get("params", [])}
+        for name in ("seed", "epoch"):
+            if re.search(rf"(?<![\w.'\"]){name}(?![\w'\"])", " ".join(re.findall(r'"(?:filter|calculate|expr)": "([^"]*)"', text))):
+                assert name in declared, f"{c.name} reads {name} without declaring it"
