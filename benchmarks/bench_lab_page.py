@@ -69,7 +69,10 @@ def cpu_after_training(seeds: int) -> dict:
         analysis = time.process_time() - mark["trained"]
     finally:
         P.train_ensemble = orig
-    # the same steps as write_run, in its order, each timed (the page first, as in a fresh CLI process)
+    # the same steps as write_run, in its order, each timed; like `nichelab run`, which imports the page
+    # module (Altair, Jinja2) in a thread while the study trains, the imports are done before timing
+    from nichelab.runs.runner import _warm_report
+    _warm_report("lab")
     from nichelab.reporting import render_page
     from nichelab.runs.jsonio import dumps
     from safetensors.numpy import save_file

@@ -38,6 +38,22 @@ def _footer(result) -> str:
             f"{p.get('created')} · study ran {result.timings.get('study_s', 0):.1f} s · command: {p.get('command')}")
 
 
+def _warm_report(study: str) -> None:
+    """Import the study's page module (Altair, Jinja2) and load the Vega bundle while the study runs.
+
+    Run in a daemon thread by :func:`execute`: training spends its time in torch, which releases the
+    GIL, so these one-off costs (about 0.3 s of imports; seconds to bundle Vega the first time on a
+    machine) no longer follow the progress bar. Failures are ignored here; writing reports them.
+    """
+    try:
+        from ..reporting import page_module
+        from ..reporting.charts import vega_bundle
+        page_module(study)
+        vega_bundle()
+    except Exception:  # noqa: BLE001 - the real error surfaces when the page is written
+        pass
+
+
 def write_run(result, folder: Path, *, started: float | None = None, progress=None) -> None:
     """Write ``result``'s HTML report, weights (if any) and ``results.json`` into ``folder``.
 
@@ -97,6 +113,8 @@ def execute(study, config, out: str | Path | None = None, *, console=None, argv:
     console = console or Console(stderr=True)
     reserved = out is None
     out = default_out(study.name) if reserved else prepare_out(out)
+    import threading
+    threading.Thread(target=_warm_report, args=(study.name,), name="nichelab-warm-report", daemon=True).start()
     try:
         t0 = time.perf_counter()
         with progress_bar(console) as progress:
