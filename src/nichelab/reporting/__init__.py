@@ -3,16 +3,17 @@
 Each study has a page module ``nichelab.reporting.pages.<study>`` with
 ``page(result) -> Report`` (question, measured answer, figures, tables) and
 ``summary_table(result) -> Table`` (the terminal summary). Figure code lives in
-``reporting/figures/``; it draws numbers the result holds and computes no metrics.
+``reporting/figures/``; it draws numbers the result holds and computes no metrics: interactive
+Vega-Lite charts (:class:`Chart`, built with Altair) or static PNGs (:class:`Figure`).
 """
 from __future__ import annotations
 
 import importlib
 
-from .model import Figure, Report, Section, Table
+from .model import Chart, Control, Figure, Readout, Report, Section, Table
 
 __all__ = ["page_module", "build_report", "summary_table", "render_page", "notebook_html",
-           "Figure", "Report", "Section", "Table"]
+           "Chart", "Control", "Figure", "Readout", "Report", "Section", "Table"]
 
 
 def page_module(study: str):
@@ -39,7 +40,11 @@ def render_page(result, footer: str = "") -> str:
 
 
 def notebook_html(result) -> str:
-    """HTML shown for a result in a notebook cell: the page, sandboxed in an iframe."""
+    """HTML shown for a result in a notebook cell: the interactive page in an iframe (``srcdoc``).
+
+    The page is self-contained (Vega JavaScript, data and wiring inlined), so its charts draw
+    inside the iframe with no network request; the iframe keeps its scripts apart from the notebook's.
+    """
     import html as _html
     page = render_page(result)
     return (f'<iframe srcdoc="{_html.escape(page, quote=True)}" style="width:100%;height:720px;border:0" '

@@ -12,6 +12,13 @@ __all__ = ["to_jsonable", "dumps"]
 
 def to_jsonable(obj):
     """Convert numpy scalars/arrays, tuples, dataclass-like objects and NaN/inf (-> None) for JSON."""
+    tp = type(obj)
+    if tp is float:  # fast paths: results hold hundreds of thousands of plain floats
+        return obj if math.isfinite(obj) else None
+    if tp is str or tp is int or obj is None:
+        return obj
+    if tp is list and obj and all(type(v) is float for v in obj):
+        return obj if all(map(math.isfinite, obj)) else [v if math.isfinite(v) else None for v in obj]
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -1,234 +1,361 @@
-"""Figures of the multiclass-lab study (the lab's own plots, plus the many-seed census).
+"""Charts of the multiclass-lab study: Vega-Lite specs built with Altair, drawn in the browser.
 
-Every function takes already-computed arrays and returns PNG bytes; nothing here measures.
-Weights are one seed's ``{"L1.linear.weight": (H, 2), "L1.linear.bias": (H,), "L2...": ...}``.
+Nothing here measures: every function takes numbers the result holds (arranged into named
+datasets by :mod:`nichelab.reporting.pages.lab`) and returns a Vega-Lite spec (dict). The maps
+(each unit's ReLU output over the input plane, the decision regions) are computed by Vega-Lite
+transforms from the weights of the selected seed and epoch over a grid, so the page carries
+weights, not pixels.
+
+Named datasets (rows are dicts):
+
+- ``lab_points``: ``i, x0, x1, cls, jx, jy`` -- the data; ``jx, jy`` in [-1, 1] spread points that
+  coincide in the hidden-activation plane.
+- ``lab_w``: ``k = "<seed>_<epoch>", W (2H,), b (H,), V (C*H,), c (C,), split (H,), act (H,),
+  hi0, hi1`` -- weights (``W`` row-major (H, 2), ``V`` row-major (C, H)), each unit's split and
+  active classes, and the seed's largest hidden activations (axis extent).
+- ``lab_seeds``: ``seed, outcome, oi, accuracy, loss, angle, jit`` -- one row per seed.
+- ``lab_loss``: ``seed, epoch, loss`` -- per-epoch loss of the seeds with a film.
+
+Page parameters: ``seed`` (number) and ``epoch`` (number).
 """
 from __future__ import annotations
 
-import numpy as np
+import altair as alt
 
-from ..style import OKABE_ITO, SEQ_CMAP, class_color, class_marker, new_figure, to_png
+from ..charts import OKABE_ITO, axis
 
-__all__ = ["fig_unit_planes", "fig_output_logits", "fig_decision_regions",
-           "fig_training_lines", "fig_outcome_shares", "fig_splits", "fig_accuracy_by_outcome",
-           "fig_init_geometry", "fig_examples", "fig_loss_curves"]
+__all__ = ["X0_RANGE", "X1_RANGE", "weights_key", "fig_film", "fig_outcome_shares", "fig_splits",
+           "fig_accuracy_by_outcome", "fig_init_angle", "fig_init_relation", "fig_loss_curves"]
 
 X0_RANGE, X1_RANGE = (-8.0, 8.0), (-5.0, 4.0)  # the lab's plotting window (as in studies/lab/views.py)
-LINE_COLORS = ["#000000", "#D55E00", "#0072B2", "#009E73"]  # unit lines: dark, high-contrast on white
+GX, GY = 64, 36       # grid cells over the input plane (about 4.5 px each at the drawn size)
+GH = 40               # grid cells per side of the hidden-activation plane
+PANEL_W, PANEL_H = 300, 170
+CLASS_SCALE = {"domain": [0, 1, 2, 3], "range": OKABE_ITO[:4]}
+SHAPES = {"domain": [0, 1, 2, 3], "range": ["circle", "square", "triangle-up", "diamond"]}
 
 
-def _scatter(ax, X, y, size=14, legend=False):
-    for c in np.unique(y):
-        ax.scatter(X[y == c, 0], X[y == c, 1], s=size, color=class_color(int(c)), marker=class_marker(int(c)),
-                   edgecolor="white", linewidth=0.4, label=f"class {c}", zorder=3)
-    if legend:
-        ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
+def _params(seed: int, epoch: int) -> list:
+    return [{"name": "seed", "value": int(seed)}, {"name": "epoch", "value": int(epoch)}]
 
 
-def _unit_line(ax, W, b, k, style="-", color="black", label=None, lw=1.6):
-    """Draw the line w.x + b = 0 of unit k across the lab window, with an arrow towards its active side."""
-    w0, w1 = float(W[k, 0]), float(W[k, 1])
-    xs = np.linspace(*X0_RANGE, 2)
-    if abs(w1) > 1e-9:
-        ax.plot(xs, -(w0 * xs + b[k]) / w1, style, color=color, lw=lw, label=label)
-    elif abs(w0) > 1e-9:
-        ax.axvline(-b[k] / w0, ls=style, color=color, lw=lw, label=label)
-    ax.set_xlim(*X0_RANGE)
-    ax.set_ylim(*X1_RANGE)
+# Charts are built from leaves: each leaf is an Altair chart (mark + encoding) over transforms given as
+# plain Vega-Lite dicts, turned into a dict once; layers and concatenations are composed as dicts.
+# (Chaining Altair methods deep-copies the whole chart at every call: 0.8 s for the film.)
+
+def _calc(**exprs) -> list:
+    return [{"calculate": e, "as": k} for k, e in exprs.items()]
 
 
-def _axes_labels(ax):
-    ax.set_xlabel("x0 (input feature, a.u.)")
-    ax.set_ylabel("x1 (input feature, a.u.)")
+def _flatten(field: str) -> list:
+    return [{"flatten": [field]}]
 
 
-def fig_unit_planes(view: dict, X: np.ndarray, y: np.ndarray) -> bytes:
-    """Each hidden unit's ReLU output over the input plane, its zero line, and the data."""
-    W, b, A = view["lines"]["W"], view["lines"]["b"], view["unit_planes"]
-    H, seed = W.shape[0], view["seed"]
-    ncols = min(H, 4)
-    fig, axes = new_figure(ncols, int(np.ceil(H / ncols)), width=3.6, height=2.9)
-    for k, ax in enumerate(axes.flat):
-        if k >= H:
-            ax.set_visible(False)
-            continue
-        im = ax.imshow(A[k], cmap=SEQ_CMAP, origin="lower", aspect="auto",
-                       extent=(*X0_RANGE, *X1_RANGE), interpolation="nearest")
-        fig.colorbar(im, ax=ax, label=f"L1:{k} activation (a.u.)")
-        _unit_line(ax, W, b, k, "--", "white", label="pre-activation = 0")
-        _scatter(ax, X, y)
-        ax.set_title(f"unit L1:{k} (seed {seed})", fontsize=10)
-        _axes_labels(ax)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8)
-    return to_png(fig)
+def _filter(expr: str) -> list:
+    return [{"filter": expr}]
 
 
-def fig_output_logits(view: dict, y: np.ndarray) -> bytes:
-    """Each output unit's logit over the plane of hidden activations (a0, a1), with the data mapped in."""
-    lp = view["logit_planes"]
-    A, Z, ext = lp["hidden"], lp["logits"], lp["extent"]
-    C = Z.shape[0]
-    fig, axes = new_figure(C, 1, width=3.3, height=2.9)
-    for c, ax in enumerate(axes.flat):
-        im = ax.imshow(Z[c], cmap=SEQ_CMAP, origin="lower", aspect="auto", extent=tuple(ext), interpolation="nearest")
-        fig.colorbar(im, ax=ax, label=f"L2:{c} logit")
-        _scatter(ax, A, y, size=12, legend=(c == 0))
-        ax.set_title(f"output unit L2:{c} (class {c})", fontsize=10)
-        ax.set_xlabel("a0 = L1:0 activation (a.u.)")
-        ax.set_ylabel("a1 = L1:1 activation (a.u.)")
-    return to_png(fig)
+def _leaf(data, transforms: list, chart_fn) -> dict:
+    """A single-view spec: ``chart_fn(alt.Chart(data, transform=transforms))`` as a dict."""
+    d = chart_fn(alt.Chart(data, transform=transforms or alt.Undefined)).to_dict(validate=False)
+    d.pop("$schema", None)
+    d.pop("config", None)
+    return d
 
 
-def _regions(ax, view, X, y, title, show_lines=True):
-    pred = np.asarray(view["regions"])
-    from matplotlib.colors import ListedColormap
-    C = int(max(pred.max(), np.max(y))) + 1
-    ax.imshow(pred, origin="lower", aspect="auto", extent=(*X0_RANGE, *X1_RANGE), interpolation="nearest",
-              cmap=ListedColormap(OKABE_ITO[:C]), alpha=0.25, vmin=-0.5, vmax=C - 0.5)
-    _scatter(ax, X, y)
-    if show_lines:
-        W, b = view["lines"]["W"], view["lines"]["b"]
-        for k in range(W.shape[0]):
-            _unit_line(ax, W, b, k, ["-", "--", ":", "-."][k % 4], "black", label=f"L1:{k} = 0")
-    ax.set_title(title, fontsize=10)
-    _axes_labels(ax)
+def _layer(*leaves, **props) -> dict:
+    return {"layer": list(leaves), **props}
 
 
-def fig_decision_regions(view: dict, X: np.ndarray, y: np.ndarray) -> bytes:
-    """The model's decision regions (shaded by predicted class) with the hidden units' lines."""
-    fig, axes = new_figure(1, 1, width=5.0, height=3.6)
-    _regions(axes[0, 0], view, X, y, f"decision regions (seed {view['seed']})")
-    axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=8)
-    return to_png(fig)
+def weights_key(film_seeds: list[int], last_epoch: int) -> str:
+    """Vega expression: the ``lab_w`` key of the selected seed at the selected epoch.
+
+    Seeds without a film only have their final weights, so their key uses the last epoch.
+    """
+    film = "[" + ",".join(str(int(s)) for s in film_seeds) + "]"
+    return f"toString(seed) + '_' + toString(indexof({film}, seed) >= 0 ? epoch : {int(last_epoch)})"
 
 
-def fig_training_lines(snapshots: dict, X: np.ndarray, y: np.ndarray, seed: int) -> bytes:
-    """The hidden units' zero lines at several moments of training, one panel per epoch."""
-    epochs = sorted(snapshots)
-    fig, axes = new_figure(min(len(epochs), 3), int(np.ceil(len(epochs) / 3)), width=3.3, height=2.7)
-    for i, ax in enumerate(axes.flat):
-        if i >= len(epochs):
-            ax.set_visible(False)
-            continue
-        w = snapshots[epochs[i]]
-        W, b = np.asarray(w["L1.linear.weight"]), np.asarray(w["L1.linear.bias"])
-        _scatter(ax, X, y, size=9, legend=(i == 0))
-        for k in range(W.shape[0]):
-            _unit_line(ax, W, b, k, ["-", "--", ":", "-."][k % 4], LINE_COLORS[k % len(LINE_COLORS)], label=f"L1:{k}")
-        ax.set_title(f"epoch {epochs[i]}", fontsize=10)
-        _axes_labels(ax)
-        if i == 1 or len(epochs) == 1:
-            ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
-    fig.suptitle(f"seed {seed}: each unit's zero line", fontsize=10)
-    return to_png(fig)
+def _class_fill(legend: bool = True):
+    return alt.Fill("cls:N", scale=alt.Scale(**CLASS_SCALE),
+                    legend=alt.Legend(title="class", orient="bottom") if legend else None)
 
 
-def fig_loss_curves(bands: dict, outcomes: tuple) -> bytes:
-    """Training loss per epoch by outcome: the median seed (line) and the middle half of seeds (band)."""
-    fig, axes = new_figure(1, 1, width=6.0, height=3.4)
-    ax = axes[0, 0]
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (cross-entropy, nats)")
-    if not bands or not any(np.any(np.asarray(b["median"]) > 0) for b in bands.values()):
-        ax.text(0.5, 0.5, "no training epochs: nothing to plot", ha="center", va="center", transform=ax.transAxes)
-        return to_png(fig)
-    for j, name in enumerate(outcomes):
-        if name not in bands:
-            continue
-        b = bands[name]
-        ep = np.arange(1, len(b["median"]) + 1)
-        ax.fill_between(ep, b["q25"], b["q75"], color=OKABE_ITO[j], alpha=0.2, lw=0)
-        ax.plot(ep, b["median"], color=OKABE_ITO[j], lw=1.8, linestyle=["-", "--", ":", "-."][j % 4],
-                label=f"{name} ({b['n']} seeds)")
-    ax.set_yscale("log")
-    ax.legend(title="outcome: median, band = middle 50%", fontsize=8, title_fontsize=8)
-    return to_png(fig)
+def _class_shape(legend: bool = True):
+    return alt.Shape("cls:N", scale=alt.Scale(**SHAPES),
+                     legend=alt.Legend(title="class", orient="bottom") if legend else None)
 
 
-def fig_outcome_shares(counts: dict, n_seeds: int) -> bytes:
-    """Share of seeds per outcome (bar chart, percent)."""
-    fig, axes = new_figure(1, 1, width=5.2, height=3.0)
-    ax = axes[0, 0]
-    names = list(counts)
-    vals = [100.0 * counts[k] / n_seeds for k in names]
-    bars = ax.bar(names, vals, color=OKABE_ITO[:len(names)], label=names)
-    ax.bar_label(bars, labels=[f"{counts[k]}" for k in names], fontsize=8)
-    ax.set_ylabel(f"share of seeds (%), n = {n_seeds}")
-    ax.set_xlabel("outcome")
-    ax.set_ylim(0, 105)
-    ax.legend(fontsize=7, title="bar label = seed count", title_fontsize=7)
-    return to_png(fig)
+def _input_xy(x: str = "x0", y: str = "x1"):
+    return (alt.X(f"{x}:Q", scale=alt.Scale(domain=list(X0_RANGE), nice=False, zero=False),
+                  axis=alt.Axis(**axis("x0 (input feature, a.u.)"))),
+            alt.Y(f"{y}:Q", scale=alt.Scale(domain=list(X1_RANGE), nice=False, zero=False),
+                  axis=alt.Axis(**axis("x1 (input feature, a.u.)"))))
 
 
-def fig_splits(freq: list[tuple[str, float]], n_units: int) -> bytes:
+def _grid(nx: int, ny: int, x_lo: str, x_hi: str, y_lo: str, y_hi: str) -> list:
+    """Transforms giving each row an nx-by-ny grid of cells (x, x2, y, y2 and centres xc, yc)."""
+    return (_calc(g=f"sequence(0, {nx * ny})") + _flatten("g")
+            + _calc(dx=f"({x_hi} - ({x_lo})) / {nx}", dy=f"({y_hi} - ({y_lo})) / {ny}")
+            + _calc(x=f"({x_lo}) + (datum.g % {nx}) * datum.dx", y=f"({y_lo}) + floor(datum.g / {nx}) * datum.dy")
+            + _calc(x2="datum.x + datum.dx", y2="datum.y + datum.dy",
+                    xc="datum.x + datum.dx / 2", yc="datum.y + datum.dy / 2"))
+
+
+def _input_grid() -> list:
+    return _grid(GX, GY, str(X0_RANGE[0]), str(X0_RANGE[1]), str(X1_RANGE[0]), str(X1_RANGE[1]))
+
+
+def _hidden_expr(H: int, x: str, y: str) -> dict:
+    return {f"h{j}": f"max(0, datum.W[{2 * j}] * {x} + datum.W[{2 * j + 1}] * {y} + datum.b[{j}])" for j in range(H)}
+
+
+def _logit_expr(C: int, H: int, hidden: list[str]) -> dict:
+    """Vega expressions ``z0 .. z{C-1}``: the output logits from the hidden activations ``hidden``."""
+    return {f"z{c}": " + ".join([f"datum.V[{c * H + j}] * {hidden[j]}" for j in range(H)] + [f"datum.c[{c}]"])
+            for c in range(C)}
+
+
+def _argmax(C: int) -> list:
+    """Transforms adding ``pred``: the index of the largest of ``z0 .. z{C-1}`` (the first one on ties)."""
+    out = _calc(pred="0", zmax="datum.z0")
+    for c in range(1, C):
+        out += _calc(pred=f"datum.z{c} > datum.zmax ? {c} : datum.pred", zmax=f"max(datum.zmax, datum.z{c})")
+    return out
+
+
+def _line_rows(units: str) -> list:
+    """Transforms: rows (u, t) of each unit's zero line w.x + b = 0, two far points either side of its foot."""
+    return (_calc(u=units) + _flatten("u")
+            + _calc(w0="datum.W[2 * datum.u]", w1="datum.W[2 * datum.u + 1]", bb="datum.b[datum.u]")
+            + _calc(nw="sqrt(datum.w0 * datum.w0 + datum.w1 * datum.w1)") + _filter("datum.nw > 1e-9")
+            + _calc(t="[-1, 1]") + _flatten("t")
+            + _calc(lx="-datum.bb * datum.w0 / (datum.nw * datum.nw) - datum.t * 40 * datum.w1 / datum.nw",
+                    ly="-datum.bb * datum.w1 / (datum.nw * datum.nw) + datum.t * 40 * datum.w0 / datum.nw",
+                    unit="'L1:' + datum.u + ' = 0'"))
+
+
+W_DATA = alt.Data(name="lab_w")
+P_DATA = alt.Data(name="lab_points")
+
+
+def _points_transforms(key: str, H: int) -> list:
+    """The data points, with the selected weights looked up and every unit's activation computed."""
+    return (_calc(key=key)
+            + [{"lookup": "key", "from": {"data": {"name": "lab_w"}, "key": "k",
+                                          "fields": ["W", "b", "split", "hi0", "hi1"]}}]
+            + _calc(**_hidden_expr(H, "datum.x0", "datum.x1")))
+
+
+def _unit_panel(u: int, key: str, H: int, film_list: str) -> dict:
+    x, y = _input_xy("x", "y")
+    heat = _leaf(W_DATA, _filter(f"datum.k == {key}") + _input_grid() + _calc(
+        activation=f"max(0, datum.W[{2 * u}] * datum.xc + datum.W[{2 * u + 1}] * datum.yc + datum.b[{u}])",
+        unit=f"'L1:{u}'", split=f"datum.split[{u}]", active=f"datum.act[{u}]"),
+        lambda c: c.mark_rect(strokeWidth=0).encode(
+            x=x, x2=alt.X2("x2"), y=y, y2=alt.Y2("y2"),
+            color=alt.Color("activation:Q", scale=alt.Scale(domainMin=0, range=["#ffffff", "#4d4d4d"]),
+                            legend=alt.Legend(title="ReLU output (a.u.)", orient="bottom", gradientLength=120)),
+            tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("split:N"),
+                     alt.Tooltip("active:N", title="active for classes"),
+                     alt.Tooltip("xc:Q", title="x0", format=".2f"), alt.Tooltip("yc:Q", title="x1", format=".2f"),
+                     alt.Tooltip("activation:Q", format=".3f")]))
+    line = _leaf(W_DATA, _filter(f"datum.k == {key}") + _line_rows(f"[{u}]"),
+                 lambda c: c.mark_line(clip=True, strokeDash=[6, 3], strokeWidth=2, color="#000000").encode(
+                     x=alt.X("lx:Q"), y=alt.Y("ly:Q"), detail=alt.Detail("u:N"), order=alt.Order("t:Q"), tooltip=[alt.Tooltip("unit:N", title="zero line")]))
+    pts = _leaf(P_DATA, _points_transforms(key, H) + _calc(activation=f"datum.h{u}", unit=f"'L1:{u}'",
+                                                           split=f"datum.split[{u}]"),
+                lambda c: c.mark_point(filled=True, size=34, stroke="#ffffff", strokeWidth=0.8, opacity=1).encode(
+                    x=alt.X("x0:Q"), y=alt.Y("x1:Q"), fill=_class_fill(), shape=_class_shape(),
+                    tooltip=[alt.Tooltip("cls:N", title="class"), alt.Tooltip("unit:N"), alt.Tooltip("split:N"),
+                             alt.Tooltip("activation:Q", format=".3f"),
+                             alt.Tooltip("x0:Q", format=".2f"), alt.Tooltip("x1:Q", format=".2f")]))
+    title = {"text": {"expr": f"'unit L1:{u} — seed ' + seed + ', epoch ' + "
+                              f"(indexof({film_list}, seed) >= 0 ? epoch : 'final')"}, "fontSize": 13}
+    return _layer(heat, line, pts, width=PANEL_W, height=PANEL_H, title=title)
+
+
+def _hidden_plane(key: str, H: int, C: int) -> dict:
+    pts = _leaf(P_DATA, _points_transforms(key, H) + _calc(a0="datum.h0 + datum.jx * 0.025 * datum.hi0",
+                                                           a1="datum.h1 + datum.jy * 0.025 * datum.hi1"),
+                lambda c: c.mark_point(filled=True, size=40, stroke="#ffffff", strokeWidth=1, opacity=0.95).encode(
+                    x=alt.X("a0:Q", scale=alt.Scale(nice=False, zero=False),
+                            axis=alt.Axis(**axis("a0 = L1:0 output (a.u.)"))),
+                    y=alt.Y("a1:Q", scale=alt.Scale(nice=False, zero=False),
+                            axis=alt.Axis(**axis("a1 = L1:1 output (a.u.)"))),
+                    fill=_class_fill(), shape=_class_shape(),
+                    tooltip=[alt.Tooltip("cls:N", title="class"),
+                             alt.Tooltip("h0:Q", title="L1:0 activation", format=".3f"),
+                             alt.Tooltip("h1:Q", title="L1:1 activation", format=".3f")]))
+    layers = []
+    if H == 2:
+        bg = _filter(f"datum.k == {key}") + _grid(GH, GH, "-0.06 * datum.hi0", "datum.hi0", "-0.06 * datum.hi1",
+                                                  "datum.hi1")
+        bg += _calc(**_logit_expr(C, H, ["max(0, datum.xc)", "max(0, datum.yc)"])) + _argmax(C)
+        layers.append(_leaf(W_DATA, bg, lambda c: c.mark_rect(opacity=0.3, strokeWidth=0).encode(
+            x=alt.X("x:Q"), x2=alt.X2("x2"), y=alt.Y("y:Q"), y2=alt.Y2("y2"),
+            color=alt.Color("pred:N", scale=alt.Scale(**CLASS_SCALE), legend=None),
+            tooltip=[alt.Tooltip("pred:N", title="predicted class")])))
+    zero = alt.Data(values=[{"z": 0}])
+    layers += [_leaf(zero, [], lambda c: c.mark_rule(color="#888888", strokeWidth=1).encode(x=alt.X("z:Q"))),
+               _leaf(zero, [], lambda c: c.mark_rule(color="#888888", strokeWidth=1).encode(y=alt.Y("z:Q"))), pts]
+    return _layer(*layers, width=PANEL_W, height=PANEL_H + 40,
+                  title={"text": "the data in the hidden-activation plane", "fontSize": 13})
+
+
+def _regions(key: str, H: int, C: int) -> dict:
+    x, y = _input_xy("x", "y")
+    bg = (_filter(f"datum.k == {key}") + _input_grid() + _calc(**_hidden_expr(H, "datum.xc", "datum.yc"))
+          + _calc(**_logit_expr(C, H, [f"datum.h{j}" for j in range(H)])) + _argmax(C))
+    bg = _leaf(W_DATA, bg, lambda c: c.mark_rect(opacity=0.3, strokeWidth=0).encode(
+        x=x, x2=alt.X2("x2"), y=y, y2=alt.Y2("y2"), color=alt.Color("pred:N", scale=alt.Scale(**CLASS_SCALE), legend=None),
+        tooltip=[alt.Tooltip("pred:N", title="predicted class")]))
+    lines = _leaf(W_DATA, _filter(f"datum.k == {key}") + _line_rows(f"sequence(0, {H})"),
+                  lambda c: c.mark_line(clip=True, strokeWidth=2, color="#000000").encode(
+                      x=alt.X("lx:Q"), y=alt.Y("ly:Q"), detail=alt.Detail("u:N"), order=alt.Order("t:Q"),
+                      strokeDash=alt.StrokeDash("unit:N", legend=alt.Legend(title="zero line", orient="bottom")),
+                      tooltip=[alt.Tooltip("unit:N", title="zero line")]))
+    pts = _leaf(P_DATA, [], lambda c: c.mark_point(filled=True, size=34, stroke="#ffffff", strokeWidth=0.8,
+                                                   opacity=1).encode(
+        x=alt.X("x0:Q"), y=alt.Y("x1:Q"), fill=_class_fill(), shape=_class_shape(),
+        tooltip=[alt.Tooltip("cls:N", title="class"), alt.Tooltip("x0:Q", format=".2f"),
+                 alt.Tooltip("x1:Q", format=".2f")]))
+    return _layer(bg, lines, pts, width=PANEL_W, height=PANEL_H + 40,
+                  title={"text": "decision regions (shade = predicted class)", "fontSize": 13})
+
+
+def fig_film(H: int, C: int, film_seeds: list[int], last_epoch: int, seed: int, epoch: int,
+             panels: int | None = None) -> dict:
+    """The training film: each unit's ReLU map, the hidden-activation plane and the decision regions.
+
+    Parameters
+    ----------
+    H, C : int
+        Hidden units and classes.
+    film_seeds : list of int
+        Seeds with every epoch recorded (others show their final weights).
+    last_epoch : int
+    seed, epoch : int
+        Initial values of the page parameters.
+    panels : int, optional
+        Draw the maps of the first ``panels`` units only (default all ``H``).
+
+    Returns
+    -------
+    dict
+        Vega-Lite spec reading ``lab_points`` and ``lab_w``; parameters ``seed`` and ``epoch``.
+    """
+    key = weights_key(film_seeds, last_epoch)
+    film = "[" + ",".join(str(int(s)) for s in film_seeds) + "]"
+    units = {"concat": [_unit_panel(u, key, H, film) for u in range(min(H, panels or H))], "columns": 2}
+    bottom = [_hidden_plane(key, H, C)] if H >= 2 else []
+    spec = {"vconcat": [units, {"hconcat": bottom + [_regions(key, H, C)]}], "params": _params(seed, epoch),
+            "resolve": {"scale": {"color": "independent"}}}
+    return _finish(spec)
+
+
+def _finish(chart) -> dict:
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
+    spec.pop("$schema", None)
+    spec["config"] = {"view": {"stroke": "#cccccc", "continuousWidth": 300, "continuousHeight": 200},
+                      "title": {"anchor": "start"}, "legend": {"labelFontSize": 11, "titleFontSize": 11}}
+    return spec
+
+
+def _outcome_color(outcomes: tuple, legend: bool = True):
+    return alt.Color("outcome:N", scale=alt.Scale(domain=list(outcomes), range=OKABE_ITO[:len(outcomes)]),
+                     legend=alt.Legend(title="outcome", orient="bottom") if legend else None)
+
+
+def fig_outcome_shares(counts: dict, n_seeds: int, outcomes: tuple) -> dict:
+    """Share of seeds per outcome (bars, percent, with counts); clicking a bar filters the seeds by it."""
+    data = alt.Data(values=[{"outcome": o, "share": 100.0 * counts[o] / n_seeds, "seeds": counts[o]} for o in outcomes])
+    x = alt.X("outcome:N", sort=list(outcomes), axis=alt.Axis(**axis("outcome", labelAngle=0)))
+    y = alt.Y("share:Q", scale=alt.Scale(domain=[0, 105]), axis=alt.Axis(**axis(f"share of seeds (%), n = {n_seeds}")))
+    bars = _leaf(data, [], lambda c: c.mark_bar().encode(
+        x=x, y=y, color=_outcome_color(outcomes, legend=False),
+        tooltip=[alt.Tooltip("outcome:N"), alt.Tooltip("seeds:Q"), alt.Tooltip("share:Q", format=".1f", title="share (%)")]))
+    text = _leaf(data, [], lambda c: c.mark_text(dy=-7, fontSize=12).encode(x=x, y=y, text=alt.Text("seeds:Q")))
+    return _finish(_layer(bars, text, width=420, height=220))
+
+
+def fig_splits(freq: list, n_units: int) -> dict:
     """How often each split of the classes is implemented by a hidden unit (percent of units)."""
-    fig, axes = new_figure(1, 1, width=6.0, height=0.35 * max(len(freq), 3) + 1.2)
-    ax = axes[0, 0]
-    labels = [k for k, _ in freq][::-1]
-    vals = [100 * v for _, v in freq][::-1]
-    ax.barh(labels, vals, color=OKABE_ITO[0], label="units with this split")
-    ax.set_xlabel(f"share of hidden units (%), n = {n_units}")
-    ax.set_ylabel("split (class-0 side | other side)")
-    ax.legend(fontsize=8, loc="lower right")
-    return to_png(fig)
+    rows = [{"split": k, "share": 100.0 * v} for k, v in freq]
+    spec = _leaf(alt.Data(values=rows), [], lambda c: c.mark_bar(color=OKABE_ITO[0]).encode(
+        y=alt.Y("split:N", sort=[r["split"] for r in rows], axis=alt.Axis(**axis("split (class-0 side | other side)"))),
+        x=alt.X("share:Q", axis=alt.Axis(**axis(f"share of hidden units (%), n = {n_units}"))),
+        tooltip=[alt.Tooltip("split:N"), alt.Tooltip("share:Q", format=".1f", title="share of units (%)")]))
+    return _finish({**spec, "width": 460, "height": max(60, 22 * len(rows))})
 
 
-def fig_accuracy_by_outcome(acc: np.ndarray, outcome: list, outcomes: tuple) -> bytes:
-    """Final training accuracy of each seed, grouped by outcome (one dot per seed)."""
-    fig, axes = new_figure(1, 1, width=5.2, height=3.0)
-    ax = axes[0, 0]
-    rng = np.random.default_rng(0)
-    present = [o for o in outcomes if o in outcome]
-    for j, name in enumerate(present):
-        vals = 100 * np.asarray([a for a, o in zip(acc, outcome) if o == name])
-        ax.scatter(j + rng.uniform(-0.18, 0.18, len(vals)), vals, s=12, alpha=0.7,
-                   color=OKABE_ITO[outcomes.index(name)], label=f"{name} (median {np.median(vals):.0f}%)")
-    ax.set_xticks(range(len(present)), present)
-    ax.set_ylabel("accuracy on the data (%)")
-    ax.set_xlabel("outcome")
-    ax.set_ylim(-3, 103)
-    ax.legend(fontsize=7, loc="lower left")
-    return to_png(fig)
+def _strip(outcomes: tuple, seed: int, value: str, value_axis: dict, horizontal: bool, tooltip: list,
+           transforms: list, width: int, height: int) -> dict:
+    """One dot per seed: ``value`` against its outcome (spread sideways); the selected seed ringed."""
+    label = "[" + ",".join(f"'{o}'" for o in outcomes) + "][datum.value]"
+    t = transforms + _calc(pos="datum.oi + 0.32 * datum.jit")
+    group = alt.Axis(**axis("outcome", values=list(range(len(outcomes))), labelExpr=label, grid=False))
+    pos = dict(field="pos", type="quantitative", scale=alt.Scale(domain=[-0.6, len(outcomes) - 0.4], nice=False),
+               axis=group)
+    val = dict(field=value, type="quantitative", **value_axis)
+    enc = {"x": alt.X(**val), "y": alt.Y(**pos)} if horizontal else {"x": alt.X(**pos), "y": alt.Y(**val)}
+    data = alt.Data(name="lab_seeds")
+    dots = _leaf(data, t, lambda c: c.mark_circle(size=34, opacity=0.75).encode(
+        color=_outcome_color(outcomes), tooltip=tooltip, **enc))
+    ring = _leaf(data, t + _filter("datum.seed == seed"), lambda c: c.mark_point(
+        size=240, stroke="#000000", strokeWidth=2.5, filled=False).encode(
+        tooltip=[alt.Tooltip("seed:Q", title="selected seed")], **enc))
+    return _finish(_layer(dots, ring, params=[{"name": "seed", "value": int(seed)}], width=width, height=height))
 
 
-def fig_init_geometry(angle: np.ndarray, outcome: list, outcomes: tuple, relation: dict) -> bytes:
-    """Initial geometry vs outcome: the initial angle between units by outcome (left), and the share of
-    seeds ending distinct when the units' initial splits differed or coincided (right)."""
-    fig, axes = new_figure(2, 1, width=4.6, height=3.2)
-    ax = axes[0, 0]
-    bins = np.linspace(0, 180, 19)
-    for j, name in enumerate(outcomes):
-        vals = np.asarray([a for a, o in zip(angle, outcome) if o == name and np.isfinite(a)])
-        if len(vals):
-            ax.hist(vals, bins=bins, histtype="step", lw=2, color=OKABE_ITO[j],
-                    weights=np.full(len(vals), 100.0 / len(vals)),
-                    linestyle=["-", "--", ":", "-."][j], label=f"{name} ({len(vals)} seed{'s' if len(vals) != 1 else ''})")
-    ax.set_xlabel("initial angle between the units' weights (degrees)")
-    ax.set_ylabel("share of that outcome's seeds (%)")
-    ax.set_xticks(range(0, 181, 30))
-    ax.legend(fontsize=7)
-    ax = axes[0, 1]
-    keys = [k for k in ("different", "same") if relation.get(k, (0, 0))[1]]
-    vals = [100 * relation[k][0] for k in keys]
-    bars = ax.bar([f"{k} splits\nat init" for k in keys], vals, color=[OKABE_ITO[0], OKABE_ITO[1]][:len(keys)],
-                  label=[f"n = {relation[k][1]} seeds" for k in keys])
-    ax.bar_label(bars, labels=[f"{v:.0f}%" for v in vals], fontsize=8)
-    ax.set_ylabel("seeds ending 'distinct' (%)")
-    ax.set_xlabel("the units' class splits at initialisation")
-    ax.set_ylim(0, 110)
-    ax.legend(fontsize=7, loc="lower right")
-    return to_png(fig)
+def fig_accuracy_by_outcome(outcomes: tuple, seed: int) -> dict:
+    """Each seed's accuracy by outcome (one dot per seed); the selected seed is ringed; click a dot to select it."""
+    return _strip(outcomes, seed, "accuracy",
+                  {"scale": alt.Scale(domain=[0, 102]), "axis": alt.Axis(**axis("accuracy on the data (%)"))}, False,
+                  [alt.Tooltip("seed:Q"), alt.Tooltip("outcome:N"), alt.Tooltip("accuracy:Q", format=".1f", title="accuracy (%)"),
+                   alt.Tooltip("loss:Q", format=".3f")], [], 440, 240)
 
 
-def fig_examples(views: list[dict], X: np.ndarray, y: np.ndarray) -> bytes:
-    """One example seed per outcome: decision regions and each hidden unit's zero line."""
-    ncols = min(len(views), 2)
-    fig, axes = new_figure(ncols, int(np.ceil(len(views) / ncols)), width=4.6, height=3.6)
-    for i, ax in enumerate(axes.flat):
-        if i >= len(views):
-            ax.set_visible(False)
-            continue
-        _regions(ax, views[i], X, y, f"{views[i]['outcome']}: seed {views[i]['seed']}")
-        ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
-    return to_png(fig)
+def fig_init_angle(outcomes: tuple, seed: int) -> dict:
+    """Each seed's initial angle between its units' weight vectors, by outcome; click a dot to select it."""
+    return _strip(outcomes, seed, "angle",
+                  {"scale": alt.Scale(domain=[0, 180]),
+                   "axis": alt.Axis(**axis("initial angle between the units' weights (degrees)",
+                                           values=list(range(0, 181, 30))))}, True,
+                  [alt.Tooltip("seed:Q"), alt.Tooltip("outcome:N"), alt.Tooltip("angle:Q", format=".0f", title="initial angle (°)")],
+                  _filter("isValid(datum.angle) && isFinite(datum.angle)"), 440, 200)
+
+
+def fig_init_relation(relation: dict) -> dict:
+    """Share of seeds ending distinct when their units' initial splits differed or coincided."""
+    data = alt.Data(values=[{"start": f"{k} splits at init", "share": 100.0 * relation[k][0], "n": relation[k][1]}
+                            for k in ("different", "same") if relation.get(k, (0, 0))[1]])
+    x = alt.X("start:N", axis=alt.Axis(**axis("the units' class splits at initialisation", labelAngle=0)))
+    y = alt.Y("share:Q", scale=alt.Scale(domain=[0, 110]), axis=alt.Axis(**axis("seeds ending 'distinct' (%)")))
+    bars = _leaf(data, [], lambda c: c.mark_bar(color=OKABE_ITO[0]).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("start:N"), alt.Tooltip("share:Q", format=".1f", title="ending distinct (%)"),
+                           alt.Tooltip("n:Q", title="seeds")]))
+    text = _leaf(data, _calc(label="format(datum.share, '.0f') + '% of ' + datum.n + ' seeds'"),
+                 lambda c: c.mark_text(dy=-7, fontSize=12).encode(x=x, y=y, text=alt.Text("label:N")))
+    return _finish(_layer(bars, text, width=320, height=200))
+
+
+def fig_loss_curves(outcomes: tuple, seed: int, epoch: int, with_seed: bool = True) -> dict:
+    """Training loss per epoch by outcome (median line, middle-half band; dataset ``lab_bands`` with rows
+    ``outcome, epoch, q25, median, q75, n``), the selected seed's curve (``lab_loss``, seeds with a film) and
+    a rule at the selected epoch."""
+    bands = alt.Data(name="lab_bands")
+    x = alt.X("epoch:Q", axis=alt.Axis(**axis("epoch")))
+    y = alt.Y("median:Q", scale=alt.Scale(type="log"), axis=alt.Axis(**axis("training loss (cross-entropy, nats)")))
+    band = _leaf(bands, [], lambda c: c.mark_area(opacity=0.2).encode(
+        x=x, y=alt.Y("q25:Q", scale=alt.Scale(type="log")), y2=alt.Y2("q75"), color=_outcome_color(outcomes)))
+    med = _leaf(bands, [], lambda c: c.mark_line(strokeWidth=2).encode(
+        x=x, y=y, color=_outcome_color(outcomes), strokeDash=alt.StrokeDash("outcome:N", legend=None),
+        tooltip=[alt.Tooltip("outcome:N"), alt.Tooltip("epoch:Q"), alt.Tooltip("median:Q", format=".3f"), alt.Tooltip("n:Q", title="seeds")]))
+    one = _leaf(alt.Data(name="lab_loss"), _filter("datum.seed == seed"), lambda c: c.mark_line(
+        color="#000000", strokeWidth=1.5).encode(x=alt.X("epoch:Q"), y=alt.Y("loss:Q"),
+                                                 tooltip=[alt.Tooltip("seed:Q"), alt.Tooltip("epoch:Q"), alt.Tooltip("loss:Q", format=".4f")]))
+    rule = _leaf(alt.Data(values=[{}]), _calc(e="epoch"), lambda c: c.mark_rule(
+        color="#555555", strokeDash=[2, 2]).encode(x=alt.X("e:Q")))
+    layers = [band, med] + ([one] if with_seed else []) + [rule]
+    return _finish(_layer(*layers, params=_params(seed, epoch), width=560, height=260))

@@ -45,6 +45,7 @@ class LabChunk:
     loss : (S, epochs) float64 — per-epoch training loss.
     snapshots : dict of int -> dict of str -> array — the shown seed's weights at the snapshot
         epochs (empty when the shown seed is not in this chunk).
+    film : dict — every epoch's weights of this chunk's film candidates (:func:`views.film`).
     analysis : SeedAnalysis — the per-seed measurements.
     timings : dict of str -> float
     """
@@ -56,6 +57,7 @@ class LabChunk:
     snapshots: dict
     analysis: SeedAnalysis
     timings: dict = field(default_factory=dict)
+    film: dict = field(default_factory=dict)
 
 
 def run_chunk(config: LabConfig, seeds, *, progress=None) -> LabChunk:
@@ -71,8 +73,10 @@ def run_chunk(config: LabConfig, seeds, *, progress=None) -> LabChunk:
     seeds = [int(s) for s in seeds]
     data = load_blobs(cfg.samples)
     t0 = time.perf_counter()
+    film = cfg.hidden <= views.FILM_MAX_UNITS  # record every epoch for the training film
+    tcfg = cfg.train_config(snapshot_epochs=tuple(range(cfg.epochs + 1))) if film else cfg.train_config()
     ens = train_ensemble(lambda s: build_model(cfg.model_spec, (2,), 4, init=cfg.init, seed=s),
-                         data.X, data.y, cfg.train_config(), seeds,
+                         data.X, data.y, tcfg, seeds,
                          progress=(lambda d, t: progress("training", d, t)) if progress else None)
     t1 = time.perf_counter()
     a = analyse_seeds(ens.seeds, ens.params, ens.snapshots[0], data.X, data.y, 4, diverged=ens.diverged)
@@ -81,7 +85,8 @@ def run_chunk(config: LabConfig, seeds, *, progress=None) -> LabChunk:
         show = seeds.index(cfg.show_seed)
         snaps = {e: unstack(p, show) for e, p in ens.snapshots.items() if e in cfg.snapshot_epochs}
     return LabChunk(seeds, dict(ens.params), dict(ens.snapshots[0]), ens.loss, snaps, a,
-                    {"training_s": t1 - t0, "analysis_s": time.perf_counter() - t1})
+                    {"training_s": t1 - t0, "analysis_s": time.perf_counter() - t1},
+                    film=_chunk_film(a, ens, seeds, data, cfg) if film else {})
 
 
 def merge_chunks(config: LabConfig, chunks: list) -> LabResult:
@@ -110,8 +115,8 @@ def merge_chunks(config: LabConfig, chunks: list) -> LabResult:
         config=cfg, seeds=cfg.seed_list,
         data={"name": data.name, "n_samples": len(data), **data.meta, "X": data.X, "y": data.y},
         summary=_summary(a, cfg), per_seed=_records(a, loss), findings=_findings(a),
-        loss_curves=loss, views=_views(a, params, loss, snaps, data.X, show, cfg),
-        params=params, initial=initial,
+        loss_curves=loss, views=_views(a, params, loss, snaps, show, cfg),
+        params=params, initial=initial, film=_merge_films(chunks, a, cfg),
         timings={k: sum(c.timings.get(k, 0.0) for c in chunks) for k in ("training_s", "analysis_s")})
     result.timings["analysis_s"] += time.perf_counter() - t1
     return result
@@ -164,15 +169,32 @@ def _findings(a: SeedAnalysis) -> dict:
     return {"niches": fx.answer_niches(a), "origin": fx.answer_origin(a), "failures": fx.answer_failures(a)}
 
 
-def _views(a: SeedAnalysis, params: dict, loss: np.ndarray, snaps: dict, X: np.ndarray, show: int,
-           cfg: LabConfig) -> dict:
-    shown = views.seed_view(unstack(params, show), X, cfg.show_seed, a.outcome[show],
-                            diverged=bool(a.diverged[show]))
+def _chunk_film(a: SeedAnalysis, ens, seeds: list[int], data, cfg: LabConfig) -> dict:
+    """The film of this chunk's candidates: its shown seed and first seeds of each outcome."""
+    chosen = views.film_seeds(seeds, a.outcome, cfg.show_seed)
+    return views.film(ens.snapshots, [seeds.index(s) for s in chosen], chosen, ens.loss, data.X, data.y)
+
+
+def _merge_films(chunks: list, a: SeedAnalysis, cfg: LabConfig) -> dict:
+    """The run's film seeds (chosen over all seeds) gathered from the chunks' candidates."""
+    films = [c.film for c in chunks if c.film]
+    if not films:
+        return {}
+    keep = views.film_seeds(cfg.seed_list, a.outcome, cfg.show_seed)
+    seeds = np.concatenate([f["seeds"] for f in films])
+    rows = [int(np.flatnonzero(seeds == s)[0]) for s in keep]
+    out = {k: np.concatenate([f[k] for f in films])[rows] for k in films[0] if k != "epochs"}
+    out["epochs"] = films[0]["epochs"]
+    return out
+
+
+def _views(a: SeedAnalysis, params: dict, loss: np.ndarray, snaps: dict, show: int, cfg: LabConfig) -> dict:
+    shown = views.seed_view(unstack(params, show), cfg.show_seed, a.outcome[show], diverged=bool(a.diverged[show]))
     shown["snapshots"] = {int(e): views.lines(w) for e, w in snaps.items()}
     examples = []
     for o in OUTCOMES:
         idx = [i for i, x in enumerate(a.outcome) if x == o]
         if idx:
-            examples.append(views.seed_view(unstack(params, idx[0]), X, int(a.seeds[idx[0]]), o, full=False))
+            examples.append(views.seed_view(unstack(params, idx[0]), int(a.seeds[idx[0]]), o))
     return {"shown": shown, "examples": examples, "loss_bands": views.loss_bands(loss, a.outcome, OUTCOMES),
             "initial_angle_deg": a.init_angle, "outcome": list(a.outcome), "accuracy": a.accuracy}

@@ -26,6 +26,9 @@ class LabResult(Result):
     views : dict — figure-ready numbers (shown seed's planes and lines, example seeds' regions,
         loss quartiles by outcome).
     params, initial : dict of str -> (S, ...) arrays — final and initial weights (weights file).
+    film : dict of str -> arrays — every epoch's weights of a few seeds, for the report's training film
+        (weights file, as ``film.<key>``; see :func:`nichelab.studies.lab.views.film`); empty when
+        the network has more than ``views.FILM_MAX_UNITS`` hidden units.
     """
 
     study: ClassVar[str] = "lab"
@@ -40,6 +43,7 @@ class LabResult(Result):
     views: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
     initial: dict = field(default_factory=dict, metadata={"weights": True})
+    film: dict = field(default_factory=dict, metadata={"weights": True})
 
     @classmethod
     def from_dict(cls, data: dict, weights: dict | None = None) -> "LabResult":

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["X0_RANGE", "X1_RANGE", "plane_grid", "unit_planes", "logit_planes", "regions", "loss_bands", "seed_view"]
+__all__ = ["X0_RANGE", "X1_RANGE", "plane_grid", "unit_planes", "logit_planes", "regions", "loss_bands", "seed_view",
+           "film_seeds", "film", "FILM_MAX_UNITS", "FILM_PER_OUTCOME"]
+
+#: The training film (every epoch's weights) is recorded only for networks this small.
+FILM_MAX_UNITS = 16
+#: Seeds of each outcome whose every epoch is recorded (plus the shown seed).
+FILM_PER_OUTCOME = 3
 
 X0_RANGE, X1_RANGE = (-8.0, 8.0), (-5.0, 4.0)  # the lab's plotting window
 GRID = 60
@@ -59,21 +65,65 @@ def lines(w: dict) -> dict:
     return {"W": np.asarray(w["L1.linear.weight"], float), "b": np.asarray(w["L1.linear.bias"], float)}
 
 
-def seed_view(w: dict, X: np.ndarray, seed: int, outcome: str, full: bool = True, diverged: bool = False) -> dict:
-    """Everything the figures draw for one seed (``full=False``: regions and lines only).
+def seed_view(w: dict, seed: int, outcome: str, diverged: bool = False) -> dict:
+    """What the page states about one seed: its outcome and its units' lines (maps are drawn in the browser).
 
-    A diverged seed (``diverged=True`` or non-finite weights) gets ``"diverged": True`` and only its lines (NaN/inf
-    lines are not drawn); its planes and regions would hold no numbers to draw.
+    A diverged seed (``diverged=True`` or non-finite weights) is marked ``"diverged": True``: its
+    non-finite lines are not drawn.
     """
+    out = {"seed": int(seed), "outcome": outcome, "lines": lines(w)}
     if diverged or not all(np.isfinite(np.asarray(v, float)).all() for v in w.values()):
-        return {"seed": int(seed), "outcome": outcome, "lines": lines(w), "diverged": True,
-                "regions": np.zeros((GRID, GRID), dtype=int)}
-    out = {"seed": int(seed), "outcome": outcome, "lines": lines(w), "regions": regions(w)}
-    if full:
-        out["unit_planes"] = unit_planes(w)
-        if np.asarray(w["L1.linear.weight"]).shape[0] == 2:
-            out["logit_planes"] = logit_planes(w, X)
+        out["diverged"] = True
     return out
+
+
+def film_seeds(seeds, outcome: list, show_seed: int, per_outcome: int = FILM_PER_OUTCOME) -> list[int]:
+    """Seeds whose every epoch is recorded: the shown seed, then the first ``per_outcome`` of each outcome.
+
+    Returns
+    -------
+    list of int, in the order of ``seeds``.
+    """
+    seeds = [int(s) for s in seeds]
+    keep = {int(show_seed)}
+    for o in dict.fromkeys(outcome):
+        keep.update([s for s, x in zip(seeds, outcome) if x == o][:per_outcome])
+    return [s for s in seeds if s in keep]
+
+
+def film(snapshots: dict, index: list[int], seeds: list[int], loss: np.ndarray, X: np.ndarray,
+         y: np.ndarray, n_classes: int = 4) -> dict:
+    """Every recorded epoch's weights of some seeds, for the page's training film (stored in the weights file).
+
+    Parameters
+    ----------
+    snapshots : dict of int -> dict of str -> (S, ...) arrays
+        Weights of every seed after each epoch (0 = initial).
+    index : list of int
+        Positions (in the seed axis) of the film seeds; ``seeds`` their seed numbers.
+    loss : (S, epochs) float
+    X, y : the data, (n, 2) float and (n,) int.
+
+    Returns
+    -------
+    dict of str -> np.ndarray
+        ``seeds`` (F,) int64, ``epochs`` (E,) int64, ``W1`` (F, E, H, 2), ``b1`` (F, E, H),
+        ``W2`` (F, E, C, H), ``b2`` (F, E, C) -- in the weights' dtype --, ``active`` (F, E, H, C)
+        uint8 (1: class on the unit's active side at that epoch, as
+        :func:`~nichelab.studies.lab.analysis.analyse_seeds` measures it) and ``loss`` (F, epochs) float64.
+    """
+    from .analysis import _active, forward
+    epochs = sorted(snapshots)
+    names = ("L1.linear.weight", "L1.linear.bias", "L2.linear.weight", "L2.linear.bias")
+    stack = {k: np.stack([np.asarray(snapshots[e][k])[index] for e in epochs], axis=1) for k in names}
+    F, E = len(index), len(epochs)
+    flat = {k: v.reshape(F * E, *v.shape[2:]) for k, v in stack.items()}
+    _, acts, _ = forward(flat, X)
+    active = _active(acts, np.asarray(y), n_classes).reshape(F, E, -1, n_classes)
+    return {"seeds": np.asarray(seeds, np.int64), "epochs": np.asarray(epochs, np.int64),
+            "W1": stack["L1.linear.weight"], "b1": stack["L1.linear.bias"],
+            "W2": stack["L2.linear.weight"], "b2": stack["L2.linear.bias"],
+            "active": active.astype(np.uint8), "loss": np.asarray(loss, np.float64)[index]}
 
 
 def loss_bands(loss: np.ndarray, outcome: list, outcomes: tuple) -> dict:
