@@ -23,6 +23,7 @@ from ...errors import NichelabError
 from ...interventions.ablation import AblationResult
 from ...metrics.layers import correlation_groups, participation_ratio, unit_correlation_matrix
 from ...metrics.probes import ProbeResult, linear_probe
+from ...metrics.partitions import active_classes
 from ...metrics.units import class_means, dead_units, preferred_class, selectivity_index, top_k, unit_stats
 from .config import MAX_PROBE_FEATURES
 
@@ -78,6 +79,12 @@ class LayerCensus:
     ablation : AblationResult or None
     ablation_note : str
         Why the ablation is missing, if it is.
+    active : np.ndarray of bool, shape (n_units, n_classes)
+        Class ``c`` is on unit ``k``'s active side when more than half of its samples give the unit
+        an activation > 0 (:func:`nichelab.metrics.active_classes`, the lab's class split).
+    calls : int
+        How many times the layer's module runs per forward pass (> 1: a reused module; this
+        census is of the one call named by ``name``).
     """
 
     name: str
@@ -103,6 +110,8 @@ class LayerCensus:
     probe_features: str = "units"
     ablation: AblationResult | None = None
     ablation_note: str = ""
+    active: np.ndarray | None = None
+    calls: int = 1
 
     @property
     def n_units(self) -> int:
@@ -201,7 +210,8 @@ def census_layer(name: str, acts: np.ndarray, y: np.ndarray, n_classes: int, *, 
         class_means=class_means(acts, y, n_classes), selectivity=sel, preferred=preferred_class(acts, y, n_classes),
         partner=partner, partner_r=partner_r, groups=correlation_groups(r, threshold),
         participation_ratio=participation_ratio(acts), top=top,
-        top_values=acts[top, np.arange(acts.shape[1])[None, :]].astype(np.float64))
+        top_values=acts[top, np.arange(acts.shape[1])[None, :]].astype(np.float64),
+        active=active_classes(acts, y, n_classes))
 
 
 def probe_layer(acts: np.ndarray, y: np.ndarray, seed: int) -> tuple[ProbeResult | None, str]:
