@@ -426,7 +426,7 @@ def _check_input(subject_module: nn.Module, kind: str, source: str, fixed_batch:
     rows = min(len(data), _CHECK_ROWS)
     inputs = model_inputs(data, slice(0, rows))
     try:
-        return torch.cat(list(_outputs(subject_module, inputs, rows, fixed_batch)))
+        return torch.cat(list(_outputs(subject_module, inputs, fixed_batch or rows, fixed_batch)))
     except NichelabError:
         raise
     except Exception as err:
