@@ -117,6 +117,8 @@ class AnalyzeConfig(TrainOptions, Options):
         "zero", help="zero: clamp the unit to 0; mean: to its mean activation. A conv unit is a whole channel.")
     ablation_samples: int = option(2000, ge=2, help="Ablation costs one forward pass per unit: it uses at most "
                                                     "this many samples (stratified subset).")
+    probe_samples: int = option(10_000, ge=10, help="Linear probes train on at most this many samples (stratified "
+                                                    "subset; cost and memory, not meaning).")
     threshold: float = option(0.95, gt=0, le=1, help="Units whose activations correlate with |r| >= THRESHOLD are "
                                                      "near-duplicates.")
     reduce: Literal["mean", "max"] = option(

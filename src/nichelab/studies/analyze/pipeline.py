@@ -188,7 +188,8 @@ def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
     with _threads(subject):
         raw = _raw_shapes(subject, inputs, kw)
         acts = capture(subject.module, inputs, subject.layers, batch_size=_CAPTURE_BATCH, reduce=cfg.reduce, **kw)
-        maps = _probe_maps(subject, inputs, raw, kw)
+        probe_pos = stratified_subset(np.arange(len(y)), y, cfg.probe_samples, cfg.seed)
+        maps = _probe_maps(subject, subject.inputs(subject.census_idx[probe_pos]), raw, kw)
         logits = (forward_logits(subject.module, inputs, fixed_batch=subject.fixed_batch)
                   if subject.classifier else None)
     t_cap = time.perf_counter()
@@ -204,6 +205,7 @@ def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
             progress("census", i, len(acts))
         a = acts.pop(name)                      # census layer by layer: each layer's activations freed after use
         obs, y_obs, owner, probe_acts = (_token_observations(a, mask, y) if token_all else (a, y, None, a))
+        probe_acts = probe_acts if len(probe_pos) == len(y) else probe_acts[probe_pos]
         lc = census_layer(name, obs, y_obs, data.n_classes, raw_shape=raw.get(name, obs.shape[1:]),
                           module_type=subject.layer_types.get(name.split("#")[0], "?"), reduce=cfg.reduce,
                           threshold=cfg.threshold, k=cfg.top_k)
@@ -211,10 +213,10 @@ def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
             lc.top = owner[lc.top]               # top tokens -> the samples they belong to
         lc.calls = counts.get(split_key(name)[0], 1)
         if name in maps:
-            lc.probe, lc.probe_note = probe_layer(maps.pop(name), y, cfg.seed)
+            lc.probe, lc.probe_note = probe_layer(maps.pop(name), y[probe_pos], cfg.seed)
             lc.probe_features = "full map"
         else:
-            lc.probe, lc.probe_note = probe_layer(probe_acts, y, cfg.seed)
+            lc.probe, lc.probe_note = probe_layer(probe_acts, y[probe_pos], cfg.seed)
             lc.probe_features = (f"spatial {cfg.reduce}" if lc.kind == "conv" else
                                  "token mean" if token_all else "units")
         del a, obs, probe_acts
@@ -222,7 +224,12 @@ def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
     if subject.tokens:
         input_probe = (None, "skipped: the inputs are token ids (a probe on ids would measure nothing)")
     else:
-        input_probe = probe_layer(inputs, y, cfg.seed)
+        flat = inputs if len(probe_pos) == len(y) else subject.inputs(subject.census_idx[probe_pos])
+        input_probe = probe_layer(flat, y[probe_pos], cfg.seed)
+        del flat
+    if len(probe_pos) < len(y):
+        subject.notes.append(f"Linear probes used a stratified random subset of {len(probe_pos)} of the {len(y)} "
+                             "analysed samples (probe_samples).")
     if progress:
         progress("census", len(layers), len(layers))
     t_census = time.perf_counter()

@@ -433,7 +433,7 @@ def _check_input(subject_module: nn.Module, kind: str, source: str, fixed_batch:
         if data.meta.get("inputs") == "tokens":
             raise _dataset_error(f"{dataset!r} gives token inputs {sorted(inputs)} of shape {tuple(data.X.shape[1:])}, "
                                  f"which the model does not accept: {_one_line(err)}") from None
-        batch = torch.as_tensor(np.asarray(data.X[:rows])).to(_model_dtype(subject_module))
+        batch = torch.tensor(np.asarray(data.X[:rows])).to(_model_dtype(subject_module))
         hint = _input_hint(subject_module, kind, source, types, batch)
         extra = ""
         if dataset == "digits" and ("channels" in hint or ", 8, 8)" in hint):
