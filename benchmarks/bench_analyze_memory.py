@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import save  # noqa: E402
 
 CHILD = r'''
 import json, resource, sys, time
@@ -52,20 +51,25 @@ print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_max
 '''
 
 
-def _files(folder: Path, n: int) -> tuple[str, str]:
-    import numpy as np
-    import torch
-    from torch import nn
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((n, 784), dtype=np.float32)
-    y = rng.integers(0, 10, n)
-    np.savez(folder / "data.npz", X=X, y=y)                   # uncompressed: memory-mapped by the loader
-    del X
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)).eval()
-    x = torch.zeros(8, 784)
-    ep = torch.export.export(model, (x,), dynamic_shapes=({0: torch.export.Dim("batch")},))
-    torch.export.save(ep, str(folder / "model.pt2"))
+MAKE = r'''
+import sys
+import numpy as np
+import torch
+from torch import nn
+folder, n = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(0)
+np.savez(f"{folder}/data.npz", X=rng.standard_normal((n, 784), dtype=np.float32), y=rng.integers(0, 10, n))
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)).eval()
+ep = torch.export.export(model, (torch.zeros(8, 784),), dynamic_shapes=({0: torch.export.Dim("batch")},))
+torch.export.save(ep, f"{folder}/model.pt2")
+'''
+
+
+def _files(folder: Path, n: int, env: dict) -> tuple[str, str]:
+    """The data (uncompressed .npz: memory-mapped by the loader) and the .pt2, written by a subprocess so this
+    process stays small: a child's ru_maxrss starts from its parent's resident size at fork."""
+    subprocess.run([sys.executable, "-c", MAKE, str(folder), str(n)], check=True, env=env)
     return str(folder / "data.npz"), str(folder / "model.pt2")
 
 
@@ -80,7 +84,7 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": env["PYTHONPATH"] + os.pathsep + os.environ.get("PYTHONPATH", "")}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        data, model = _files(tmp, args.n)
+        data, model = _files(tmp, args.n, env)
         for case in args.cases:
             n_analysed = args.n if case == "pt2" else round(0.3 * args.n) if case == "builtin" else 0
             acts_mb = n_analysed * 1024 * 4 / 1e6
@@ -100,6 +104,7 @@ def main() -> None:
             print(f"{r['case']:>9}  n={r['n']}  data {r['data_mb']:7.1f} MB  acts {r['activations_mb']:7.1f} MB  "
                   f"peak {r['peak_rss_mb']:7.1f} MB  budget {r['budget_mb'] or '-':>7}  {r['seconds']:6.1f} s",
                   flush=True)
+    from _common import save                 # imports torch: only once the children have run
     path = save("analyze_memory", {"rows": rows, "rule": "peak RSS < 1.5 x (data + captured activations)"})
     print(f"wrote {path}")
 
