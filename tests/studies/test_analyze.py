@@ -429,3 +429,21 @@ def test_signed_points_and_tied_probes_words():
     layers = [NS(name="L1", probe=p), NS(name="L2", probe=p)]
     text = " ".join(fx.probe_findings(layers, None, 4))
     assert "Every analysed layer reaches 100.0%." in text and "most linearly decodable" not in text
+
+
+def test_active_sides_equal_active_classes_in_blocks():
+    """The census's blockwise active-class count gives metrics.active_classes exactly (blocks of any size)."""
+    from nichelab.metrics.partitions import active_classes
+    from nichelab.studies.analyze.census import active_sides
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 1001)
+    y[y == 3] = 2                                    # class 3 without samples: never active
+    acts = rng.standard_normal((1001, 7)).astype(np.float32) + np.array([0, 0.3, -0.3, 2, -2, 0, 0], np.float32)
+    acts[y == 0, 5] = 1.0                            # exactly half of class 1 on for unit 6 below
+    on1 = np.flatnonzero(y == 1)
+    acts[:, 6] = -1.0
+    acts[on1[: len(on1) // 2], 6] = 1.0
+    ref = active_classes(acts, y, 4)
+    for rows in (1, 7, 100, 5000):
+        np.testing.assert_array_equal(active_sides(acts, y, 4, rows=rows), ref)
+    assert not ref[:, 3].any() and ref[5, 0] and (not ref[6, 1] if len(on1) % 2 == 0 else True)

@@ -23,11 +23,10 @@ from ...errors import NichelabError
 from ...interventions.ablation import AblationResult
 from ...metrics.layers import correlation_groups, participation_ratio, unit_correlation_matrix
 from ...metrics.probes import ProbeResult, linear_probe
-from ...metrics.partitions import active_classes
 from ...metrics.units import class_means, dead_units, preferred_class, selectivity_index, top_k, unit_stats
 from .config import MAX_PROBE_FEATURES
 
-__all__ = ["LayerCensus", "census_layer", "probe_layer", "ablation_drops", "spearman"]
+__all__ = ["LayerCensus", "census_layer", "active_sides", "probe_layer", "ablation_drops", "spearman"]
 
 #: Units active on fewer than this share of samples are "rarely active" (left out of selectivity rankings).
 RARE = 0.01
@@ -211,7 +210,25 @@ def census_layer(name: str, acts: np.ndarray, y: np.ndarray, n_classes: int, *, 
         partner=partner, partner_r=partner_r, groups=correlation_groups(r, threshold),
         participation_ratio=participation_ratio(acts), top=top,
         top_values=acts[top, np.arange(acts.shape[1])[None, :]].astype(np.float64),
-        active=active_classes(acts, y, n_classes))
+        active=active_sides(acts, y, n_classes))
+
+
+def active_sides(acts: np.ndarray, y: np.ndarray, n_classes: int, *, rows: int = 4096) -> np.ndarray:
+    """(n_units, n_classes) bool: more than half of class c's samples give unit k an activation > 0.
+
+    The rule of :func:`nichelab.metrics.active_classes` (the lab's class split; a class without
+    samples is never active), counted in row blocks so that no (n_samples, n_units) float64 copy
+    is made: the counts are exact integers, so the result is the same.
+    """
+    acts = np.asarray(acts)
+    on = np.zeros((n_classes, acts.shape[1]), dtype=np.int64)
+    for start in range(0, len(acts), rows):
+        block = acts[start:start + rows] > 0
+        onehot = np.zeros((len(block), n_classes), dtype=np.float32)
+        onehot[np.arange(len(block)), y[start:start + rows]] = 1.0
+        on += np.rint(onehot.T @ block.astype(np.float32)).astype(np.int64)   # <= rows: exact in float32
+    counts = np.bincount(y, minlength=n_classes)[:, None]
+    return ((2 * on > counts) & (counts > 0)).T
 
 
 def probe_layer(acts: np.ndarray, y: np.ndarray, seed: int) -> tuple[ProbeResult | None, str]:
