@@ -3,10 +3,12 @@ format on .npz / CSV data, and every kind of bad input (one message, exit code 2
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import sys
 import uuid
 from collections import OrderedDict
+from html import unescape
 
 import numpy as np
 import pytest
@@ -24,6 +26,7 @@ runner = CliRunner()
 FACTORY = '''
 import torch
 from collections import OrderedDict
+from html import unescape
 from torch import nn
 
 def make():
@@ -242,3 +245,256 @@ def test_bad_input_one_message_exit_2_nothing_written(user, tmp_path, args, mess
     for m in messages:
         assert m in errors[0], errors[0]
     assert _no_run_left(out)
+
+
+# --------------------------------------------------------------------------- bring your own model
+BYOM = '''
+import torch
+from torch import nn
+
+class Reused(nn.Module):
+    """One ReLU instance called after two layers (a ResNet-style reuse)."""
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.fc1, self.fc2, self.relu, self.out = nn.Linear(6, 8), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 4)
+    def forward(self, x):
+        return self.out(self.relu(self.fc2(self.relu(self.fc1(x)))))
+
+def reused():
+    return Reused().eval()
+
+def conv(c):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(c, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(4, 2)).eval()
+
+def rgbnet():
+    return conv(3)
+
+def greynet():
+    return conv(1)
+'''
+
+
+@pytest.fixture(scope="module")
+def byom(tmp_path_factory):
+    """Factories (reused ReLU, RGB and grey CNNs) and an RGB image folder whose class is only in the red channel."""
+    from skimage.io import imsave
+    root = tmp_path_factory.mktemp("byom")
+    mod = f"byom_{uuid.uuid4().hex[:8]}"
+    (root / f"{mod}.py").write_text(BYOM)
+    sys.path.insert(0, str(root))
+    rng = np.random.default_rng(0)
+    for cls, red in (("a", 40), ("b", 220)):
+        (root / "rgb" / cls).mkdir(parents=True)
+        for i in range(6):
+            img = rng.integers(0, 255, size=(9, 9, 3)).astype(np.uint8)
+            img[..., 0] = red
+            imsave(root / "rgb" / cls / f"{i}.png", img, check_contrast=False)
+    yield {"root": root, "mod": mod}
+    sys.path.remove(str(root))
+    sys.modules.pop(mod, None)
+
+
+def _results(out):
+    return json.loads((out / "results.json").read_text())
+
+
+def test_reused_module_per_call_through_cli(user, byom, tmp_path):
+    out = tmp_path / "run"
+    res = _invoke("--dataset", user["root"] / "d.npz", "--model", f"{byom['mod']}:reused", "--out", out)
+    assert res.exit_code == 0, res.output
+    d = _results(out)
+    assert [(l["name"], l["module"], l["call"], l["calls"]) for l in d["layers"]] == [
+        ("relu", "relu", 0, 2), ("relu#1", "relu", 1, 2)]
+    assert all(l["ablation"] is not None for l in d["layers"])          # each call ablated on its own
+    model = __import__(byom["mod"]).reused()
+    X, y = torch.from_numpy(user["X"]), user["y"]
+
+    def acc(call, k):
+        with torch.no_grad():
+            h = torch.relu(model.fc1(X))
+            if call == 0:
+                h[:, k] = 0
+            h = torch.relu(model.fc2(h))
+            if call == 1:
+                h[:, k] = 0
+            return float(np.mean(model.out(h).argmax(1).numpy() == y))
+    for call, layer in enumerate(d["layers"]):
+        drops = [u["ablation_drop_pp"] for u in layer["unit_records"]]
+        np.testing.assert_allclose(drops, [100 * (acc(None, 0) - acc(call, k)) for k in range(8)], atol=1e-9)
+    html = unescape((out / "report.html").read_text())
+    assert "relu#1:0" in html and "Reused module: 'relu' runs 2 times (analysed as relu, relu#1)" in html
+
+
+def test_rgb_folder_keeps_colour_and_channel_mismatch_is_one_error(byom, tmp_path):
+    rgb, mod = byom["root"] / "rgb", byom["mod"]
+    out = tmp_path / "rgb"
+    res = _invoke("--dataset", rgb, "--model", f"{mod}:rgbnet", "--normalize", "dataset", "--no-ablation",
+                  "--out", out)
+    assert res.exit_code == 0, res.output
+    d = _results(out)
+    assert d["data"]["input_shape"] == [3, 9, 9] and d["data"]["channels"] == 3
+    assert d["data"]["normalize"] == "dataset" and len(d["data"]["mean"]) == 3
+    assert d["config"]["channels"] == "auto" and d["config"]["normalize"] == "dataset"
+    assert d["data"]["label_mapping"] is None or all(isinstance(k, str) for k in d["data"]["label_mapping"])
+    # the same folder for a grey model: one error naming the data's channels and the model's first layer
+    out2 = tmp_path / "grey"
+    res = _invoke("--dataset", rgb, "--model", f"{mod}:greynet", "--out", out2)
+    assert res.exit_code == 2, res.output
+    errors = [line for line in res.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in res.output
+    for m in ("--dataset", "3 channels (3, 9, 9)", "first layer '0' expects 1 channel", "--channels 1"):
+        assert m in errors[0], errors[0]
+    assert _no_run_left(out2)
+    # --channels 1 converts to grey, and the grey model runs
+    out3 = tmp_path / "grey1"
+    res = _invoke("--dataset", rgb, "--model", f"{mod}:greynet", "--channels", "1", "--no-ablation", "--out", out3)
+    assert res.exit_code == 0, res.output
+    assert _results(out3)["data"]["input_shape"] == [1, 9, 9]
+
+
+def test_fixed_batch_pt2_is_noted_in_the_report(user, tmp_path):
+    out = tmp_path / "run"
+    res = _invoke("--dataset", user["root"] / "d.npz", "--model", user["root"] / "static.pt2", "--out", out)
+    assert res.exit_code == 0, res.output
+    d = _results(out)
+    note = [n for n in d["notes"] if "fixed batch of 7" in n]
+    assert len(note) == 1 and "dynamic_shapes" in note[0]
+    assert "fixed batch of 7" in (out / "report.html").read_text()
+    assert d["warnings"] == []                                           # a trained model: no chance warning
+
+
+def test_chance_level_model_is_warned_at_the_top(user, tmp_path):
+    rng = np.random.default_rng(5)
+    np.savez(tmp_path / "shuffled.npz", X=user["X"], y=rng.permutation(user["y"]))
+    out = tmp_path / "run"
+    res = _invoke("--dataset", tmp_path / "shuffled.npz", "--model", user["root"] / "m.pt2", "--no-ablation",
+                  "--out", out)
+    assert res.exit_code == 0, res.output
+    d = _results(out)
+    assert len(d["warnings"]) == 1 and "within noise of chance" in d["warnings"][0]
+    html = (out / "report.html").read_text()
+    assert html.index("within noise of chance") < html.index("The layers at a glance")
+
+
+# --------------------------------------------------------------------------- Keras
+@pytest.fixture(scope="module")
+def keras_lab(tmp_path_factory):
+    """The lab's model (Dense(2, relu) 'L1' -> Dense(4) 'L2') trained by Keras on the lab blobs and saved."""
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip("needs nichelab[keras]")
+    from nichelab.data.blobs import load_blobs
+    from nichelab.nn.keras import import_keras
+    keras = import_keras()
+    keras.utils.set_random_seed(1)
+    data = load_blobs()
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="relu", name="L1"),
+                              keras.layers.Dense(4, activation="linear", name="L2")])
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  optimizer=keras.optimizers.Adam(0.01))
+    model.fit(data.X, data.y, epochs=40, batch_size=32, verbose=0)
+    root = tmp_path_factory.mktemp("keras")
+    model.save(str(root / "lab.keras"))
+    model.save(str(root / "lab.h5"))
+    w = {f"{name}.linear.{kind}": np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v, np.float64)
+         for name in ("L1", "L2")
+         for kind, v in zip(("weight", "bias"), model.get_layer(name).get_weights())}
+    # Keras stores kernels (in, out); the lab analysis wants torch's (out, in), stacked over one seed
+    params = {k: (v.T if v.ndim == 2 else v)[None] for k, v in w.items()}
+    return {"root": root, "params": params, "data": data}
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_keras_lab_model_gives_the_lab_studys_unit_splits(keras_lab, tmp_path, suffix):
+    from nichelab.metrics.partitions import split_key
+    from nichelab.studies.lab.analysis import analyse_seeds
+    out = tmp_path / "run"
+    res = _invoke("--dataset", "blobs", "--model", keras_lab["root"] / f"lab{suffix}", "--out", out)
+    assert res.exit_code == 0, res.output
+    d = _results(out)
+    assert d["model"]["kind"] == "keras" and d["model"]["layers_analysed"] == ["L1"]
+    assert d["model"]["all_layers"] == ["L1", "L2"] and d["model"]["layer_types"] == {"L1": "Dense", "L2": "Dense"}
+    data, params = keras_lab["data"], keras_lab["params"]
+    lab = analyse_seeds([0], params, params, data.X, data.y, 4)
+    got = np.zeros((2, 4), bool)
+    for k, u in enumerate(d["layers"][0]["unit_records"]):
+        got[k, u["active_classes"]] = True
+    np.testing.assert_array_equal(got, lab.active[0])
+    assert [split_key(a) for a in got] == lab.splits[0]
+    assert d["accuracy"] == pytest.approx(lab.accuracy[0])
+    assert [u["dead"] for u in d["layers"][0]["unit_records"]] == lab.dead[0].tolist()
+
+
+# --------------------------------------------------------------------------- Hugging Face
+@pytest.fixture(scope="module")
+def hf(tmp_path_factory):
+    """A tiny randomly initialised BERT classifier saved with save_pretrained, and a token .npz with padding."""
+    pytest.importorskip("transformers")
+    from transformers import BertConfig, BertForSequenceClassification
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=24, num_labels=3, max_position_embeddings=16)
+    model = BertForSequenceClassification(cfg).eval()
+    root = tmp_path_factory.mktemp("hf")
+    model.save_pretrained(str(root / "bert"))
+    rng = np.random.default_rng(0)
+    n, seq = 60, 7
+    ids = rng.integers(1, 40, size=(n, seq))
+    mask = np.ones((n, seq), np.int64)
+    for i, L in enumerate(rng.integers(2, seq + 1, size=n)):
+        mask[i, L:] = 0
+        ids[i, L:] = 0
+    y = np.array(["neg", "neutral", "pos"])[rng.integers(0, 3, size=n)]
+    np.savez(root / "tokens.npz", input_ids=ids, attention_mask=mask, y=y)
+    with torch.no_grad():
+        hidden = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
+                       output_hidden_states=True).hidden_states[1].double().numpy()   # block 0 (n, seq, 16)
+    return {"root": root, "model": model, "hidden": hidden, "mask": mask, "y": y}
+
+
+@pytest.mark.parametrize("tokens", ["mean", "first", "all"])
+def test_hf_folder_on_token_npz(hf, tmp_path, tokens):
+    out = tmp_path / "run"
+    res = _invoke("--dataset", hf["root"] / "tokens.npz", "--model", hf["root"] / "bert", "--tokens", tokens,
+                  "--ablation-samples", "30", "--out", out)
+    assert res.exit_code == 0, res.output
+    d = _results(out)
+    assert d["model"]["kind"] == "hf" and d["config"]["tokens"] == tokens
+    assert d["model"]["layers_analysed"] == [
+        "bert.encoder.layer.0", "bert.encoder.layer.0.intermediate.intermediate_act_fn",
+        "bert.encoder.layer.1", "bert.encoder.layer.1.intermediate.intermediate_act_fn"]
+    by_name = {l["name"]: l for l in d["layers"]}
+    block = by_name["bert.encoder.layer.0"]
+    assert block["units"] == 16 and block["output_shape"] == [16] and block["kind"] == "dense"
+    assert by_name["bert.encoder.layer.0.intermediate.intermediate_act_fn"]["units"] == 24
+    assert d["data"]["label_mapping"] == {"neg": 0, "neutral": 1, "pos": 2}
+    assert d["data"]["inputs"] == "tokens" and d["input_probe"] is None
+    h, m = hf["hidden"], hf["mask"][..., None]
+    ref = {"mean": ((h * m).sum(1) / m.sum(1)).mean(0),                  # mask-aware mean per sample
+           "first": h[:, 0].mean(0),
+           "all": (h * m).sum((0, 1)) / m.sum()}[tokens]                  # every real token one observation
+    np.testing.assert_allclose([u["mean"] for u in block["unit_records"]], ref, rtol=1e-4, atol=1e-5)
+    with torch.no_grad():
+        logits = hf["model"](input_ids=torch.from_numpy(np.load(hf["root"] / "tokens.npz")["input_ids"]),
+                             attention_mask=torch.from_numpy(hf["mask"])).logits.numpy()
+    y = np.searchsorted(["neg", "neutral", "pos"], hf["y"])
+    assert d["accuracy"] == pytest.approx(np.mean(logits.argmax(1) == y))
+    assert block["ablation"]["n_samples"] == 30
+    html = (out / "report.html").read_text()
+    said = {"mean": "mean over the tokens whose attention mask is 1", "first": "value at the first token",
+            "all": "every real token (attention mask 1) is one observation"}[tokens]
+    assert "bert.encoder.layer.0:15" in html and said in html
+
+
+def test_hf_object_and_token_dicts_in_the_library(hf):
+    from nichelab.studies.analyze import AnalyzeConfig, run
+    z = np.load(hf["root"] / "tokens.npz")
+    items = [{"input_ids": z["input_ids"][i:i + 10], "attention_mask": z["attention_mask"][i:i + 10]}
+             for i in range(0, 60, 10)]                                # an iterable of tokenizer-style batches
+    res = run(AnalyzeConfig(model=hf["model"], dataset=(items, hf["y"]), ablation=False,
+                            layers=("bert.encoder.layer.0",)))
+    ref = ((hf["hidden"] * hf["mask"][..., None]).sum(1) / hf["mask"].sum(1)[:, None]).mean(0)
+    np.testing.assert_allclose(res.unit_values("bert.encoder.layer.0", "mean"), ref, rtol=1e-4, atol=1e-5)
+    assert res.model["kind"] == "hf" and res.config.dataset.startswith("<token inputs")

@@ -188,3 +188,34 @@ def test_token_npz_and_iterable_of_dicts(tmp_path):
     t = tokens_dataset(items, [1, 0, 1, 0])
     np.testing.assert_array_equal(t.X, ids)
     np.testing.assert_array_equal(t.meta["attention_mask"], mask)
+
+
+# ------------------------------------------------------------------ memory-mapped features
+def test_uncompressed_npz_and_npy_pair_are_memory_mapped(tmp_path):
+    from nichelab.data.loaders import load_dataset, load_npz, npz_member_mmap
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5)).astype(np.float32)
+    y = np.array(["b", "a"] * 20)
+    np.savez(tmp_path / "plain.npz", X=X, y=y)
+    np.savez_compressed(tmp_path / "packed.npz", X=X, y=y)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    plain, packed = load_npz(tmp_path / "plain.npz"), load_npz(tmp_path / "packed.npz")
+    pair = load_dataset(f"{tmp_path / 'X.npy'},{tmp_path / 'y.npy'}")
+    for d in (plain, packed, pair):
+        np.testing.assert_array_equal(d.X, X)                       # the same values whichever way
+        np.testing.assert_array_equal(d.y, (y == "b").astype(int))  # labels mapped in sorted order
+        assert d.meta["label_mapping"] == {"a": 0, "b": 1}
+    assert plain.meta["memory_mapped"] and pair.meta["memory_mapped"] and not packed.meta["memory_mapped"]
+    assert isinstance(npz_member_mmap(tmp_path / "plain.npz", "X"), np.memmap)
+    assert npz_member_mmap(tmp_path / "packed.npz", "X") is None        # compressed: read into memory
+    assert not plain.X.flags.writeable and not plain.X.flags.owndata   # a view of the file, not a copy
+    np.savez(tmp_path / "f64.npz", X=X.astype(np.float64), y=y)
+    assert load_npz(tmp_path / "f64.npz").X.dtype == np.float32        # other dtypes are converted
+
+
+def test_bad_npy_pair_names_the_files(tmp_path):
+    from nichelab.data.loaders import load_dataset
+    np.save(tmp_path / "X.npy", np.zeros((4, 2), np.float32))
+    with pytest.raises(NichelabError, match=r"y\.npy.*two readable \.npy files"):
+        load_dataset(f"{tmp_path / 'X.npy'},{tmp_path / 'y.npy'}")

@@ -222,8 +222,30 @@ def test_reused_module_yields_both_calls(hand):
     res = run(_cfg(tmp / "hand.npz", f"{name}:reused"))
     assert [rec["name"] for rec in res.layers] == ["act", "act#1"]
     assert all(rec["units"] == 4 for rec in res.layers)
-    assert res.layers[0]["ablation"] is not None and res.layers[1]["ablation"] is None
-    assert "several times per forward pass" in res.layers[1]["ablation_note"]
+    assert [(rec["module"], rec["call"], rec["calls"]) for rec in res.layers] == [("act", 0, 2), ("act", 1, 2)]
+    # each call is ablated on its own: a naive forward pass zeroing unit k in one call only
+    model = importlib.import_module(name).reused()
+    data = np.load(tmp / "hand.npz")
+    X, y = torch.from_numpy(data["X"]), data["y"]
+
+    def acc(call, k):
+        with torch.no_grad():
+            h = torch.relu(model.fc1(X))
+            if call == 0:
+                h[:, k] = 0
+            h = torch.relu(model.fc2(h))
+            if call == 1:
+                h[:, k] = 0
+            return float(np.mean(model.out(h).argmax(1).numpy() == y))
+    base = acc(None, 0)
+    for call in (0, 1):
+        drops = _units(res, call, "ablation_drop_pp")
+        np.testing.assert_allclose(drops, [100 * (base - acc(call, k)) for k in range(4)], atol=1e-9)
+    with torch.no_grad():                                   # per-call statistics: the second call's own values
+        h2 = torch.relu(model.fc2(torch.relu(model.fc1(X)))).numpy()
+    np.testing.assert_allclose(_units(res, 1, "mean"), h2.mean(0), rtol=1e-5, atol=1e-7)
+    assert any("'act' runs 2 times (analysed as act, act#1)" in n for n in res.notes)
+    assert "reused modules" in build_report(res).setup
 
 
 def test_outputs_that_are_not_class_logits_skip_ablation(hand):
@@ -407,3 +429,21 @@ def test_signed_points_and_tied_probes_words():
     layers = [NS(name="L1", probe=p), NS(name="L2", probe=p)]
     text = " ".join(fx.probe_findings(layers, None, 4))
     assert "Every analysed layer reaches 100.0%." in text and "most linearly decodable" not in text
+
+
+def test_active_sides_equal_active_classes_in_blocks():
+    """The census's blockwise active-class count gives metrics.active_classes exactly (blocks of any size)."""
+    from nichelab.metrics.partitions import active_classes
+    from nichelab.studies.analyze.census import active_sides
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 1001)
+    y[y == 3] = 2                                    # class 3 without samples: never active
+    acts = rng.standard_normal((1001, 7)).astype(np.float32) + np.array([0, 0.3, -0.3, 2, -2, 0, 0], np.float32)
+    acts[y == 0, 5] = 1.0                            # exactly half of class 1 on for unit 6 below
+    on1 = np.flatnonzero(y == 1)
+    acts[:, 6] = -1.0
+    acts[on1[: len(on1) // 2], 6] = 1.0
+    ref = active_classes(acts, y, 4)
+    for rows in (1, 7, 100, 5000):
+        np.testing.assert_array_equal(active_sides(acts, y, 4, rows=rows), ref)
+    assert not ref[:, 3].any() and ref[5, 0] and (not ref[6, 1] if len(on1) % 2 == 0 else True)

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import NichelabError, suggest
 from .base import Dataset
 
-__all__ = ["load_npz", "load_csv", "load_image_folder", "load_idx", "load_dataset", "tokens_dataset", "model_inputs",
+__all__ = ["load_npz", "load_npy_pair", "npz_member_mmap", "load_csv", "load_image_folder", "load_idx", "load_dataset", "tokens_dataset", "model_inputs",
            "BUILTIN_DATASETS", "CHANNELS", "NORMALIZE", "IMAGENET_MEAN", "IMAGENET_STD"]
 
 BUILTIN_DATASETS = ("blobs", "digits", "digits-images", "faces", "parts")
@@ -66,11 +66,75 @@ def _labels(raw: np.ndarray, what: str, source: str = "") -> tuple[np.ndarray, l
     return y, names, mapping
 
 
+def npz_member_mmap(path: str | Path, name: str) -> np.ndarray | None:
+    """Member ``name`` of an uncompressed ``.npz`` (``np.savez``) as a read-only memory map, or None.
+
+    ``np.load`` reads ``.npz`` members whole; a stored (uncompressed) member is a plain ``.npy``
+    file inside the zip, so it can be mapped in place: only the pages a batch touches are read.
+    Compressed members (``np.savez_compressed``) cannot be mapped (None: the caller reads them).
+    """
+    import struct
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(f"{name}.npy")
+        if info.compress_type != zipfile.ZIP_STORED:
+            return None
+        with open(path, "rb") as fh:
+            fh.seek(info.header_offset)
+            local = fh.read(30)
+            if local[:4] != b"PK\x03\x04":
+                return None
+            n_name, n_extra = struct.unpack("<HH", local[26:30])
+            fh.seek(info.header_offset + 30 + n_name + n_extra)
+            version = np.lib.format.read_magic(fh)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read(fh)
+            offset = fh.tell()
+        if dtype.hasobject:
+            return None
+        return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
+    except (KeyError, OSError, ValueError, struct.error, zipfile.BadZipFile):
+        return None
+
+
+def _features(X: np.ndarray) -> np.ndarray:
+    """float32 features: a float32 (possibly memory-mapped) array is kept as it is, anything else converted."""
+    return X if X.dtype == np.float32 else X.astype(np.float32)
+
+
+def load_npy_pair(x_path: str | Path, y_path: str | Path) -> Dataset:
+    """Features and labels as two ``.npy`` files (``np.save``); the features are memory-mapped.
+
+    ``X`` is opened with ``mmap_mode="r"``: a float32 file is never read whole into memory (batches
+    are read from the file as capture needs them). Labels are read and mapped as in :func:`load_npz`.
+
+    Raises
+    ------
+    NichelabError
+        Unreadable files, object arrays, non-numeric X, lengths that differ, bad labels.
+    """
+    xp, yp = Path(x_path), Path(y_path)
+    try:
+        X = np.load(xp, mmap_mode="r", allow_pickle=False)
+        raw = np.load(yp, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise NichelabError(f"--data {str(xp)!r},{str(yp)!r} must be two readable .npy files (features, labels): "
+                            f"{exc}") from None
+    if X.dtype.kind not in "fiub":
+        raise NichelabError(f"--data {str(xp)!r}: X must be numeric; got dtype {X.dtype}")
+    y, names, mapping = _labels(raw, "--data", str(yp))
+    return Dataset(_features(X), y, names, xp.stem, {"source": f"{xp},{yp}", "label_mapping": mapping,
+                                                      "memory_mapped": X.dtype == np.float32})
+
+
 def load_npz(path: str | Path) -> Dataset:
     """A ``.npz`` archive with arrays ``X`` (n_samples, ...) and ``y`` (n_samples,).
 
-    Loaded with ``allow_pickle=False``. Raises NichelabError for a missing file, missing keys,
-    non-numeric X, or labels that are not integers or strings.
+    Loaded with ``allow_pickle=False``. In an uncompressed archive (``np.savez``) a float32 ``X``
+    is memory-mapped (:func:`npz_member_mmap`), not read whole; a compressed one
+    (``np.savez_compressed``) must be decompressed into memory. Raises NichelabError for a missing
+    file, missing keys, non-numeric X, or labels that are not integers or strings.
     """
     path = Path(path)
     try:
@@ -81,7 +145,8 @@ def load_npz(path: str | Path) -> Dataset:
             if missing:
                 raise NichelabError(f"--data {str(path)!r} must hold arrays 'X' and 'y' (or 'input_ids' and 'y'); "
                                     f"missing {missing}, has {z.files}")
-            X, raw = z["X"], z["y"]
+            mapped = npz_member_mmap(path, "X")
+            X, raw = (mapped if mapped is not None else z["X"]), z["y"]
     except NichelabError:
         raise
     except (OSError, ValueError, EOFError) as exc:
@@ -90,7 +155,8 @@ def load_npz(path: str | Path) -> Dataset:
     if X.dtype.kind not in "fiub":
         raise NichelabError(f"--data {str(path)!r}: X must be numeric; got dtype {X.dtype}")
     y, names, mapping = _labels(raw, "--data", str(path))
-    return Dataset(X.astype(np.float32), y, names, path.stem, {"source": str(path), "label_mapping": mapping})
+    return Dataset(_features(X), y, names, path.stem, {"source": str(path), "label_mapping": mapping,
+                                                       "memory_mapped": mapped is not None and X.dtype == np.float32})
 
 
 def load_csv(path: str | Path, label_column: str = "label") -> Dataset:
@@ -422,6 +488,8 @@ def load_dataset(name: str, *, label_column: str = "label", image_size: int | No
         return load_parts()
     if "," in name:
         a, b = name.split(",", 1)
+        if a.endswith(".npy") and b.endswith(".npy"):
+            return load_npy_pair(a, b)
         return load_idx(a, b)
     path = Path(name)
     if path.is_dir():

@@ -25,6 +25,10 @@ def _f(x, digits: int = 2) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
+def _nums(values) -> str:
+    return "(" + ", ".join(f"{float(v):.3f}" for v in values) + ")"
+
+
 def _n_indispensable(rec: dict) -> str:
     return str(len(rec["ablation"]["indispensable"])) if rec["ablation"] else "–"
 
@@ -58,7 +62,8 @@ def page(r) -> Report:
             sections.append(drives)
         sections.append(_units(r))
         report = Report(title=f"What do the hidden units of {r.model['source']} do on {r.data['name']}?",
-                        summary=f["model"][:1] + f["layers"], setup=_setup(r), sections=sections)
+                        summary=[f"Warning: {w}" for w in r.warnings] + f["model"][:1] + f["layers"],
+                        setup=_setup(r), sections=sections)
     for section in report.sections:
         for figure in section.figures:
             figure.png = FigurePool.resolve(figure.png)
@@ -73,8 +78,26 @@ def _setup(r) -> dict:
     setup = {"data": f"{d['name']}: {d['n_samples']} samples, {shape}, {d['n_classes']} classes "
                      f"({', '.join(names[:12])}{', ...' if d['n_classes'] > 12 else ''})",
              "model": f"{m['source']} ({KIND_TEXT[m['kind']]})"}
-    if d.get("label_mapping"):
-        setup["class indices"] = d["label_mapping"]
+    if d.get("label_mapping_text"):
+        setup["class indices"] = d["label_mapping_text"]
+    if d.get("channels") is not None:
+        setup["images"] = (f"{d['channels']} channel{'s' if d['channels'] != 1 else ''} (--channels "
+                           f"{c.channels}), {' x '.join(map(str, d.get('image_size') or ()))} pixels, normalize "
+                           f"{d.get('normalize', c.normalize)}"
+                           + (f" (per-channel mean {_nums(d['mean'])}, std {_nums(d['std'])})" if d.get("mean") else ""))
+    if d.get("inputs") == "tokens":
+        setup["tokens"] = {"mean": "a unit's value per sample is its mean over the tokens whose attention mask is 1",
+                           "first": "a unit's value per sample is its value at the first token ([CLS])",
+                           "all": "every real token (attention mask 1) is one observation, labelled with its "
+                                  "sample's class; probes read the per-sample mean over real tokens"}[c.tokens]
+    if c.unit_axis is not None:
+        setup["unit axis"] = f"axis {c.unit_axis} of every analysed layer's output holds its units (--unit-axis)"
+    if c.select is not None:
+        setup["tuple outputs"] = f"tensor {c.select} of a layer's tuple output is analysed (--select)"
+    reused = sorted({rec["module"] for rec in r.layers if rec.get("calls", 1) > 1})
+    if reused:
+        setup["reused modules"] = (", ".join(reused) + ": called more than once per forward pass; every call is "
+                                   "its own row (name, name#1, ...), measured and ablated on its own")
     if t:
         setup["training"] = (f"{t['optimizer']}, lr {t['lr']}, {t['epochs']} epochs, batch {t['batch_size']}, softmax "
                              f"cross-entropy, {t['init']} init, seed {c.seed}; stratified split {t['n_train']} train / "

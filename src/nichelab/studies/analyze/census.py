@@ -26,7 +26,7 @@ from ...metrics.probes import ProbeResult, linear_probe
 from ...metrics.units import class_means, dead_units, preferred_class, selectivity_index, top_k, unit_stats
 from .config import MAX_PROBE_FEATURES
 
-__all__ = ["LayerCensus", "census_layer", "probe_layer", "ablation_drops", "spearman"]
+__all__ = ["LayerCensus", "census_layer", "active_sides", "probe_layer", "ablation_drops", "spearman"]
 
 #: Units active on fewer than this share of samples are "rarely active" (left out of selectivity rankings).
 RARE = 0.01
@@ -78,6 +78,12 @@ class LayerCensus:
     ablation : AblationResult or None
     ablation_note : str
         Why the ablation is missing, if it is.
+    active : np.ndarray of bool, shape (n_units, n_classes)
+        Class ``c`` is on unit ``k``'s active side when more than half of its samples give the unit
+        an activation > 0 (:func:`nichelab.metrics.active_classes`, the lab's class split).
+    calls : int
+        How many times the layer's module runs per forward pass (> 1: a reused module; this
+        census is of the one call named by ``name``).
     """
 
     name: str
@@ -103,6 +109,8 @@ class LayerCensus:
     probe_features: str = "units"
     ablation: AblationResult | None = None
     ablation_note: str = ""
+    active: np.ndarray | None = None
+    calls: int = 1
 
     @property
     def n_units(self) -> int:
@@ -201,7 +209,26 @@ def census_layer(name: str, acts: np.ndarray, y: np.ndarray, n_classes: int, *, 
         class_means=class_means(acts, y, n_classes), selectivity=sel, preferred=preferred_class(acts, y, n_classes),
         partner=partner, partner_r=partner_r, groups=correlation_groups(r, threshold),
         participation_ratio=participation_ratio(acts), top=top,
-        top_values=acts[top, np.arange(acts.shape[1])[None, :]].astype(np.float64))
+        top_values=acts[top, np.arange(acts.shape[1])[None, :]].astype(np.float64),
+        active=active_sides(acts, y, n_classes))
+
+
+def active_sides(acts: np.ndarray, y: np.ndarray, n_classes: int, *, rows: int = 4096) -> np.ndarray:
+    """(n_units, n_classes) bool: more than half of class c's samples give unit k an activation > 0.
+
+    The rule of :func:`nichelab.metrics.active_classes` (the lab's class split; a class without
+    samples is never active), counted in row blocks so that no (n_samples, n_units) float64 copy
+    is made: the counts are exact integers, so the result is the same.
+    """
+    acts = np.asarray(acts)
+    on = np.zeros((n_classes, acts.shape[1]), dtype=np.int64)
+    for start in range(0, len(acts), rows):
+        block = acts[start:start + rows] > 0
+        onehot = np.zeros((len(block), n_classes), dtype=np.float32)
+        onehot[np.arange(len(block)), y[start:start + rows]] = 1.0
+        on += np.rint(onehot.T @ block.astype(np.float32)).astype(np.int64)   # <= rows: exact in float32
+    counts = np.bincount(y, minlength=n_classes)[:, None]
+    return ((2 * on > counts) & (counts > 0)).T
 
 
 def probe_layer(acts: np.ndarray, y: np.ndarray, seed: int) -> tuple[ProbeResult | None, str]:

@@ -17,7 +17,9 @@ _LIST = 12
 #: How the model came to be analysed, in words (by ``Subject.kind``).
 KIND_TEXT = {"builtin": "built-in model trained here", "export": "a torch.export program",
              "torchscript": "a TorchScript Sequential", "factory": "built by a factory", "pickle": "a trusted pickle",
-             "module": "an nn.Module given in Python"}
+             "module": "an nn.Module given in Python",
+             "keras": "a Keras 3 model, layers named by their Keras names",
+             "hf": "a Hugging Face transformers model, layers named by module paths"}
 
 
 def _pp(x: float) -> str:

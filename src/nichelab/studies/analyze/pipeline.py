@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 
-from ...capture import capture
+from ...capture import call_counts, call_key, capture, split_key
+from ...nn.checks import chance_check
 from ...errors import NichelabError
 from ...interventions.ablation import ablate_units
 from ...train.config import threads
@@ -34,29 +35,50 @@ def _threads(subject: Subject):
     return threads(1) if small else contextlib.nullcontext()
 
 
-def _raw_shapes(subject: Subject, X: np.ndarray) -> dict[str, tuple]:
-    """One sample's output shape of every analysed layer (a capture of a few samples, unreduced)."""
-    acts = capture(subject.module, X[: min(len(X), 4)], subject.layers, fixed_batch=subject.fixed_batch)
+def _head(inputs, k: int):
+    """The first ``k`` samples of an array or of a dict of keyword arrays."""
+    if isinstance(inputs, dict):
+        return {key: v[:k] for key, v in inputs.items()}
+    return inputs[:k]
+
+
+def _capture_kw(cfg: AnalyzeConfig, subject: Subject) -> dict:
+    """The capture options of this run: unit axis, tuple selector, token rule, fixed batch."""
+    return {"unit_axis": cfg.unit_axis, "select": cfg.select, "fixed_batch": subject.fixed_batch,
+            "tokens": cfg.tokens if subject.tokens else None}
+
+
+def _raw_shapes(subject: Subject, inputs, kw: dict) -> dict[str, tuple]:
+    """One sample's output shape of every analysed layer (a capture of a few samples, unreduced over space;
+    token outputs reduced over the token axis, so their shape is (units,))."""
+    kw = dict(kw, tokens="mean" if kw["tokens"] == "all" else kw["tokens"])
+    acts = capture(subject.module, _head(inputs, min(subject_len(inputs), 4)), subject.layers, **kw)
     return {k: tuple(int(s) for s in v.shape[1:]) for k, v in acts.items()}
 
 
-def _probe_maps(subject: Subject, X: np.ndarray, raw: dict[str, tuple]) -> dict[str, np.ndarray]:
+def subject_len(inputs) -> int:
+    return len(inputs["input_ids"]) if isinstance(inputs, dict) else len(inputs)
+
+
+def _probe_maps(subject: Subject, X, raw: dict[str, tuple], kw: dict) -> dict[str, np.ndarray]:
     """Unreduced outputs of the conv layers small enough to probe whole: {key: (n, C*H*W)}.
 
     A probe on the spatial mean of each channel would miss what the layer knows about *where*
     things are; maps larger than ``MAX_PROBE_FEATURES`` values are probed on the reduction instead.
     """
     keys = [k for k, s in raw.items() if len(s) > 1 and int(np.prod(s)) <= MAX_PROBE_FEATURES]
-    if not keys:
+    if not keys or subject.tokens:
         return {}
     names = list(dict.fromkeys(k.split("#")[0] for k in keys))
-    acts = capture(subject.module, X, names, batch_size=_CAPTURE_BATCH, fixed_batch=subject.fixed_batch)
-    return {k: acts[k].reshape(len(X), -1) for k in keys if k in acts}
+    acts = capture(subject.module, X, names, batch_size=_CAPTURE_BATCH, **kw)
+    n = subject_len(X)
+    return {k: acts[k].reshape(n, -1) for k in keys if k in acts}
 
 
-def _ablate(subject: Subject, cfg: AnalyzeConfig, layers: list, X: np.ndarray, y: np.ndarray,
+def _ablate(subject: Subject, cfg: AnalyzeConfig, layers: list, y: np.ndarray,
             progress) -> tuple[np.ndarray, list[str]]:
-    """Single-unit ablation of every layer on a stratified subset; returns the subset's positions and notes."""
+    """Single-unit ablation of every layer (every call of a reused module on its own) on a stratified subset;
+    returns the subset's positions (in the analysed samples) and notes."""
     notes = []
     if not cfg.ablation:
         for lc in layers:
@@ -65,6 +87,11 @@ def _ablate(subject: Subject, cfg: AnalyzeConfig, layers: list, X: np.ndarray, y
     if not subject.classifier:
         for lc in layers:
             lc.ablation_note = "not run: the model's outputs are not logits over the data's classes"
+        return np.arange(0), notes
+    if cfg.select not in (None, 0):
+        for lc in layers:
+            lc.ablation_note = (f"not run: ablation edits the first tensor of a tuple output, and select={cfg.select} "
+                                "analyses another one")
         return np.arange(0), notes
     pos = stratified_subset(np.arange(len(y)), y, cfg.ablation_samples, cfg.seed)
     batch = _ABLATION_BATCH
@@ -80,28 +107,53 @@ def _ablate(subject: Subject, cfg: AnalyzeConfig, layers: list, X: np.ndarray, y
             notes.append(f"The exported program accepts only batches of {batch}: ablation used {usable} of "
                          f"{len(pos)} samples (a multiple of {batch}).")
             pos = stratified_subset(pos, y, usable, cfg.seed)
+    x = subject.inputs(subject.census_idx[pos])
     for i, lc in enumerate(layers):
         if progress:
             progress("ablation", i, len(layers))
-        if "#" in lc.name:
-            lc.ablation_note = ("not run separately: this module runs several times per forward pass and ablation "
-                                f"clamps every call; see {lc.name.split('#')[0]!r}")
-            continue
         with _threads(subject):
-            lc.ablation = ablate_units(subject.module, lc.name, X[pos], y[pos], mode=cfg.ablation_mode,
-                                       batch_size=batch)
+            # a reused module's key names one call ("relu" = first, "relu#1" = second): only that call is clamped
+            lc.ablation = ablate_units(subject.module, lc.name, x, y[pos], mode=cfg.ablation_mode,
+                                       batch_size=batch, unit_axis=cfg.unit_axis)
     if progress:
         progress("ablation", len(layers), len(layers))
     return pos, notes
+
+
+def _token_observations(a: np.ndarray, mask: np.ndarray, y: np.ndarray):
+    """(n, units, seq) per-token activations -> every real token (mask 1) as one observation.
+
+    Returns (obs (n_tokens, units) float32, labels of the tokens' samples, sample position of each token,
+    per-sample mask-aware mean (n, units) for the probe)."""
+    m = np.asarray(mask, bool)
+    obs = np.ascontiguousarray(np.moveaxis(a, 1, 2)[m])
+    counts = m.sum(axis=1)
+    owner = np.repeat(np.arange(len(y)), counts)
+    mean = (a * m[:, None, :]).sum(axis=2) / np.maximum(counts, 1)[:, None]
+    return obs, y[owner], owner, mean.astype(np.float32)
+
+
+def reused_note(counts: dict[str, int]) -> str | None:
+    """The report's sentence on modules called more than once per forward pass, or None."""
+    reused = {name: k for name, k in counts.items() if k > 1}
+    if not reused:
+        return None
+    parts = [f"{name!r} runs {k} times (analysed as {', '.join(call_key(name, c) for c in range(k))})"
+             for name, k in reused.items()]
+    return ("Reused module" + ("s" if len(reused) > 1 else "") + ": " + "; ".join(parts) + " per forward pass. "
+            "Each call is measured as its own layer: its units' statistics, selectivity and ablation are per call "
+            "(ablating 'name' clamps only the first call, 'name#1' only the second, and so on).")
 
 
 def run(config: AnalyzeConfig, *, progress=None) -> AnalyzeResult:
     """Train (built-in spec) or load the model, then measure every unit of every chosen layer.
 
     Steps: load and check the data and the model (:func:`~.prepare.prepare`); capture the layers on
-    the analysed samples (conv channels reduced by ``config.reduce`` over space); per layer: dead
-    units, class means, selectivity, near-duplicate groups, participation ratio, top examples and a
-    linear probe; single-unit ablation on at most ``config.ablation_samples`` samples.
+    the analysed samples (conv channels reduced by ``config.reduce`` over space, token outputs by
+    ``config.tokens`` over the tokens); per layer (each call of a reused module on its own): dead
+    units, class means, active classes, selectivity, near-duplicate groups, participation ratio, top
+    examples and a linear probe; single-unit ablation on at most ``config.ablation_samples`` samples;
+    a warning when the model's accuracy is within noise of chance.
 
     Parameters
     ----------
@@ -127,36 +179,61 @@ def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
     subject = prepare(cfg, progress)
     t_prep = time.perf_counter()
     data = subject.data
-    X, y = data.X[subject.census_idx], data.y[subject.census_idx]
+    y = data.y[subject.census_idx]
     if len(np.unique(y)) < 2:
         raise NichelabError(f"the analysed samples hold a single class ({data.class_names[int(y[0])]!r}); "
                             "give more samples of each class")
+    inputs = subject.inputs()
+    kw = _capture_kw(cfg, subject)
     with _threads(subject):
-        raw = _raw_shapes(subject, X)
-        acts = capture(subject.module, X, subject.layers, batch_size=_CAPTURE_BATCH, reduce=cfg.reduce,
-                       fixed_batch=subject.fixed_batch)
-        maps = _probe_maps(subject, X, raw)
-        logits = forward_logits(subject.module, X, fixed_batch=subject.fixed_batch) if subject.classifier else None
+        raw = _raw_shapes(subject, inputs, kw)
+        acts = capture(subject.module, inputs, subject.layers, batch_size=_CAPTURE_BATCH, reduce=cfg.reduce, **kw)
+        probe_pos = stratified_subset(np.arange(len(y)), y, cfg.probe_samples, cfg.seed)
+        maps = _probe_maps(subject, subject.inputs(subject.census_idx[probe_pos]), raw, kw)
+        logits = (forward_logits(subject.module, inputs, fixed_batch=subject.fixed_batch)
+                  if subject.classifier else None)
     t_cap = time.perf_counter()
+    counts = call_counts(acts)
+    note = reused_note(counts)
+    if note:
+        subject.notes.append(note)
+    token_all = subject.tokens and cfg.tokens == "all"
+    mask = inputs["attention_mask"] if token_all else None
     layers = []
-    for i, (name, a) in enumerate(acts.items()):
+    for i, name in enumerate(list(acts)):
         if progress:
             progress("census", i, len(acts))
-        lc = census_layer(name, a, y, data.n_classes, raw_shape=raw.get(name, a.shape[1:]),
+        a = acts.pop(name)                      # census layer by layer: each layer's activations freed after use
+        obs, y_obs, owner, probe_acts = (_token_observations(a, mask, y) if token_all else (a, y, None, a))
+        probe_acts = probe_acts if len(probe_pos) == len(y) else probe_acts[probe_pos]
+        lc = census_layer(name, obs, y_obs, data.n_classes, raw_shape=raw.get(name, obs.shape[1:]),
                           module_type=subject.layer_types.get(name.split("#")[0], "?"), reduce=cfg.reduce,
                           threshold=cfg.threshold, k=cfg.top_k)
+        if owner is not None:
+            lc.top = owner[lc.top]               # top tokens -> the samples they belong to
+        lc.calls = counts.get(split_key(name)[0], 1)
         if name in maps:
-            lc.probe, lc.probe_note = probe_layer(maps.pop(name), y, cfg.seed)
+            lc.probe, lc.probe_note = probe_layer(maps.pop(name), y[probe_pos], cfg.seed)
             lc.probe_features = "full map"
         else:
-            lc.probe, lc.probe_note = probe_layer(a, y, cfg.seed)
-            lc.probe_features = f"spatial {cfg.reduce}" if lc.kind == "conv" else "units"
+            lc.probe, lc.probe_note = probe_layer(probe_acts, y[probe_pos], cfg.seed)
+            lc.probe_features = (f"spatial {cfg.reduce}" if lc.kind == "conv" else
+                                 "token mean" if token_all else "units")
+        del a, obs, probe_acts
         layers.append(lc)
-    input_probe = probe_layer(X, y, cfg.seed)
+    if subject.tokens:
+        input_probe = (None, "skipped: the inputs are token ids (a probe on ids would measure nothing)")
+    else:
+        flat = inputs if len(probe_pos) == len(y) else subject.inputs(subject.census_idx[probe_pos])
+        input_probe = probe_layer(flat, y[probe_pos], cfg.seed)
+        del flat
+    if len(probe_pos) < len(y):
+        subject.notes.append(f"Linear probes used a stratified random subset of {len(probe_pos)} of the {len(y)} "
+                             "analysed samples (probe_samples).")
     if progress:
-        progress("census", len(acts), len(acts))
+        progress("census", len(layers), len(layers))
     t_census = time.perf_counter()
-    ablation_pos, notes = _ablate(subject, cfg, layers, X, y, progress)
+    ablation_pos, notes = _ablate(subject, cfg, layers, y, progress)
     subject.notes.extend(notes)
     t_abl = time.perf_counter()
     timings = {"prepare_s": t_prep - t0, "capture_s": t_cap - t_prep, "census_s": t_census - t_cap,
@@ -173,6 +250,11 @@ def _result(cfg: AnalyzeConfig, subject: Subject, layers: list[LayerCensus], log
     names = list(data.class_names)
     y = data.y[idx]
     acc, per = records.accuracy(logits, y, len(names))
+    warn = []
+    if acc is not None:
+        text = chance_check(acc, len(y), np.bincount(y, minlength=len(names)))
+        if text:
+            warn.append(text)
     layer_recs = [records.layer_record(lc, idx, cfg) for lc in layers]
     probe = records.probe_record(input_probe[0])
     params = ({k: v.detach().cpu().numpy() for k, v in subject.module.state_dict().items()}
@@ -184,7 +266,7 @@ def _result(cfg: AnalyzeConfig, subject: Subject, layers: list[LayerCensus], log
                     "indispensable_class_pp": cfg.indispensable_class},
         input_probe=probe, input_probe_note=input_probe[1], ablation_indices=idx[ablation_pos].tolist(),
         layers=layer_recs, findings=_findings(cfg, subject, layers, input_probe[0], acc, per),
-        notes=list(subject.notes), views=_views(cfg, subject, layers, probe, layer_recs, acc), params=params,
+        notes=list(subject.notes), warnings=warn, views=_views(cfg, subject, layers, probe, layer_recs, acc), params=params,
         timings=timings)
 
 

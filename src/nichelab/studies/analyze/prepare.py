@@ -18,10 +18,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...capture import ACTIVATION_TYPES, default_layers, expected_input_hint, layer_names, resolve_layers
+from ...capture import (ACTIVATION_TYPES, batch_len, call_model, default_layers, expected_input_hint, iter_batches,
+                         layer_names, resolve_layers)
 from ...data.base import Dataset
-from ...data.loaders import load_dataset
+from ...data.loaders import load_dataset, model_inputs
 from ...errors import NichelabError, suggest
+from ...nn.checks import check_input_channels
 from ...nn.loading import LoadedModel, load_model
 from ...nn.models import build_model
 from ...nn.spec import parse_spec
@@ -46,7 +48,8 @@ class Subject:
     module : nn.Module
         In eval mode.
     kind : str
-        ``"builtin"`` (a spec trained here), ``"export"``, ``"torchscript"``, ``"factory"``, ``"pickle"`` or
+        ``"builtin"`` (a spec trained here), ``"export"``, ``"torchscript"``, ``"factory"``, ``"pickle"``,
+        ``"keras"`` (a Keras 3 file or model object), ``"hf"`` (a Hugging Face folder or model object) or
         ``"module"`` (an ``nn.Module`` given in the library).
     source : str
         The spec text or the model's path / factory.
@@ -86,6 +89,20 @@ class Subject:
     training: dict | None = None
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def tokens(self) -> bool:
+        """True for token data (``input_ids`` / ``attention_mask``), fed as keyword inputs."""
+        return self.data.meta.get("inputs") == "tokens"
+
+    def inputs(self, idx=None):
+        """The model inputs of the samples ``idx`` (default: the analysed ones): an array (n, ...) or, for token
+        data, ``{"input_ids", "attention_mask", ...}``. All samples in order are a view, not a copy (memory-mapped
+        data stays on disk)."""
+        idx = self.census_idx if idx is None else np.asarray(idx)
+        if len(idx) == len(self.data) and (len(idx) == 0 or (idx[0] == 0 and np.all(np.diff(idx) == 1))):
+            idx = None
+        return model_inputs(self.data, idx)
+
 
 @contextlib.contextmanager
 def restore_modes(module) -> Iterator[None]:
@@ -107,6 +124,12 @@ def _from_arrays(data) -> Dataset:
     """A Dataset from a tuple ``(X, y)`` given in the library (string labels numbered in sorted order)."""
     if isinstance(data, Dataset):
         return data
+    if isinstance(data[0], dict) or (not hasattr(data[0], "shape") and not isinstance(data[0], (str, bytes))):
+        from ...data.loaders import tokens_dataset     # token inputs: a dict of arrays or an iterable of dicts
+        try:
+            return tokens_dataset(data[0], data[1], name="tokens")
+        except NichelabError as exc:
+            raise _dataset_error(f"(inputs, y): {exc}") from None
     X, y = (np.asarray(v) for v in data)
     if y.ndim == 1 and not np.issubdtype(y.dtype, np.number):
         names, y = np.unique(y.astype(str), return_inverse=True)
@@ -126,7 +149,8 @@ def _load_data(cfg: AnalyzeConfig) -> Dataset:
         data = _from_arrays(cfg.dataset)
     else:
         try:
-            data = load_dataset(cfg.dataset, label_column=cfg.label_column, image_size=cfg.image_size)
+            data = load_dataset(cfg.dataset, label_column=cfg.label_column, image_size=cfg.image_size,
+                                channels=cfg.channels, normalize=cfg.normalize)
         except NichelabError as exc:
             raise _dataset_error(_loader_message(str(exc), name)) from None
     if len(data) < 4:
@@ -232,17 +256,24 @@ def _model_kind_error(text: str) -> NichelabError:
 
 
 def _load_user_model(cfg: AnalyzeConfig) -> LoadedModel:
-    if isinstance(cfg.model, nn.Module):
-        return LoadedModel(cfg.model, "module", None, type(cfg.model).__name__)
     if not isinstance(cfg.model, str):
-        raise NichelabError.for_field("model", "must be a model spec, a model file, package.module:factory or an "
-                                      "nn.Module", type(cfg.model).__name__)
+        try:
+            loaded = load_model(cfg.model)            # a Keras or transformers model object, or any nn.Module
+        except NichelabError as exc:
+            raise NichelabError(f"model {exc}".replace("model model must", "model must"), field="model") from None
+        loaded.notes = []
+        return loaded
     text = cfg.model
-    looks_like_file = text.endswith((".pt", ".pt2", ".pth")) or "/" in text or "\\" in text
+    looks_like_file = text.endswith((".pt", ".pt2", ".pth", ".keras", ".h5")) or "/" in text or "\\" in text
     if not Path(text).exists() and ":" not in text and not looks_like_file:
         raise _model_kind_error(text)
-    with _quiet_torch():
-        return load_model(text, weights=cfg.weights, trust_pickle=cfg.trust_pickle)
+    with _quiet_torch(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = load_model(text, weights=cfg.weights, trust_pickle=cfg.trust_pickle)
+    # nichelab's own loader warnings (a fixed-batch .pt2, a factory without weights) belong in the report
+    loaded.notes = [str(w.message).replace("--model ", "The model ", 1) for w in caught
+                    if str(w.message).startswith("--model ")]
+    return loaded
 
 
 def _layer_types(module: nn.Module, kind: str, source: str) -> dict[str, str]:
@@ -254,7 +285,8 @@ def _layer_types(module: nn.Module, kind: str, source: str) -> dict[str, str]:
         if isinstance(m, torch.jit.ScriptModule):
             continue            # inside a TorchScript leaf: no Python hooks run there
         inner = getattr(m, "inner", None) if type(m).__name__ == "_Leaf" else None
-        types[name] = getattr(inner, "original_name", None) or type(m).__name__
+        types[name] = (getattr(inner, "original_name", None) or getattr(m, "keras_type", None)
+                       or type(m).__name__)
     if kind == "export":
         try:
             with _quiet_torch():
@@ -330,47 +362,78 @@ def _model_dtype(module: nn.Module) -> torch.dtype:
     return next((p.dtype for p in module.parameters() if p.is_floating_point()), torch.float32)
 
 
-def forward_logits(module: nn.Module, X: np.ndarray, *, batch_size: int = 512,
-                   fixed_batch: int | None = None) -> np.ndarray:
-    """The model's outputs on ``X`` (n, ...) as float64 (n, n_outputs), in eval mode, without gradients.
+def _outputs(module: nn.Module, inputs, size: int, fixed_batch: int | None) -> Iterator[torch.Tensor]:
+    """The model's output tensor on each batch of ``inputs`` (an array or a dict of keyword arrays), padding
+    removed; in eval mode, without gradients."""
+    with _eval(module):
+        for batch in iter_batches(inputs, size, model_device(module), _model_dtype(module)):
+            b = batch_len(batch)
+            if fixed_batch and b < fixed_batch:
+                batch = _pad_batch(batch, fixed_batch)
+            res = call_model(module, batch)
+            if not isinstance(res, torch.Tensor):
+                res = getattr(res, "logits", None) if hasattr(res, "logits") else res
+            if not isinstance(res, torch.Tensor) or res.ndim == 0 or res.shape[0] != batch_len(batch):
+                got = tuple(res.shape) if isinstance(res, torch.Tensor) else type(res).__name__
+                raise NichelabError(f"model must return one tensor of logits (n, n_classes); got {got} "
+                                    f"for a batch of {batch_len(batch)}", field="model")
+            yield res[:b].detach()
 
-    With ``fixed_batch`` every pass gets exactly that many rows (the last batch padded with copies of
-    its first row, the padding dropped). A 1-D output (n,) becomes (n, 1).
+
+def _pad_batch(batch, size: int):
+    if isinstance(batch, dict):
+        return {k: _pad_batch(v, size) if isinstance(v, torch.Tensor) and v.ndim else v for k, v in batch.items()}
+    return torch.cat([batch, batch[:1].expand(size - len(batch), *batch.shape[1:])])
+
+
+def model_device(module: nn.Module) -> torch.device:
+    return next((t.device for t in module.parameters()), torch.device("cpu"))
+
+
+def forward_logits(module: nn.Module, X, *, batch_size: int = 512, fixed_batch: int | None = None) -> np.ndarray:
+    """The model's outputs on ``X`` as float64 (n, n_outputs), in eval mode, without gradients.
+
+    ``X`` is an array (n, ...) or, for token models, a dict of keyword arrays (``input_ids``,
+    ``attention_mask`` ...; the model is called as ``model(**batch)``). With ``fixed_batch`` every
+    pass gets exactly that many rows (the last batch padded with copies of its first row, the
+    padding dropped). A 1-D output (n,) becomes (n, 1).
 
     Raises
     ------
     NichelabError
-        The model fails or returns something other than one tensor with a sample axis.
+        The model fails, returns something other than one tensor with a sample axis, or returns
+        per-token outputs (n, seq, d) rather than logits.
     """
-    size = fixed_batch or batch_size
-    dtype = _model_dtype(module)
     out = []
-    with _eval(module):
-        for start in range(0, len(X), size):
-            batch = torch.as_tensor(np.asarray(X[start:start + size])).to(dtype)
-            b = len(batch)
-            if fixed_batch and b < fixed_batch:
-                batch = torch.cat([batch, batch[:1].expand(fixed_batch - b, *batch.shape[1:])])
-            res = module(batch)
-            if not isinstance(res, torch.Tensor) or res.ndim == 0 or res.shape[0] != len(batch):
-                got = tuple(res.shape) if isinstance(res, torch.Tensor) else type(res).__name__
-                raise NichelabError(f"model must return one tensor of logits (n, n_classes); got {got} "
-                                    f"for a batch of {len(batch)}", field="model")
-            res = res[:b].detach().double().reshape(b, -1)
-            out.append(res.numpy())
+    for res in _outputs(module, X, fixed_batch or batch_size, fixed_batch):
+        if res.ndim > 2:
+            raise NichelabError(f"model must return logits (n, n_classes); got outputs of shape "
+                                f"{tuple(res.shape)} per batch", field="model")
+        out.append(res.double().reshape(len(res), -1).cpu().numpy())
     return np.concatenate(out)
 
 
 def _check_input(subject_module: nn.Module, kind: str, source: str, fixed_batch: int | None,
-                 types: dict[str, str], data: Dataset, dataset: str) -> np.ndarray:
-    """Run a few samples through the model; a rejection becomes one message saying what it expects."""
-    X = data.X[:_CHECK_ROWS]
+                 types: dict[str, str], data: Dataset, dataset: str) -> torch.Tensor:
+    """Run a few samples through the model; a rejection becomes one message saying what it expects.
+
+    Returns the model's raw output on those samples (its first axis is the sample)."""
+    if data.X.ndim == 4:
+        try:
+            check_input_channels(subject_module, data.X.shape[1:], data_name=f"dataset {dataset!r}")
+        except NichelabError as exc:
+            raise NichelabError(str(exc), field="dataset") from None
+    rows = min(len(data), _CHECK_ROWS)
+    inputs = model_inputs(data, slice(0, rows))
     try:
-        return forward_logits(subject_module, X, fixed_batch=fixed_batch)
+        return torch.cat(list(_outputs(subject_module, inputs, fixed_batch or rows, fixed_batch)))
     except NichelabError:
         raise
     except Exception as err:
-        batch = torch.as_tensor(np.asarray(X)).to(_model_dtype(subject_module))
+        if data.meta.get("inputs") == "tokens":
+            raise _dataset_error(f"{dataset!r} gives token inputs {sorted(inputs)} of shape {tuple(data.X.shape[1:])}, "
+                                 f"which the model does not accept: {_one_line(err)}") from None
+        batch = torch.tensor(np.asarray(data.X[:rows])).to(_model_dtype(subject_module))
         hint = _input_hint(subject_module, kind, source, types, batch)
         extra = ""
         if dataset == "digits" and ("channels" in hint or ", 8, 8)" in hint):
@@ -379,9 +442,13 @@ def _check_input(subject_module: nn.Module, kind: str, source: str, fixed_batch:
                              f"model does not accept: {_one_line(err)}{hint}{extra}") from None
 
 
-def _classifier(out: np.ndarray, data: Dataset) -> tuple[int, bool, str]:
+def _classifier(out: torch.Tensor, data: Dataset) -> tuple[int, bool, str]:
     """(n_outputs, whether outputs are class logits for the data's labels, note if not)."""
-    k = out.shape[1]
+    if out.ndim > 2:
+        return int(out.shape[-1]), False, (
+            f"The model outputs {tuple(out.shape[1:])} per sample (hidden states, not class logits): accuracy and "
+            "ablation are skipped; the census of the hidden units still uses the labels.")
+    k = int(np.prod(out.shape[1:])) if out.ndim > 1 else 1
     top = int(data.y.max())
     if k >= 2 and top < k or k == 1 and top <= 1:
         return k, True, ""
@@ -410,6 +477,9 @@ def _accuracy(module: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
 
 
 def _train_builtin(cfg: AnalyzeConfig, data: Dataset, progress) -> tuple[Subject, Dataset]:
+    if data.meta.get("inputs") == "tokens":
+        raise NichelabError(f"model: the dataset {data.name!r} holds token ids (input_ids): give the model they were "
+                            "made for (a Hugging Face folder or model object), not a built-in spec", field="model")
     spec = parse_spec(cfg.model or default_spec(cfg.dataset_name, data.X.ndim == 4))
     if spec.kind == "cnn":
         data = _as_images(data)
@@ -467,7 +537,7 @@ def prepare(cfg: AnalyzeConfig, progress=None) -> Subject:
         n_out, is_clf, note = _classifier(out, data)
         subject = Subject(module, loaded.kind, loaded.source, loaded.fixed_batch, data,
                           np.arange(len(data), dtype=np.int64), None, layers, types, n_out, is_clf,
-                          notes=[note] if note else [])
+                          notes=list(loaded.notes) + ([note] if note else []))
     if cfg.max_samples is not None and cfg.max_samples < len(subject.census_idx):
         subject.notes.append(f"Analysed a stratified random subset of {cfg.max_samples} of the "
                              f"{len(subject.census_idx)} available samples (max_samples).")

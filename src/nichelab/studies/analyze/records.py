@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...capture import split_key
 from ..codec import to_data
 from . import findings as fx
 from .census import LayerCensus, ablation_drops
@@ -52,7 +53,8 @@ def unit_records(lc: LayerCensus, census_idx: np.ndarray, key: np.ndarray) -> li
                "near_duplicate_group": int(group[k]) if group[k] >= 0 else None,
                "closest_unit": lc.unit(int(lc.partner[k])) if lc.partner[k] >= 0 else None,
                "closest_r": lc.partner_r[k],
-               "top_samples": census_idx[lc.top[:, k]], "top_values": lc.top_values[:, k]}
+               "top_samples": census_idx[lc.top[:, k]], "top_values": lc.top_values[:, k],
+               "active_classes": np.flatnonzero(lc.active[k]) if lc.active is not None else None}
         if drops is not None:
             rec.update({"ablation_drop_pp": drops[0][k], "ablation_class_drop_pp": drops[1][k],
                         "indispensable": bool(key[k])})
@@ -71,7 +73,8 @@ def probe_record(p) -> dict | None:
 def layer_record(lc: LayerCensus, census_idx: np.ndarray, cfg: AnalyzeConfig) -> dict:
     """Every per-layer number, with the unit records (plain JSON values)."""
     key = fx.indispensable(lc, cfg.indispensable_overall, cfg.indispensable_class)
-    rec = {"name": lc.name, "module_type": lc.module_type, "kind": lc.kind, "output_shape": list(lc.raw_shape),
+    base, call = split_key(lc.name)
+    rec = {"name": lc.name, "module": base, "call": call or 0, "calls": lc.calls, "module_type": lc.module_type, "kind": lc.kind, "output_shape": list(lc.raw_shape),
            "reduce": lc.reduce, "signed": lc.signed, "units": lc.n_units,
            "dead": np.flatnonzero(lc.dead), "n_dead": int(lc.dead.sum()),
            "near_duplicate_groups": lc.groups, "n_in_groups": sum(len(g) for g in lc.groups),
@@ -93,8 +96,15 @@ def label_mapping(class_names: list[str]) -> dict | None:
     return {n: k for k, n in enumerate(class_names)}
 
 
-def label_mapping_text(class_names: list[str]) -> str | None:
-    """The set-up line stating which class index (model output) each label name is scored as."""
+def label_mapping_text(class_names: list[str], mapping: dict | None = None) -> str | None:
+    """The set-up line stating which class index (model output) each original label is scored as.
+
+    ``mapping`` is the loader's ``{original label: class index}``; None (or an identity mapping of
+    integer labels) with numeric class names gives None: nothing to say."""
+    if mapping and any(str(k) != str(v) for k, v in mapping.items()):
+        shown = ", ".join(f"{k}={v}" for k, v in list(mapping.items())[:12]) + (", ..." if len(mapping) > 12 else "")
+        return (f"the labels are numbered in sorted order: {shown}; the model's output k is scored as class k, so "
+                "the model must have been trained with the same numbering")
     m = label_mapping(class_names)
     if m is None:
         return None
@@ -109,11 +119,13 @@ def data_record(s: Subject) -> dict:
     """The data: name, sizes, classes, input shape, analysed and training indices, loader metadata."""
     d = s.data
     names = list(d.class_names)
+    meta = {k: v for k, v in d.meta.items() if not isinstance(v, np.ndarray)}
+    mapping = meta.pop("label_mapping", None) or label_mapping(names)
     return to_data({"name": d.name, "n_samples": len(d), "n_classes": d.n_classes, "class_names": names,
-                    "label_to_class_index": label_mapping(names), "label_mapping": label_mapping_text(names),
+                    "label_to_class_index": label_mapping(names), "label_mapping": mapping,
+                    "label_mapping_text": label_mapping_text(names, mapping),
                     "input_shape": list(d.input_shape), "analysed_samples": len(s.census_idx),
-                    "analysed_indices": s.census_idx, "train_indices": s.train_idx,
-                    **{k: v for k, v in d.meta.items() if not isinstance(v, np.ndarray)}})
+                    "analysed_indices": s.census_idx, "train_indices": s.train_idx, **meta})
 
 
 def model_record(s: Subject) -> dict:

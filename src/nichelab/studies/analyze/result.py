@@ -47,7 +47,11 @@ class AnalyzeResult(Result):
     findings : dict of str -> list of str
         The answers in words (model, layers, dead, duplicates, selectivity, indispensable, probes).
     notes : list of str
-        What the report says about the set-up (skipped steps and why).
+        What the report says about the set-up (skipped steps and why, reused modules, a
+        fixed-batch exported program).
+    warnings : list of str
+        Shown at the top of the report: the model's accuracy within noise of chance
+        (:func:`nichelab.nn.checks.chance_check`).
     views : dict
         Figure-ready numbers (see :mod:`nichelab.studies.analyze.views`).
     params : dict of str -> np.ndarray
@@ -68,6 +72,7 @@ class AnalyzeResult(Result):
     layers: list[dict] = field(default_factory=list)
     findings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     views: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict, metadata={"weights": True})
 
