@@ -92,17 +92,11 @@ def _net():
     return nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
 
 
-CAPTURE_TODO = ("capture.py (owned by another engineer) does not yet check this; see the wave-2 hold report: "
-                "validate `model` is an nn.Module and `device` parses with torch.device inside capture()")
-
-
-@pytest.mark.xfail(reason=CAPTURE_TODO, strict=False)
 def test_capture_non_module_is_one_error():
     with pytest.raises(NichelabError, match="model"):
         capture(lambda x: x, np.zeros((5, 4), np.float32))
 
 
-@pytest.mark.xfail(reason=CAPTURE_TODO, strict=False)
 def test_capture_bad_device_is_one_error():
     with pytest.raises(NichelabError, match="device"):
         capture(_net(), np.zeros((5, 4), np.float32), device="gpu:banana")

@@ -928,7 +928,8 @@ def capture(model: nn.Module, inputs, layers: Layers = None, *, batch_size: int 
     Raises
     ------
     NichelabError
-        Unknown layer (with close names), bad ``reduce`` / ``batch_size`` / ``tokens``, empty
+        ``model`` not an ``nn.Module``, a ``device`` torch cannot parse, unknown layer (with
+        close names), bad ``reduce`` / ``batch_size`` / ``tokens``, empty
         inputs, an output whose unit axis is ambiguous (naming the layer, its shape and the
         options), or the forward pass failing (message: "capturing layers [...] failed on a
         batch of shape (...): ..." and, when the input shape visibly mismatches the first
@@ -941,6 +942,14 @@ def capture(model: nn.Module, inputs, layers: Layers = None, *, batch_size: int 
     >>> {name: a.shape for name, a in acts.items()}
     {'1': (100, 3)}
     """
+    if not isinstance(model, nn.Module):
+        raise NichelabError(f"model must be a torch.nn.Module; got {type(model).__name__} "
+                            "(load a file with nichelab.nn.loading.load_model first)")
+    if device is not None:
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError, ValueError):
+            raise NichelabError(f"device must be a torch device such as 'cpu' or 'cuda:0'; got {device!r}") from None
     batch_size = check_positive_int("batch_size", batch_size)
     if fixed_batch is not None:
         batch_size = check_positive_int("fixed_batch", fixed_batch)
