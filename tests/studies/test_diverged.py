@@ -135,16 +135,54 @@ def test_convergence_all_diverged_one_line(tmp_path):
     assert res.exit_code == 2 and "2 of 2 seeds diverged" in res.output and not out.exists()
 
 
-# ---- hierarchy and transfer: one clear error (stopgap until their measures skip diverged seeds) ---
-def test_hierarchy_diverged_one_line(tmp_path):
-    out = tmp_path / "run"
-    res = runner.invoke(app, ["run", "hierarchy", "--seeds", "1", "--epochs", "2", "--per-class", "30",
-                              "--featvis-steps", "5", "--model", "cnn 4-8 fc=16", "--lr", "1e6", "--out", str(out)])
-    assert res.exit_code == 2 and "diverged" in res.output and not out.exists()
-    assert "Traceback" not in res.output
-    assert len([l for l in res.output.splitlines() if l.startswith("error:")]) == 1
+# ---- hierarchy -----------------------------------------------------------------------------------
+_HIER = ["hierarchy", "--epochs", "2", "--per-class", "30", "--featvis-steps", "5", "--model", "cnn 4-8 fc=16"]
 
 
+def test_hierarchy_all_diverged_writes_control_only_report(tmp_path):
+    res, html = _run(tmp_path, *_HIER, "--seeds", "2", "--lr", "1e6")
+    assert res["diverged"] == [True, True]
+    assert res["findings"]["summary"][0].startswith("2 of 2 seeds diverged")
+    assert "cannot tell" in res["findings"]["summary"][1]
+    per = res["per_layer"]
+    assert all(v is None for row in per["trained"]["edge_detectors"]["per_seed"] for v in row)
+    assert all(v is not None for v in per["random"]["edge_detectors"]["mean"])      # the control was measured
+    assert res["units"]["trained"] == [None, None]
+    assert "2 of 2 seeds diverged" in html and "The untrained network (the control) only" in html
+
+
+def test_hierarchy_one_poisoned_seed_left_out(tmp_path, monkeypatch):
+    from nichelab.studies.hierarchy import pipeline
+    real = pipeline.train_one
+    calls = []
+
+    def fake(model, *args, **kwargs):
+        res = real(model, *args, **kwargs)
+        calls.append(1)
+        if len(calls) == 1:                        # the first seed blows up
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.fill_(float("nan"))
+            res.loss[-1] = np.nan
+            res.diverged = True
+        return res
+    monkeypatch.setattr(pipeline, "train_one", fake)
+    res, html = _run(tmp_path, *_HIER, "--seeds", "2")
+    assert res["diverged"] == [True, False]
+    assert res["findings"]["summary"][0].startswith("1 of 2 seeds diverged")
+    assert "Diverged: seed 0" in res["findings"]["summary"][0]
+    for which in ("trained", "random"):
+        ps = np.array(res["per_layer"][which]["edge_detectors"]["per_seed"], dtype=float)
+        mean = np.array(res["per_layer"][which]["edge_detectors"]["mean"], dtype=float)
+        assert np.isnan(ps[0]).all() and np.isfinite(ps[1]).all()
+        np.testing.assert_allclose(mean, ps[1])                   # the mean is the kept seed's value
+    assert res["units"]["trained"][0] is None and res["units"]["trained"][1]
+    assert res["test_accuracy"]["trained"][0] is None
+    assert "seed 1, the first that did not diverge" in html
+    assert "mean over 1 seed; 1 diverged and left out" in html
+
+
+# ---- transfer ------------------------------------------------------------------------------------
 def test_transfer_diverged_one_line(tmp_path):
     out = tmp_path / "run"
     res = runner.invoke(app, ["run", "transfer", "--quick", "--optimizer", "sgd", "--lr", "1e6", "--out", str(out)])
