@@ -92,6 +92,7 @@ class ConditionResult:
     identical: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     first_gap_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
     gap_growth_per_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    diverged: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 @dataclass
