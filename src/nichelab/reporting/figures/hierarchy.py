@@ -48,7 +48,7 @@ def _ylim(p: dict):
     ylim = p.get("ylim", (-0.03, 1.03))
     if ylim != "auto":
         return ylim
-    values = [_floats(e["per_seed"]) for s in p["series"] for e in (s["trained"], s.get("random")) if e is not None]
+    values = [_floats(e["per_seed"]) for s in p["series"] for e in (s.get("trained"), s.get("random")) if e is not None]
     top = max([float(np.nanmax(v)) for v in values if np.isfinite(v).any()] + [0.0])
     return -0.01, min(1.03, max(0.3, 1.25 * top))
 
@@ -57,7 +57,7 @@ def fig_depth(names: list[str], panels: list[dict], *, width: float = 3.6, heigh
     """Panels of measures by layer, trained vs. random initialisation.
 
     Each panel is a dict: ``title``, ``ylabel``, ``series`` = list of ``{"label", "trained",
-    "random"}`` where trained and random (random may be None) are ``{"mean": (L,), "per_seed":
+    "random"}`` where trained and random (either may be None) are ``{"mean": (L,), "per_seed":
     (S, L)}``; optional ``chance`` (L,), ``chance_label``, ``threshold`` (float),
     ``threshold_label``, ``ylim`` ((lo, hi) or "auto"), ``reference`` = ``(label, {layer index: value})``.
     """
@@ -67,7 +67,9 @@ def fig_depth(names: list[str], panels: list[dict], *, width: float = 3.6, heigh
         single = len(p["series"]) == 1
         for j, s in enumerate(p["series"]):
             color = TRAINED if single else _SERIES[j % len(_SERIES)]
-            _band(ax, x, s["trained"], color, "-", _MARKERS[j % 4], "trained" if single else f"{s['label']}, trained")
+            if s.get("trained") is not None:     # None: nothing trained to draw (every seed diverged)
+                _band(ax, x, s["trained"], color, "-", _MARKERS[j % 4],
+                      "trained" if single else f"{s['label']}, trained")
             if s.get("random") is not None:
                 _band(ax, x, s["random"], RANDOM if single else color, "--", _MARKERS[j % 4],
                       "random init (untrained)" if single else f"{s['label']}, random init", filled=False)

@@ -21,14 +21,29 @@ def _both(r, measure: str, i: int, as_pct: bool = True) -> str:
     return f"{f(r.mean(measure)[i])} ({f(r.mean(measure, 'random')[i])})"
 
 
+def _first(r) -> str:
+    """Which seed the single-network figures show: the first seed that did not diverge."""
+    if r.shown is None:
+        return "none: every seed diverged"
+    return "first seed" if r.shown == 0 else f"seed {r.seeds[r.shown]}, the first that did not diverge"
+
+
+def _accuracy_words(r) -> str:
+    acc = np.asarray(r.test_accuracy["trained"], dtype=float)
+    n_div = int(sum(r.diverged or []))
+    if r.shown is None:
+        return f"every seed diverged ({n_div} of {len(r.seeds)})"
+    out = f"test accuracy {pct(float(np.nanmean(acc)))}"
+    return out + (f"; {n_div} of {len(r.seeds)} seeds diverged and are left out" if n_div else "")
+
+
 def summary_table(r) -> Table:
     """The terminal summary: per layer, trained (random init)."""
     obj = r.views["object_name"]
     rows = [[n, _both(r, "edge_detectors", i), _both(r, "part_detectors", i), _both(r, "object_detectors", i),
              _both(r, "object_ap_max", i, False), _both(r, "probe_class", i)] for i, n in enumerate(r.layers)]
-    acc = float(np.mean(r.test_accuracy["trained"]))
     return Table(["layer", "edge detectors", "part detectors", f"{obj} detectors", f"best {obj} AUPRC", "class probe"],
-                 rows, f"hierarchy on {r.data['name']}: trained (random init); test accuracy {pct(acc)}")
+                 rows, f"hierarchy on {r.data['name']}: trained (random init); {_accuracy_words(r)}")
 
 
 def page(r) -> Report:
@@ -37,6 +52,13 @@ def page(r) -> Report:
     Figures are rendered in parallel worker processes (:class:`~nichelab.reporting.style.FigurePool`).
     """
     with FigurePool() as pool:
+        if r.shown is None:
+            report = Report(title=_TITLE, summary=list(r.findings["summary"]) + [glossary_link()], setup=_setup(r),
+                            sections=[_control_only(r, pool), _numbers(r)])
+            for section in report.sections:
+                for f in section.figures:
+                    f.png = FigurePool.resolve(f.png)
+            return report
         sections = [_edges(r, pool), _parts(r, pool) if "parts" in r.views else _no_parts(r), _objects(r, pool)]
         if "scrambled" in r.findings:
             sections.append(_scrambled(r, pool))
@@ -74,13 +96,13 @@ def _setup(r) -> dict:
     c, d = r.config, r.data
     acc = r.test_accuracy["trained"]
     geo = ", ".join(f"{l['layer']} {l['kind']} {l['n_units']} units, RF {l['receptive_field_px']} px"
-                    for l in r.units["trained"][0])
+                    for l in _shown_layers(r))
     return {
         "data": f"{_data_words(r)}; {d['n_train']} training and {d['n_test']} held-out images (stratified, data "
                 f"seed {c.data_seed}); every measure is taken on the held-out images",
         "model": f"{c.model}: 3x3 convs with ReLU and 2x2 max-pooling, then dense layers; {geo}",
         "training": f"{c.optimizer}, lr {c.lr}, {c.epochs} epochs, batch {c.batch_size}, init {c.init}; held-out "
-                    f"accuracy {', '.join(pct(a) for a in acc)} (seed{'s' if len(acc) > 1 else ''} "
+                    f"accuracy {', '.join('diverged' if d else pct(a) for a, d in zip(acc, _div(r)))} (seed{'s' if len(acc) > 1 else ''} "
                     f"{', '.join(map(str, r.seeds))})",
         "control": "the same network at its random initialisation (before training), measured the same way",
         "conv units": "reduced to one number per image by their spatial maximum (post-ReLU, before pooling) for "
@@ -96,9 +118,18 @@ def _setup(r) -> dict:
     }
 
 
+def _div(r) -> list[bool]:
+    return list(r.diverged) if r.diverged else [False] * len(r.seeds)
+
+
+def _shown_layers(r) -> list[dict]:
+    """Per-layer records of the shown seed's trained network (the untrained one when every seed diverged)."""
+    return r.units["trained"][r.shown] if r.shown is not None else r.units["random"][0]
+
+
 # ---- helpers for the figures ------------------------------------------------------------------------
 def _bands(r) -> str:
-    n = len(r.seeds)
+    n = r.n_kept
     return f" Lines: mean over {n} seeds; bands: their range." if n > 1 else ""
 
 
@@ -124,7 +155,7 @@ def _edges(r, pool) -> Section:
         {"title": "Orientation-selective units by depth", "ylabel": "share of units",
          "series": [_series(r, "orientation_selective", "OSI ≥ threshold")]}])
     strip = pool.draw(fig.fig_unit_strip, r.layers, r.views["strips"]["osi"], "OSI (1 − circular variance)",
-                      f"Orientation selectivity of every unit to {_stim(r)} (first seed)",
+                      f"Orientation selectivity of every unit to {_stim(r)} ({_first(r)})",
                       threshold=c.osi_threshold, threshold_label=f"selective: OSI ≥ {c.osi_threshold:g}")
     figs = [Figure(depth, "Left: tuned and strongly driven units; right: every tuned unit. Where the solid (trained) "
                           "and dashed (untrained) lines coincide, training did not change how many units are tuned."
@@ -181,7 +212,7 @@ def _auprc_strip(r, pool):
     ref = {i: x for i, x in enumerate(ref) if i < len(r.layers)} if r.data["object_class"] else None
     return pool.draw(fig.fig_unit_strip, r.layers, v["strips"]["object_ap"],
                      f"AUPRC for {v['object_target']} (one unit alone)",
-                     f"How well each unit alone detects {v['object_target']} (first seed)",
+                     f"How well each unit alone detects {v['object_target']} ({_first(r)})",
                      threshold=c.ap_threshold, threshold_label=f"detector: AUPRC ≥ {c.ap_threshold:g}",
                      chance=v["strips"]["object_ap"]["chance"],
                      reference=("Lee et al. 2009 mean, layers 1–3", ref) if ref else None)
@@ -263,21 +294,47 @@ def _featvis(r, pool) -> Section:
                           "around that cell's receptive field; its activation is compared with that best image's."])
 
 
+def _control_only(r, pool) -> Section:
+    """Every seed diverged: the untrained networks (the control), layer by layer."""
+    def ctrl(measure, label):
+        return {"label": label, "trained": None, "random": r.per_layer["random"][measure]}
+    panels = [{"title": "Edge detectors by depth", "ylabel": "share of units",
+               "series": [ctrl("edge_detectors", "edge detectors")]},
+              {"title": f"{r.views['object_name'].capitalize()} detectors by depth", "ylabel": "share of units",
+               "series": [ctrl("object_detectors", "AUPRC ≥ threshold")], "ylim": "auto"},
+              {"title": "Class probe by depth", "ylabel": "held-out accuracy",
+               "series": [ctrl("probe_class", "class")],
+               "chance": r.per_layer["random"]["probe_class_chance"]["mean"], "chance_label": "class chance"}]
+    depth = pool.draw(fig.fig_depth, r.layers, panels)
+    n = len(r.seeds)
+    return Section("The untrained network (the control) only",
+                   question="What do the layers detect before any training?",
+                   findings=[f"Every one of the {plural(n, 'trained network')} diverged, so there is no trained "
+                             "network to compare with; these are the untrained networks' numbers, for reference."],
+                   figures=[Figure(depth, "Dashed: the untrained networks (no trained line: every seed diverged)."
+                                   + (f" Lines: mean over {n} seeds; bands: their range." if n > 1 else ""))])
+
+
 # ---- tables ---------------------------------------------------------------------------------------
 def _layer_table(r) -> Table:
     obj = r.views["object_name"]
     cols = ["layer", "units", "RF px", "edge detectors", "orientation-selective", "median OSI", "part detectors",
-            "parts detected (first seed)", f"{obj} detectors", f"mean {obj} AUPRC", f"best {obj} AUPRC",
+            f"parts detected ({_first(r)})", f"{obj} detectors", f"mean {obj} AUPRC", f"best {obj} AUPRC",
             "mean selectivity", "class probe", "part probe", "face vs scrambled"]
     rows = []
-    for i, (layer, parts) in enumerate(zip(r.units["trained"][0], r.views["parts_by_layer"])):
+    for i, (layer, parts) in enumerate(zip(_shown_layers(r), r.views["parts_by_layer"])):
         rows.append([layer["layer"], layer["n_units"], layer["receptive_field_px"], _both(r, "edge_detectors", i),
                      _both(r, "orientation_selective", i), _both(r, "osi_median", i, False),
                      _both(r, "part_detectors", i), parts or "–", _both(r, "object_detectors", i),
                      _both(r, "object_ap_mean", i, False), _both(r, "object_ap_max", i, False),
                      _both(r, "selectivity_mean", i, False), _both(r, "probe_class", i), _both(r, "probe_parts", i),
                      _both(r, "probe_scrambled", i)])
-    return Table(cols, rows, f"Per layer, trained (random init), mean over {plural(len(r.seeds), 'seed')}")
+    n_div = len(r.seeds) - r.n_kept
+    if r.shown is None:
+        return Table(cols, rows, f"Per layer, trained (random init): every seed diverged, so only the untrained "
+                                 f"networks were measured (mean over {plural(len(r.seeds), 'seed')})")
+    left = f"; {n_div} diverged and left out" if n_div else ""
+    return Table(cols, rows, f"Per layer, trained (random init), mean over {plural(r.n_kept, 'seed')}{left}")
 
 
 def _named(name, value) -> str:
@@ -296,10 +353,13 @@ def _unit_row(u: dict, class_names: list[str]) -> list:
 
 
 def _unit_table(r) -> Table:
-    rows = [_unit_row(u, r.data["class_names"]) for layer in r.units["trained"][0] for u in layer["units"]]
+    trained = r.shown is not None
+    rows = [_unit_row(u, r.data["class_names"]) for layer in _shown_layers(r) for u in layer["units"]]
     return Table(["unit", "", "OSI", "drive", "preferred angle", "best concept (IoU)", "best part (IoU)",
                   f"{r.views['object_name']} AUPRC", "selectivity", "preferred class"], rows,
-                 f"Every unit of the trained network, seed {r.seeds[0]}")
+                 f"Every unit of the trained network, seed {r.seeds[r.shown]}" if trained else
+                 f"Every unit of the untrained network (the control), seed {r.seeds[0]}: every trained network "
+                 "diverged")
 
 
 def _numbers(r) -> Section:

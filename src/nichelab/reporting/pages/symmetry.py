@@ -25,18 +25,27 @@ def _split_text(s, n_seeds: int) -> str:
 
 
 _TIE_WORDS = {"tied": "tied", "identical": "identical", "rounding": "rounding split",
-              "dropout": "dropout", "apart": "apart", "one unit": "–"}
+              "dropout": "dropout", "apart": "apart", "one unit": "–", "diverged": "diverged"}
+
+
+def _n_diverged(c) -> int:
+    d = getattr(c, "diverged", None)
+    return int(np.asarray(d, dtype=bool).sum()) if d is not None else 0
 
 
 def _tie_cell(c, n_seeds: int) -> str:
     """``"identical 2/2"`` (seeds bit-identical), ``"rounding split 2/2 @1"`` (seeds, median first step), ``"tied"``..."""
     s = c.summary
     words = _TIE_WORDS.get(c.tie, c.tie)
+    k = _n_diverged(c)
+    if c.tie == "diverged":
+        return f"diverged {k}/{n_seeds}"
+    left = f"; {k}/{n_seeds} diverged" if k else ""
     if c.tie == "identical":
-        return f"{words} {s.seeds_identical}/{n_seeds}"
+        return f"{words} {s.seeds_identical}/{n_seeds}{left}"
     if c.tie == "rounding":
-        return f"{words} {n_seeds - s.seeds_identical}/{n_seeds} @{s.median_first_gap_step:.0f}"
-    return words
+        return f"{words} {n_seeds - s.seeds_identical - k}/{n_seeds} @{s.median_first_gap_step:.0f}{left}"
+    return words + left
 
 
 def summary_table(r) -> Table:
@@ -46,12 +55,16 @@ def summary_table(r) -> Table:
         for name in d.main_conditions:
             c = d.conditions[name]
             s = c.summary
-            rows.append([ds, name, pct(s.mean_accuracy), fmt_gap(s.largest_final_gap), num(s.mean_distinct_final),
-                         _split_text(s, len(d.seeds)), _tie_cell(c, len(d.seeds))])
+            gone = c.tie == "diverged"
+            rows.append([ds, name, pct(s.mean_accuracy), "–" if gone else fmt_gap(s.largest_final_gap),
+                         num(s.mean_distinct_final), "–" if gone else _split_text(s, len(d.seeds)),
+                         _tie_cell(c, len(d.seeds))])
     return Table(["data", "condition", "acc.", "gap at end", "distinct", "split step", "copies"], rows,
                  f"symmetry: {plural(r.config.seeds, 'seed')} per condition; split step = median (seeds split); "
                  "copies: identical k/S = seeds whose copies stayed bit-identical; rounding split k/S @t = seeds "
-                 "where rounding split them, from step t (median); tied = one shared vector; apart = differ at start")
+                 "where rounding split them, from step t (median); tied = one shared vector; apart = differ at start"
+                 + ("; diverged seeds are left out of every other column" if any(
+                     _n_diverged(c) for d in r.datasets.values() for c in d.conditions.values()) else ""))
 
 
 def page(r) -> Report:
@@ -73,7 +86,7 @@ def page(r) -> Report:
 def _summary(r) -> list[str]:
     ds = list(r.datasets.values())
     first = ds[0].findings
-    return ([d.findings["stay"][0] for d in ds] + [first["one_unit"][0]]
+    return ([line for d in ds for line in d.findings.get("diverged", [])] + [d.findings["stay"][0] for d in ds] + [first["one_unit"][0]]
             + first["breaks"][2:3] + first["speed"][-1:])
 
 

@@ -20,6 +20,19 @@ CONDITION_TEXT = {
 }
 
 
+def _finite(v) -> bool:
+    return v is not None and v == v
+
+
+def _pm(m, sd) -> str:
+    """``"84.3 ± 1.2"`` (percent); ``"not measured"`` when every seed diverged."""
+    return f"{100 * m:.1f} ± {100 * sd:.1f}" if _finite(m) else "not measured (diverged)"
+
+
+def _unique(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
 def _kind(a: dict) -> str:
     return a["model"].split()[0]
 
@@ -112,7 +125,8 @@ def _tasks(r, pool) -> Section:
 def _arch(r, i: int, pool) -> Section:
     a = r.architectures[i]
     f = a["findings"]
-    findings = (f.get("domain", []) + f["generality"] + f["coadaptation"] + f["specificity"] + f["finetuning"]
+    findings = _unique(f.get("diverged", []) + f.get("domain", []) + f["generality"] + f["coadaptation"]
+                       + f["specificity"] + f["finetuning"]
                 + f["random_control"])
     return Section(
         f"How transferable is each layer? {arch_name(a['model'])}",
@@ -130,11 +144,12 @@ def _arch_table(r, a: dict) -> Table:
     rows = []
     for cond, s, c in _curves(a):
         rows.append([cond, r.labels[s] if s else "–"] +
-                    [f"{100 * m:.1f} ± {100 * sd:.1f}" for m, sd in zip(c["mean"], c["std"])])
+                    [_pm(m, sd) for m, sd in zip(c["mean"], c["std"])])
     b = a["baseB_accuracy_on_B"]
     return Table(["condition", "source A"] + [f"n={n}" for n in a["cuts"]], rows,
-                 f"Test accuracy on B (%), mean ± std over {r.config.seeds} seeds; baseB "
-                 f"{100 * b['mean']:.1f} ± {100 * b['std']:.1f}")
+                 f"Test accuracy on B (%), mean ± std over {r.config.seeds} seeds"
+                 f"{' (diverged seeds left out)' if a.get('diverged', {}).get('seeds') else ''}; "
+                 f"baseB {_pm(b['mean'], b['std'])}")
 
 
 def _pairs(r, pool) -> Section:
@@ -148,18 +163,18 @@ def _pairs(r, pool) -> Section:
                            "ones, i.e. specific to A."))
     return Section("Similar vs dissimilar source tasks",
                    question="Does transfer from a different kind of image cost more, and where?",
-                   findings=[a["findings"]["dissimilar"][0] for a in r.architectures], figures=figs)
+                   findings=_unique([a["findings"]["dissimilar"][0] for a in r.architectures]), figures=figs)
 
 
 def _cka(r) -> Section:
-    findings = [line for a in r.architectures for line in a["findings"]["cka"]]
+    findings = _unique([line for a in r.architectures for line in a["findings"]["cka"]])
     rows = []
     for a in r.architectures:
         k = a["cka"]
         for name in k["linear_mean"]:
             rows.append([_kind(a), name.replace("A: ", "baseA vs baseB, A = "),
-                         *[f"{v:.3f}" for v in k["linear_mean"][name]],
-                         *[f"{v:.3f}" for v in k["linear_debiased_mean"][name]]])
+                         *[f"{v:.3f}" if _finite(v) else "–" for v in k["linear_mean"][name]],
+                         *[f"{v:.3f}" if _finite(v) else "–" for v in k["linear_debiased_mean"][name]]])
     width = max(len(a["cka"]["layers"]) for a in r.architectures)
     layer_cols = [f"L{k}" for k in range(1, width + 1)]
     return Section("Do the layers that transfer well also look alike?",
@@ -199,4 +214,6 @@ def _numbers(r) -> Section:
 
 
 def _seed_cells(st: dict) -> list[str]:
-    return [f"{100 * st['mean']:.1f}", f"{100 * st['std']:.1f}"] + [f"{100 * v:.1f}" for v in st["values"]]
+    """Mean, std and every seed's accuracy (%); a diverged seed reads "diverged"."""
+    cell = lambda v: f"{100 * v:.1f}" if _finite(v) else "diverged"  # noqa: E731
+    return [cell(st["mean"]), cell(st["std"]) if _finite(st["mean"]) else "–"] + [cell(v) for v in st["values"]]

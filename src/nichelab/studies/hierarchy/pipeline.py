@@ -10,8 +10,7 @@ import numpy as np
 from ...interventions.featvis import visualize_units
 from ...nn.models import build_model
 from ...train.config import threads
-from ...errors import NichelabError
-from ...train.divergence import RULE as DIVERGENCE_RULE
+from ...train.divergence import left_out, nonfinite_rows
 from ...train.loop import train_one
 from . import findings as fx
 from . import views
@@ -20,6 +19,7 @@ from .config import HierarchyConfig
 from .data import StudyData, load_study_data
 from .result import HierarchyResult
 from .summary import MEASURES, seed_mean, summarise
+from ..text import plural
 
 __all__ = ["run", "feature_visualisation"]
 
@@ -51,36 +51,51 @@ def run(config: HierarchyConfig, *, progress=None) -> HierarchyResult:
         t = time.perf_counter()
         pairs = _featvis(cfg, data, nets, tick)
         timings["featvis_s"] = time.perf_counter() - t
+    if not nets["models"]:
+        return _all_diverged_result(cfg, data, nets, timings)
     return _result(cfg, data, nets, pairs, timings)
 
 
 def _train_and_measure(cfg: HierarchyConfig, data: StudyData, tick, timings: dict) -> dict:
-    """Per seed: train, then measure the trained network and its random initialisation."""
+    """Per seed: train, then measure the trained network (unless it diverged) and its random initialisation.
+
+    A seed *diverged* by the rule of :mod:`nichelab.train.divergence`, or when its trained network's
+    activations on the held-out images are not finite (finite but huge weights overflowing); its
+    trained network is not measured (``nets["trained"][i]`` is None), its untrained control is.
+    """
     S = len(cfg.seed_list)
-    out = {"trained": [], "random": [], "loss": [], "params": [], "initial": [], "models": {}}
+    out = {"trained": [], "random": [], "loss": [], "params": [], "initial": [], "models": {}, "diverged": []}
     tick("training", 0, S)
     for i, seed in enumerate(cfg.seed_list):
         t = time.perf_counter()
         model = build_model(cfg.model, data.image_shape, data.train.n_classes, init=cfg.init, seed=seed)
         control = copy.deepcopy(model).eval()
         res = train_one(model, data.train.X, data.train.y, cfg.train_config(), seed=seed)
-        if res.diverged:   # stopgap: the measures need finite activations (see CHANGELOG)
-            raise NichelabError(f"seed {seed} diverged ({DIVERGENCE_RULE}); the hierarchy study measures every "
-                                f"seed's units and cannot measure a diverged network: try a smaller --lr "
-                                f"(got {cfg.lr:g})")
+        diverged = bool(res.diverged) or _nonfinite_acts(model, data, cfg)
         timings["training_s"] += time.perf_counter() - t
         tick("training", i + 1, S)
         t = time.perf_counter()
-        out["trained"].append(measure_network(model, data, cfg, seed=seed, trained=True, examples=i == 0))
+        out["trained"].append(None if diverged else
+                              measure_network(model, data, cfg, seed=seed, trained=True, examples=not out["models"]))
         out["random"].append(measure_network(control, data, cfg, seed=seed, trained=False))
         timings["measuring_s"] += time.perf_counter() - t
         tick("measuring", i + 1, S)
+        out["diverged"].append(diverged)
         out["loss"].append(res.loss)
         out["params"].append({k: v.detach().numpy().copy() for k, v in model.state_dict().items()})
         out["initial"].append({k: v.detach().numpy().copy() for k, v in control.state_dict().items()})
-        if i == 0:
-            out["models"] = {"trained": model, "random": control}
+        if not diverged and not out["models"]:
+            out["models"] = {"trained": model, "random": control, "index": i}
     return out
+
+
+def _nonfinite_acts(model, data: StudyData, cfg: HierarchyConfig) -> bool:
+    """True when the network's hidden activations on the held-out images hold a NaN or infinity."""
+    from ...capture import capture
+    from .analysis import layer_geometry
+    names = [g.name for g in layer_geometry(model, cfg.layers, data.image_shape)]
+    maps = capture(model, data.test.X, names)
+    return bool(any(nonfinite_rows(np.asarray(a)[None]).any() for a in maps.values()))
 
 
 def feature_visualisation(model, net: NetworkMeasures, units: list[tuple[str, int]], data: StudyData,
@@ -108,12 +123,16 @@ def feature_visualisation(model, net: NetworkMeasures, units: list[tuple[str, in
 
 
 def _featvis(cfg: HierarchyConfig, data: StudyData, nets: dict, tick) -> list[dict]:
-    """Feature visualisation of the chosen units in the first seed's trained and random network."""
-    trained, random = nets["trained"][0], nets["random"][0]
+    """Feature visualisation of the chosen units in the shown seed's trained and random network
+    (the first seed that did not diverge; none when every seed diverged)."""
+    if not nets["models"]:
+        return []
+    shown = nets["models"]["index"]
+    trained, random = nets["trained"][shown], nets["random"][shown]
     units = cfg.unit_list() or selective_units(trained, cfg.units_per_layer)
     if not units:
         return []
-    seed = cfg.seed_list[0]
+    seed = cfg.seed_list[shown]
     tick("featvis", 0, 2)
     fv_t = feature_visualisation(nets["models"]["trained"], trained, units, data, cfg, seed)
     tick("featvis", 1, 2)
@@ -220,9 +239,41 @@ def _object_words(data: StudyData) -> tuple[str, str]:
     return "class", "its preferred class"
 
 
-def _result(cfg: HierarchyConfig, data: StudyData, nets: dict, pairs: list[dict], timings: dict) -> HierarchyResult:
+def _kept(nets: dict) -> tuple[dict, list[int]]:
+    """The networks of the seeds that did not diverge (the shown seed first), and their indices."""
+    idx = [i for i, d in enumerate(nets["diverged"]) if not d]
+    return {**{k: [nets[k][i] for i in idx] for k in ("trained", "random", "params", "initial")},
+            "models": nets["models"]}, idx
+
+
+def _expand(per_layer: dict, idx: list[int], S: int) -> dict:
+    """Per-seed rows of the kept seeds put back at their places among S seeds; NaN rows for diverged seeds."""
+    for which in per_layer.values():
+        for v in which.values():
+            full = np.full((S,) + v["per_seed"].shape[1:], np.nan)
+            full[idx] = v["per_seed"]
+            v["per_seed"] = full
+    return per_layer
+
+
+def _diverged_sentence(cfg: HierarchyConfig, diverged: list[bool]) -> list[str]:
+    n = int(sum(diverged))
+    if not n:
+        return []
+    which = ", ".join(str(s) for s, d in zip(cfg.seed_list, diverged) if d)
+    control = ("" if n == len(diverged) else
+               f" {'Their' if n > 1 else 'Its'} untrained control{'s are' if n > 1 else ' is'} left out with "
+               f"{'them' if n > 1 else 'it'}.")
+    return [left_out(n, len(diverged)) + f" Diverged: seed{'s' if n > 1 else ''} {which}; a diverged network's "
+            "units are neither dead nor alive (its activations are not numbers)." + control]
+
+
+def _result(cfg: HierarchyConfig, data: StudyData, all_nets: dict, pairs: list[dict], timings: dict) -> HierarchyResult:
+    S = len(cfg.seed_list)
+    nets, idx = _kept(all_nets)
+    shown_seed = cfg.seed_list[idx[0]]
     names = [l.name for l in nets["trained"][0].layers]
-    per_layer = _per_layer(nets, cfg.ap_threshold)
+    per_layer = _expand(_per_layer(nets, cfg.ap_threshold), idx, S)
 
     def m(measure: str, which: str = "trained") -> np.ndarray:
         return per_layer[which][measure]["mean"]
@@ -246,40 +297,73 @@ def _result(cfg: HierarchyConfig, data: StudyData, nets: dict, pairs: list[dict]
         config=cfg, seeds=cfg.seed_list, data=_data_record(data), layers=names,
         measures={k: {"label": v[0], "description": v[1]} for k, v in MEASURES.items()},
         per_layer=per_layer,
-        test_accuracy={w: [n.test_acc for n in nets[w]] for w in ("trained", "random")},
+        test_accuracy={"trained": [float("nan") if n is None else n.test_acc for n in all_nets["trained"]],
+                       "random": [n.test_acc for n in all_nets["random"]]},
         verdict=verdict, reference={"lee_2009_face_auprc_layers_1_3": list(fx.LEE_2009_AUPRC)},
         featvis=featvis,
-        units={w: [_unit_records(n, data) for n in nets[w]] for w in ("trained", "random")},
-        loss_curves=np.array(nets["loss"]),
-        findings=_findings(cfg, data, nets, stage_list, verdict, featvis, m, names, first),
+        units={w: [None if n is None else _unit_records(n, data) for n in all_nets[w]] for w in ("trained", "random")},
+        loss_curves=np.array(all_nets["loss"]),
+        findings=_findings(cfg, data, nets, stage_list, verdict, featvis, m, names, first, shown_seed,
+                           all_nets["diverged"]),
         views=view, timings=timings,
-        params={k: np.stack([p[k] for p in nets["params"]]) for k in nets["params"][0]},
-        initial={k: np.stack([p[k] for p in nets["initial"]]) for k in nets["initial"][0]},
-        images=images)
+        params={k: np.stack([p[k] for p in all_nets["params"]]) for k in all_nets["params"][0]},
+        initial={k: np.stack([p[k] for p in all_nets["initial"]]) for k in all_nets["initial"][0]},
+        images=images, diverged=[bool(d) for d in all_nets["diverged"]])
 
 
 def _findings(cfg, data: StudyData, nets: dict, stage_list, verdict: dict, featvis: list[dict], m, names,
-              first: dict) -> dict:
+              first: dict, shown_seed: int, diverged: list[bool]) -> dict:
     l1 = nets["trained"][0].layers[0]
     scrambled = first if data.scrambled_class is not None else None
     how = ("the units given in units" if cfg.units else
            f"the {cfg.units_per_layer} most class-selective units of each layer")
-    out = {"summary": [verdict["plainly"]] + fx.summary_findings(verdict["story"], stage_list, scrambled,
+    out = {"summary": _diverged_sentence(cfg, diverged) + [verdict["plainly"]] + fx.summary_findings(verdict["story"], stage_list, scrambled,
                                                                  cfg.probe_threshold)[1:],
            "edges": fx.edge_findings(stage_list[0], m, names, stimulus=cfg.stimulus, first_layer=l1.name,
-                                     seed=cfg.seed_list[0],
+                                     seed=shown_seed,
                                      preferred_deg=[float(np.degrees(p)) for p, e in
                                                     zip(l1.tuning.preferred, l1.edge_detector) if e]),
            "parts": [stage_list[1].sentence],
            "objects": fx.object_findings(stage_list[2], m, names, has_object=data.object_class is not None,
                                          has_scrambled=data.scrambled_class is not None,
                                          has_masks=data.has_masks),
-           "examples": fx.example_findings(cfg.seed_list[0]),
+           "examples": fx.example_findings(shown_seed),
            "featvis": fx.featvis_findings([f["ratio_trained"] for f in featvis],
                                           [f["ratio_random"] for f in featvis], how=how, steps=cfg.featvis_steps)}
     if scrambled is not None:
         out["scrambled"] = fx.scrambled_findings(m, names, first, cfg.probe_threshold)
     return out
+
+
+def _all_diverged_result(cfg: HierarchyConfig, data: StudyData, nets: dict, timings: dict) -> HierarchyResult:
+    """Every seed diverged: nothing trained to measure; the untrained networks (the control) only."""
+    S = len(cfg.seed_list)
+    names = [l.name for l in nets["random"][0].layers]
+    per_layer = _per_layer({"trained": nets["random"], "random": nets["random"]}, cfg.ap_threshold)
+    for v in per_layer["trained"].values():
+        v["mean"] = np.full_like(v["mean"], np.nan)
+        v["per_seed"] = np.full_like(v["per_seed"], np.nan)
+    obj, target = _object_words(data)
+    story = (f"{'Every one of the' if S > 1 else 'The'} {plural(S, 'trained network') if S > 1 else 'trained network'} diverged, so this run cannot tell whether the layers learn "
+             "edges, then parts, then objects; only the untrained networks (the control) were measured.")
+    summary = _diverged_sentence(cfg, nets["diverged"]) + [
+        story, f"Try a smaller learning rate (this run used --lr {cfg.lr:g}) or fewer epochs."]
+    return HierarchyResult(
+        config=cfg, seeds=cfg.seed_list, data=_data_record(data), layers=names,
+        measures={k: {"label": v[0], "description": v[1]} for k, v in MEASURES.items()},
+        per_layer=per_layer,
+        test_accuracy={"trained": [float("nan")] * S, "random": [n.test_acc for n in nets["random"]]},
+        verdict={"story": story, "stages": [], "first_layer_face_vs_scrambled": {}, "controls": [],
+                 "plainly": story},
+        reference={"lee_2009_face_auprc_layers_1_3": list(fx.LEE_2009_AUPRC)}, featvis=[],
+        units={"trained": [None] * S, "random": [_unit_records(n, data) for n in nets["random"]]},
+        loss_curves=np.array(nets["loss"]), findings={"summary": summary},
+        views={"object_name": obj, "object_target": target, "user_units": bool(cfg.units),
+               "parts_by_layer": [""] * len(names)},
+        timings=timings,
+        params={k: np.stack([p[k] for p in nets["params"]]) for k in nets["params"][0]},
+        initial={k: np.stack([p[k] for p in nets["initial"]]) for k in nets["initial"][0]},
+        images={}, diverged=[True] * S)
 
 
 def _views(cfg: HierarchyConfig, data: StudyData, nets: dict, pairs: list[dict], per_layer: dict) -> tuple[dict, dict]:

@@ -39,6 +39,10 @@ class HierarchyResult(Result):
     params, initial : dict of str -> (S, ...) arrays — trained and initial weights (weights file).
     images : dict of str -> array — gallery windows, feature visualisations, IoU example masks
         (weights file).
+    diverged : list of bool — per seed, whether its training diverged (:mod:`nichelab.train.divergence`).
+        A diverged seed's trained measures are NaN (``units["trained"]`` holds None for it) and it is
+        left out of every mean, its untrained control with it; when every seed diverged the per-layer
+        numbers of the untrained networks (the control) are the only ones measured.
     """
 
     study: ClassVar[str] = "hierarchy"
@@ -60,6 +64,18 @@ class HierarchyResult(Result):
     params: dict = field(default_factory=dict, metadata={"weights": True})
     initial: dict = field(default_factory=dict, metadata={"weights": True})
     images: dict = field(default_factory=dict, metadata={"weights": True})
+    diverged: list[bool] = field(default_factory=list)
+
+    @property
+    def shown(self) -> int | None:
+        """Index of the shown seed (the first that did not diverge); None when every seed diverged."""
+        ok = [i for i in range(len(self.seeds)) if not (self.diverged and self.diverged[i])]
+        return ok[0] if ok else None
+
+    @property
+    def n_kept(self) -> int:
+        """Seeds that did not diverge."""
+        return len(self.seeds) - int(sum(self.diverged or []))
 
     def mean(self, measure: str, which: str = "trained") -> np.ndarray:
         """(L,) mean over seeds of a per-layer measure (NaN where not measured)."""
@@ -73,7 +89,8 @@ class HierarchyResult(Result):
         """``layers`` (per-layer means, trained and random init), ``units`` (first seed, trained), ``featvis``."""
         import pandas as pd
         rows = []
-        for i, layer in enumerate(self.units["trained"][0]):
+        shown = self.units["trained"][self.shown] if self.shown is not None else self.units["random"][0]
+        for i, layer in enumerate(shown):
             row = {"layer": layer["layer"], "kind": layer["kind"], "units": layer["n_units"],
                    "receptive_field_px": layer["receptive_field_px"]}
             for m in _TABLE_MEASURES:
@@ -82,7 +99,7 @@ class HierarchyResult(Result):
             rows.append(row)
         lists = ("top_examples", "top_activations", "top_positions")
         units = pd.DataFrame([{k: v for k, v in u.items() if k not in lists}
-                              for layer in self.units["trained"][0] for u in layer["units"]])
+                              for layer in (shown if self.shown is not None else []) for u in layer["units"]])
         return {"layers": pd.DataFrame(rows), "units": units, "featvis": pd.DataFrame(self.featvis)}
 
     def summary(self) -> str:

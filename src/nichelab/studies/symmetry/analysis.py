@@ -16,6 +16,7 @@ from ...data.base import Dataset
 from ...nn.init import make_symmetric, perturb
 from ...nn.models import build_model
 from ...nn.tied import tie_units, untie
+from ...train.divergence import nonfinite_rows
 from ...train.ensemble import train_ensemble
 from .config import Condition, SymmetryConfig
 from .measure import GapRecorder, count_distinct, first_gap_step, fit_line, growth_rate, incoming, split_step
@@ -57,6 +58,9 @@ class ConditionRun:
     initial, final : dict of str -> np.ndarray of shape (S, ...)
         Weights before and after training.
     steps_per_epoch : int
+    diverged : np.ndarray of shape (S,), bool
+        Seeds whose training diverged (:mod:`nichelab.train.divergence`, or a non-finite gap or
+        final loss); their rows of every other array are NaN (left out).
     """
 
     condition: Condition
@@ -73,10 +77,22 @@ class ConditionRun:
     steps_per_epoch: int
     first_gap: np.ndarray = field(default_factory=lambda: np.zeros(0))
     gap_growth: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    diverged: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def name(self) -> str:
         return self.condition.name
+
+    def kept(self) -> "ConditionRun":
+        """The same run restricted to the seeds that did not diverge (itself when none did)."""
+        if not self.diverged.size or not self.diverged.any():
+            return self
+        ok = ~self.diverged
+        cut = lambda a: np.asarray(a)[ok]  # noqa: E731
+        return ConditionRun(self.condition, cut(self.max_gap), cut(self.mean_gap), cut(self.loss), cut(self.accuracy),
+                            cut(self.distinct), cut(self.split_step), cut(self.growth), cut(self.source),
+                            {k: cut(v) for k, v in self.initial.items()}, {k: cut(v) for k, v in self.final.items()},
+                            self.steps_per_epoch, cut(self.first_gap), cut(self.gap_growth), self.diverged[ok])
 
 
 @dataclass
@@ -126,6 +142,17 @@ class DatasetRun:
     prior_loss: float = float("nan")
     tied_collapse_error: float = float("nan")
     dtype: str = "float64"
+
+    def kept(self) -> "DatasetRun":
+        """The same dataset with every condition restricted to its seeds that did not diverge; conditions
+        whose every seed diverged are dropped (see :meth:`all_diverged`)."""
+        import dataclasses
+        runs = {n: r.kept() for n, r in self.runs.items() if not (r.diverged.size and r.diverged.all())}
+        return dataclasses.replace(self, runs=runs)
+
+    def all_diverged(self) -> list[str]:
+        """Conditions whose every seed diverged."""
+        return [n for n, r in self.runs.items() if r.diverged.size and r.diverged.all()]
 
     def eps_runs(self) -> list[ConditionRun]:
         """The perturbed-symmetric conditions, smallest eps first."""
@@ -214,10 +241,15 @@ def _run_condition(data: Dataset, cond: Condition, cfg: SymmetryConfig, tol: np.
     gap_growth = np.array([growth_rate(max_gap[s], tol[s], start=int(f)) if np.isfinite(f) else float("nan")
                            for s, f in enumerate(first)])
     used = np.array([sources[s] if cond.init in ("symmetric", "alone") else -1 for s in cfg.seed_list])
-    return ConditionRun(cond, max_gap, mean_gap, np.stack([l for l, _ in la], axis=1),
-                        np.stack([a for _, a in la], axis=1), distinct, split, growth, used,
+    loss, acc = np.stack([l for l, _ in la], axis=1), np.stack([a for _, a in la], axis=1)
+    diverged = np.asarray(ens.diverged, dtype=bool) | nonfinite_rows(loss, max_gap)
+    if diverged.any():        # left out of every other number: NaN rows (distinct units become float)
+        max_gap, mean_gap, loss, acc, distinct, split, growth, first, gap_growth = (
+            np.where(diverged.reshape((-1,) + (1,) * (np.ndim(a) - 1)), np.nan, np.asarray(a, dtype=np.float64))
+            for a in (max_gap, mean_gap, loss, acc, distinct, split, growth, first, gap_growth))
+    return ConditionRun(cond, max_gap, mean_gap, loss, acc, distinct, split, growth, used,
                         snapshots[0], untie(template, ens.params), math.ceil(len(data) / tcfg.batch_size),
-                        first, gap_growth)
+                        first, gap_growth, diverged)
 
 
 def _collapse_error(run: ConditionRun, X: np.ndarray) -> float:

@@ -30,10 +30,39 @@ def steps_text(steps: float, per_epoch: int) -> str:
             f"({ep:.2g} of an epoch)")
 
 
+def diverged_text(d: DatasetRun) -> list[str]:
+    """Per condition with diverged seeds: how many, by which rule, left out ([] when none diverged)."""
+    from ...train.divergence import RULE
+    S = len(d.seeds)
+    bad = [(r.condition.label, int(r.diverged.sum())) for r in d.runs.values() if r.diverged.size and r.diverged.any()]
+    if not bad:
+        return []
+    out = [f"Diverged seeds ({RULE}) are left out of every other number of their condition: "
+           + "; ".join(f"{label} {k} of {S}" for label, k in bad) + "."]
+    gone = d.all_diverged()
+    if gone:
+        out.append("Not measured (every seed diverged): "
+                   + ", ".join(d.runs[n].condition.label for n in gone) + "; try a smaller learning rate.")
+    return out
+
+
 def findings(d: DatasetRun) -> dict[str, list[str]]:
-    """Every answer in words for one dataset: ``stay``, ``one_unit``, ``breaks``, ``speed``, ``zero``."""
-    return {"stay": answer_stay(d), "one_unit": answer_one_unit(d), "breaks": answer_breaks(d),
-            "speed": answer_speed(d), "zero": answer_zero(d)}
+    """Every answer in words for one dataset: ``stay``, ``one_unit``, ``breaks``, ``speed``, ``zero``
+    (and ``diverged`` when seeds diverged).
+
+    Each answer is computed from the seeds that did not diverge; an answer that needs a condition
+    whose every seed diverged says it was not measured.
+    """
+    k = d.kept()
+    out = {}
+    for key, answer in (("stay", answer_stay), ("one_unit", answer_one_unit), ("breaks", answer_breaks),
+                        ("speed", answer_speed), ("zero", answer_zero)):
+        try:
+            out[key] = answer(k)
+        except KeyError as e:          # a condition it needs diverged in every seed
+            out[key] = [f"Not measured: every seed of the {e.args[0]} condition diverged."]
+    div = diverged_text(d)
+    return ({"diverged": div} if div else {}) | out
 
 
 def _final_acc(r: ConditionRun) -> np.ndarray:
@@ -57,8 +86,12 @@ def tie_outcome(r: ConditionRun) -> str:
     0 throughout), ``"dropout"`` (started identical; dropout masks break the tie on purpose),
     ``"identical"`` (separate copies, gap exactly 0 at every step in every seed) or ``"rounding"``
     (separate copies, no deliberate tie-breaker, gap not exactly 0 at some step in some seed:
-    floating-point rounding split them).
+    floating-point rounding split them), from the seeds that did not diverge; ``"diverged"`` when
+    every seed diverged.
     """
+    if r.diverged.size and r.diverged.all():
+        return "diverged"
+    r = r.kept()
     g = np.asarray(r.max_gap)
     hidden = r.final["L1.linear.weight"].shape[1] if "L1.linear.weight" in r.final else 2
     if hidden < 2:

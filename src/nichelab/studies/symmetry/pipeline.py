@@ -71,7 +71,7 @@ def _dataset(d: DatasetRun) -> DatasetResult:
         hidden=d.hidden, n_samples=d.n_samples, n_classes=d.n_classes, seeds=[int(s) for s in d.seeds],
         typical_initial_norm=d.norm0, split_tolerance=d.tol,
         conditions={n: _condition(r) for n, r in d.runs.items()},
-        time_to_split=TimeToSplit(**fx.speed_numbers(d), seed_fits=d.seed_fits),
+        time_to_split=TimeToSplit(**fx.speed_numbers(d.kept()), seed_fits=d.seed_fits),
         one_unit_collapse_max_logit_difference=d.collapse_error, class_frequency_entropy=d.prior_loss,
         zero_init_max_abs={k: float(np.abs(v).max()) for k, v in zeros.final.items()} if zeros else None,
         findings=fx.findings(d), main_conditions=views.main_conditions(d), shown_eps=shown.name if shown else None,
@@ -91,4 +91,5 @@ def _condition(r: ConditionRun) -> ConditionResult:
                 "loss_per_epoch": views.sig(r.loss), "accuracy_per_epoch": r.accuracy,
                 "distinct_units_per_epoch": r.distinct},
         summary=views.condition_summary(r), tied=c.tied, tie=fx.tie_outcome(r),
-        identical=~np.any(r.max_gap != 0, axis=1), first_gap_step=r.first_gap, gap_growth_per_step=r.gap_growth)
+        identical=~np.any(r.max_gap != 0, axis=1) & ~r.diverged, first_gap_step=r.first_gap,
+        gap_growth_per_step=r.gap_growth, diverged=np.asarray(r.diverged, dtype=bool))

@@ -68,6 +68,9 @@ class ConditionResult:
     random or perturbed start) or ``"one unit"``. ``first_gap_step`` (S,): first step the gap
     was not exactly 0 (NaN: never); ``gap_growth_per_step`` (S,): growth rate of ln(gap) per
     step fitted from that step to the split; ``identical`` (S,): the gap stayed exactly 0.
+    ``diverged`` (S,): seeds whose training diverged (:mod:`nichelab.train.divergence`); their
+    per-seed values are NaN, they are left out of ``summary`` and of ``tie``, which is
+    ``"diverged"`` when every seed diverged.
     """
 
     label: str
@@ -92,6 +95,7 @@ class ConditionResult:
     identical: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     first_gap_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
     gap_growth_per_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    diverged: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 @dataclass

@@ -51,14 +51,22 @@ def _nanmedian(x) -> float:
 
 
 def condition_summary(r: ConditionRun) -> ConditionSummary:
-    """One condition over seeds, as the tables show it."""
+    """One condition over the seeds that did not diverge, as the tables show it (NaN when every seed did)."""
     from .findings import tie_outcome
+    tie = tie_outcome(r)
+    r = r.kept()
+    if not r.max_gap.shape[0]:
+        nan = float("nan")
+        return ConditionSummary(mean_accuracy=nan, mean_loss=nan, largest_final_gap=nan, mean_final_gap=nan,
+                                mean_distinct_final=nan, seeds_split=0, median_split_step=nan,
+                                median_growth_per_step=nan, tie=tie, seeds_identical=0, median_first_gap_step=nan,
+                                median_gap_growth_per_step=nan)
     return ConditionSummary(
         mean_accuracy=float(r.accuracy[:, -1].mean()), mean_loss=float(r.loss[:, -1].mean()),
         largest_final_gap=float(r.max_gap[:, -1].max()), mean_final_gap=float(r.mean_gap[:, -1].mean()),
         mean_distinct_final=float(r.distinct[:, -1].mean()), seeds_split=int(np.isfinite(r.split_step).sum()),
         median_split_step=_nanmedian(r.split_step), median_growth_per_step=_nanmedian(r.growth),
-        tie=tie_outcome(r), seeds_identical=int((~np.any(r.max_gap != 0, axis=1)).sum()),
+        tie=tie, seeds_identical=int((~np.any(r.max_gap != 0, axis=1)).sum()),
         median_first_gap_step=_nanmedian(r.first_gap), median_gap_growth_per_step=_nanmedian(r.gap_growth))
 
 

@@ -20,12 +20,31 @@ __all__ = ["ArchRun", "CkaResult", "cka_by_layer", "stats", "flatten_acts", "REF
 
 
 
+def nanmean(a, axis=None):
+    """Mean ignoring NaN (diverged seeds); NaN, without a warning, where every value is NaN."""
+    a = np.asarray(a, dtype=np.float64)
+    n = np.isfinite(a).sum(axis=axis)
+    total = np.where(np.isfinite(a), a, 0.0).sum(axis=axis)
+    with np.errstate(all="ignore"):
+        out = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+    return float(out) if np.ndim(out) == 0 else out
+
+
 def stats(values) -> dict:
-    """Mean, standard deviation over seeds (ddof=1; 0 for one seed), min, max and the values."""
+    """Mean, standard deviation over seeds (ddof=1; 0 for one seed), min, max and the values.
+
+    Diverged seeds (NaN values) are left out of mean, std, min and max and counted in ``diverged``;
+    all four are NaN when every seed diverged.
+    """
     v = np.asarray(values, dtype=np.float64)
-    sd = float(v.std(ddof=1)) if v.size > 1 else 0.0
-    return {"mean": float(v.mean()), "std": sd, "min": float(v.min()), "max": float(v.max()),
-            "values": v.tolist()}
+    ok = v[np.isfinite(v)]
+    sd = float(ok.std(ddof=1)) if ok.size > 1 else (0.0 if ok.size else float("nan"))
+    nan = float("nan")
+    out = {"mean": float(ok.mean()) if ok.size else nan, "std": sd, "min": float(ok.min()) if ok.size else nan,
+           "max": float(ok.max()) if ok.size else nan, "values": v.tolist()}
+    if ok.size < v.size:
+        out["diverged"] = int(v.size - ok.size)
+    return out
 
 
 def flatten_acts(acts: dict) -> dict:
@@ -57,11 +76,15 @@ class CkaResult:
 
     def mean(self, row: str, debiased: bool = False) -> np.ndarray:
         """Mean over seeds of one row: (n_layers,)."""
-        return np.nanmean((self.debiased if debiased else self.rows)[row], axis=0)
+        return nanmean((self.debiased if debiased else self.rows)[row], axis=0)
 
 
 def _cka_rows(pairs, layers: list, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """pairs: list of (model_x, model_y) -> (len(pairs), n_layers) biased and debiased CKA."""
+    """pairs: list of (model_x, model_y) -> (len(pairs), n_layers) biased and debiased CKA.
+
+    A pair is None (left NaN) when either network diverged; a layer whose activations are not
+    finite (huge weights overflowing) is left NaN too.
+    """
     out = np.full((len(pairs), len(layers)), np.nan)
     deb = np.full_like(out, np.nan)
     cache: dict = {}
@@ -70,9 +93,13 @@ def _cka_rows(pairs, layers: list, X: np.ndarray) -> tuple[np.ndarray, np.ndarra
         if id(m) not in cache:
             cache[id(m)] = flatten_acts(capture(m, X, layers=layers))
         return cache[id(m)]
-    for i, (mx, my) in enumerate(pairs):
-        ax, ay = acts(mx), acts(my)
+    for i, pair in enumerate(pairs):
+        if pair is None:
+            continue
+        ax, ay = acts(pair[0]), acts(pair[1])
         for j, name in enumerate(layers):
+            if not (np.isfinite(ax[name]).all() and np.isfinite(ay[name]).all()):
+                continue
             out[i, j] = linear_cka(ax[name], ay[name])
             deb[i, j] = linear_cka(ax[name], ay[name], debiased=True)
     return out, deb
@@ -98,14 +125,17 @@ def cka_by_layer(base_a: dict, base_b: BaseNets, untrained: list, X: np.ndarray,
     CkaResult
     """
     S = len(base_b.ensemble.seeds)
-    mb = [base_b.ensemble.model(i) for i in range(S)]
+    mb = [None if base_b.diverged[i] else base_b.ensemble.model(i) for i in range(S)]
+
+    def zipped(xs, ys):
+        return [None if x is None or y is None else (x, y) for x, y in zip(xs, ys)]
     rows, deb = {}, {}
     for src, base in base_a.items():
-        ma = [base.ensemble.model(i) for i in range(S)]
-        rows[f"A: {src}"], deb[f"A: {src}"] = _cka_rows(list(zip(ma, mb)), layers, X)
+        ma = [None if base.diverged[i] else base.ensemble.model(i) for i in range(S)]
+        rows[f"A: {src}"], deb[f"A: {src}"] = _cka_rows(zipped(ma, mb), layers, X)
     if S >= 2:
-        rows[REF_SEED], deb[REF_SEED] = _cka_rows([(mb[i], mb[(i + 1) % S]) for i in range(S)], layers, X)
-    rows[REF_UNTRAINED], deb[REF_UNTRAINED] = _cka_rows(list(zip(untrained, mb)), layers, X)
+        rows[REF_SEED], deb[REF_SEED] = _cka_rows(zipped(mb, [mb[(i + 1) % S] for i in range(S)]), layers, X)
+    rows[REF_UNTRAINED], deb[REF_UNTRAINED] = _cka_rows(zipped(untrained, mb), layers, X)
     return CkaResult(list(layers), rows, deb, len(X))
 
 
@@ -155,13 +185,22 @@ class ArchRun:
         return np.stack([self.cell(condition, n, source).accuracy for n in self.cuts])
 
     def means(self, condition: str, source: str | None = None) -> np.ndarray:
-        """Mean accuracy over seeds per cut: (n_cuts,)."""
-        return self.curve(condition, source).mean(axis=1)
+        """Mean accuracy over the seeds that did not diverge, per cut: (n_cuts,) (NaN where all diverged)."""
+        return nanmean(self.curve(condition, source), axis=1)
 
     @property
     def base_mean(self) -> float:
-        """Mean accuracy of baseB on B's test set."""
-        return float(self.base_b.accuracy.mean())
+        """Mean accuracy of baseB on B's test set over the seeds that did not diverge."""
+        return nanmean(self.base_b.accuracy)
+
+    def diverged_counts(self) -> dict:
+        """Diverged seeds: ``{"baseB": k, "baseA/<source>": k, "<cell key>": k}`` (nonzero entries only)
+        and ``not_measured``: keys of the cells whose base network diverged in every seed."""
+        counts = {"baseB": int(self.base_b.diverged.sum())}
+        counts.update({f"baseA/{s}": int(b.diverged.sum()) for s, b in self.base_a.items()})
+        counts.update({c.key: int(c.diverged.sum()) for c in self.cells})
+        return {"seeds": {k: v for k, v in counts.items() if v},
+                "not_measured": [c.key for c in self.cells if c.not_measured]}
 
     def cell_records(self) -> list[dict]:
         """One record per cell and the base networks: condition, n, source, accuracy stats."""
@@ -174,4 +213,8 @@ class ArchRun:
             recs.append({"condition": c.condition, "n": c.n, "source": c.source, "accuracy": stats(c.accuracy),
                          "seeds": c.seeds, "order_seeds": c.order_seeds, "frozen_parameters": c.frozen,
                          "final_train_loss": c.train_loss[:, -1] if c.train_loss.size else []})
+            if c.diverged.any():
+                recs[-1]["diverged"] = c.diverged
+                recs[-1]["status"] = ("not measured (base diverged)" if c.not_measured else
+                                      f"{int(c.diverged.sum())} of {c.diverged.size} seeds diverged, left out")
         return recs

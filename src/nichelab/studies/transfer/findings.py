@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import spearmanr
 
-from ..text import pct
+from ..text import pct, plural
 from .analysis import REF_SEED, REF_UNTRAINED, ArchRun
 from .words import pts, rule, spts
 from .words import arch_name as _arch_name
@@ -86,7 +86,8 @@ def diff(x, y) -> Diff:
     Parameters
     ----------
     x, y : array-like of shape (S,), float
-        Per-seed accuracies of the two conditions.
+        Per-seed accuracies of the two conditions; NaN (a diverged seed) is left out, and the
+        difference is NaN when a side has no seed left.
 
     References
     ----------
@@ -95,6 +96,9 @@ def diff(x, y) -> Diff:
     """
     from scipy.stats import t
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]          # diverged seeds (NaN) are left out
+    if not x.size or not y.size:
+        return Diff(float("nan"), float("nan"))
     d = float(x.mean() - y.mean())
     if x.size < 2 or y.size < 2:
         return Diff(d, 0.0)
@@ -111,7 +115,7 @@ def _safe_upto(anb: np.ndarray, base: float, margin: float) -> int:
     """Largest k with AnB(n) >= base - margin for every n <= k (0 if already n=1 costs more)."""
     k = 0
     for v in anb:
-        if v < base - margin:
+        if not (v >= base - margin):          # NaN (not measured) stops the count too
             break
         k += 1
     return k
@@ -399,7 +403,9 @@ def cka_answer(run: ArchRun, labels: dict) -> list[str]:
                                              2 * n_closer > n_cells else
                                              "what they share is mostly what any network, even an untrained one, "
                                              "computes from these inputs — compare the random control."))
-    gap = max(float(np.nanmax(np.abs(cka.rows[r] - cka.debiased[r]))) for r in cka.rows)
+    gaps = np.concatenate([np.ravel(np.abs(cka.rows[r] - cka.debiased[r])) for r in cka.rows])
+    gaps = gaps[np.isfinite(gaps)]                 # pairs with a diverged network were not measured
+    gap = float(gaps.max()) if gaps.size else float("nan")
     out.append("For scale, layer by layer: " + "; ".join(refs) + f". Debiased CKA differs from these by at most "
                f"{gap:.3f}, so the {cka.n_samples} test inputs are enough for the values not to be inflated.")
     if len(xs) >= 3 and np.ptp(xs) > 0 and np.ptp(ys) > 0:
@@ -425,8 +431,23 @@ def selffer_finetuned(run: ArchRun, margin: float) -> str:
             f"{pts(margin)} (same task, so no gain is expected).")
 
 
+def unmeasured(run: ArchRun) -> bool:
+    """Every seed of baseB, or of every baseA, diverged: no transfer cell can be compared."""
+    return bool(run.base_b.diverged.all() or all(b.diverged.all() for b in run.base_a.values()))
+
+
 def answers(run: ArchRun, kinds: dict, labels: dict, pairs: dict, margin: float) -> dict[str, list[str]]:
-    """Every answer in words for one architecture, by question (``pairs``: source -> pair name)."""
+    """Every answer in words for one architecture, by question (``pairs``: source -> pair name).
+
+    When every seed of a base network every comparison needs diverged (:func:`unmeasured`), each
+    answer is "not measured (base diverged)".
+    """
+    if unmeasured(run):
+        which = "baseB" if run.base_b.diverged.all() else "baseA (every source task)"
+        no = [f"{arch_name(run)}: not measured (base diverged): every seed of {which} diverged, so the "
+              "transfer cells have nothing to be compared with."]
+        return {k: list(no) for k in ("domain", "generality", "coadaptation", "specificity", "finetuning",
+                                      "random_control", "dissimilar", "cka")}
     return {
         "domain": domain_answer(run, labels, kinds, margin)[0],
         "generality": [generality(run, s, pairs[s], margin) for s in run.base_a],
@@ -479,10 +500,48 @@ def _combine(verdicts: list[str]) -> str:
     return "partly"
 
 
+def diverged_findings(run: ArchRun) -> list[str]:
+    """What diverged in one architecture's networks, in words ([] when nothing did).
+
+    A base network that diverged makes every cell that copies it (same seed) diverged too; a
+    diverged seed is left out of its cell's mean; a cell whose base diverged in every seed is
+    not measured.
+    """
+    from ...train.divergence import RULE
+    counts = run.diverged_counts()
+    if not counts["seeds"]:
+        return []
+    S = len(run.base_b.diverged)
+    name = arch_name(run)
+    bases = [("baseB", run.base_b.diverged)] + [(f"baseA from {s}", b.diverged) for s, b in run.base_a.items()]
+    bad_bases = [f"{n} {int(d.sum())} of {S}" for n, d in bases if d.any()]
+    out = []
+    if bad_bases:
+        out.append(f"{name}: base networks diverged ({RULE}): " + ", ".join(bad_bases) + ". Every cell that copies a "
+                   "diverged base network (same seed) is diverged too.")
+    cells = [c for c in run.cells if c.diverged.any() and not c.not_measured]
+    if cells:
+        out.append(f"{name}: {plural(len(cells), 'cell')} lost seeds to divergence, left out of "
+                   f"{'its' if len(cells) == 1 else 'their'} means: "
+                   + ", ".join(f"{c.key} {int(c.diverged.sum())} of {S}" for c in cells) + ".")
+    if counts["not_measured"]:
+        out.append(f"{name}: not measured (base diverged): " + ", ".join(counts["not_measured"]) + ".")
+    return out
+
+
 def summary(runs: list[ArchRun], kinds: dict, labels: dict, margin: float, target_label: str) -> list[str]:
-    """The short answer at the top of the report: the terms, the domain-specific answer, one sentence per
-    architecture, then the paper's effects."""
+    """The short answer at the top of the report: the terms, what diverged (if anything), the
+    domain-specific answer, one sentence per architecture, then the paper's effects."""
     out, verdicts = [TERMS], []
+    for run in runs:
+        out += diverged_findings(run)
+    lost = [run for run in runs if unmeasured(run)]
+    runs = [run for run in runs if not unmeasured(run)]
+    for run in lost:
+        out.append(f"{arch_name(run)}: not measured (base diverged); try a smaller learning rate.")
+    if not runs:
+        out.append("No architecture could be measured: the base networks diverged in every seed.")
+        return out
     for run in runs:
         sentences, v = domain_answer(run, labels, kinds, margin)
         out += sentences

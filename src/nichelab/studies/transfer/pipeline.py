@@ -16,11 +16,9 @@ from ...train import threads
 from ..codec import to_data
 from . import findings as fx
 from . import views
-from .analysis import ArchRun, cka_by_layer, stats
+from .analysis import ArchRun, cka_by_layer, nanmean, stats
 from .config import CONDITION_INFO, CONDITIONS, INIT_OFFSET, TransferConfig
 from .cut import blocks
-from ...errors import NichelabError
-from ...train.divergence import RULE as DIVERGENCE_RULE
 from .protocol import fresh_model, n_trainings, train_base, train_cells
 from .result import TransferResult
 from .words import arch_name, pair_name
@@ -56,7 +54,6 @@ def run_arch(spec: str, sources: list, target: TaskData, cfg: TransferConfig, pr
     base_a = {}
     for i, s in enumerate(sources, start=1):
         base_a[str(s.spec)] = train_base(spec, s, tc, seeds, cb, i * cfg.epochs)
-    _refuse_diverged([base_b, *base_a.values()], cfg)
     t1 = time.perf_counter()
     cells = train_cells(spec, base_a, base_b, target, tc, seeds, cb, (1 + len(sources)) * cfg.epochs)
     t2 = time.perf_counter()
@@ -65,20 +62,6 @@ def run_arch(spec: str, sources: list, target: TaskData, cfg: TransferConfig, pr
     t3 = time.perf_counter()
     return ArchRun(spec, names, base_b, base_a, cells, cka,
                    {"bases_s": t1 - t0, "cells_s": t2 - t1, "cka_s": t3 - t2})
-
-
-def _refuse_diverged(bases: list, cfg: TransferConfig) -> None:
-    """One clear error when a base network diverged (its weights cannot be transferred).
-
-    Stopgap: the transfer protocol copies base weights into every cell and compares bases by CKA,
-    so a diverged base has no numbers to carry; until cells of diverged bases are left out, the
-    run stops here, before any cell is trained.
-    """
-    bad = sum(int(b.ensemble.diverged.sum()) for b in bases)
-    total = sum(len(b.ensemble.seeds) for b in bases)
-    if bad:
-        raise NichelabError(f"{bad} of {total} base networks diverged ({DIVERGENCE_RULE}); their weights cannot be "
-                            f"transferred: try a smaller --lr (got {cfg.lr:g})")
 
 
 def run(config: TransferConfig, *, progress=None) -> TransferResult:
@@ -151,8 +134,8 @@ def _curve_records(run: ArchRun) -> list[dict]:
     for cond in CONDITIONS:
         for src in (list(run.base_a) if CONDITION_INFO[cond][0] == "A" else [None]):
             acc = run.curve(cond, src)
-            sd = acc.std(axis=1, ddof=1) if acc.shape[1] > 1 else np.zeros(len(acc))
-            out.append({"condition": cond, "source": src, "n": run.cuts, "mean": acc.mean(axis=1),
+            sd = views.seed_std(acc, 1)                         # diverged seeds (NaN) left out
+            out.append({"condition": cond, "source": src, "n": run.cuts, "mean": nanmean(acc, axis=1),
                         "std": sd, "accuracy_per_seed": acc})
     return out
 
@@ -170,8 +153,10 @@ def _arch_record(run: ArchRun, kinds: dict, labels: dict, pairs: dict, margin: f
                 "linear": cka.rows, "linear_debiased": cka.debiased,
                 "linear_mean": {k: cka.mean(k) for k in cka.rows},
                 "linear_debiased_mean": {k: cka.mean(k, debiased=True) for k in cka.rows}},
-        "effects": [asdict(e) for e in fx.effects(run, kinds, labels, margin)],
-        "findings": fx.answers(run, kinds, labels, pairs, margin),
+        "effects": [] if fx.unmeasured(run) else [asdict(e) for e in fx.effects(run, kinds, labels, margin)],
+        "findings": {**({"diverged": fx.diverged_findings(run)} if fx.diverged_findings(run) else {}),
+                     **fx.answers(run, kinds, labels, pairs, margin)},
+        "diverged": run.diverged_counts(),
         "timings": run.timings,
     })
 

@@ -37,12 +37,20 @@ class BaseNets:
     ensemble : EnsembleResult
         Weights of every seed (``ensemble.seeds`` are the seeds).
     accuracy : np.ndarray of shape (S,)
-        Accuracy on the task's own test set.
+        Accuracy on the task's own test set; NaN for a diverged seed.
+    diverged : np.ndarray of shape (S,), bool
+        Seeds whose training diverged (:mod:`nichelab.train.divergence`).
     """
 
     task: TaskData
     ensemble: EnsembleResult
     accuracy: np.ndarray
+    diverged: np.ndarray = None
+
+    def __post_init__(self):
+        if self.diverged is None:
+            self.diverged = (np.asarray(self.ensemble.diverged, dtype=bool) if self.ensemble is not None
+                             else np.zeros(len(self.accuracy), dtype=bool))
 
 
 @dataclass
@@ -65,8 +73,13 @@ class Cell:
     params : dict of str -> np.ndarray of shape (S, ...)
         Final parameters.
     accuracy : np.ndarray of shape (S,)
-        Accuracy on B's test set.
+        Accuracy on B's test set; NaN for a diverged seed.
     train_loss : np.ndarray of shape (S, epochs)
+    diverged : np.ndarray of shape (S,), bool
+        Seeds that diverged: the cell's own training blew up, or the base network it copies
+        (same seed) diverged.
+    base_diverged : np.ndarray of shape (S,), bool
+        Seeds whose base network (baseA or baseB, the one the cell copies) diverged.
     """
 
     condition: str
@@ -78,6 +91,13 @@ class Cell:
     params: dict = field(default_factory=dict)
     accuracy: np.ndarray = field(default_factory=lambda: np.zeros(0))
     train_loss: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    diverged: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    base_diverged: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    @property
+    def not_measured(self) -> bool:
+        """Every seed's base network diverged: the cell has nothing to transfer."""
+        return bool(self.base_diverged.size and self.base_diverged.all())
 
     @property
     def key(self) -> str:
@@ -123,12 +143,21 @@ def train_base(spec: str, task: TaskData, cfg: TrainConfig, seeds: list[int],
     shape = task.train.input_shape
     ens = train_ensemble(lambda s: build_model(spec, shape, task.n_classes, init=cfg.init, seed=s),
                          task.train.X, task.train.y, cfg, seeds, progress=_epochs_cb(progress, offset))
-    return BaseNets(task, ens, accuracy(ens.template, ens.params, task.test.X, task.test.y))
+    acc = accuracy(ens.template, ens.params, task.test.X, task.test.y)
+    return BaseNets(task, ens, np.where(ens.diverged, np.nan, acc), np.asarray(ens.diverged, dtype=bool))
 
 
 def fresh_model(spec: str, target: TaskData, cfg: TrainConfig, seed: int):
     """The target network of seed ``seed`` before any transfer (init seed ``INIT_OFFSET + seed``)."""
     return build_model(spec, target.train.input_shape, target.n_classes, init=cfg.init, seed=INIT_OFFSET + seed)
+
+
+def _base_diverged(cell: Cell, base_b: BaseNets, base_a: dict, S: int) -> np.ndarray:
+    """(S,) bool: seeds whose base network (the one the cell copies) diverged; all False for the random control."""
+    which = CONDITION_INFO[cell.condition][0]
+    if which is None:
+        return np.zeros(S, dtype=bool)
+    return np.asarray((base_b if which == "B" else base_a[cell.source]).diverged, dtype=bool)
 
 
 def _source_params(cell: Cell, i: int, base_b: BaseNets, base_a: dict) -> dict | None:
@@ -161,7 +190,9 @@ def train_cells(spec: str, base_a: dict, base_b: BaseNets, target: TaskData, cfg
     Returns
     -------
     list of Cell
-        In :func:`plan_cells` order, filled with weights, accuracy and loss.
+        In :func:`plan_cells` order, filled with weights, accuracy and loss. A seed whose base
+        network diverged is trained from its (non-finite) weights like the others and marked
+        diverged with the cell's own diverged seeds.
     """
     cuts = list(range(1, len(blocks(base_b.ensemble.template))))
     cells = plan_cells(cuts, list(base_a))
@@ -191,7 +222,9 @@ def train_cells(spec: str, base_a: dict, base_b: BaseNets, target: TaskData, cfg
             cell.order_seeds = order[rows]
             cell.frozen = frozen
             cell.params = {k: v[rows] for k, v in ens.params.items()}
-            cell.accuracy = acc[rows]
+            cell.base_diverged = _base_diverged(cell, base_b, base_a, len(seeds))
+            cell.diverged = np.asarray(ens.diverged, dtype=bool)[rows] | cell.base_diverged
+            cell.accuracy = np.where(cell.diverged, np.nan, acc[rows])
             cell.train_loss = ens.loss[rows]
     return cells
 

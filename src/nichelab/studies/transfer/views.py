@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import ArchRun
+from .analysis import ArchRun, nanmean
 from .config import CONDITION_INFO, CONDITIONS
 
 __all__ = ["ZOOM", "tasks_view", "transfer_view", "cost_view"]
@@ -18,9 +18,16 @@ __all__ = ["ZOOM", "tasks_view", "transfer_view", "cost_view"]
 ZOOM = 6.0
 
 
-def _std(a: np.ndarray, axis: int) -> np.ndarray:
-    """Standard deviation over seeds (ddof=1; zeros for one seed)."""
-    return a.std(axis=axis, ddof=1) if a.shape[axis] > 1 else np.zeros(np.delete(a.shape, axis))
+def seed_std(a: np.ndarray, axis: int) -> np.ndarray:
+    """Standard deviation over the seeds that did not diverge (ddof=1; 0 for one seed, NaN for none)."""
+    a = np.asarray(a, dtype=np.float64)
+    n = np.isfinite(a).sum(axis=axis)
+    if a.shape[axis] <= 1 or (n == a.shape[axis]).all():
+        return a.std(axis=axis, ddof=1) if a.shape[axis] > 1 else np.zeros(np.delete(a.shape, axis))
+    m = nanmean(a, axis=axis)
+    dev = np.where(np.isfinite(a), a - np.expand_dims(m, axis), 0.0)
+    with np.errstate(all="ignore"):
+        return np.where(n > 1, np.sqrt((dev ** 2).sum(axis=axis) / np.maximum(n - 1, 1)), np.where(n == 1, 0.0, np.nan))
 
 
 def tasks_view(tasks: list) -> list[dict]:
@@ -48,16 +55,16 @@ def tasks_view(tasks: list) -> list[dict]:
 
 def _curve(acc: np.ndarray) -> dict:
     a = 100 * np.asarray(acc, dtype=np.float64)
-    return {"per_seed": a.tolist(), "mean": a.mean(axis=1).tolist(), "std": _std(a, 1).tolist()}
+    return {"per_seed": a.tolist(), "mean": nanmean(a, axis=1).tolist(), "std": seed_std(a, 1).tolist()}
 
 
 def _cka_rows(run: ArchRun) -> list[dict]:
     rows = []
     for name, v in run.cka.rows.items():
         v = np.asarray(v, dtype=np.float64)
-        sd = np.nanstd(v, axis=0, ddof=1) if v.shape[0] > 1 else np.zeros(v.shape[1])
+        sd = seed_std(v, 0) if v.shape[0] > 1 else np.zeros(v.shape[1])
         rows.append({"row": name, "source": name[3:] if name.startswith("A: ") else None,
-                     "mean": np.nanmean(v, axis=0).tolist(), "std": sd.tolist()})
+                     "mean": nanmean(v, axis=0).tolist(), "std": sd.tolist()})
     return rows
 
 
@@ -79,19 +86,23 @@ def transfer_view(run: ArchRun, pairs: dict, title: str) -> dict:
         near it); ``ylim`` and ``ylim_zoom``; ``cka`` (layers; per row mean and std over seeds).
     """
     base = 100 * np.asarray(run.base_b.accuracy, dtype=np.float64)
-    b = float(base.mean())
+    b = nanmean(base)
     panels = []
     for src, ptitle in pairs.items():
         curves = {c: _curve(run.curve(c, src if CONDITION_INFO[c][0] == "A" else None)) for c in CONDITIONS}
         panels.append({"title": ptitle, "source": src, "curves": curves})
     means = np.concatenate([np.asarray(c["mean"]) for p in panels for c in p["curves"].values()])
-    lowest = min(min(float(np.min(c["per_seed"])) for p in panels for c in p["curves"].values()), float(base.min()))
+    finite = [v for p in panels for c in p["curves"].values() for v in np.ravel(c["per_seed"]) if np.isfinite(v)]
+    finite += [v for v in base if np.isfinite(v)]
+    lowest = min(finite) if finite else 0.0               # every seed diverged: the full range
     zoomed = bool(np.any(means < b - 2 * ZOOM) and np.sum(means >= b - ZOOM) >= 2)
     return {"title": title, "cuts": list(run.cuts), "zoom": ZOOM, "zoomed": zoomed,
-            "base": {"per_seed": base.tolist(), "mean": b, "std": float(base.std())},
+            "base": {"per_seed": base.tolist(), "mean": b,
+                     "std": float(np.nanstd(base)) if np.isfinite(base).any() else float("nan")},
             "panels": panels,
             "ylim": [max(0.0, float(np.floor(lowest / 5) * 5 - 2)), 101.0],
-            "ylim_zoom": [max(0.0, b - ZOOM), min(100.5, b + max(2.0, ZOOM / 3))],
+            "ylim_zoom": ([max(0.0, b - ZOOM), min(100.5, b + max(2.0, ZOOM / 3))] if np.isfinite(b)
+                          else [0.0, 101.0]),
             "cka": {"layers": list(run.cka.layers), "rows": _cka_rows(run)}}
 
 
@@ -109,10 +120,10 @@ def cost_view(runs: list[ArchRun], labels: dict, kinds: dict, margin: float) -> 
         for s in run.base_a:
             c = 100 * (run.base_mean - run.curve("AnB", s))
             lines.append({"model": run.spec, "source": s, "label": labels[s], "kind": kinds[s],
-                          "mean": c.mean(axis=1).tolist(), "std": _std(c, 1).tolist()})
+                          "mean": nanmean(c, axis=1).tolist(), "std": seed_std(c, 1).tolist()})
     controls = []
     for run in runs:
         c = 100 * (run.base_mean - run.curve("random"))
-        controls.append({"model": run.spec, "mean": c.mean(axis=1).tolist(), "std": _std(c, 1).tolist()})
+        controls.append({"model": run.spec, "mean": nanmean(c, axis=1).tolist(), "std": seed_std(c, 1).tolist()})
     return {"title": "cost of frozen transfer from A, by cut, beside random frozen layers", "cuts": list(runs[0].cuts),
             "margin_points": 100 * float(margin), "lines": lines, "controls": controls}

@@ -9,12 +9,17 @@ __all__ = ["pts", "spts", "rule", "arch_name", "pair_name"]
 
 
 def pts(x: float) -> str:
-    """A difference of accuracies in percentage points: ``0.034 -> "3.4 points"``."""
+    """A difference of accuracies in percentage points: ``0.034 -> "3.4 points"``; NaN (not measured:
+    every seed diverged) -> ``"n/a points"``."""
+    if x != x:
+        return "n/a points"
     return f"{100 * x:.1f} points"
 
 
 def spts(x: float) -> str:
-    """Signed points: ``+1.2`` / ``−0.9`` (no unit)."""
+    """Signed points: ``+1.2`` / ``−0.9`` (no unit); NaN -> ``"n/a"``."""
+    if x != x:
+        return "n/a"
     return f"{'+' if x >= 0 else '−'}{abs(100 * x):.1f}"
 
 
