@@ -9,8 +9,7 @@ is shown with the flag the user typed.
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
-from typing import Literal, Optional
+from typing import Optional
 
 import typer
 
@@ -21,7 +20,6 @@ __all__ = ["study_command", "cli_options", "OUT_HELP"]
 
 OUT_HELP = "Run folder to create (default: a new runs/<study>-<timestamp>)."
 
-_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
 
 def cli_options(config_cls) -> list[OptionSpec]:
@@ -30,13 +28,16 @@ def cli_options(config_cls) -> list[OptionSpec]:
 
 
 def _annotation(spec: OptionSpec):
-    if spec.sequence:
-        tp = str  # comma-separated, checked by the config
-    elif spec.kind == "choice":
-        tp = Literal[tuple(spec.choices)]  # type: ignore[misc]
-    else:
-        tp = _TYPES[spec.kind]
-    return Optional[tp] if spec.optional or spec.sequence else tp
+    """Text for every option but booleans: the config parses and checks it, so a bad value gets the
+    same one-line message (flag, rule, value received) whether it came from Python or the shell."""
+    tp = bool if spec.kind == "bool" and not spec.sequence else str
+    return Optional[tp] if spec.optional or spec.sequence or tp is str else tp
+
+
+def _metavar(spec: OptionSpec) -> str:
+    """What ``--help`` shows for the value: ``<int>``, ``<float>``, ``<adam|sgd>``, ``<int,...>``."""
+    base = "|".join(map(str, spec.choices)) if spec.kind == "choice" else spec.kind
+    return f"<{base},...>" if spec.sequence else f"<{base}>"
 
 
 def _default(spec: OptionSpec):
@@ -53,7 +54,8 @@ def _parameter(spec: OptionSpec, positional: bool) -> inspect.Parameter:
         flag = spec.flag
         marker = typer.Option(default, f"{flag}/--no-{flag[2:]}", help=spec.help)
     else:
-        marker = typer.Option(default, spec.flag, help=spec.help, show_default=default is not None)
+        marker = typer.Option(default, spec.flag, help=spec.help, show_default=default is not None,
+                              metavar=_metavar(spec))
     return inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=marker,
                              annotation=_annotation(spec))
 
@@ -83,7 +85,7 @@ def study_command(study):
 
     params = [_parameter(s, s.name in study.arguments) for s in specs]
     params.sort(key=lambda p: not isinstance(p.default, typer.models.ArgumentInfo))
-    params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[Path],
+    params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
                                     default=typer.Option(None, "--out", help=OUT_HELP, show_default=False)))
     command.__signature__ = inspect.Signature(params)
     command.__name__ = study.name

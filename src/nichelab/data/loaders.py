@@ -150,8 +150,11 @@ def load_npz(path: str | Path) -> Dataset:
     except NichelabError:
         raise
     except (OSError, ValueError, EOFError) as exc:
+        # numpy reads a file that is not a zip archive as a pickle and then suggests allow_pickle:
+        # never pass that advice on (loading pickles can run code)
+        why = "not a numpy .npz archive" if "pickle" in str(exc) else str(exc).splitlines()[0]
         raise NichelabError(f"--data {str(path)!r} is not a readable .npz file (a numpy archive of arrays X and y): "
-                            f"{exc}") from None
+                            f"{why}") from None
     if X.dtype.kind not in "fiub":
         raise NichelabError(f"--data {str(path)!r}: X must be numeric; got dtype {X.dtype}")
     y, names, mapping = _labels(raw, "--data", str(path))
@@ -222,7 +225,8 @@ def _read_image(f: Path) -> np.ndarray:
         img = np.asarray(skio.imread(f))
     except Exception as exc:
         raise NichelabError(f"--data: cannot read image {str(f)!r}: expected an image file "
-                            f"({', '.join(sorted(_IMAGE_EXT))}); found {type(exc).__name__}: {exc}") from None
+                            f"({', '.join(sorted(_IMAGE_EXT))}); found {type(exc).__name__}: "
+                            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'unreadable'}") from None
     if img.dtype == object or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 2, 3, 4)):
         raise NichelabError(f"--data: image {str(f)!r} must be a grey or colour picture (H, W) / (H, W, 1-4 channels); "
                             f"found an array of shape {img.shape}")

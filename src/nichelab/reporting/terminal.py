@@ -15,16 +15,28 @@ __all__ = ["progress_bar", "print_summary"]
 
 @contextmanager
 def progress_bar(console: Console) -> Iterator:
-    """Yield a ``progress(stage, done, total)`` callback that drives one bar per stage."""
-    with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=False) as prog:
-        tasks: dict[str, int] = {}
+    """Yield a ``progress(stage, done, total)`` callback that drives one bar per stage.
 
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = prog.add_task(stage, total=total)
-            prog.update(tasks[stage], completed=done, total=total)
+    The bars start with the first update, so a run that stops at once (bad input) prints nothing
+    before its one error line.
+    """
+    prog: Progress | None = None
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        nonlocal prog
+        if prog is None:
+            prog = Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=console, transient=False)
+            prog.start()
+        if stage not in tasks:
+            tasks[stage] = prog.add_task(stage, total=total)
+        prog.update(tasks[stage], completed=done, total=total)
+    try:
         yield update
+    finally:
+        if prog is not None:
+            prog.stop()
 
 
 def print_summary(console: Console, table: Table, out_path: str, seconds: float) -> None:

@@ -62,6 +62,8 @@ def prepare_out(out: str | Path) -> Path:
     NichelabError
         ``out`` exists and is not an empty folder, or its parent cannot be created or written.
     """
+    if not str(out).strip():
+        raise NichelabError("--out must be a folder path; got an empty string ''")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NichelabError(f"--out must be a folder; {str(out)!r} is an existing file")

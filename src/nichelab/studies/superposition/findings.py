@@ -6,7 +6,8 @@ from ..text import plural, share
 __all__ = ["answers", "PAPER"]
 
 #: What Elhage et al. (2022) report for this model (REFERENCES.md, "Superposition").
-PAPER = ("Elhage et al. (2022) report that with dense inputs the model keeps about m features, one per "
+PAPER = ("Elhage et al. (2022) report that with dense inputs the model keeps about m features (m = the number of "
+         "hidden dimensions), one per "
          "direction, and that with sparse inputs (S ≥ 0.9) it represents more features than it has "
          "dimensions, with interference between them.")
 

@@ -262,10 +262,16 @@ def answer_short(d: DatasetWidths) -> str:
                 "widest layer to summarise.")
     dup = kd / nd if nd else float("nan")
     friv, pr = kf / nf, curve(d, "participation")[-1]
+    parts = curve(d, "partitions")[-1]
+    shared = np.isfinite(parts) and parts < 0.75 * W[-1]
     verdict = ("extra units mostly copy niches that are already taken" if dup >= 0.5 else
+               f"several units make the same split of the classes ({num(parts)} distinct splits among {W[-1]} units "
+               "on average), although their activations are not near-copies" if shared else
                "extra units are rarely exact copies, but each is dispensable: the redundancy is spread over many units"
                if friv >= 0.5 else "extra units keep distinct roles")
-    return (f"On the {d.dataset}, {w_enough} units are enough; with {W[-1]} units, {share(kd, nd, 'live units')} "
+    enough = (f"{w_enough} units are enough" if w_enough < W[-1] else
+              f"accuracy is best at the widest layer tried ({W[-1]} units), so this run cannot say how many are enough")
+    return (f"On the {d.dataset}, {enough}; with {W[-1]} units, {share(kd, nd, 'live units')} "
             f"are near-copies of another (activations correlated almost perfectly), the layer spans {pr:.1f} "
             f"effective dimensions (participation ratio), and {share(kf, nf, 'units')} can each be removed for "
             f"almost nothing -- {verdict}.")
