@@ -77,7 +77,8 @@ class Diff:
         """``"95% CI +1.2 to +5.3 points"`` (``"no interval with one seed"`` when undefined)."""
         if not np.isfinite(self.lo):
             return "no interval with one seed"
-        return f"95% CI {spts(self.lo)} to {spts(self.hi)} points"
+        wide = " (too wide to tell anything with this few seeds)" if self.hi - self.lo >= 1.0 else ""
+        return f"95% CI {spts(self.lo)} to {spts(self.hi)} points{wide}"
 
 
 def diff(x, y) -> Diff:
@@ -108,7 +109,8 @@ def diff(x, y) -> Diff:
         return Diff(d, 0.0, d, d)
     df = (vx + vy) ** 2 / (vx ** 2 / (x.size - 1) + vy ** 2 / (y.size - 1))
     half = float(t.ppf(0.975, df)) * se
-    return Diff(d, se, d - half, d + half)
+    # accuracies are fractions, so their difference lies in [-1, 1]: the t interval is clipped there
+    return Diff(d, se, max(d - half, -1.0), min(d + half, 1.0))
 
 
 def _safe_upto(anb: np.ndarray, base: float, margin: float) -> int:
