@@ -32,6 +32,9 @@ class LabConfig(TrainOptions, SeedOptions, Options):
     samples: int = option(100, help="Points drawn from the lab's four blobs (make_blobs, random_state 30).",
                           ge=4, le=10_000_000)
     show_seed: int | None = option(None, help="Seed drawn in detail (default: the first seed).", ge=0)
+    exclusion_restarts: int = option(
+        200, ge=0, le=100_000,
+        help="Niche exclusion: restarts of unit 1 next to a frozen trained unit 0 (2 hidden units only; 0 skips it).")
     snapshot_epochs: tuple[int, ...] = option(
         (0, 1, 5, 20, 50, 200), ge=0, cli=False,
         help="Moments of training drawn for the shown seed (epochs beyond --epochs are dropped; the last is added).")

@@ -7,11 +7,13 @@ import numpy as np
 
 from ...metrics.partitions import describe_unit
 from ...train.divergence import left_out
+from ..text import difference, plural, share
 from .analysis import SeedAnalysis
 from .config import ALL_OUTCOMES, OUTCOMES
 
 __all__ = ["pct", "outcome_counts", "split_frequencies", "lab_story_share", "keep_initial_split", "initial_relation",
-           "answer_niches", "answer_origin", "answer_failures", "describe_seed"]
+           "answer_niches", "answer_origin", "answer_failures", "describe_seed", "answer_exclusion", "answer_pull",
+           "short_answer"]
 
 LAB_SPLITS = frozenset({"{0,1}|{2,3}", "{0,2}|{1,3}"})
 
@@ -198,3 +200,103 @@ def answer_failures(a: SeedAnalysis) -> list[str]:
     if "duplicate" not in a.outcome and "dead" not in a.outcome:
         out.append("No seed duplicated or lost a unit in this run, so there is nothing to compare.")
     return out
+
+
+def _units_word(h: int) -> str:
+    return "the hidden unit" if h == 1 else ("the two hidden units" if h == 2 else f"the {h} hidden units")
+
+
+def answer_exclusion(ex: dict, cfg=None) -> list[str]:
+    """Niche exclusion in words, from the counts of :func:`nichelab.studies.lab.mechanism.niche_exclusion`.
+
+    ``ex`` holds ``reference_seed``, ``partner_split``, ``restarts`` and, for ``with_partner`` and
+    ``silenced``, ``same`` (restarts whose unit 1 ends on the partner's split) and ``dead``. Empty
+    ``ex``: says why nothing was measured (``cfg`` gives the reason).
+    """
+    if not ex:
+        if cfg is not None and cfg.hidden != 2:
+            return [f"Niche exclusion is measured on two-unit networks; this run has {plural(cfg.hidden, 'hidden unit')}."]
+        if cfg is not None and cfg.exclusion_restarts == 0:
+            return ["Niche exclusion was not measured (--exclusion-restarts 0)."]
+        return ["Niche exclusion was not measured: no seed ended with distinct niches to take a partner from."]
+    n, split, ref = int(ex["restarts"]), ex["partner_split"], ex["reference_seed"]
+    k1, k0 = int(ex["with_partner"]["same"]), int(ex["silenced"]["same"])
+    out = [f"Niche exclusion: we froze unit L1:0 of seed {ref} (it splits the classes {split}) and trained a fresh "
+           f"unit L1:1 beside it from {plural(n, 'random start')}, with the lab's training settings. "
+           f"With a partner already covering {split}, the second unit took the same split in {share(k1, n, 'restarts')}, "
+           f"against {share(k0, n, 'restarts')} without it (the partner's output clamped to 0, so the second unit "
+           f"trains alone)."]
+    d, lo, hi, sep = difference(k1, n, k0, n)
+    if sep:
+        way = "lowers" if d < 0 else "raises"
+        a_lo, a_hi = sorted((abs(100 * lo), abs(100 * hi)))
+        out.append(f"A partner on the split {way} the chance of landing on it by {abs(100 * d):.0f} percentage points "
+                   f"(95% CI {a_lo:.0f} to {a_hi:.0f})"
+                   + (". This is what we expect if the partner has already removed the errors that split would fix, "
+                      "so little gradient is left to pull a second unit there." if d < 0 else
+                      ": here the partner draws the second unit onto its own split."))
+    else:
+        out.append(f"The run cannot tell the two apart (difference {100 * d:+.0f} percentage points, 95% CI "
+                   f"{100 * lo:+.0f} to {100 * hi:+.0f}); more restarts (--exclusion-restarts) would narrow it.")
+    dead1, dead0 = int(ex["with_partner"]["dead"]), int(ex["silenced"]["dead"])
+    if dead1 or dead0:
+        out.append(f"The second unit died (silent on every point) in {share(dead1, n, 'restarts')} with the partner "
+                   f"and {share(dead0, n, 'restarts')} without.")
+    return out
+
+
+def answer_pull(pull: dict) -> list[str]:
+    """Who pulls each unit, in words: at epoch 0, which class pulls hardest, and does it end on the active side."""
+    if not pull or not pull.get("epoch0_units"):
+        return ["No live unit to measure the pull on."]
+    n, k = int(pull["epoch0_units"]), int(pull["epoch0_top_on_active"])
+    out = [f"At the random start, the class whose errors pull hardest on a unit's line (the largest norm of that "
+           f"class's part of the gradient on the unit's incoming weights) ended on the unit's active side in "
+           f"{share(k, n, 'live units')}."]
+    if "norm" in pull:
+        norm = np.asarray(pull["norm"], float)
+        ep = np.asarray(pull["epochs"])
+        first = [int(np.argmax(norm[0, h])) for h in range(norm.shape[1])]
+        parts = "; ".join(f"L1:{h} by class {c}" for h, c in enumerate(first))
+        total0, total1 = float(norm[0].sum()), float(norm[-1].sum())
+        out.append(f"In seed {pull['seed']}, at epoch 0 the units are pulled hardest as follows: {parts}. By epoch "
+                   f"{int(ep[-1])} the total pull has fallen to {pct(total1 / total0) if total0 > 0 else 'n/a'} of its "
+                   f"start: once a unit's split fixes the errors of the classes that pulled it, they stop pulling.")
+    return out
+
+
+def short_answer(a: SeedAnalysis, ex: dict) -> list[str]:
+    """The short answer to the three lab questions, one paragraph, from this run's numbers."""
+    a = a.kept()
+    if not len(a.seeds):
+        return ["Every seed diverged, so this run cannot answer the lab's questions: try a smaller --lr."]
+    from ...metrics.partitions import split_key
+    H = a.active.shape[1]
+    same = [split_key(a.init_active[s, h]) == a.splits[s][h]
+            for s in range(len(a.seeds)) for h in range(H) if not a.dead[s, h]]
+    parts = []
+    if same:
+        parts.append(f"How random lines become niches: each unit starts as a random line that already cuts the "
+                     f"classes in two; {share(int(sum(same)), len(same), 'live units')} kept the cut they started "
+                     f"with, so the start decides the niche more often than not"
+                     if sum(same) * 2 > len(same) else
+                     f"How random lines become niches: each unit starts as a random line that already cuts the "
+                     f"classes in two, but only {share(int(sum(same)), len(same), 'live units')} kept that cut, so "
+                     f"training, not the start, decides most niches")
+        parts[-1] += ("; training then turns and shifts each line, pulled by the classes whose errors are largest "
+                      "(see 'Who pulls each unit').")
+    if ex:
+        n, k1, k0 = int(ex["restarts"]), int(ex["with_partner"]["same"]), int(ex["silenced"]["same"])
+        d, lo, hi, sep = difference(k1, n, k0, n)
+        parts.append(f"Why units rarely duplicate: a fresh unit trained beside a partner that already covers "
+                     f"{ex['partner_split']} took the same split in {share(k1, n, 'restarts')}, against "
+                     f"{share(k0, n, 'restarts')} when it trained alone"
+                     + (" — once one unit covers a split, taking it again no longer reduces the error much, so the "
+                        "other unit settles elsewhere."
+                        if sep and d < 0 else
+                        (" — here the partner attracts it." if sep else " — the run cannot tell these apart.")))
+    c = outcome_counts(a)
+    costs = [f"{o} seeds {pct(np.median(a.accuracy[[i for i, x in enumerate(a.outcome) if x == o]]))} "
+             f"(n={c[o]})" for o in OUTCOMES if c[o]]
+    parts.append(f"What duplicates and dead units cost: median accuracy by outcome is {', '.join(costs)}.")
+    return [" ".join(p if p.endswith(".") else p + "." for p in parts)]

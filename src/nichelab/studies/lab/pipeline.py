@@ -111,12 +111,14 @@ def merge_chunks(config: LabConfig, chunks: list) -> LabResult:
     snaps = next(c.snapshots for c in chunks if cfg.show_seed in c.seeds)
     show = cfg.seed_list.index(cfg.show_seed)
     t1 = time.perf_counter()
+    film = _merge_films(chunks, a, cfg)
+    mech = _mechanism(a, params, initial, film, data, cfg)
     result = LabResult(
         config=cfg, seeds=cfg.seed_list,
         data={"name": data.name, "n_samples": len(data), **data.meta, "X": data.X, "y": data.y},
-        summary=_summary(a, cfg), per_seed=_records(a, loss), findings=_findings(a),
+        summary=_summary(a, cfg), per_seed=_records(a, loss), findings=_findings(a, mech, cfg),
         loss_curves=loss, views=_views(a, params, loss, snaps, show, cfg),
-        params=params, initial=initial, film=_merge_films(chunks, a, cfg),
+        mechanism=mech, params=params, initial=initial, film=film,
         timings={k: sum(c.timings.get(k, 0.0) for c in chunks) for k in ("training_s", "analysis_s")})
     result.timings["analysis_s"] += time.perf_counter() - t1
     return result
@@ -165,8 +167,44 @@ def _summary(a: SeedAnalysis, cfg: LabConfig) -> dict:
             "mean_accuracy": float(a.accuracy.mean()) if len(a.seeds) else float("nan")}
 
 
-def _findings(a: SeedAnalysis) -> dict:
-    return {"niches": fx.answer_niches(a), "origin": fx.answer_origin(a), "failures": fx.answer_failures(a)}
+def _findings(a: SeedAnalysis, mech: dict | None = None, cfg: LabConfig | None = None) -> dict:
+    out = {"niches": fx.answer_niches(a), "origin": fx.answer_origin(a), "failures": fx.answer_failures(a)}
+    mech = mech or {}
+    out["exclusion"] = fx.answer_exclusion(mech.get("exclusion") or {}, cfg)
+    out["pull"] = fx.answer_pull(mech.get("pull") or {})
+    out["short"] = fx.short_answer(a, mech.get("exclusion") or {})
+    return out
+
+
+def _mechanism(a: SeedAnalysis, params: dict, initial: dict, film: dict, data, cfg: LabConfig) -> dict:
+    """Why the units take different niches: niche exclusion and who pulls each unit (:mod:`.mechanism`)."""
+    from collections import Counter
+
+    from . import mechanism as mx
+    out: dict = {"exclusion": {}, "pull": {}}
+    if cfg.hidden == 2 and cfg.exclusion_restarts > 0:
+        ref = mx.reference_seed(a.seeds, a.outcome, cfg.show_seed)
+        if ref >= 0:
+            ex = mx.niche_exclusion(unstack(params, list(map(int, a.seeds)).index(ref)), data.X, data.y,
+                                    restarts=cfg.exclusion_restarts, epochs=cfg.epochs, lr=cfg.lr,
+                                    batch_size=cfg.batch_size, optimizer=cfg.optimizer, seed=ref)
+            for k in ("with_partner", "silenced"):
+                ex[k]["split_counts"] = dict(Counter(ex[k].pop("splits")).most_common())
+            out["exclusion"] = {"reference_seed": ref, **ex}
+    # who pulls each unit: every seed at epoch 0, and the shown seed at every recorded epoch
+    pull0 = mx.class_pull(initial["L1.linear.weight"], initial["L1.linear.bias"], initial["L2.linear.weight"],
+                          initial["L2.linear.bias"], data.X, data.y)
+    live = ~a.dead & ~a.diverged[:, None] & np.isfinite(pull0).all(axis=2)
+    top = pull0.argmax(axis=2)
+    on_active = np.take_along_axis(a.active, top[..., None], axis=2)[..., 0]
+    pull = {"epoch0_top_class": top, "epoch0_live": live, "epoch0_top_on_active": int((on_active & live).sum()),
+            "epoch0_units": int(live.sum())}
+    if film and cfg.show_seed in [int(s) for s in film["seeds"]]:
+        f = [int(s) for s in film["seeds"]].index(cfg.show_seed)
+        pull.update(seed=int(cfg.show_seed), epochs=np.asarray(film["epochs"]),
+                    norm=mx.class_pull(film["W1"][f], film["b1"][f], film["W2"][f], film["b2"][f], data.X, data.y))
+    out["pull"] = pull
+    return out
 
 
 def _chunk_film(a: SeedAnalysis, ens, seeds: list[int], data, cfg: LabConfig) -> dict:
