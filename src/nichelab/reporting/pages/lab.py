@@ -44,7 +44,7 @@ def page(r) -> Report:
     """The HTML report: question, measured answer and interactive charts, one idea per section."""
     data = datasets(r)
     return Report(title=_title(r), summary=_summary(r), setup=_setup(r),
-                  sections=[_one_seed(r, data), _training(r, data), _niches(r), _failures(r, data), _table(r)])
+                  sections=[_one_seed(r, data), _training(r, data), _why(r), _niches(r), _failures(r, data), _table(r)])
 
 
 def _title(r) -> str:
@@ -55,7 +55,8 @@ def _title(r) -> str:
 
 def _summary(r) -> list[str]:
     niches = r.findings["niches"]
-    return [niches[0]] + ([niches[-1]] if r.config.hidden == 2 and len(niches) > 2 else [])
+    return (list(r.findings.get("short", [])) + [niches[0]]
+            + ([niches[-1]] if r.config.hidden == 2 and len(niches) > 2 else []))
 
 
 def _setup(r) -> dict:
@@ -253,6 +254,39 @@ def _training(r, data) -> Section:
                       "Compare the bars to see whether units that start with different splits end distinct more often.")]
     return Section("From random weights to niches", question="How do distinct units arise from random weights?",
                    findings=r.findings["origin"], figures=figs)
+
+
+def _why(r) -> Section:
+    """Why units take different niches: niche exclusion and who pulls each unit."""
+    from ...studies.text import wilson_interval
+    mech = getattr(r, "mechanism", None) or {}
+    ex, pull = mech.get("exclusion") or {}, mech.get("pull") or {}
+    figs = []
+    if ex:
+        n = int(ex["restarts"])
+        rows = []
+        for key, label in (("with_partner", "partner active (frozen)"), ("silenced", "partner silenced (control)")):
+            k = int(ex[key]["same"])
+            lo, hi = wilson_interval(k, n)
+            rows.append({"condition": label, "share": 100 * k / n, "lo": 100 * lo, "hi": 100 * hi, "k": k, "n": n})
+        figs.append(Chart("exclusion", fig.fig_exclusion(rows),
+                          f"Compare the two bars (black: 95% interval): a lower left bar means the trained partner on "
+                          f"{ex['partner_split']} keeps the fresh unit off that split."))
+    if "norm" in pull:
+        norm, ep = np.asarray(pull["norm"], float), np.asarray(pull["epochs"]).astype(int)
+        rows = [{"unit": f"L1:{h}", "epoch": int(e), "cls": c, "pull": round(float(norm[i, h, c]), 6)}
+                for i, e in enumerate(ep) for h in range(norm.shape[1]) for c in range(norm.shape[2])]
+        figs.append(Chart("pull", fig.fig_pull(rows, norm.shape[1]),
+                          f"Seed {pull['seed']}: the highest line in a panel is the class pulling that unit's line "
+                          f"hardest at that epoch; watch the pulls fall as the unit settles on a split."))
+    return Section(
+        "Why does each unit find its own niche?",
+        question="Which classes pull each unit's line during training, and does a unit that already covers a "
+                 "split keep another unit off it?",
+        findings=list(r.findings.get("pull", [])) + list(r.findings.get("exclusion", [])), figures=figs,
+        notes=["Pull of a class on a unit: the length of the part of the loss gradient on the unit's incoming "
+               "weights and bias that the points of that class contribute (the parts of all classes add up to the "
+               "whole gradient). A class whose points are already right contributes almost nothing."])
 
 
 def _niches(r) -> Section:

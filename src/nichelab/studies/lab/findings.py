@@ -284,7 +284,7 @@ def short_answer(a: SeedAnalysis, ex: dict) -> list[str]:
                      f"classes in two, but only {share(int(sum(same)), len(same), 'live units')} kept that cut, so "
                      f"training, not the start, decides most niches")
         parts[-1] += ("; training then turns and shifts each line, pulled by the classes whose errors are largest "
-                      "(see 'Who pulls each unit').")
+                      "(see 'Why does each unit find its own niche?').")
     if ex:
         n, k1, k0 = int(ex["restarts"]), int(ex["with_partner"]["same"]), int(ex["silenced"]["same"])
         d, lo, hi, sep = difference(k1, n, k0, n)
