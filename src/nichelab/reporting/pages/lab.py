@@ -50,7 +50,7 @@ def page(r) -> Report:
 def _title(r) -> str:
     h = r.config.hidden
     units = "the two hidden units" if h == 2 else ("the hidden unit" if h == 1 else f"the {h} hidden units")
-    return f"What do {units} of the multiclass lab learn?"
+    return f"What do{'es' if h == 1 else ''} {units} of the multiclass lab learn?"
 
 
 def _summary(r) -> list[str]:
@@ -234,7 +234,8 @@ def _one_seed(r, data) -> Section:
         question="What does each hidden unit of one trained network respond to, and how did it get there?",
         findings=([f"Seed {v['seed']} diverged: its training blew up ({DIVERGENCE_RULE}), so it has no niches to "
                    "show; pick another seed below."] if v.get("diverged") else
-                  [f"Seed {v['seed']} reached accuracy {pct(rec['accuracy'])} (loss {rec['loss']:.3f}); "
+                  [f"Seed {v['seed']} is shown: {v['why']}." if v.get("why") else ""]
+                  + [f"Seed {v['seed']} reached accuracy {pct(rec['accuracy'])} (loss {rec['loss']:.3f}); "
                    f"outcome: {rec['outcome']}."] + [line + "." for line in rec["description"].split("; ")])
                  + [f"Pick any other seed below: the views, the numbers under the controls and the rings in the "
                     f"charts further down follow it. Every epoch is recorded for {len(film['seeds'])} seeds "

@@ -13,7 +13,7 @@ from .config import ALL_OUTCOMES, OUTCOMES
 
 __all__ = ["pct", "outcome_counts", "split_frequencies", "lab_story_share", "keep_initial_split", "initial_relation",
            "answer_niches", "answer_origin", "answer_failures", "describe_seed", "answer_exclusion", "answer_pull",
-           "short_answer"]
+           "short_answer", "shared_units"]
 
 LAB_SPLITS = frozenset({"{0,1}|{2,3}", "{0,2}|{1,3}"})
 
@@ -78,6 +78,23 @@ def describe_seed(a: SeedAnalysis, i: int) -> list[str]:
             for h in range(a.active.shape[1])]
 
 
+def split_key_of(active_row) -> str:
+    """The split key of one unit's active row (:func:`nichelab.metrics.partitions.split_key`)."""
+    from ...metrics.partitions import split_key
+    return split_key(active_row)
+
+
+def shared_units(a: SeedAnalysis, i: int) -> str:
+    """Which live units of seed index ``i`` share a split: ``"L1:0 and L1:2 share {0,1}|{2,3}"`` ("" if none)."""
+    groups: dict = {}
+    for h, k in enumerate(a.splits[i]):
+        if not a.dead[i, h] and 0 < a.active[i, h].sum() < a.active.shape[2]:
+            groups.setdefault(k, []).append(f"L1:{h}")
+    parts = [f"{' and '.join(u) if len(u) < 3 else ', '.join(u[:-1]) + ' and ' + u[-1]} share {k}"
+             for k, u in groups.items() if len(u) > 1]
+    return "; ".join(parts)
+
+
 def diverged_note(a: SeedAnalysis) -> str:
     """``"3 of 100 seeds diverged and are left out of the other numbers (...)."``; "" when none did."""
     return left_out(int(np.sum(a.diverged)), len(a.seeds))
@@ -101,17 +118,30 @@ def _answer_niches(a: SeedAnalysis) -> list[str]:
     c = outcome_counts(a)
     freq = split_frequencies(a)
     top = ", ".join(f"{k} in {pct(v)} of units" for k, v in freq[:4])
-    out = [f"Across {n} seeds, the hidden units found distinct niches in {c['distinct']} seeds ({pct(c['distinct'] / n)}); "
-           f"two units implemented the same split in {c['duplicate']} ({pct(c['duplicate'] / n)}); "
-           f"a unit died (silent on every sample) in {c['dead']} ({pct(c['dead'] / n)}); "
+    H = a.active.shape[1]
+    if H == 1:
+        first = (f"Across {n} seeds, the single hidden unit cut the classes in two and every class was still mostly "
+                 f"right in {c['distinct']} seeds ({pct(c['distinct'] / n)}); ")
+    else:
+        first = f"Across {n} seeds, the hidden units found distinct niches in {c['distinct']} seeds ({pct(c['distinct'] / n)}); "
+    if H >= 2:
+        first += (f"{'two' if H == 2 else 'at least two'} units implemented the same split in {c['duplicate']} "
+                  f"({pct(c['duplicate'] / n)}); ")
+    out = [first + f"a unit died (silent on every sample) in {c['dead']} ({pct(c['dead'] / n)}); "
            f"{c['other']} seeds ({pct(c['other'] / n)}) ended otherwise.",
            f"The most common splits of the classes a unit implements: {top}."]
+    if H > 2 and c["duplicate"]:
+        idx = [i for i, o in enumerate(a.outcome) if o == "duplicate"]
+        told = int(sum(bool(np.all(a.recall[i] > 0.5)) for i in idx))
+        out.append(f"With {H} units a shared split need not cost a niche: of the {c['duplicate']} duplicate seeds, "
+                   f"{share(told, len(idx), 'seeds')} still tell all four classes apart (every class right on most "
+                   f"of its points); for example seed {int(a.seeds[idx[0]])}: {shared_units(a, idx[0])}.")
     if a.active.shape[1] == 2:
-        share = lab_story_share(a)
-        verdict = ("so the lab's story is the typical outcome" if share >= 0.5 else
+        story = lab_story_share(a)
+        verdict = ("so the lab's story is the typical outcome" if story >= 0.5 else
                    "so the lab's story is one outcome among several, not the rule")
         out.append(f"The exact pair the lab shows ({{0,1}}|{{2,3}} and {{0,2}}|{{1,3}}) occurred in "
-                   f"{pct(share)} of seeds, {verdict}.")
+                   f"{pct(story)} of seeds, {verdict}.")
     return out
 
 
@@ -130,7 +160,8 @@ def answer_origin(a: SeedAnalysis) -> list[str]:
     meds = {o: float(np.nanmedian(v)) for o, v in groups.items() if len(v) and np.isfinite(v).any()}
     if len(meds) >= 2:
         parts = ", ".join(f"{o} {v:.0f}° (n={len(groups[o])})" for o, v in meds.items())
-        out.append(f"The median initial angle between the two units' weight vectors, by outcome: {parts}. "
+        pair = "the two units'" if a.active.shape[1] == 2 else "the closest two units'"
+        out.append(f"The median initial angle between {pair} weight vectors, by outcome: {parts}. "
                    + _angle_verdict(meds))
     rel = initial_relation(a)
     if rel:
