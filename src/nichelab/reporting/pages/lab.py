@@ -311,7 +311,8 @@ def _niches(r) -> Section:
 def _failures(r, data) -> Section:
     ex = r.views["examples"]
     notes = [f"Example {e['outcome']} seed {e['seed']}: " + _record(r, e["seed"])["description"]
-             + " (pick it in the seed list to see it)." for e in ex]
+             + _shared(_record(r, e["seed"])) + " (pick it in the seed list to see it; the film draws every unit, "
+             "dead ones included)." for e in ex]
     film = _film(r)
     return Section(
         "What happens when units duplicate or die?",
@@ -327,6 +328,16 @@ def _failures(r, data) -> Section:
                  "ends (black: the selected seed, for seeds with a film; dotted rule: the film's epoch).",
                  datasets={k: data[k] for k in ("lab_loss", "lab_bands")})] * (r.config.epochs > 0),
         notes=notes)
+
+
+def _shared(rec: dict) -> str:
+    """``" — L1:0 and L1:2 share {0,1}|{2,3}"`` for a record whose live units share a split ("" if none)."""
+    groups: dict = {}
+    for u in rec["units"]:
+        if not u["dead"] and u["active_classes"] and u["silent_classes"]:
+            groups.setdefault(u["split"], []).append(u["name"])
+    parts = [f"{', '.join(n[:-1])} and {n[-1]} share {k}" for k, n in groups.items() if len(n) > 1]
+    return (" — " + "; ".join(parts)) if parts else ""
 
 
 def _table(r) -> Section:
