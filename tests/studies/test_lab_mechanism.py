@@ -133,3 +133,59 @@ def test_exclusion_sentence_without_a_difference_and_single_event():
 def test_exclusion_sentence_when_skipped():
     assert "3 hidden units" in fx.answer_exclusion({}, SimpleNamespace(hidden=3, exclusion_restarts=200))[0]
     assert "--exclusion-restarts 0" in fx.answer_exclusion({}, SimpleNamespace(hidden=2, exclusion_restarts=0))[0]
+
+
+# -- findings at any width, on hand-built analyses ------------------------------------------------
+
+from nichelab.metrics.partitions import split_key  # noqa: E402
+from nichelab.studies.lab.analysis import SeedAnalysis  # noqa: E402
+
+A01 = np.array([1, 1, 0, 0], bool)   # {0,1}|{2,3}
+A02 = np.array([1, 0, 1, 0], bool)   # {0,2}|{1,3}
+
+
+def _analysis(units: list[list[np.ndarray]], outcomes: list[str], recall=None, init=None):
+    S, H = len(units), len(units[0])
+    active = np.array(units, bool)
+    dead = ~active.any(axis=2)
+    recall = np.ones((S, 4)) if recall is None else np.asarray(recall, float)
+    return SeedAnalysis(np.arange(S), np.zeros(S), recall.mean(axis=1), recall, active, dead,
+                        [[split_key(u) for u in s] for s in active], outcomes,
+                        active.copy() if init is None else np.array(init, bool), np.full(S, 45.0))
+
+
+@pytest.mark.parametrize("H", [1, 2, 3, 4])
+def test_niches_sentence_fits_the_width(H):
+    units = [[A01, A02, A01, A02][:H]] * 2
+    out = "duplicate" if H > 2 else ("distinct" if H == 2 else "other")
+    text = " ".join(fx.answer_niches(_analysis(units, [out, out])))
+    assert ("; two units implemented" in text) == (H == 2)
+    assert ("at least two units" in text) == (H > 2)
+    assert ("single hidden unit" in text) == (H == 1)
+    if H > 2:
+        assert "100% (2 of 2 seeds; 95% CI" in text and "still tell all four classes apart" in text
+        assert "L1:0 and L1:2 share {0,1}|{2,3}" in text
+
+
+def test_shared_units_names_every_group():
+    a = _analysis([[A01, A02, A01, A02]], ["duplicate"])
+    assert fx.shared_units(a, 0) == "L1:0 and L1:2 share {0,1}|{2,3}; L1:1 and L1:3 share {0,2}|{1,3}"
+
+
+def test_short_answer_from_hand_built_numbers():
+    init = [[A02, A02], [A01, A02]]          # seed 0's unit 0 changed its split; seed 1 kept both
+    a = _analysis([[A01, A02], [A01, A02]], ["distinct", "distinct"], init=init)
+    text = fx.short_answer(a, _ex(0, 82, 200))[0]
+    assert "75% (3 of 4 live units; 95% CI" in text and "the start decides the niche more often than not" in text
+    assert "0% (0 of 200 restarts; 95% CI 0.0%–1.9%), against 41% (82 of 200 restarts" in text
+    assert "median accuracy by outcome is distinct seeds 100% (n=2)" in text
+    assert "cannot tell" in fx.short_answer(a, _ex(10, 11, 20))[0]
+
+
+def test_pull_sentence_counts():
+    pull = {"epoch0_units": 10, "epoch0_top_on_active": 7, "seed": 4, "epochs": np.array([0, 1]),
+            "norm": np.array([[[0.1, 0.4, 0.0, 0.0], [0.0, 0.0, 0.3, 0.1]], [[0.01, 0.01, 0, 0], [0, 0, 0.01, 0.01]]])}
+    text = " ".join(fx.answer_pull(pull))
+    assert "70% (7 of 10 live units; 95% CI" in text
+    assert "L1:0 by class 1; L1:1 by class 2" in text
+    assert "fallen to 4.4% of its start" in text   # 0.04 / 0.9
