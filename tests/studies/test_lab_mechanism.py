@@ -176,7 +176,7 @@ def test_short_answer_from_hand_built_numbers():
     init = [[A02, A02], [A01, A02]]          # seed 0's unit 0 changed its split; seed 1 kept both
     a = _analysis([[A01, A02], [A01, A02]], ["distinct", "distinct"], init=init)
     text = fx.short_answer(a, _ex(0, 82, 200))[0]
-    assert "75% (3 of 4 live units; 95% CI" in text and "the start decides the niche more often than not" in text
+    assert "75% (3 of 4 live units; 95% CI 30%–95%)" in text and "cannot tell whether the start or training" in text
     assert "0% (0 of 200 restarts; 95% CI 0.0%–1.9%), against 41% (82 of 200 restarts" in text
     assert "median accuracy by outcome is distinct seeds 100% (n=2)" in text
     assert "cannot tell" in fx.short_answer(a, _ex(10, 11, 20))[0]

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...metrics.partitions import describe_unit
 from ...train.divergence import left_out
-from ..text import difference, plural, share
+from ..text import difference, plural, share, wilson_interval
 from .analysis import SeedAnalysis
 from .config import ALL_OUTCOMES, OUTCOMES
 
@@ -121,14 +121,14 @@ def _answer_niches(a: SeedAnalysis) -> list[str]:
     H = a.active.shape[1]
     if H == 1:
         first = (f"Across {n} seeds, the single hidden unit cut the classes in two and every class was still mostly "
-                 f"right in {c['distinct']} seeds ({pct(c['distinct'] / n)}); ")
+                 f"right in {share(c['distinct'], n, 'seeds')}; ")
     else:
-        first = f"Across {n} seeds, the hidden units found distinct niches in {c['distinct']} seeds ({pct(c['distinct'] / n)}); "
+        first = f"Across {n} seeds, the hidden units found distinct niches in {share(c['distinct'], n, 'seeds')}; "
     if H >= 2:
-        first += (f"{'two' if H == 2 else 'at least two'} units implemented the same split in {c['duplicate']} "
-                  f"({pct(c['duplicate'] / n)}); ")
-    out = [first + f"a unit died (silent on every sample) in {c['dead']} ({pct(c['dead'] / n)}); "
-           f"{c['other']} seeds ({pct(c['other'] / n)}) ended otherwise.",
+        first += (f"{'two' if H == 2 else 'at least two'} units implemented the same split in "
+                  f"{share(c['duplicate'], n)}; ")
+    out = [first + f"a unit died (silent on every sample) in {share(c['dead'], n)}; "
+           f"{share(c['other'], n)} ended otherwise.",
            f"The most common splits of the classes a unit implements: {top}."]
     if H > 2 and c["duplicate"]:
         idx = [i for i, o in enumerate(a.outcome) if o == "duplicate"]
@@ -151,9 +151,11 @@ def answer_origin(a: SeedAnalysis) -> list[str]:
     if not len(a.seeds):
         return ["Every seed diverged, so there is no trained network whose origin could be traced."]
     keep = keep_initial_split(a)
-    out = [f"At initialisation each unit's line already splits the classes in some way. "
-           f"{pct(keep)} of the units that stayed alive ended with the same split they started with; "
-           f"the rest moved to a different split during training."
+    n_live = int((~a.dead).sum())
+    k_keep = int(round(keep * n_live)) if np.isfinite(keep) else 0
+    out = [f"At initialisation each unit's line already splits the classes in some way (its split: which classes "
+           f"sit mostly on its active side). {share(k_keep, n_live, 'units that stayed alive')} ended with the same "
+           f"split they started with; the rest moved to a different split during training."
            if np.isfinite(keep) else "Every unit died, so no unit kept or changed a split."]
     ang = a.init_angle
     groups = {o: ang[[i for i, x in enumerate(a.outcome) if x == o]] for o in OUTCOMES}
@@ -165,15 +167,26 @@ def answer_origin(a: SeedAnalysis) -> list[str]:
                    + _angle_verdict(meds))
     rel = initial_relation(a)
     if rel:
-        out.append("Seeds whose units started with different splits ended distinct in "
-                   f"{pct(rel['different'][0])} of cases (n={rel['different'][1]}); seeds whose units started "
-                   f"with the same split ended distinct in {pct(rel['same'][0])} (n={rel['same'][1]})."
+        out.append(_relation_sentence(rel)
                    if rel["same"][1] and rel["different"][1] else
                    f"All seeds started with their units splitting the classes "
                    f"{'differently' if rel['different'][1] else 'the same way'}, so the start cannot be compared.")
     out.append("Only the random starting weights tell the units apart; `nichelab run symmetry` tests what happens "
                "when they start identical.")
     return out
+
+
+def _relation_sentence(rel: dict) -> str:
+    """Distinct share when the units started on different splits vs the same split, and whether that differs."""
+    (p1, n1), (p0, n0) = rel["different"], rel["same"]
+    k1, k0 = int(round(p1 * n1)), int(round(p0 * n0))
+    d, lo, hi, sep = difference(k1, n1, k0, n0)
+    verdict = (f"so starting on different splits {'helps' if d > 0 else 'hurts'} "
+               f"({100 * d:+.0f} percentage points, 95% CI {100 * lo:+.0f} to {100 * hi:+.0f})" if sep else
+               f"and the run cannot tell whether starting on different splits matters ({100 * d:+.0f} percentage "
+               f"points, 95% CI {100 * lo:+.0f} to {100 * hi:+.0f})")
+    return (f"Seeds whose units started on different splits ended distinct in {share(k1, n1, 'seeds')}; seeds whose "
+            f"units started on the same split ended distinct in {share(k0, n0, 'seeds')}, {verdict}.")
 
 
 def initial_relation(a: SeedAnalysis) -> dict:
@@ -218,8 +231,9 @@ def answer_failures(a: SeedAnalysis) -> list[str]:
         worst = int(np.argmin(rec))
         lost = (f"the class they got wrong most is class {worst} (mean per-class accuracy {pct(rec[worst])})"
                 if rec[worst] < 0.995 else "every class is right on (nearly) every point")
-        out.append(f"{o.capitalize()} {_seeds(len(idx))}: median accuracy {pct(np.median(acc))} "
-                   f"(range {pct(acc.min())}–{pct(acc.max())}); {lost}.")
+        spread = (f"median accuracy {pct(np.median(acc))} (range {pct(acc.min())}–{pct(acc.max())})" if len(idx) > 1
+                  else f"accuracy {pct(acc[0])}")
+        out.append(f"{o.capitalize()} {_seeds(len(idx))}: {spread}; {lost}.")
         if o == "duplicate":
             mir = mirrored_duplicates(a)
             same = [i for i in idx if i not in mir]
@@ -307,13 +321,13 @@ def short_answer(a: SeedAnalysis, ex: dict) -> list[str]:
             for s in range(len(a.seeds)) for h in range(H) if not a.dead[s, h]]
     parts = []
     if same:
+        k, m = int(sum(same)), len(same)
+        lo, hi = wilson_interval(k, m)
+        verdict = ("so the start decides the niche more often than not" if lo > 0.5 else
+                   "so training, not the start, decides most niches" if hi < 0.5 else
+                   "so the run cannot tell whether the start or training decides most niches")
         parts.append(f"How random lines become niches: each unit starts as a random line that already cuts the "
-                     f"classes in two; {share(int(sum(same)), len(same), 'live units')} kept the cut they started "
-                     f"with, so the start decides the niche more often than not"
-                     if sum(same) * 2 > len(same) else
-                     f"How random lines become niches: each unit starts as a random line that already cuts the "
-                     f"classes in two, but only {share(int(sum(same)), len(same), 'live units')} kept that cut, so "
-                     f"training, not the start, decides most niches")
+                     f"classes in two; {share(k, m, 'live units')} kept the cut they started with, {verdict}")
         parts[-1] += ("; training then turns and shifts each line, pulled by the classes whose errors are largest "
                       "(see 'Why does each unit find its own niche?').")
     if ex:
