@@ -25,7 +25,8 @@ import altair as alt
 from ..charts import OKABE_ITO, axis
 
 __all__ = ["X0_RANGE", "X1_RANGE", "weights_key", "fig_film", "fig_outcome_shares", "fig_splits",
-           "fig_accuracy_by_outcome", "fig_init_angle", "fig_init_relation", "fig_loss_curves"]
+           "fig_accuracy_by_outcome", "fig_init_angle", "fig_init_relation", "fig_loss_curves",
+           "fig_exclusion", "fig_pull"]
 
 X0_RANGE, X1_RANGE = (-8.0, 8.0), (-5.0, 4.0)  # the lab's plotting window (as in studies/lab/views.py)
 GX, GY = 64, 36       # grid cells over the input plane (about 4.5 px each at the drawn size)
@@ -359,3 +360,46 @@ def fig_loss_curves(outcomes: tuple, seed: int, epoch: int, with_seed: bool = Tr
         color="#555555", strokeDash=[2, 2]).encode(x=alt.X("e:Q")))
     layers = [band, med] + ([one] if with_seed else []) + [rule]
     return _finish(_layer(*layers, params=_params(seed, epoch), width=560, height=260))
+
+
+def fig_exclusion(rows: list[dict]) -> dict:
+    """Niche exclusion: share of restarts whose fresh unit took the partner's split, with 95% intervals.
+
+    ``rows``: one per condition, ``{"condition", "share", "lo", "hi", "k", "n"}`` (shares in %).
+    """
+    data = alt.Data(values=rows)
+    x = alt.X("condition:N", sort=None, axis=alt.Axis(**axis("condition of the partner unit L1:0", labelAngle=0)))
+    y = alt.Y("share:Q", scale=alt.Scale(domain=[0, 100]),
+              axis=alt.Axis(**axis("restarts ending on the partner's split (%)")))
+    color = alt.Color("condition:N", sort=None, scale=alt.Scale(range=[OKABE_ITO[4], OKABE_ITO[1]]),
+                      legend=alt.Legend(title="condition", orient="bottom"))
+    bars = _leaf(data, [], lambda c: c.mark_bar().encode(
+        x=x, y=y, color=color, tooltip=[alt.Tooltip("condition:N"), alt.Tooltip("share:Q", format=".1f", title="%"),
+                                        alt.Tooltip("k:Q", title="restarts on the split"),
+                                        alt.Tooltip("n:Q", title="restarts")]))
+    err = _leaf(data, [], lambda c: c.mark_rule(color="black", strokeWidth=2).encode(
+        x=x, y=alt.Y("lo:Q"), y2=alt.Y2("hi:Q")))
+    text = _leaf(data, _calc(label="datum.k + ' of ' + datum.n"),
+                 lambda c: c.mark_text(dy=-8, fontSize=12).encode(x=x, y=alt.Y("hi:Q"), text=alt.Text("label:N")))
+    return _finish(_layer(bars, err, text, width=360, height=220))
+
+
+def fig_pull(rows: list[dict], units: int) -> dict:
+    """Who pulls each unit: per-class gradient norm on each unit's incoming weights against the epoch.
+
+    ``rows``: ``{"unit", "epoch", "cls", "pull"}``; one panel per unit (``units`` panels).
+    """
+    data = alt.Data(values=rows)
+    base = _leaf(data, [], lambda c: c.mark_line(point=False, strokeWidth=2).encode(
+        x=alt.X("epoch:Q", axis=alt.Axis(**axis("epoch (0 = random start)"))),
+        y=alt.Y("pull:Q", scale=alt.Scale(type="symlog", constant=1e-3),
+                axis=alt.Axis(**axis("pull of the class (gradient norm, a.u.)"))),
+        color=alt.Color("cls:N", scale=alt.Scale(**CLASS_SCALE), legend=alt.Legend(title="class", orient="bottom")),
+        strokeDash=alt.StrokeDash("cls:N", legend=None),
+        tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("epoch:Q"), alt.Tooltip("cls:N", title="class"),
+                 alt.Tooltip("pull:Q", format=".3g")]))
+    cols = min(max(units, 1), 4)
+    spec = {"data": base.pop("data"), "facet": {"field": "unit", "type": "nominal", "title": None}, "columns": cols,
+            "spec": {k: v for k, v in base.items() if k != "$schema"}}
+    spec["spec"].update(width=min(300, 640 // cols), height=170)
+    return _finish(spec)

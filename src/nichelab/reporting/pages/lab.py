@@ -44,18 +44,19 @@ def page(r) -> Report:
     """The HTML report: question, measured answer and interactive charts, one idea per section."""
     data = datasets(r)
     return Report(title=_title(r), summary=_summary(r), setup=_setup(r),
-                  sections=[_one_seed(r, data), _training(r, data), _niches(r), _failures(r, data), _table(r)])
+                  sections=[_one_seed(r, data), _training(r, data), _why(r), _niches(r), _failures(r, data), _table(r)])
 
 
 def _title(r) -> str:
     h = r.config.hidden
     units = "the two hidden units" if h == 2 else ("the hidden unit" if h == 1 else f"the {h} hidden units")
-    return f"What do {units} of the multiclass lab learn?"
+    return f"What do{'es' if h == 1 else ''} {units} of the multiclass lab learn?"
 
 
 def _summary(r) -> list[str]:
     niches = r.findings["niches"]
-    return [niches[0]] + ([niches[-1]] if r.config.hidden == 2 and len(niches) > 2 else [])
+    return (list(r.findings.get("short", [])) + [niches[0]]
+            + ([niches[-1]] if r.config.hidden == 2 and len(niches) > 2 else []))
 
 
 def _setup(r) -> dict:
@@ -233,7 +234,8 @@ def _one_seed(r, data) -> Section:
         question="What does each hidden unit of one trained network respond to, and how did it get there?",
         findings=([f"Seed {v['seed']} diverged: its training blew up ({DIVERGENCE_RULE}), so it has no niches to "
                    "show; pick another seed below."] if v.get("diverged") else
-                  [f"Seed {v['seed']} reached accuracy {pct(rec['accuracy'])} (loss {rec['loss']:.3f}); "
+                  [f"Seed {v['seed']} is shown: {v['why']}." if v.get("why") else ""]
+                  + [f"Seed {v['seed']} reached accuracy {pct(rec['accuracy'])} (loss {rec['loss']:.3f}); "
                    f"outcome: {rec['outcome']}."] + [line + "." for line in rec["description"].split("; ")])
                  + [f"Pick any other seed below: the views, the numbers under the controls and the rings in the "
                     f"charts further down follow it. Every epoch is recorded for {len(film['seeds'])} seeds "
@@ -253,6 +255,39 @@ def _training(r, data) -> Section:
                       "Compare the bars to see whether units that start with different splits end distinct more often.")]
     return Section("From random weights to niches", question="How do distinct units arise from random weights?",
                    findings=r.findings["origin"], figures=figs)
+
+
+def _why(r) -> Section:
+    """Why units take different niches: niche exclusion and who pulls each unit."""
+    from ...studies.text import wilson_interval
+    mech = getattr(r, "mechanism", None) or {}
+    ex, pull = mech.get("exclusion") or {}, mech.get("pull") or {}
+    figs = []
+    if ex:
+        n = int(ex["restarts"])
+        rows = []
+        for key, label in (("with_partner", "partner active (frozen)"), ("silenced", "partner silenced (control)")):
+            k = int(ex[key]["same"])
+            lo, hi = wilson_interval(k, n)
+            rows.append({"condition": label, "share": 100 * k / n, "lo": 100 * lo, "hi": 100 * hi, "k": k, "n": n})
+        figs.append(Chart("exclusion", fig.fig_exclusion(rows),
+                          f"Compare the two bars (black: 95% interval): a lower left bar means the trained partner on "
+                          f"{ex['partner_split']} keeps the fresh unit off that split."))
+    if "norm" in pull:
+        norm, ep = np.asarray(pull["norm"], float), np.asarray(pull["epochs"]).astype(int)
+        rows = [{"unit": f"L1:{h}", "epoch": int(e), "cls": c, "pull": round(float(norm[i, h, c]), 6)}
+                for i, e in enumerate(ep) for h in range(norm.shape[1]) for c in range(norm.shape[2])]
+        figs.append(Chart("pull", fig.fig_pull(rows, norm.shape[1]),
+                          f"Seed {pull['seed']}: the highest line in a panel is the class pulling that unit's line "
+                          f"hardest at that epoch; watch the pulls fall as the unit settles on a split."))
+    return Section(
+        "Why does each unit find its own niche?",
+        question="Which classes pull each unit's line during training, and does a unit that already covers a "
+                 "split keep another unit off it?",
+        findings=list(r.findings.get("pull", [])) + list(r.findings.get("exclusion", [])), figures=figs,
+        notes=["Pull of a class on a unit: the length of the part of the loss gradient on the unit's incoming "
+               "weights and bias that the points of that class contribute (the parts of all classes add up to the "
+               "whole gradient). A class whose points are already right contributes almost nothing."])
 
 
 def _niches(r) -> Section:
@@ -276,7 +311,8 @@ def _niches(r) -> Section:
 def _failures(r, data) -> Section:
     ex = r.views["examples"]
     notes = [f"Example {e['outcome']} seed {e['seed']}: " + _record(r, e["seed"])["description"]
-             + " (pick it in the seed list to see it)." for e in ex]
+             + _shared(_record(r, e["seed"])) + " (pick it in the seed list to see it; the film draws every unit, "
+             "dead ones included)." for e in ex]
     film = _film(r)
     return Section(
         "What happens when units duplicate or die?",
@@ -292,6 +328,16 @@ def _failures(r, data) -> Section:
                  "ends (black: the selected seed, for seeds with a film; dotted rule: the film's epoch).",
                  datasets={k: data[k] for k in ("lab_loss", "lab_bands")})] * (r.config.epochs > 0),
         notes=notes)
+
+
+def _shared(rec: dict) -> str:
+    """``" — L1:0 and L1:2 share {0,1}|{2,3}"`` for a record whose live units share a split ("" if none)."""
+    groups: dict = {}
+    for u in rec["units"]:
+        if not u["dead"] and u["active_classes"] and u["silent_classes"]:
+            groups.setdefault(u["split"], []).append(u["name"])
+    parts = [f"{', '.join(n[:-1])} and {n[-1]} share {k}" for k, n in groups.items() if len(n) > 1]
+    return (" — " + "; ".join(parts)) if parts else ""
 
 
 def _table(r) -> Section:

@@ -31,7 +31,11 @@ class LabConfig(TrainOptions, SeedOptions, Options):
         "glorot", help="glorot (Keras' default, the lab's) or torch (PyTorch's default Linear init).")
     samples: int = option(100, help="Points drawn from the lab's four blobs (make_blobs, random_state 30).",
                           ge=4, le=10_000_000)
-    show_seed: int | None = option(None, help="Seed drawn in detail (default: the first seed).", ge=0)
+    show_seed: int | None = option(None, help="Seed drawn in detail (default: the first seed that ends distinct after its units' splits "
+                                      "changed during training, else the first seed).", ge=0)
+    exclusion_restarts: int = option(
+        200, ge=0, le=100_000,
+        help="Niche exclusion: restarts of unit 1 next to a frozen trained unit 0 (2 hidden units only; 0 skips it).")
     snapshot_epochs: tuple[int, ...] = option(
         (0, 1, 5, 20, 50, 200), ge=0, cli=False,
         help="Moments of training drawn for the shown seed (epochs beyond --epochs are dropped; the last is added).")
@@ -40,6 +44,8 @@ class LabConfig(TrainOptions, SeedOptions, Options):
         snaps = {e for e in self.snapshot_epochs if e <= self.epochs} | {self.epochs}
         self.snapshot_epochs = tuple(sorted(snaps))
         if self.show_seed is None:
+            # not a field: the run may replace it by a seed whose splits change during training
+            self._auto_show = True
             self.show_seed = self.first_seed
         if not self.first_seed <= self.show_seed < self.first_seed + self.seeds:
             raise self.field_error("show_seed", f"must be one of the trained seeds {self.first_seed}.."

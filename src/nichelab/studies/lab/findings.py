@@ -7,11 +7,13 @@ import numpy as np
 
 from ...metrics.partitions import describe_unit
 from ...train.divergence import left_out
+from ..text import difference, plural, share, wilson_interval
 from .analysis import SeedAnalysis
 from .config import ALL_OUTCOMES, OUTCOMES
 
 __all__ = ["pct", "outcome_counts", "split_frequencies", "lab_story_share", "keep_initial_split", "initial_relation",
-           "answer_niches", "answer_origin", "answer_failures", "describe_seed"]
+           "answer_niches", "answer_origin", "answer_failures", "describe_seed", "answer_exclusion", "answer_pull",
+           "short_answer", "shared_units"]
 
 LAB_SPLITS = frozenset({"{0,1}|{2,3}", "{0,2}|{1,3}"})
 
@@ -76,6 +78,23 @@ def describe_seed(a: SeedAnalysis, i: int) -> list[str]:
             for h in range(a.active.shape[1])]
 
 
+def split_key_of(active_row) -> str:
+    """The split key of one unit's active row (:func:`nichelab.metrics.partitions.split_key`)."""
+    from ...metrics.partitions import split_key
+    return split_key(active_row)
+
+
+def shared_units(a: SeedAnalysis, i: int) -> str:
+    """Which live units of seed index ``i`` share a split: ``"L1:0 and L1:2 share {0,1}|{2,3}"`` ("" if none)."""
+    groups: dict = {}
+    for h, k in enumerate(a.splits[i]):
+        if not a.dead[i, h] and 0 < a.active[i, h].sum() < a.active.shape[2]:
+            groups.setdefault(k, []).append(f"L1:{h}")
+    parts = [f"{' and '.join(u) if len(u) < 3 else ', '.join(u[:-1]) + ' and ' + u[-1]} share {k}"
+             for k, u in groups.items() if len(u) > 1]
+    return "; ".join(parts)
+
+
 def diverged_note(a: SeedAnalysis) -> str:
     """``"3 of 100 seeds diverged and are left out of the other numbers (...)."``; "" when none did."""
     return left_out(int(np.sum(a.diverged)), len(a.seeds))
@@ -99,17 +118,30 @@ def _answer_niches(a: SeedAnalysis) -> list[str]:
     c = outcome_counts(a)
     freq = split_frequencies(a)
     top = ", ".join(f"{k} in {pct(v)} of units" for k, v in freq[:4])
-    out = [f"Across {n} seeds, the hidden units found distinct niches in {c['distinct']} seeds ({pct(c['distinct'] / n)}); "
-           f"two units implemented the same split in {c['duplicate']} ({pct(c['duplicate'] / n)}); "
-           f"a unit died (silent on every sample) in {c['dead']} ({pct(c['dead'] / n)}); "
-           f"{c['other']} seeds ({pct(c['other'] / n)}) ended otherwise.",
+    H = a.active.shape[1]
+    if H == 1:
+        first = (f"Across {n} seeds, the single hidden unit cut the classes in two and every class was still mostly "
+                 f"right in {share(c['distinct'], n, 'seeds')}; ")
+    else:
+        first = f"Across {n} seeds, the hidden units found distinct niches in {share(c['distinct'], n, 'seeds')}; "
+    if H >= 2:
+        first += (f"{'two' if H == 2 else 'at least two'} units implemented the same split in "
+                  f"{share(c['duplicate'], n)}; ")
+    out = [first + f"a unit died (silent on every sample) in {share(c['dead'], n)}; "
+           f"{share(c['other'], n)} ended otherwise.",
            f"The most common splits of the classes a unit implements: {top}."]
+    if H > 2 and c["duplicate"]:
+        idx = [i for i, o in enumerate(a.outcome) if o == "duplicate"]
+        told = int(sum(bool(np.all(a.recall[i] > 0.5)) for i in idx))
+        out.append(f"With {H} units a shared split need not cost a niche: of the {c['duplicate']} duplicate seeds, "
+                   f"{share(told, len(idx), 'seeds')} still tell all four classes apart (every class right on most "
+                   f"of its points); for example seed {int(a.seeds[idx[0]])}: {shared_units(a, idx[0])}.")
     if a.active.shape[1] == 2:
-        share = lab_story_share(a)
-        verdict = ("so the lab's story is the typical outcome" if share >= 0.5 else
+        story = lab_story_share(a)
+        verdict = ("so the lab's story is the typical outcome" if story >= 0.5 else
                    "so the lab's story is one outcome among several, not the rule")
         out.append(f"The exact pair the lab shows ({{0,1}}|{{2,3}} and {{0,2}}|{{1,3}}) occurred in "
-                   f"{pct(share)} of seeds, {verdict}.")
+                   f"{pct(story)} of seeds, {verdict}.")
     return out
 
 
@@ -119,28 +151,42 @@ def answer_origin(a: SeedAnalysis) -> list[str]:
     if not len(a.seeds):
         return ["Every seed diverged, so there is no trained network whose origin could be traced."]
     keep = keep_initial_split(a)
-    out = [f"At initialisation each unit's line already splits the classes in some way. "
-           f"{pct(keep)} of the units that stayed alive ended with the same split they started with; "
-           f"the rest moved to a different split during training."
+    n_live = int((~a.dead).sum())
+    k_keep = int(round(keep * n_live)) if np.isfinite(keep) else 0
+    out = [f"At initialisation each unit's line already splits the classes in some way (its split: which classes "
+           f"sit mostly on its active side). {share(k_keep, n_live, 'units that stayed alive')} ended with the same "
+           f"split they started with; the rest moved to a different split during training."
            if np.isfinite(keep) else "Every unit died, so no unit kept or changed a split."]
     ang = a.init_angle
     groups = {o: ang[[i for i, x in enumerate(a.outcome) if x == o]] for o in OUTCOMES}
     meds = {o: float(np.nanmedian(v)) for o, v in groups.items() if len(v) and np.isfinite(v).any()}
     if len(meds) >= 2:
         parts = ", ".join(f"{o} {v:.0f}° (n={len(groups[o])})" for o, v in meds.items())
-        out.append(f"The median initial angle between the two units' weight vectors, by outcome: {parts}. "
+        pair = "the two units'" if a.active.shape[1] == 2 else "the closest two units'"
+        out.append(f"The median initial angle between {pair} weight vectors, by outcome: {parts}. "
                    + _angle_verdict(meds))
     rel = initial_relation(a)
     if rel:
-        out.append("Seeds whose units started with different splits ended distinct in "
-                   f"{pct(rel['different'][0])} of cases (n={rel['different'][1]}); seeds whose units started "
-                   f"with the same split ended distinct in {pct(rel['same'][0])} (n={rel['same'][1]})."
+        out.append(_relation_sentence(rel)
                    if rel["same"][1] and rel["different"][1] else
                    f"All seeds started with their units splitting the classes "
                    f"{'differently' if rel['different'][1] else 'the same way'}, so the start cannot be compared.")
     out.append("Only the random starting weights tell the units apart; `nichelab run symmetry` tests what happens "
                "when they start identical.")
     return out
+
+
+def _relation_sentence(rel: dict) -> str:
+    """Distinct share when the units started on different splits vs the same split, and whether that differs."""
+    (p1, n1), (p0, n0) = rel["different"], rel["same"]
+    k1, k0 = int(round(p1 * n1)), int(round(p0 * n0))
+    d, lo, hi, sep = difference(k1, n1, k0, n0)
+    verdict = (f"so starting on different splits {'helps' if d > 0 else 'hurts'} "
+               f"({100 * d:+.0f} percentage points, 95% CI {100 * lo:+.0f} to {100 * hi:+.0f})" if sep else
+               f"and the run cannot tell whether starting on different splits matters ({100 * d:+.0f} percentage "
+               f"points, 95% CI {100 * lo:+.0f} to {100 * hi:+.0f})")
+    return (f"Seeds whose units started on different splits ended distinct in {share(k1, n1, 'seeds')}; seeds whose "
+            f"units started on the same split ended distinct in {share(k0, n0, 'seeds')}, {verdict}.")
 
 
 def initial_relation(a: SeedAnalysis) -> dict:
@@ -185,8 +231,9 @@ def answer_failures(a: SeedAnalysis) -> list[str]:
         worst = int(np.argmin(rec))
         lost = (f"the class they got wrong most is class {worst} (mean per-class accuracy {pct(rec[worst])})"
                 if rec[worst] < 0.995 else "every class is right on (nearly) every point")
-        out.append(f"{o.capitalize()} {_seeds(len(idx))}: median accuracy {pct(np.median(acc))} "
-                   f"(range {pct(acc.min())}–{pct(acc.max())}); {lost}.")
+        spread = (f"median accuracy {pct(np.median(acc))} (range {pct(acc.min())}–{pct(acc.max())})" if len(idx) > 1
+                  else f"accuracy {pct(acc[0])}")
+        out.append(f"{o.capitalize()} {_seeds(len(idx))}: {spread}; {lost}.")
         if o == "duplicate":
             mir = mirrored_duplicates(a)
             same = [i for i in idx if i not in mir]
@@ -198,3 +245,103 @@ def answer_failures(a: SeedAnalysis) -> list[str]:
     if "duplicate" not in a.outcome and "dead" not in a.outcome:
         out.append("No seed duplicated or lost a unit in this run, so there is nothing to compare.")
     return out
+
+
+def _units_word(h: int) -> str:
+    return "the hidden unit" if h == 1 else ("the two hidden units" if h == 2 else f"the {h} hidden units")
+
+
+def answer_exclusion(ex: dict, cfg=None) -> list[str]:
+    """Niche exclusion in words, from the counts of :func:`nichelab.studies.lab.mechanism.niche_exclusion`.
+
+    ``ex`` holds ``reference_seed``, ``partner_split``, ``restarts`` and, for ``with_partner`` and
+    ``silenced``, ``same`` (restarts whose unit 1 ends on the partner's split) and ``dead``. Empty
+    ``ex``: says why nothing was measured (``cfg`` gives the reason).
+    """
+    if not ex:
+        if cfg is not None and cfg.hidden != 2:
+            return [f"Niche exclusion is measured on two-unit networks; this run has {plural(cfg.hidden, 'hidden unit')}."]
+        if cfg is not None and cfg.exclusion_restarts == 0:
+            return ["Niche exclusion was not measured (--exclusion-restarts 0)."]
+        return ["Niche exclusion was not measured: no seed ended with distinct niches to take a partner from."]
+    n, split, ref = int(ex["restarts"]), ex["partner_split"], ex["reference_seed"]
+    k1, k0 = int(ex["with_partner"]["same"]), int(ex["silenced"]["same"])
+    out = [f"Niche exclusion: we froze unit L1:0 of seed {ref} (it splits the classes {split}) and trained a fresh "
+           f"unit L1:1 beside it from {plural(n, 'random start')}, with the lab's training settings. "
+           f"With a partner already covering {split}, the second unit took the same split in {share(k1, n, 'restarts')}, "
+           f"against {share(k0, n, 'restarts')} without it (the partner's output clamped to 0, so the second unit "
+           f"trains alone)."]
+    d, lo, hi, sep = difference(k1, n, k0, n)
+    if sep:
+        way = "lowers" if d < 0 else "raises"
+        a_lo, a_hi = sorted((abs(100 * lo), abs(100 * hi)))
+        out.append(f"A partner on the split {way} the chance of landing on it by {abs(100 * d):.0f} percentage points "
+                   f"(95% CI {a_lo:.0f} to {a_hi:.0f})"
+                   + (". This is what we expect if the partner has already removed the errors that split would fix, "
+                      "so little gradient is left to pull a second unit there." if d < 0 else
+                      ": here the partner draws the second unit onto its own split."))
+    else:
+        out.append(f"The run cannot tell the two apart (difference {100 * d:+.0f} percentage points, 95% CI "
+                   f"{100 * lo:+.0f} to {100 * hi:+.0f}); more restarts (--exclusion-restarts) would narrow it.")
+    dead1, dead0 = int(ex["with_partner"]["dead"]), int(ex["silenced"]["dead"])
+    if dead1 or dead0:
+        out.append(f"The second unit died (silent on every point) in {share(dead1, n, 'restarts')} with the partner "
+                   f"and {share(dead0, n, 'restarts')} without.")
+    return out
+
+
+def answer_pull(pull: dict) -> list[str]:
+    """Who pulls each unit, in words: at epoch 0, which class pulls hardest, and does it end on the active side."""
+    if not pull or not pull.get("epoch0_units"):
+        return ["No live unit to measure the pull on."]
+    n, k = int(pull["epoch0_units"]), int(pull["epoch0_top_on_active"])
+    out = [f"At the random start, the class whose errors pull hardest on a unit's line (the largest norm of that "
+           f"class's part of the gradient on the unit's incoming weights) ended on the unit's active side in "
+           f"{share(k, n, 'live units')}."]
+    if "norm" in pull:
+        norm = np.asarray(pull["norm"], float)
+        ep = np.asarray(pull["epochs"])
+        first = [int(np.argmax(norm[0, h])) for h in range(norm.shape[1])]
+        parts = "; ".join(f"L1:{h} by class {c}" for h, c in enumerate(first))
+        total0, total1 = float(norm[0].sum()), float(norm[-1].sum())
+        out.append(f"In seed {pull['seed']}, at epoch 0 the units are pulled hardest as follows: {parts}. By epoch "
+                   f"{int(ep[-1])} the total pull has fallen to {pct(total1 / total0) if total0 > 0 else 'n/a'} of its "
+                   f"start: once a unit's split fixes the errors of the classes that pulled it, they stop pulling.")
+    return out
+
+
+def short_answer(a: SeedAnalysis, ex: dict) -> list[str]:
+    """The short answer to the three lab questions, one paragraph, from this run's numbers."""
+    a = a.kept()
+    if not len(a.seeds):
+        return ["Every seed diverged, so this run cannot answer the lab's questions: try a smaller --lr."]
+    from ...metrics.partitions import split_key
+    H = a.active.shape[1]
+    same = [split_key(a.init_active[s, h]) == a.splits[s][h]
+            for s in range(len(a.seeds)) for h in range(H) if not a.dead[s, h]]
+    parts = []
+    if same:
+        k, m = int(sum(same)), len(same)
+        lo, hi = wilson_interval(k, m)
+        verdict = ("so the start decides the niche more often than not" if lo > 0.5 else
+                   "so training, not the start, decides most niches" if hi < 0.5 else
+                   "so the run cannot tell whether the start or training decides most niches")
+        parts.append(f"How random lines become niches: each unit starts as a random line that already cuts the "
+                     f"classes in two; {share(k, m, 'live units')} kept the cut they started with, {verdict}")
+        parts[-1] += ("; training then turns and shifts each line, pulled by the classes whose errors are largest "
+                      "(see 'Why does each unit find its own niche?').")
+    if ex:
+        n, k1, k0 = int(ex["restarts"]), int(ex["with_partner"]["same"]), int(ex["silenced"]["same"])
+        d, lo, hi, sep = difference(k1, n, k0, n)
+        parts.append(f"Why units rarely duplicate: a fresh unit trained beside a partner that already covers "
+                     f"{ex['partner_split']} took the same split in {share(k1, n, 'restarts')}, against "
+                     f"{share(k0, n, 'restarts')} when it trained alone"
+                     + (" — once one unit covers a split, taking it again no longer reduces the error much, so the "
+                        "other unit settles elsewhere."
+                        if sep and d < 0 else
+                        (" — here the partner attracts it." if sep else " — the run cannot tell these apart.")))
+    c = outcome_counts(a)
+    costs = [f"{o} seeds {pct(np.median(a.accuracy[[i for i, x in enumerate(a.outcome) if x == o]]))} "
+             f"(n={c[o]})" for o in OUTCOMES if c[o]]
+    parts.append(f"What duplicates and dead units cost: median accuracy by outcome is {', '.join(costs)}.")
+    return [" ".join(p if p.endswith(".") else p + "." for p in parts)]

@@ -109,17 +109,54 @@ def merge_chunks(config: LabConfig, chunks: list) -> LabResult:
     a = SeedAnalysis(**{k.name: cat(lambda c, n=k.name: getattr(c.analysis, n)) for k in fields(SeedAnalysis)})
     params, initial, loss = cat(lambda c: c.params), cat(lambda c: c.initial), cat(lambda c: c.loss)
     snaps = next(c.snapshots for c in chunks if cfg.show_seed in c.seeds)
-    show = cfg.seed_list.index(cfg.show_seed)
     t1 = time.perf_counter()
+    film = _merge_films(chunks, a, cfg)
+    why = _choose_shown(cfg, a, film)
+    if why:  # the shown seed was chosen by the run: its snapshots come from the film (every epoch recorded)
+        snaps = _film_snapshots(film, cfg)
+    show = cfg.seed_list.index(cfg.show_seed)
+    mech = _mechanism(a, params, initial, film, data, cfg)
     result = LabResult(
         config=cfg, seeds=cfg.seed_list,
         data={"name": data.name, "n_samples": len(data), **data.meta, "X": data.X, "y": data.y},
-        summary=_summary(a, cfg), per_seed=_records(a, loss), findings=_findings(a),
+        summary=_summary(a, cfg), per_seed=_records(a, loss), findings=_findings(a, mech, cfg),
         loss_curves=loss, views=_views(a, params, loss, snaps, show, cfg),
-        params=params, initial=initial, film=_merge_films(chunks, a, cfg),
+        mechanism=mech, params=params, initial=initial, film=film,
         timings={k: sum(c.timings.get(k, 0.0) for c in chunks) for k in ("training_s", "analysis_s")})
+    result.views["shown"]["why"] = why or ("chosen with --show-seed" if not getattr(cfg, "_auto_show", False) else
+                                           "the first seed (no seed ended distinct after its splits changed)")
     result.timings["analysis_s"] += time.perf_counter() - t1
     return result
+
+
+def _changed(a: SeedAnalysis) -> np.ndarray:
+    """(S,) bool: some live unit's final split differs from its split at initialisation."""
+    from ...metrics.partitions import split_key
+    return np.array([any(not a.dead[s, h] and split_key(a.init_active[s, h]) != a.splits[s][h]
+                         for h in range(a.dead.shape[1])) for s in range(len(a.seeds))], dtype=bool)
+
+
+def _choose_shown(cfg: LabConfig, a: SeedAnalysis, film: dict) -> str:
+    """When the user gave no --show-seed: show the first distinct seed whose splits change (in words why; "" if not)."""
+    if not getattr(cfg, "_auto_show", False) or not film:
+        return ""
+    s = views.changing_seed(a.seeds, a.outcome, _changed(a))
+    if s < 0 or s not in [int(x) for x in film["seeds"]]:
+        return ""
+    cfg.show_seed = s
+    i = [int(x) for x in a.seeds].index(s)
+    moved = [f"L1:{h} from {fx.split_key_of(a.init_active[i, h])} to {a.splits[i][h]}"
+             for h in range(a.dead.shape[1]) if fx.split_key_of(a.init_active[i, h]) != a.splits[i][h]]
+    return (f"the first seed that ended distinct after its units' splits changed during training "
+            f"({'; '.join(moved)}), so the film shows the lines move into their niches")
+
+
+def _film_snapshots(film: dict, cfg: LabConfig) -> dict:
+    """The shown seed's weights at the snapshot epochs, from the film."""
+    f = [int(s) for s in film["seeds"]].index(cfg.show_seed)
+    ep = [int(e) for e in film["epochs"]]
+    names = {"L1.linear.weight": "W1", "L1.linear.bias": "b1", "L2.linear.weight": "W2", "L2.linear.bias": "b2"}
+    return {e: {k: np.asarray(film[v][f, ep.index(e)]) for k, v in names.items()} for e in cfg.snapshot_epochs if e in ep}
 
 
 def _concat(parts: list):
@@ -165,13 +202,49 @@ def _summary(a: SeedAnalysis, cfg: LabConfig) -> dict:
             "mean_accuracy": float(a.accuracy.mean()) if len(a.seeds) else float("nan")}
 
 
-def _findings(a: SeedAnalysis) -> dict:
-    return {"niches": fx.answer_niches(a), "origin": fx.answer_origin(a), "failures": fx.answer_failures(a)}
+def _findings(a: SeedAnalysis, mech: dict | None = None, cfg: LabConfig | None = None) -> dict:
+    out = {"niches": fx.answer_niches(a), "origin": fx.answer_origin(a), "failures": fx.answer_failures(a)}
+    mech = mech or {}
+    out["exclusion"] = fx.answer_exclusion(mech.get("exclusion") or {}, cfg)
+    out["pull"] = fx.answer_pull(mech.get("pull") or {})
+    out["short"] = fx.short_answer(a, mech.get("exclusion") or {})
+    return out
+
+
+def _mechanism(a: SeedAnalysis, params: dict, initial: dict, film: dict, data, cfg: LabConfig) -> dict:
+    """Why the units take different niches: niche exclusion and who pulls each unit (:mod:`.mechanism`)."""
+    from collections import Counter
+
+    from . import mechanism as mx
+    out: dict = {"exclusion": {}, "pull": {}}
+    if cfg.hidden == 2 and cfg.exclusion_restarts > 0:
+        ref = mx.reference_seed(a.seeds, a.outcome, cfg.show_seed)
+        if ref >= 0:
+            ex = mx.niche_exclusion(unstack(params, list(map(int, a.seeds)).index(ref)), data.X, data.y,
+                                    restarts=cfg.exclusion_restarts, epochs=cfg.epochs, lr=cfg.lr,
+                                    batch_size=cfg.batch_size, optimizer=cfg.optimizer, seed=ref)
+            for k in ("with_partner", "silenced"):
+                ex[k]["split_counts"] = dict(Counter(ex[k].pop("splits")).most_common())
+            out["exclusion"] = {"reference_seed": ref, **ex}
+    # who pulls each unit: every seed at epoch 0, and the shown seed at every recorded epoch
+    pull0 = mx.class_pull(initial["L1.linear.weight"], initial["L1.linear.bias"], initial["L2.linear.weight"],
+                          initial["L2.linear.bias"], data.X, data.y)
+    live = ~a.dead & ~a.diverged[:, None] & np.isfinite(pull0).all(axis=2)
+    top = pull0.argmax(axis=2)
+    on_active = np.take_along_axis(a.active, top[..., None], axis=2)[..., 0]
+    pull = {"epoch0_top_class": top, "epoch0_live": live, "epoch0_top_on_active": int((on_active & live).sum()),
+            "epoch0_units": int(live.sum())}
+    if film and cfg.show_seed in [int(s) for s in film["seeds"]]:
+        f = [int(s) for s in film["seeds"]].index(cfg.show_seed)
+        pull.update(seed=int(cfg.show_seed), epochs=np.asarray(film["epochs"]),
+                    norm=mx.class_pull(film["W1"][f], film["b1"][f], film["W2"][f], film["b2"][f], data.X, data.y))
+    out["pull"] = pull
+    return out
 
 
 def _chunk_film(a: SeedAnalysis, ens, seeds: list[int], data, cfg: LabConfig) -> dict:
     """The film of this chunk's candidates: its shown seed and first seeds of each outcome."""
-    chosen = views.film_seeds(seeds, a.outcome, cfg.show_seed)
+    chosen = views.film_seeds(seeds, a.outcome, cfg.show_seed, extra=[views.changing_seed(seeds, a.outcome, _changed(a))])
     return views.film(ens.snapshots, [seeds.index(s) for s in chosen], chosen, ens.loss, data.X, data.y)
 
 
@@ -180,7 +253,8 @@ def _merge_films(chunks: list, a: SeedAnalysis, cfg: LabConfig) -> dict:
     films = [c.film for c in chunks if c.film]
     if not films:
         return {}
-    keep = views.film_seeds(cfg.seed_list, a.outcome, cfg.show_seed)
+    keep = views.film_seeds(cfg.seed_list, a.outcome, cfg.show_seed,
+                            extra=[views.changing_seed(cfg.seed_list, a.outcome, _changed(a))])
     seeds = np.concatenate([f["seeds"] for f in films])
     rows = [int(np.flatnonzero(seeds == s)[0]) for s in keep]
     out = {k: np.concatenate([f[k] for f in films])[rows] for k in films[0] if k != "epochs"}

@@ -26,6 +26,9 @@ class LabResult(Result):
     views : dict — figure-ready numbers (shown seed's planes and lines, example seeds' regions,
         loss quartiles by outcome).
     params, initial : dict of str -> (S, ...) arrays — final and initial weights (weights file).
+    mechanism : dict — why units take different niches (:mod:`nichelab.studies.lab.mechanism`):
+        ``exclusion`` (niche exclusion counts; empty when skipped) and ``pull`` (per-class gradient
+        norms on each unit's incoming weights: the shown seed over epochs, all seeds at epoch 0).
     film : dict of str -> arrays — every epoch's weights of a few seeds, for the report's training film
         (weights file, as ``film.<key>``; see :func:`nichelab.studies.lab.views.film`); empty when
         the network has more than ``views.FILM_MAX_UNITS`` hidden units.
@@ -41,6 +44,7 @@ class LabResult(Result):
     findings: dict = field(default_factory=dict)
     loss_curves: np.ndarray = None
     views: dict = field(default_factory=dict)
+    mechanism: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
     initial: dict = field(default_factory=dict, metadata={"weights": True})
     film: dict = field(default_factory=dict, metadata={"weights": True})
@@ -50,6 +54,7 @@ class LabResult(Result):
         res = super().from_dict(data, weights)
         res.data["X"], res.data["y"] = np.asarray(res.data["X"]), np.asarray(res.data["y"])
         res.views = arrays(res.views)
+        res.mechanism = arrays(res.mechanism or {})
         return res
 
     def tables(self) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["X0_RANGE", "X1_RANGE", "plane_grid", "unit_planes", "logit_planes", "regions", "loss_bands", "seed_view",
-           "film_seeds", "film", "FILM_MAX_UNITS", "FILM_PER_OUTCOME"]
+           "film_seeds", "changing_seed", "film", "FILM_MAX_UNITS", "FILM_PER_OUTCOME"]
 
 #: The training film (every epoch's weights) is recorded only for networks this small.
 FILM_MAX_UNITS = 16
@@ -77,15 +77,24 @@ def seed_view(w: dict, seed: int, outcome: str, diverged: bool = False) -> dict:
     return out
 
 
-def film_seeds(seeds, outcome: list, show_seed: int, per_outcome: int = FILM_PER_OUTCOME) -> list[int]:
-    """Seeds whose every epoch is recorded: the shown seed, then the first ``per_outcome`` of each outcome.
+def changing_seed(seeds, outcome: list, changed) -> int:
+    """The first seed ending ``distinct`` whose units' splits changed during training (-1: none).
+
+    ``changed`` : (S,) bool -- some live unit's final split differs from its split at epoch 0.
+    """
+    return next((int(s) for s, o, c in zip(seeds, outcome, changed) if o == "distinct" and c), -1)
+
+
+def film_seeds(seeds, outcome: list, show_seed: int, per_outcome: int = FILM_PER_OUTCOME,
+               extra=()) -> list[int]:
+    """Seeds whose every epoch is recorded: the shown seed, ``extra``, then the first ``per_outcome`` of each outcome.
 
     Returns
     -------
     list of int, in the order of ``seeds``.
     """
     seeds = [int(s) for s in seeds]
-    keep = {int(show_seed)}
+    keep = {int(show_seed)} | {int(s) for s in extra if int(s) in seeds}
     for o in dict.fromkeys(outcome):
         keep.update([s for s, x in zip(seeds, outcome) if x == o][:per_outcome])
     return [s for s in seeds if s in keep]
