@@ -39,19 +39,29 @@ def _footer(result) -> str:
 
 
 def _warm_report(study: str) -> None:
-    """Import the study's page module (Altair, Jinja2) and load the Vega bundle while the study runs.
+    """Import the study's page module (Altair, Jinja2), then build the Vega bundle in the background.
 
-    Run in a daemon thread by :func:`execute`: training spends its time in torch, which releases the
-    GIL, so these one-off costs (about 0.3 s of imports; seconds to bundle Vega the first time on a
-    machine) no longer follow the progress bar. Failures are ignored here; writing reports them.
+    The imports run here, in the calling thread: importing the same modules from two threads at
+    once can hand one of them a partly initialised module. Only the bundle (seconds the first time
+    on a machine, a file read afterwards; vl-convert releases the GIL) runs in a daemon thread
+    while the study trains. Failures are ignored here; writing the report surfaces them.
     """
+    import importlib
+    import threading
     try:
         from ..reporting import page_module
         from ..reporting.charts import vega_bundle
+        importlib.import_module("vl_convert")  # imported here, not in the thread
         page_module(study)
-        vega_bundle()
     except Exception:  # noqa: BLE001 - the real error surfaces when the page is written
-        pass
+        return
+
+    def bundle() -> None:
+        try:
+            vega_bundle()
+        except Exception:  # noqa: BLE001
+            pass
+    threading.Thread(target=bundle, name="nichelab-vega-bundle", daemon=True).start()
 
 
 def write_run(result, folder: Path, *, started: float | None = None, progress=None) -> None:
@@ -115,8 +125,7 @@ def execute(study, config, out: str | Path | None = None, *, console=None, argv:
     console = console or Console(stderr=True)
     reserved = out is None
     out = default_out(study.name) if reserved else prepare_out(out)
-    import threading
-    threading.Thread(target=_warm_report, args=(study.name,), name="nichelab-warm-report", daemon=True).start()
+    _warm_report(study.name)
     try:
         t0 = time.perf_counter()
         with progress_bar(console) as progress:
