@@ -13,7 +13,7 @@ RUNS = {
     "width": ["--seeds", "2", "--widths", "1,4,16", "--data", "blobs,digits", "--epochs", "15"],
     "superposition": ["--seeds", "2", "--features", "5", "--hidden", "2", "--steps", "200"],
 }
-CONTROLS = {"symmetry": ["dataset", "condition"], "width": ["width", "wseed"], "superposition": ["level"]}
+CONTROLS = {"symmetry": ["dataset", "condition"], "width": ["hwidth", "seed"], "superposition": ["level"]}
 
 #: Every row of every dataset a view holds (its source data and what its transforms derived), by dataset name.
 VIEW_ROWS = """(name) => { const v = window.nichelab.views[name]; const out = {};
