@@ -15,20 +15,34 @@ RUNS = {
 }
 CONTROLS = {"symmetry": ["dataset", "condition"], "width": ["hwidth", "seed"], "superposition": ["level"]}
 
-#: Every row of every dataset a view holds (its source data and what its transforms derived), by dataset name.
+#: Every row of every dataset a view holds (its source data and what its transforms derived), by dataset name;
+#: only the rows' plain fields (numbers, strings, booleans), as JSON text.
 VIEW_ROWS = """(name) => { const v = window.nichelab.views[name]; const out = {};
-  for (const k of Object.keys(v._runtime.data)) { let rows; try { rows = v.data(k); } catch (e) { continue; }
-    if (rows && rows.length) out[k] = rows.map(d => { const o = {}; for (const f of Object.keys(d)) if (f !== 'Symbol(vega_id)') o[f] = d[f]; return o; }); }
+  for (const k of Object.keys(v._runtime.data).sort()) { let rows; try { rows = v.data(k); } catch (e) { continue; }
+    if (!rows || !rows.length) continue;
+    out[k] = JSON.stringify(rows.map(d => Object.keys(d).sort().filter(f => ['number', 'string', 'boolean'].includes(typeof d[f]))
+                                                  .map(f => [f, d[f]]))); }
   return out; }"""
 
 
-@pytest.fixture(scope="module", params=list(RUNS))
-def run(request, tmp_path_factory):
-    study = request.param
-    out = tmp_path_factory.mktemp(study) / "run"
-    res = CliRunner().invoke(app, ["run", study, *RUNS[study], "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    return study, out, json.loads((out / "results.json").read_text())
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """``runs(study)``: (study, folder, results.json) of a small run, made once per module."""
+    made = {}
+
+    def get(study):
+        if study not in made:
+            out = tmp_path_factory.mktemp(study) / "run"
+            res = CliRunner().invoke(app, ["run", study, *RUNS[study], "--out", str(out)])
+            assert res.exit_code == 0, res.output
+            made[study] = (study, out, json.loads((out / "results.json").read_text()))
+        return made[study]
+    return get
+
+
+@pytest.fixture(params=list(RUNS))
+def run(request, runs):
+    return runs(request.param)
 
 
 def _rows(o, name):
@@ -38,7 +52,7 @@ def _rows(o, name):
 def _drawn(o):
     """For each chart: its derived datasets (rows, as JSON), i.e. what the marks are drawn from."""
     names = o.page.evaluate("Object.keys(window.nichelab.views)")
-    return {n: json.dumps(_rows(o, n), sort_keys=True) for n in names}
+    return {n: _rows(o, n) for n in names}
 
 
 def _options(o, name):
@@ -82,3 +96,82 @@ def test_every_control_changes_what_is_drawn(run, open_page, artifacts):
         assert changed, f"{study}: changing {name} to {target!r} changed no chart"
         assert o.errors == []
     o.page.screenshot(path=str(artifacts / f"{study}-controls-1400.png"), full_page=True)
+
+
+#: The rows a view derived (filtered) from its named datasets whose rows carry every one of ``fields``.
+DERIVED = """([name, fields]) => { const v = window.nichelab.views[name]; const out = [];
+  for (const k of Object.keys(v._runtime.data)) { if (!/^data_\\d+$/.test(k)) continue; let rows;
+    try { rows = v.data(k); } catch (e) { continue; }
+    if (!rows || !rows.length || !fields.every(f => f in rows[0])) continue;
+    out.push(rows.map(d => Object.fromEntries(fields.map(f => [f, d[f]])))); }
+  return out; }"""
+
+
+def _derived(o, name, fields):
+    return o.page.evaluate(DERIVED, [name, fields])
+
+
+def _select(o, name, value):
+    o.page.select_option(f"#ctl-{name}", str(value))
+    o.page.evaluate("window.nichelab.ready.then(() => true)")
+    assert str(o.state(name)) == str(value)
+
+
+def _sig(x):
+    return float(f"{x:.4g}")
+
+
+def test_symmetry_selected_condition_draws_its_median_gap(runs, open_page, artifacts):
+    study, out, data = runs("symmetry")
+    o = open_page(out / "report.html")
+    for p in data["views"]["gap"]:
+        ds = p["title"].split(":")[0]
+        _select(o, "dataset", ds)
+        curve = next(c for c in p["curves"] if not c["zero"])
+        _select(o, "condition", curve["key"])
+        lines = [rows for rows in _derived(o, "gap_conditions", ["key", "step", "median", "gap"])]
+        assert lines and all({r["key"] for r in rows} == {curve["key"]} for rows in lines)
+        drawn = {r["step"]: r["median"] for r in lines[0]}
+        assert drawn and all(drawn[t] == pytest.approx(_sig(curve["median"][t]), rel=1e-9) for t in drawn)
+        assert max(drawn) == len(curve["median"]) - 1
+    o.page.locator("#chart-gap_conditions").screenshot(path=str(artifacts / "symmetry-gap-one-condition.png"))
+
+
+def test_width_selected_width_and_seed_draw_their_unit_costs(runs, open_page, artifacts):
+    study, out, data = runs("width")
+    o = open_page(out / "report.html")
+    for w in data["config"]["widths"]:
+        for si, seed in enumerate(data["seeds"]):
+            _select(o, "hwidth", w)
+            _select(o, "seed", seed)
+            rows = _derived(o, "unit_costs", ["ds", "unit", "rank", "cost"])[0]
+            for ds, d in data["datasets"].items():
+                change = d["per_width"][str(w)]["ablation_accuracy_change"][si]
+                mine = sorted((r["rank"], r["cost"], r["unit"]) for r in rows if r["ds"] == ds)
+                assert [r[2] for r in mine] and len(mine) == w
+                for rank, cost, unit in mine:
+                    assert cost == pytest.approx(_sig(-100 * change[int(unit.split(":")[1])]), rel=1e-9)
+                assert [c for _, c, _ in mine] == sorted((c for _, c, _ in mine), reverse=True)
+            lines = _derived(o, "unit_lines", ["width", "seed", "unit", "split"])
+            splits = data["datasets"]["blobs"]["per_width"][str(w)]["unit_splits"][si]
+            drawn = lines[0] if lines else []
+            assert all(r["width"] == w and r["seed"] == seed for r in drawn)
+            assert all(splits[int(r["unit"].split(":")[1])] == r["split"] != "dead" for r in drawn)
+            assert o.page.text_content(".readout h3").startswith(f"Width {w}:")
+    o.page.locator("#chart-unit_lines").screenshot(path=str(artifacts / "width-unit-lines.png"))
+
+
+def test_superposition_level_draws_its_gram(runs, open_page, artifacts):
+    study, out, data = runs("superposition")
+    o = open_page(out / "report.html")
+    levels = [x["sparsity"] for x in data["by_sparsity"]]
+    for g in data["views"]["gram"]:
+        _select(o, "level", levels.index(g["sparsity"]))
+        rows = _derived(o, "gram", ["i", "j", "v", "sparsity"])[0]
+        n = len(g["WtW"])
+        assert len(rows) == n * n and {r["sparsity"] for r in rows} == {g["sparsity"]}
+        for r in rows:
+            assert r["v"] == pytest.approx(round(g["WtW"][r["i"]][r["j"]], 4), abs=1e-12)
+        ring = _derived(o, "represented", ["level", "median"])
+        assert any(len(x) == 1 and x[0]["level"] == levels.index(g["sparsity"]) for x in ring)
+    o.page.locator("#chart-gram").screenshot(path=str(artifacts / "superposition-gram.png"))
