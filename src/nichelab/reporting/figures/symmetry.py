@@ -66,7 +66,7 @@ def fig_gap_conditions(keys: list[str], labels: list[str], dataset: str, ymin: d
     """
     data = alt.Data(name="sym_gap")
     colour, dash = _cond_scales(keys, labels)
-    x = alt.X("step:Q", axis=alt.Axis(**axis("optimizer step")))
+    x = alt.X("step:Q", axis=alt.Axis(**axis("optimizer step", format="d", tickMinStep=1)))
     lows = "{" + ",".join(f"'{k}': {v:.3e}" for k, v in ymin.items()) + "}"
     yscale = alt.Scale(type="log", domainMin={"expr": f"{lows}[dataset]"})
     y = alt.Y("y:Q", scale=yscale,
@@ -122,7 +122,7 @@ def fig_gap_eps(dataset: str, n_eps: int) -> dict:
     colour = alt.Color("label:N", sort=None, scale=alt.Scale(range=ramp[:max(n_eps, 1)]),
                        legend=alt.Legend(title="perturbation size", orient="bottom", columns=4,
                                          symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1))
-    x = alt.X("step:Q", axis=alt.Axis(**axis("optimizer step")))
+    x = alt.X("step:Q", axis=alt.Axis(**axis("optimizer step", format="d", tickMinStep=1)))
     yscale = alt.Scale(type="log")
     line = _leaf(alt.Data(name="sym_eps"), _filter(_DS), lambda c: c.mark_line(strokeWidth=2, clip=True).encode(
         x=x, y=alt.Y("median:Q", scale=yscale, axis=alt.Axis(**axis("largest gap (a.u., log), median over seeds",
