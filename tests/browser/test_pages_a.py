@@ -175,3 +175,18 @@ def test_superposition_level_draws_its_gram(runs, open_page, artifacts):
         ring = _derived(o, "represented", ["level", "median"])
         assert any(len(x) == 1 and x[0]["level"] == levels.index(g["sparsity"]) for x in ring)
     o.page.locator("#chart-gram").screenshot(path=str(artifacts / "superposition-gram.png"))
+
+
+def test_every_chart_is_valid_vega_lite(run):
+    """Every chart of the three pages validates against the Vega-Lite schema (no browser needed)."""
+    import altair as alt
+    from altair.utils.schemapi import validate_jsonschema
+
+    from nichelab.reporting import build_report
+    from nichelab.reporting.charts import spec_with_data
+    from nichelab.runs.load import load_run
+    schema = alt.vegalite.v6.schema.core.load_schema()
+    charts = build_report(load_run(run[1])).charts()
+    assert charts
+    for c in charts:
+        validate_jsonschema(spec_with_data(c), schema)
