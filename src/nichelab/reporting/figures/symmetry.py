@@ -48,27 +48,30 @@ def _params(dataset: str, condition: str = "") -> list:
 
 
 def _cond_scales(keys: list[str], labels: list[str]):
-    colour = alt.Color("label:N", scale=alt.Scale(domain=labels, range=[condition_style(k)[0] for k in keys]),
+    """Colour and dash by condition key (the same on every dataset); the legend shows ``labels``."""
+    names = "{" + ",".join(f"'{k}': '{lab}'" for k, lab in zip(keys, labels)) + "}"
+    colour = alt.Color("key:N", scale=alt.Scale(domain=keys, range=[condition_style(k)[0] for k in keys]),
                        legend=alt.Legend(title="condition (mean or median over seeds)", orient="bottom",
                                          columns=2, labelLimit=320, titleLimit=400, symbolType="stroke",
-                                         symbolStrokeWidth=3, symbolOpacity=1))
-    dash = alt.StrokeDash("label:N", scale=alt.Scale(domain=labels, range=[condition_style(k)[1] for k in keys]),
+                                         symbolStrokeWidth=3, symbolOpacity=1, labelExpr=f"{names}[datum.value]"))
+    dash = alt.StrokeDash("key:N", scale=alt.Scale(domain=keys, range=[condition_style(k)[1] for k in keys]),
                           legend=None)
     return colour, dash
 
 
-def fig_gap_conditions(keys: list[str], labels: list[str], dataset: str, ymin: dict) -> dict:
+def fig_gap_conditions(keys: list[str], labels: list[str], dataset: str, ymin: dict, ymax: dict) -> dict:
     """Largest gap between two hidden units per optimizer step, one line per condition (log scale).
 
     Lines are the median over seeds; choosing one condition shows it alone with its band (lowest to
     highest seed). Exact zeros are drawn at the floor (dotted grey rule, labelled); the dashed grey rule
-    is the split tolerance. ``ymin`` maps each dataset to the lower end of its y axis.
+    is the split tolerance. ``ymin`` and ``ymax`` map each dataset to the ends of its y axis.
     """
     data = alt.Data(name="sym_gap")
     colour, dash = _cond_scales(keys, labels)
     x = alt.X("step:Q", axis=alt.Axis(**axis("optimizer step", format="d", tickMinStep=1)))
     lows = "{" + ",".join(f"'{k}': {v:.3e}" for k, v in ymin.items()) + "}"
-    yscale = alt.Scale(type="log", domainMin={"expr": f"{lows}[dataset]"})
+    highs = "{" + ",".join(f"'{k}': {v:.3e}" for k, v in ymax.items()) + "}"
+    yscale = alt.Scale(type="log", domainMin={"expr": f"{lows}[dataset]"}, domainMax={"expr": f"{highs}[dataset]"})
     y = alt.Y("y:Q", scale=yscale,
               axis=alt.Axis(**axis("largest gap between two units' incoming weights (a.u., log)", format=".0e")))
     keep = _filter(f"{_DS} && {_COND}")

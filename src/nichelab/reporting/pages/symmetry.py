@@ -6,6 +6,7 @@ numbers (``ConditionResult.tie``, ``identical``, ``first_gap_step``), never assu
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -138,12 +139,18 @@ def _used(data: dict, spec: dict) -> dict:
     return {k: v for k, v in data.items() if f"'name': '{k}'" in text}
 
 
+def _generic(label: str) -> str:
+    """A condition's label without its dataset's unit count ("random init (4 units)" -> "random init (all units)")."""
+    return re.sub(r"\b\d+ (identical )?units", lambda m: "all " + (m.group(1) or "") + "units", label)
+
+
 def _conditions(r) -> list[tuple[str, str]]:
-    """(key, label) of every condition drawn in the gap or training charts, in drawing order."""
+    """(key, label) of every condition drawn in the gap or training charts, in drawing order; labels name no
+    unit count (datasets differ), the tooltips do."""
     seen = {}
     for p in list(r.views.gap) + list(r.views.training):
         for c in p.curves:
-            seen.setdefault(c.key, c.label)
+            seen.setdefault(c.key, _generic(c.label).replace("'", "’"))
     return list(seen.items())
 
 
@@ -241,7 +248,12 @@ def _chart(name, spec, caption, data) -> Chart:
 def _stay(r, data) -> Section:
     keys, labels = zip(*_conditions(r))
     lows = {_ds_name(p.title): p.floor / 2 ** (sum(c.zero for c in p.curves) + 1) for p in r.views.gap}
-    spec = fig.fig_gap_conditions(list(keys), list(labels), list(r.datasets)[0], lows)
+    highs = {}
+    for p in r.views.gap:
+        top = max([float(np.nanmax(np.asarray(c.hi, float))) for c in p.curves if np.any(np.asarray(c.hi) > 0)]
+                  + [p.tol, p.floor])
+        highs[_ds_name(p.title)] = 3 * top   # headroom: a line at the largest gap stays inside the plot
+    spec = fig.fig_gap_conditions(list(keys), list(labels), list(r.datasets)[0], lows, highs)
     return Section(
         "Do identical units stay identical?",
         question="If every hidden unit starts as an exact copy of one unit, does gradient descent ever make them differ?",
