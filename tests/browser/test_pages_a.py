@@ -45,6 +45,15 @@ def run(request, runs):
     return runs(request.param)
 
 
+#: Line and rule marks drawn without a colour (a value outside the colour scale's domain draws nothing).
+UNCOLOURED = """() => { const bad = [];
+  for (const [name, v] of Object.entries(window.nichelab.views)) {
+    (function walk(mark) { for (const it of mark.items || []) {
+        if ((mark.marktype === 'line' || mark.marktype === 'rule') && it.datum && !it.stroke) bad.push(name + ':' + mark.marktype);
+        if (mark.marktype === 'group') for (const c of it.items || []) walk(c); } })(v.scenegraph().root); }
+  return bad; }"""
+
+
 def _rows(o, name):
     return o.page.evaluate(VIEW_ROWS, name)
 
@@ -95,6 +104,10 @@ def test_every_control_changes_what_is_drawn(run, open_page, artifacts):
         changed = [n for n in before if before[n] != after[n]]
         assert changed, f"{study}: changing {name} to {target!r} changed no chart"
         assert o.errors == []
+        assert o.page.evaluate(UNCOLOURED) == []
+        for value in opts:                       # every option draws its lines in colour
+            _select(o, name, value)
+            assert o.page.evaluate(UNCOLOURED) == [], f"{study}: {name} = {value!r}"
     o.page.screenshot(path=str(artifacts / f"{study}-controls-1400.png"), full_page=True)
 
 
