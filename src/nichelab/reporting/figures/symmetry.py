@@ -1,146 +1,155 @@
-"""Figures of the symmetry study: gaps between units over training, time to split, accuracy.
+"""Charts of the symmetry study: Vega-Lite specs (built with Altair), drawn in the browser.
 
-Every function takes the panels the study computed (:class:`~nichelab.studies.symmetry.result.SymmetryViews`:
-medians, ranges, fitted lines) and returns PNG bytes; nothing here measures. A *panel* is one dataset.
+Nothing here measures: every function takes named datasets the page arranged from the study's
+panels (:class:`~nichelab.studies.symmetry.result.SymmetryViews`: medians, ranges, fitted lines)
+and returns a Vega-Lite spec. Page parameters: ``dataset`` (str) and ``condition`` (str, ``""`` =
+every condition).
+
+Named datasets (rows are dicts):
+
+- ``sym_gap``: ``ds, key, label, step, y, lo, hi, median, zero`` -- largest gap per step (median
+  over seeds, band from the lowest to the highest seed); exact zeros are drawn at the floor (``y``).
+- ``sym_ref``: ``ds, tol, floor`` -- split tolerance and floor line per dataset.
+- ``sym_train``: ``ds, key, label, epoch, accuracy (%), distinct``.
+- ``sym_eps``: ``ds, eps, label, step, median``; ``sym_eps_split``: ``ds, eps, label, split, tol``.
+- ``sym_split``: ``ds, seed, x, split``; ``sym_fit``: ``ds, seed, x, y``.
 """
 from __future__ import annotations
 
-import numpy as np
+import altair as alt
 
-from ..style import OKABE_ITO, SEQ_CMAP, new_figure, to_png
+from ..charts import OKABE_ITO, axis
+from .lab import _calc, _filter, _finish, _layer, _leaf
 
-__all__ = ["CONDITION_STYLE", "fig_gap_conditions", "fig_gap_eps", "fig_split_vs_eps", "fig_training"]
+__all__ = ["CONDITION_STYLE", "condition_style", "fig_gap_conditions", "fig_gap_eps", "fig_split_vs_eps",
+           "fig_training"]
 
-#: Colour and line style per condition kind (Okabe-Ito; styles differ too, for grey-scale prints).
+#: Colour and dash per condition kind (Okabe-Ito; dashes differ too, for grey-scale prints).
 CONDITION_STYLE = {
-    "random": (OKABE_ITO[0], "-"),
-    "symmetric": (OKABE_ITO[7], "-"),
-    "tied": (OKABE_ITO[4], (0, (6, 2))),
-    "symmetric+dropout": (OKABE_ITO[1], "--"),
-    "eps": (OKABE_ITO[2], "-."),
-    "zeros": (OKABE_ITO[5], ":"),
-    "one unit": (OKABE_ITO[3], (0, (5, 1, 1, 1))),
+    "random": (OKABE_ITO[0], []),
+    "symmetric": (OKABE_ITO[7], []),
+    "tied": (OKABE_ITO[4], [6, 2]),
+    "symmetric+dropout": (OKABE_ITO[1], [4, 3]),
+    "eps": (OKABE_ITO[2], [6, 2, 1, 2]),
+    "zeros": (OKABE_ITO[5], [1, 2]),
+    "one unit": (OKABE_ITO[3], [5, 1, 1, 1]),
 }
+_DS = "datum.ds == dataset"
+_COND = "(condition == '' || datum.key == condition)"
 
 
-def _style(key: str):
-    return CONDITION_STYLE.get("eps" if key.startswith("symmetric+eps") else key, (OKABE_ITO[6], "-"))
+def condition_style(key: str) -> tuple[str, list]:
+    """(colour, dash) of a condition key (``symmetric+eps=...`` keys share the ``eps`` style)."""
+    return CONDITION_STYLE.get("eps" if key.startswith("symmetric+eps") else key, (OKABE_ITO[6], []))
 
 
-def _a(x) -> np.ndarray:
-    return np.asarray(x, dtype=float)
+def _params(dataset: str, condition: str = "") -> list:
+    return [{"name": "dataset", "value": dataset}, {"name": "condition", "value": condition}]
 
 
-def fig_gap_conditions(panels: list) -> bytes:
-    """Largest gap between two hidden units per step, one line per condition (median over seeds).
+def _cond_scales(keys: list[str], labels: list[str]):
+    """Colour and dash by condition key (the same on every dataset); the legend shows ``labels``."""
+    names = "{" + ",".join(f"'{k}': '{lab}'" for k, lab in zip(keys, labels)) + "}"
+    colour = alt.Color("key:N", scale=alt.Scale(domain=keys, range=[condition_style(k)[0] for k in keys]),
+                       legend=alt.Legend(title="condition (mean or median over seeds)", orient="bottom",
+                                         columns=2, labelLimit=320, titleLimit=400, symbolType="stroke",
+                                         symbolStrokeWidth=3, symbolOpacity=1, labelExpr=f"{names}[datum.value]"))
+    dash = alt.StrokeDash("key:N", scale=alt.Scale(domain=keys, range=[condition_style(k)[1] for k in keys]),
+                          legend=None)
+    return colour, dash
 
-    Each panel is a :class:`~nichelab.studies.symmetry.result.GapPanel`: ``title``, ``tol``, ``floor``
-    and ``curves`` (``key``, ``label``, ``median``, ``lo``, ``hi`` over steps, ``zero``); ``lo``/``hi``
-    bound the seeds (shaded). Curves that are exactly 0 at every step are drawn at the floor line.
+
+def fig_gap_conditions(keys: list[str], labels: list[str], dataset: str, ymin: dict, ymax: dict) -> dict:
+    """Largest gap between two hidden units per optimizer step, one line per condition (log scale).
+
+    Lines are the median over seeds; choosing one condition shows it alone with its band (lowest to
+    highest seed). Exact zeros are drawn at the floor (dotted grey rule, labelled); the dashed grey rule
+    is the split tolerance. ``ymin`` and ``ymax`` map each dataset to the ends of its y axis.
     """
-    fig, axes = new_figure(len(panels), 1, width=5.2, height=5.4)
-    for ax, p in zip(axes.flat, panels):
-        floor = p.floor
-        n_zero = 0
-        for c in p.curves:
-            color, ls = _style(c.key)
-            med, lo, hi = _a(c.median), _a(c.lo), _a(c.hi)
-            t = np.arange(len(med))
-            if c.zero:
-                level = floor / 2 ** n_zero      # exact zeros side by side, not on top of each other
-                n_zero += 1
-                ax.plot(t, np.full(len(t), level), color=color, ls=ls, lw=2,
-                        label=f"{c.label}: exactly 0 (drawn at the floor)")
-                continue
-            ax.plot(t, np.where(med > 0, med, floor), color=color, ls=ls, lw=1.8, label=c.label)
-            ax.fill_between(t, np.where(lo > 0, lo, floor), np.where(hi > 0, hi, floor), color=color, alpha=0.15,
-                            lw=0)
-        ax.axhline(p.tol, color="grey", lw=1, ls=(0, (2, 2)), label="split tolerance")
-        ax.set_yscale("log")
-        ax.set_ylim(bottom=floor / 2 ** (n_zero + 1))
-        ax.set_xlabel("optimizer step")
-        ax.set_ylabel("largest distance between two units'\nincoming weights (a.u., log scale)")
-        ax.set_title(p.title, fontsize=10)
-        # below the axes: inside, the legend would hide the lines drawn at the floor (exact zeros)
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, framealpha=0.9)
-    return to_png(fig)
+    data = alt.Data(name="sym_gap")
+    colour, dash = _cond_scales(keys, labels)
+    x = alt.X("step:Q", axis=alt.Axis(**axis("optimizer step", format="d", tickMinStep=1)))
+    lows = "{" + ",".join(f"'{k}': {v:.3e}" for k, v in ymin.items()) + "}"
+    highs = "{" + ",".join(f"'{k}': {v:.3e}" for k, v in ymax.items()) + "}"
+    yscale = alt.Scale(type="log", domainMin={"expr": f"{lows}[dataset]"}, domainMax={"expr": f"{highs}[dataset]"})
+    y = alt.Y("y:Q", scale=yscale,
+              axis=alt.Axis(**axis("largest gap between two units' incoming weights (a.u., log)", format=".0e")))
+    keep = _filter(f"{_DS} && {_COND}")
+    band = _leaf(data, keep + _filter("condition != ''"), lambda c: c.mark_area(opacity=0.2).encode(
+        x=x, y=alt.Y("lo:Q", scale=yscale), y2=alt.Y2("hi:Q"), color=colour))
+    line = _leaf(data, keep, lambda c: c.mark_line(strokeWidth=2, clip=True).encode(
+        x=x, y=y, color=colour, strokeDash=dash,
+        tooltip=[alt.Tooltip("label:N", title="condition"), alt.Tooltip("step:Q"),
+                 alt.Tooltip("gap:N", title="median gap"), alt.Tooltip("range:N", title="seeds' range")]))
+    ref = alt.Data(name="sym_ref")
+    tol = _leaf(ref, _filter(_DS), lambda c: c.mark_rule(color="#555555", strokeDash=[2, 2]).encode(
+        y=alt.Y("tol:Q", scale=yscale), tooltip=[alt.Tooltip("tol:Q", format=".2e", title="split tolerance")]))
+    tol_text = _leaf(ref, _filter(_DS), lambda c: c.mark_text(align="right", dy=-6, x="width", fontSize=11,
+                                                              color="#555555").encode(
+        y=alt.Y("tol:Q", scale=yscale), text=alt.value("split tolerance")))
+    floor = _leaf(ref, _filter(_DS), lambda c: c.mark_rule(color="#999999", strokeDash=[1, 3]).encode(
+        y=alt.Y("floor:Q", scale=yscale)))
+    floor_text = _leaf(ref, _filter(_DS), lambda c: c.mark_text(align="left", dy=-6, x=4, fontSize=11,
+                                                                color="#555555").encode(
+        y=alt.Y("floor:Q", scale=yscale), text=alt.value("floor: gap exactly 0")))
+    line = {**line, "transform": line["transform"] + _calc(
+        gap="datum.zero ? '0 (exact)' : format(datum.median, '.3e')",
+        range="format(datum.lo_v, '.2e') + ' to ' + format(datum.hi_v, '.2e')")}
+    return _finish(_layer(band, line, tol, tol_text, floor, floor_text, params=_params(dataset), width=620, height=300))
 
 
-def fig_gap_eps(panels: list) -> bytes:
-    """Largest gap per step for every perturbation size (median over seeds), split steps marked.
-
-    Each panel is an :class:`~nichelab.studies.symmetry.result.EpsPanel`: ``title``, ``tol``, ``xmax``
-    and ``curves`` (``eps``, ``median`` over steps, median ``split`` step).
-    """
-    import matplotlib
-
-    fig, axes = new_figure(len(panels), 1, width=5.2, height=3.8)
-    cmap = matplotlib.colormaps[SEQ_CMAP]
-    styles = ["-", "--", "-.", ":"]
-    for ax, p in zip(axes.flat, panels):
-        n = len(p.curves)
-        for i, c in enumerate(p.curves):
-            color = cmap(0.9 * i / max(n - 1, 1))
-            med = _a(c.median)
-            ax.plot(np.arange(len(med)), med, color=color, ls=styles[i % 4], lw=1.6, label=f"eps = {c.eps:.0e}")
-            if np.isfinite(c.split) and c.split > 0:
-                ax.plot([c.split], [p.tol], "o", color=color, ms=5, mec="black", mew=0.5)
-        ax.axhline(p.tol, color="grey", lw=1, ls=(0, (2, 2)), label="split tolerance (dots: median split)")
-        if p.xmax:
-            ax.set_xlim(-0.02 * p.xmax, p.xmax)
-        ax.set_yscale("log")
-        ax.set_xlabel("optimizer step")
-        ax.set_ylabel("largest distance between two units'\nincoming weights (a.u., log scale)")
-        ax.set_title(p.title, fontsize=10)
-        ax.legend(fontsize=7, loc="lower right", ncol=2, framealpha=0.9)
-    return to_png(fig)
+def fig_training(keys: list[str], labels: list[str], dataset: str) -> dict:
+    """Training accuracy (top) and number of distinct hidden units (bottom) per epoch, mean over seeds."""
+    data = alt.Data(name="sym_train")
+    colour, dash = _cond_scales(keys, labels)
+    x = alt.X("epoch:Q", axis=alt.Axis(**axis("epoch", format="d", tickMinStep=1)))
+    tip = [alt.Tooltip("label:N", title="condition"), alt.Tooltip("epoch:Q"),
+           alt.Tooltip("accuracy:Q", format=".1f", title="accuracy (%)"),
+           alt.Tooltip("distinct:Q", format=".2f", title="distinct units")]
+    keep = _filter(f"{_DS} && {_COND}")
+    top = _leaf(data, keep, lambda c: c.mark_line(strokeWidth=2, point=True).encode(
+        x=x, y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(**axis("training accuracy (%)"))),
+        color=colour, strokeDash=dash, tooltip=tip))
+    bottom = _leaf(data, keep, lambda c: c.mark_line(strokeWidth=2, point=True).encode(
+        x=x, y=alt.Y("distinct:Q", scale=alt.Scale(zero=True),
+                     axis=alt.Axis(**axis("distinct hidden units (count)"))),
+        color=colour, strokeDash=dash, tooltip=tip))
+    top.update(width=620, height=180)
+    bottom.update(width=620, height=160)
+    return _finish({"vconcat": [top, bottom], "params": _params(dataset), "resolve": {"scale": {"color": "shared"}}})
 
 
-def fig_split_vs_eps(panels: list) -> bytes:
-    """Step at which the units split against log10(1/eps): one marker per seed, a fitted line per seed.
-
-    Each panel is a :class:`~nichelab.studies.symmetry.result.SplitPanel`: ``title``, ``x`` (K,)
-    log10(1/eps), ``split`` (S, K) (NaN = not drawn), ``seeds`` (S,), and the ends of each seed's
-    line ``fit_x``, ``fit_y`` (S, 2) (NaN = no line).
-    """
-    markers = ["o", "s", "^", "D", "v", "P", "X", "*"]
-    fig, axes = new_figure(len(panels), 1, width=5.0, height=3.8)
-    for ax, p in zip(axes.flat, panels):
-        x, split, fit_x, fit_y = _a(p.x), _a(p.split), _a(p.fit_x), _a(p.fit_y)
-        for i, seed in enumerate(p.seeds):
-            color = OKABE_ITO[i % len(OKABE_ITO)]
-            ax.plot(x, split[i], markers[i % len(markers)], color=color, ms=6, mec="black", mew=0.4,
-                    label=f"seed {seed}")
-            if np.isfinite(fit_x[i]).all():
-                ax.plot(fit_x[i], fit_y[i], color=color, lw=1, alpha=0.8)
-        ax.set_xlabel("log10(1 / eps)   (eps = size of the perturbation)")
-        ax.set_ylabel("step at which the units split")
-        ax.set_title(p.title, fontsize=10)
-        ax.legend(fontsize=7, title="lines: fit per seed", title_fontsize=7, loc="upper left", framealpha=0.9)
-    return to_png(fig)
+def fig_gap_eps(dataset: str, n_eps: int) -> dict:
+    """Median largest gap per step for every perturbation size eps (log scale); dots: median split step."""
+    ramp = ["#000000", "#0072B2", "#56B4E9", "#009E73", "#E69F00", "#D55E00", "#CC79A7"]
+    colour = alt.Color("label:N", sort=None, scale=alt.Scale(range=ramp[:max(n_eps, 1)]),
+                       legend=alt.Legend(title="perturbation size", orient="bottom", columns=4,
+                                         symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1))
+    x = alt.X("step:Q", axis=alt.Axis(**axis("optimizer step", format="d", tickMinStep=1)))
+    yscale = alt.Scale(type="log")
+    line = _leaf(alt.Data(name="sym_eps"), _filter(_DS), lambda c: c.mark_line(strokeWidth=2, clip=True).encode(
+        x=x, y=alt.Y("median:Q", scale=yscale, axis=alt.Axis(**axis("largest gap (a.u., log), median over seeds",
+                                                                    format=".0e"))),
+        color=colour, strokeDash=alt.StrokeDash("label:N", sort=None, legend=None),
+        tooltip=[alt.Tooltip("label:N", title="perturbation"), alt.Tooltip("step:Q"),
+                 alt.Tooltip("median:Q", format=".3e", title="median gap")]))
+    dots = _leaf(alt.Data(name="sym_eps_split"), _filter(_DS), lambda c: c.mark_point(
+        filled=True, size=80, stroke="#000000", strokeWidth=0.7).encode(
+        x=alt.X("split:Q"), y=alt.Y("tol:Q", scale=yscale), color=colour,
+        tooltip=[alt.Tooltip("label:N", title="perturbation"), alt.Tooltip("split:Q", title="median split step")]))
+    return _finish(_layer(line, dots, params=[{"name": "dataset", "value": dataset}], width=620, height=280))
 
 
-def fig_training(panels: list) -> bytes:
-    """Accuracy (top) and number of distinct hidden units (bottom) per epoch, mean over seeds, per condition.
-
-    Each panel is a :class:`~nichelab.studies.symmetry.result.TrainingPanel`: ``title``, ``hidden``
-    and ``curves`` (``key``, ``label``, ``accuracy`` and ``distinct`` over epochs).
-    """
-    fig, axes = new_figure(len(panels), 2, width=5.0, height=3.0)
-    for j, p in enumerate(panels):
-        top, bottom = axes[0, j], axes[1, j]
-        for c in p.curves:
-            color, ls = _style(c.key)
-            acc = _a(c.accuracy)
-            e = np.arange(len(acc))
-            top.plot(e, 100 * acc, color=color, ls=ls, lw=1.8, label=c.label)
-            bottom.plot(e, _a(c.distinct), color=color, ls=ls, lw=1.8, label=c.label)
-        top.set_ylabel("training accuracy (%)")
-        top.set_ylim(0, 103)
-        top.set_title(p.title, fontsize=10)
-        bottom.set_ylabel("distinct hidden units")
-        bottom.set_ylim(0, p.hidden * 1.08 + 0.5)
-        bottom.set_xlabel("epoch")
-        top.set_xlabel("epoch")
-        top.legend(fontsize=7, loc="lower right", framealpha=0.9)
-    return to_png(fig)
+def fig_split_vs_eps(dataset: str) -> dict:
+    """Step at which the units split against log10(1/eps): one dot per seed and eps, each seed's fitted line."""
+    colour = alt.Color("seed:N", scale=alt.Scale(range=OKABE_ITO),
+                       legend=alt.Legend(title="seed (lines: fit per seed)", orient="bottom", columns=6))
+    x = alt.X("x:Q", scale=alt.Scale(zero=False),
+              axis=alt.Axis(**axis("log10(1 / eps)   (eps = size of the perturbation)")))
+    dots = _leaf(alt.Data(name="sym_split"), _filter(_DS), lambda c: c.mark_point(filled=True, size=70).encode(
+        x=x, y=alt.Y("split:Q", axis=alt.Axis(**axis("step at which the units split"))), color=colour,
+        shape=alt.Shape("seed:N", legend=None),
+        tooltip=[alt.Tooltip("seed:N"), alt.Tooltip("eps:Q", format=".0e"), alt.Tooltip("split:Q", title="split step")]))
+    fit = _leaf(alt.Data(name="sym_fit"), _filter(_DS), lambda c: c.mark_line(strokeWidth=1.2, opacity=0.8).encode(
+        x=x, y=alt.Y("y:Q"), color=colour, detail=alt.Detail("seed:N")))
+    return _finish(_layer(fit, dots, params=[{"name": "dataset", "value": dataset}], width=560, height=260))

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...studies.text import pct
-from ..model import Figure, Report, Section, Table
-from ..style import DIV_CMAP, OKABE_ITO, new_figure, to_png
+from ..figures import superposition as fig
+from ..model import Chart, Control, Report, Section, Table
 
 __all__ = ["page", "summary_table"]
 
@@ -19,8 +19,9 @@ def summary_table(r) -> Table:
 
 
 def page(r) -> Report:
-    """Question, measured answer, figures; one idea per section."""
+    """Question, measured answer, interactive charts; one idea per section (a sparsity selector drives WᵀW)."""
     c = r.config
+    data = datasets(r)
     return Report(
         title="Do hidden dimensions carry one feature each, or several at once?",
         summary=r.findings["short"],
@@ -30,26 +31,63 @@ def page(r) -> Report:
                "seeds": f"{c.seeds} per sparsity level ({c.first_seed}–{c.first_seed + c.seeds - 1})",
                "represented": f"a feature whose direction W_i has length ||W_i|| > {c.threshold:g}",
                "dimensionality": "how much of a dimension a feature has to itself (1 alone, 1/2 shared by two)"},
-        sections=[_counts(r), _gram(r), _shared(r)])
+        sections=[_counts(r, data), _gram(r, data), _shared(r)])
 
 
-def _counts(r) -> Section:
+def datasets(r) -> dict:
+    """The named datasets of the page's charts (see :mod:`..figures.superposition`), from the result's numbers."""
+    seeds, levels, gram = [], [], []
+    for k, x in enumerate(r.by_sparsity):
+        ys = list(x["represented_per_seed"])
+        for s_i, y in enumerate(ys):
+            seeds.append({"level": k, "sparsity": x["sparsity"], "seed": int(r.seeds[s_i]),
+                          "represented": int(y), "pos": k + (0.2 * (s_i / (len(ys) - 1) - 0.5) if len(ys) > 1 else 0.0)})
+        levels.append({"level": k, "sparsity": x["sparsity"], "median": float(x["represented_median"]),
+                       "lo": x["represented_min"], "hi": x["represented_max"],
+                       "dims": round(float(x["dims_per_feature_median"]), 4)})
+    for g in r.views["gram"]:
+        k = [x["sparsity"] for x in r.by_sparsity].index(g["sparsity"])
+        M = np.asarray(g["WtW"], dtype=float)
+        gram += [{"level": k, "sparsity": g["sparsity"], "seed": int(g["seed"]), "i": i, "j": j,
+                  "v": round(float(M[i, j]), 4)} for i in range(M.shape[0]) for j in range(M.shape[1])]
+    return {"sp_seeds": seeds, "sp_levels": levels, "sp_gram": gram}
+
+
+def _level(r) -> int:
+    """The level shown first: the sparsest one (where sharing, if any, is expected)."""
+    return len(r.by_sparsity) - 1
+
+
+def _counts(r, data) -> Section:
+    labels = [f"{x['sparsity']:g}" for x in r.by_sparsity]
+    spec = fig.fig_counts(labels, r.config.hidden, r.config.features, _level(r))
     return Section("How many features fit in the hidden dimensions?",
                    question="As features get sparser, do the dimensions still keep one feature each?",
                    findings=r.findings["levels"] + r.findings["paper"],
-                   figures=[Figure(_fig_counts(r), "Points above the dashed line mean more features than "
-                                   "dimensions: look at where the sparse levels sit.")],
+                   figures=[Chart("represented", spec, "Blue dots: one seed each; orange squares: the median. Points "
+                                  "above the dashed line mean more features than dimensions: look at where the sparse "
+                                  "levels sit.",
+                                  datasets={k: data[k] for k in ("sp_seeds", "sp_levels")})],
                    tables=[Table(["sparsity S", "features represented (per seed)", "dims per feature (median)"],
                                  [[f"{x['sparsity']:g}", ", ".join(map(str, x["represented_per_seed"])),
                                    f"{x['dims_per_feature_median']:.2f}"] for x in r.by_sparsity])])
 
 
-def _gram(r) -> Section:
+def _gram(r, data) -> Section:
+    grams = r.views["gram"]
+    lim = max((float(np.abs(np.asarray(g["WtW"])).max()) for g in grams), default=1.0) or 1.0
+    opts = [([x["sparsity"] for x in r.by_sparsity].index(g["sparsity"]), f"S = {g['sparsity']:g} (seed {g['seed']})", "")
+            for g in grams]
+    titles = [f"S = {x['sparsity']:g}" for x in r.by_sparsity]
+    figs = [Chart("gram", fig.fig_gram(r.config.features, round(lim, 4), _level(r), titles),
+                  "Off-diagonal colour means two features share directions: compare the dense level (a clean "
+                  "diagonal) with the sparse ones.", datasets={"sp_gram": data["sp_gram"]})] if grams else []
+    controls = [Control("level", "Sparsity", "select", _level(r), opts,
+                        help="The sparsity level whose trained model (its first seed) the WᵀW heatmap shows; "
+                             "it is ringed in the chart above.")] if grams else []
     return Section("Which features share a direction?",
                    question="Inside one trained model, which features overlap?",
-                   findings=r.findings["meaning"],
-                   figures=[Figure(_fig_gram(r), "Off-diagonal colour means two features share directions: "
-                                   "compare the dense level (a clean diagonal block) with the sparse ones.")])
+                   findings=r.findings["meaning"], controls=controls, figures=figs)
 
 
 def _shared(r) -> Section:
@@ -59,35 +97,3 @@ def _shared(r) -> Section:
                                  [[f"{x['sparsity']:g}", x["represented_total"], x["shared_total"],
                                    pct(x["shared_total"] / x["represented_total"]) if x["represented_total"] else "n/a"]
                                   for x in r.by_sparsity])])
-
-
-def _fig_counts(r) -> bytes:
-    fig, axes = new_figure(1, 1, width=6.0, height=3.4)
-    ax = axes[0, 0]
-    levels = [x["sparsity"] for x in r.by_sparsity]
-    for i, x in enumerate(r.by_sparsity):
-        ys = x["represented_per_seed"]
-        ax.scatter(np.full(len(ys), i) + np.linspace(-0.1, 0.1, len(ys)), ys, color=OKABE_ITO[0], s=22,
-                   label="one seed" if i == 0 else None, zorder=3)
-    ax.plot(range(len(levels)), [x["represented_median"] for x in r.by_sparsity], color=OKABE_ITO[1], lw=2,
-            marker="s", label="median")
-    ax.axhline(r.config.hidden, ls="--", color="black", lw=1, label=f"{r.config.hidden} hidden dimensions")
-    ax.set_xticks(range(len(levels)), [f"{p:g}" for p in levels])
-    ax.set_xlabel("sparsity S (probability a feature is 0)")
-    ax.set_ylabel("features represented (count)")
-    ax.set_ylim(0, r.config.features + 0.5)
-    ax.legend(fontsize=8)
-    return to_png(fig)
-
-
-def _fig_gram(r) -> bytes:
-    grams = r.views["gram"]
-    fig, axes = new_figure(len(grams), 1, width=2.6, height=2.6)
-    lim = max(float(np.abs(np.asarray(g["WtW"])).max()) for g in grams) or 1.0
-    for ax, g in zip(axes.flat, grams):
-        im = ax.imshow(np.asarray(g["WtW"]), cmap=DIV_CMAP, vmin=-lim, vmax=lim, interpolation="nearest")
-        ax.set_title(f"S = {g['sparsity']:g} (seed {g['seed']})", fontsize=9)
-        ax.set_xlabel("feature j")
-        ax.set_ylabel("feature i")
-    fig.colorbar(im, ax=list(axes.flat), label="W_iᵀ W_j (overlap)", shrink=0.8)
-    return to_png(fig)

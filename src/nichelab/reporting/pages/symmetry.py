@@ -5,13 +5,15 @@ numbers (``ConditionResult.tie``, ``identical``, ``first_gap_step``), never assu
 """
 from __future__ import annotations
 
-from ...studies.symmetry.findings import fmt_gap
+import math
+import re
+
 import numpy as np
 
+from ...studies.symmetry.findings import fmt_gap
 from ...studies.text import num, pct, plural
 from ..figures import symmetry as fig
-from ..model import Figure, Report, Section, Table
-from ..style import FigurePool
+from ..model import Chart, Control, Report, Section, Table
 
 __all__ = ["page", "summary_table"]
 
@@ -68,19 +70,111 @@ def summary_table(r) -> Table:
 
 
 def page(r) -> Report:
-    """The HTML report: question, measured answer and figures, one idea per section.
+    """The HTML report: question, measured answer and interactive charts, one idea per section.
 
-    Figures are rendered in parallel worker processes (:class:`~nichelab.reporting.style.FigurePool`).
+    A dataset selector and a condition selector (page parameters ``dataset`` and ``condition``) drive
+    every chart; the charts draw the study's panels (``r.views``), arranged by :func:`datasets`.
     """
-    with FigurePool() as pool:
-        report = Report(title="Why do hidden units differ at all? Identical units under gradient descent",
-                        summary=_summary(r), setup=_setup(r),
-                        sections=[_stay(r, pool), _one_unit(r, pool), _breaks(r, pool), _speed(r, pool), _zero(r),
-                                  _tables(r)])
-    for section in report.sections:
-        for f in section.figures:
-            f.png = FigurePool.resolve(f.png)
-    return report
+    data = datasets(r)
+    return Report(title="Why do hidden units differ at all? Identical units under gradient descent",
+                  summary=_summary(r), setup=_setup(r),
+                  sections=[_stay(r, data), _one_unit(r, data), _breaks(r, data), _speed(r, data), _zero(r),
+                            _tables(r)])
+
+
+#: At most this many steps of a curve are drawn (every k-th step; the last one always).
+MAX_POINTS = 600
+
+
+def _steps(n: int) -> list[int]:
+    k = max(1, math.ceil(n / MAX_POINTS))
+    idx = list(range(0, n, k))
+    return idx if idx[-1] == n - 1 else idx + [n - 1]
+
+
+def _f(x, digits: int = 4):
+    x = float(x)
+    return float(f"{x:.{digits}g}") if math.isfinite(x) else None
+
+
+def _ds_name(panel_title: str) -> str:
+    return panel_title.split(":")[0].split(" ")[0]
+
+
+def datasets(r) -> dict:
+    """The named datasets of the page's charts, from the study's panels (see :mod:`..figures.symmetry`)."""
+    gap, ref, train, eps, eps_split, split, fit = [], [], [], [], [], [], []
+    for p in r.views.gap:
+        ds = _ds_name(p.title)
+        ref.append({"ds": ds, "tol": _f(p.tol), "floor": _f(p.floor)})
+        n_zero = 0
+        for c in p.curves:
+            med, lo, hi = (np.asarray(a, float) for a in (c.median, c.lo, c.hi))
+            level = p.floor / 2 ** n_zero if c.zero else p.floor  # exact zeros side by side, not on top of each other
+            n_zero += bool(c.zero)
+            for t in _steps(len(med)):
+                gap.append({"ds": ds, "key": c.key, "label": c.label, "step": t, "zero": bool(c.zero),
+                            "y": _f(med[t] if med[t] > 0 else level), "lo": _f(lo[t] if lo[t] > 0 else p.floor),
+                            "hi": _f(hi[t] if hi[t] > 0 else p.floor), "median": _f(med[t]), "lo_v": _f(lo[t]),
+                            "hi_v": _f(hi[t])})
+    for p in r.views.training:
+        ds = _ds_name(p.title)
+        for c in p.curves:
+            for e, (a, d) in enumerate(zip(np.asarray(c.accuracy, float), np.asarray(c.distinct, float))):
+                train.append({"ds": ds, "key": c.key, "label": c.label, "epoch": e, "accuracy": _f(100 * a),
+                              "distinct": _f(d)})
+    for p in r.views.eps:
+        ds = _ds_name(p.title)
+        for c in p.curves:
+            med = np.asarray(c.median, float)
+            label = f"eps = {c.eps:.0e}"
+            for t in _steps(min(len(med), int(p.xmax) + 1 if p.xmax else len(med))):
+                if med[t] > 0:
+                    eps.append({"ds": ds, "eps": c.eps, "label": label, "step": t, "median": _f(med[t])})
+            if math.isfinite(c.split) and c.split > 0:
+                eps_split.append({"ds": ds, "eps": c.eps, "label": label, "split": _f(c.split), "tol": _f(p.tol)})
+    for p in r.views.split_vs_eps:
+        ds = _ds_name(p.title)
+        xs, sp, fx, fy = (np.asarray(a, float) for a in (p.x, p.split, p.fit_x, p.fit_y))
+        for i, seed in enumerate(p.seeds):
+            for k, x in enumerate(xs):
+                if math.isfinite(sp[i, k]):
+                    split.append({"ds": ds, "seed": int(seed), "x": _f(x), "eps": _f(10 ** -x), "split": _f(sp[i, k])})
+            if np.isfinite(fx[i]).all():
+                fit += [{"ds": ds, "seed": int(seed), "x": _f(fx[i, j]), "y": _f(fy[i, j])} for j in (0, 1)]
+    return {"sym_gap": gap, "sym_ref": ref, "sym_train": train, "sym_eps": eps, "sym_eps_split": eps_split,
+            "sym_split": split, "sym_fit": fit}
+
+
+def _used(data: dict, spec: dict) -> dict:
+    """The named datasets a spec refers to."""
+    text = str(spec)
+    return {k: v for k, v in data.items() if f"'name': '{k}'" in text}
+
+
+def _generic(label: str) -> str:
+    """A condition's label without its dataset's unit count ("random init (4 units)" -> "random init (all units)")."""
+    return re.sub(r"\b\d+ (identical )?units", lambda m: "all " + (m.group(1) or "") + "units", label)
+
+
+def _conditions(r) -> list[tuple[str, str]]:
+    """(key, label) of every condition drawn in the gap or training charts, in drawing order; labels name no
+    unit count (datasets differ), the tooltips do."""
+    seen = {}
+    for p in list(r.views.gap) + list(r.views.training):
+        for c in p.curves:
+            seen.setdefault(c.key, _generic(c.label).replace("'", "’"))
+    return list(seen.items())
+
+
+def _controls(r) -> list[Control]:
+    names = list(r.datasets)
+    return [Control("dataset", "Dataset", "select", names[0], [(n, f"{n} ({r.datasets[n].hidden} hidden units)", "")
+                                                               for n in names],
+                    help="Every chart on this page shows this dataset."),
+            Control("condition", "Condition", "select", "", [("", "all conditions", "")] +
+                    [(k, lab, "") for k, lab in _conditions(r)],
+                    help="Show one starting condition alone (with the range over seeds as a band), or all of them.")]
 
 
 def _summary(r) -> list[str]:
@@ -160,12 +254,24 @@ def _gap_caption(r) -> str:
     return text + "; dropout and the perturbation pull the units apart."
 
 
-def _stay(r, pool) -> Section:
+def _chart(name, spec, caption, data) -> Chart:
+    return Chart(name, spec, caption, datasets=_used(data, spec))
+
+
+def _stay(r, data) -> Section:
+    keys, labels = zip(*_conditions(r))
+    lows = {_ds_name(p.title): p.floor / 2 ** (sum(c.zero for c in p.curves) + 1) for p in r.views.gap}
+    highs = {}
+    for p in r.views.gap:
+        top = max([float(np.nanmax(np.asarray(c.hi, float))) for c in p.curves if np.any(np.asarray(c.hi) > 0)]
+                  + [p.tol, p.floor])
+        highs[_ds_name(p.title)] = 3 * top   # headroom: a line at the largest gap stays inside the plot
+    spec = fig.fig_gap_conditions(list(keys), list(labels), list(r.datasets)[0], lows, highs)
     return Section(
         "Do identical units stay identical?",
         question="If every hidden unit starts as an exact copy of one unit, does gradient descent ever make them differ?",
-        findings=_lines(r, "stay") + [_WHY],
-        figures=[Figure(pool.draw(fig.fig_gap_conditions, r.views.gap), _gap_caption(r))])
+        findings=_lines(r, "stay") + [_WHY], controls=_controls(r),
+        figures=[_chart("gap_conditions", spec, _gap_caption(r), data)])
 
 
 def _training_caption(r) -> str:
@@ -181,20 +287,28 @@ def _training_caption(r) -> str:
             end = float(np.asarray(sym.distinct)[-1])
             bits.append(f"{ds}: separate copies (black) " + ("keep 1 distinct unit" if np.max(sym.distinct) == 1 else
                                                             f"end with {end:.3g} distinct units"))
-    return ("Bottom row, distinct units -- " + "; ".join(bits) + ". Top row: compare with the one-unit network "
+    return ("Bottom, distinct units -- " + "; ".join(bits) + ". Top: compare with the one-unit network "
             "(reddish purple) and the random start (blue).")
 
 
-def _one_unit(r, pool) -> Section:
+def _one_unit(r, data) -> Section:
+    keys, labels = zip(*_conditions(r))
     return Section(
         "A network of identical units is a one-unit network",
         question="What can a network whose units are all identical learn?",
         findings=_lines(r, "one_unit"),
-        figures=[Figure(pool.draw(fig.fig_training, r.views.training), _training_caption(r))])
+        figures=[_chart("training", fig.fig_training(list(keys), list(labels), list(r.datasets)[0]),
+                        _training_caption(r), data)])
 
 
-def _breaks(r, pool) -> Section:
-    figs = [Figure(pool.draw(fig.fig_gap_eps, r.views.eps), _eps_caption(r))] if any(p.curves for p in r.views.eps) else []
+def _eps_dataset(r) -> str:
+    return _ds_name(r.views.eps[0].title) if r.views.eps else list(r.datasets)[0]
+
+
+def _breaks(r, data) -> Section:
+    n_eps = max((len(p.curves) for p in r.views.eps), default=0)
+    figs = ([_chart("gap_eps", fig.fig_gap_eps(_eps_dataset(r), n_eps), _eps_caption(r), data)]
+            if any(p.curves for p in r.views.eps) else [])
     return Section("What breaks the tie", question="What makes identical units become different, and how much does it take?",
                    findings=_lines(r, "breaks"), figures=figs)
 
@@ -215,10 +329,10 @@ def _eps_caption(r) -> str:
             "curve to the right.")
 
 
-def _speed(r, pool) -> Section:
-    figs = [Figure(pool.draw(fig.fig_split_vs_eps, r.views.split_vs_eps),
+def _speed(r, data) -> Section:
+    figs = [_chart("split_vs_eps", fig.fig_split_vs_eps(_eps_dataset(r)),
                    "Points on a straight line mean the split time grows like log(1/eps); the slope is the delay "
-                   "per factor 10, set by how fast the gap grows.")] if r.views.split_vs_eps else []
+                   "per factor 10, set by how fast the gap grows.", data)] if r.views.split_vs_eps else []
     rows = [[name, s, num(t.seed_delay_per_decade[i]), num(t.seed_r2[i]), num(t.seed_growth_per_step[i]),
              num(t.seed_predicted_delay_per_decade[i])]
             for name, d in r.datasets.items() for t in [d.time_to_split] for i, s in enumerate(d.seeds)]
