@@ -64,6 +64,7 @@ def _matching_drawn(o):
 
 
 def _click_cell(o, a, b):
+    o.page.locator("#chart-layer_heatmap").scroll_into_view_if_needed()
     xy = o.page.evaluate(CELL_AT, ["layer_heatmap", a, b])
     assert xy is not None, f"no cell {a}, {b} drawn"
     o.page.mouse.click(*xy)
@@ -118,6 +119,7 @@ def test_convergence_page(runs, open_page, artifacts, width):
     o.page.evaluate("window.nichelab.ready.then(() => 1)")
     assert _matching_drawn(o) != after and o.state("pair") == layers[1]
     o.page.screenshot(path=str(artifacts / f"convergence_{width}_clicked.png"), full_page=True)
+    o.page.locator("section:has(#chart-layer_heatmap)").last.screenshot(path=str(artifacts / f"convergence_{width}_heatmap.png"))
     assert o.errors == []
 
 
@@ -147,4 +149,5 @@ def test_compare_page(runs, open_page, artifacts, width):
         _click_cell(o, layers[0], layers[1])
         assert o.state("pair") == layers[-1]
     o.page.screenshot(path=str(artifacts / f"compare_{width}_clicked.png"), full_page=True)
+    o.page.locator("section:has(#chart-layer_heatmap)").last.screenshot(path=str(artifacts / f"compare_{width}_heatmap.png"))
     assert o.errors == []

@@ -339,3 +339,55 @@ def pair_matching(data: str, pair: str, high: float, low: float, a_title: str = 
     return {"params": [{"name": "pair", "value": pair}],
             "title": {"text": {"expr": f"'Unit matching of ' + pair + ' ({a_title} vs {b_title})'"}, "fontSize": 13},
             "layer": [bars] + rules, "width": 640, "height": 220}
+
+
+def contrast(data: str, layers: list[str], series: list[str]) -> dict:
+    """Per layer, unit-level against subspace-level agreement: one line per measure, dotted lines the
+    untrained-network floor. Rows: ``layer, series, value, untrained`` (bool)."""
+    x = alt.X("layer:N", sort=list(layers), axis=alt.Axis(**axis("layer", labelAngle=0)))
+    y = alt.Y("value:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(**axis("agreement between seeds (0 = none, 1 = identical)")))
+    colour = alt.Color("series:N", sort=list(series), scale=alt.Scale(domain=list(series), range=(OI * 2)[:len(series)]),
+                       legend=alt.Legend(title=None, orient="right", labelFontSize=11, labelLimit=300))
+    dash = alt.StrokeDash("untrained:N", scale=alt.Scale(domain=[False, True], range=[[1, 0], [2, 3]]),
+                          legend=alt.Legend(title=None, orient="right", labelFontSize=11, labelExpr=(
+                              "datum.label == 'true' ? 'dotted: against an untrained network' : 'solid: trained seeds'")))
+    tips = [alt.Tooltip("series:N", title="measure"), alt.Tooltip("layer:N"), alt.Tooltip("value:Q", format=".3f")]
+    line = _leaf(data, [], lambda c: c.mark_line(strokeWidth=2).encode(x=x, y=y, color=colour, strokeDash=dash,
+                                                                        detail=alt.Detail("series:N")))
+    pts = _leaf(data, [], lambda c: c.mark_point(filled=True, size=60).encode(
+        x=x, y=y, color=colour, shape=alt.Shape("series:N", sort=list(series), legend=None), tooltip=tips))
+    return {"layer": [line, pts], "width": 420, "height": 260, "resolve": {"scale": {"shape": "independent"}}}
+
+
+def unit_shares(data: str, layers: list[str], parts: list[str], note: str) -> dict:
+    """Per layer, the shares of all units by how well they are matched (stacked bars, %).
+    Rows: ``layer, part, order, pct``."""
+    colours = [OI[2], OI[1], OI[5], "#999999"]
+    return _leaf(data, [], lambda c: c.mark_bar().encode(
+        x=alt.X("layer:N", sort=list(layers), axis=alt.Axis(**axis("layer", labelAngle=0))),
+        y=alt.Y("pct:Q", stack="zero", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(**axis(f"units (%; {note})"))),
+        color=alt.Color("part:N", sort=list(parts), scale=alt.Scale(domain=list(parts), range=colours[:len(parts)]),
+                        legend=alt.Legend(title="unit", orient="right", labelFontSize=11, titleFontSize=12,
+                                          labelLimit=300)),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("layer:N"), alt.Tooltip("part:N", title="unit"),
+                 alt.Tooltip("pct:Q", title="share (%)", format=".1f")])) | {"width": 60 * max(len(layers), 4),
+                                                                            "height": 240}
+
+
+def identification(data: str, measures: list[str], chance: float, n_layers: int) -> dict:
+    """Per measure, the share of (seed pair, layer) rows whose most similar layer is the same layer (%),
+    the chance line, and published values as black diamonds. Rows: ``measure, pct, ref`` (ref may be null)."""
+    y = alt.Y("measure:N", sort=list(measures), axis=alt.Axis(**axis("similarity measure", labelLimit=220)))
+    x = alt.X("pct:Q", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(**axis("layer identified correctly (%)")))
+    bars = _leaf(data, [], lambda c: c.mark_bar(color=OI[0]).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("measure:N"), alt.Tooltip("pct:Q", title="this run (%)", format=".1f")]))
+    refs = _leaf(data, [{"filter": "isValid(datum.ref)"}], lambda c: c.mark_point(
+        shape="diamond", filled=True, size=90, color="black").encode(
+        x=alt.X("ref:Q"), y=y, tooltip=[alt.Tooltip("ref:Q", title="Kornblith et al. 2019 (%)", format=".0f")]))
+    rule = {"data": {"values": [{}]}, "mark": {"type": "rule", "color": OI[5], "strokeDash": [5, 3], "strokeWidth": 2},
+            "encoding": {"x": {"datum": 100 * chance}}}
+    label = {"data": {"values": [{}]}, "mark": {"type": "text", "color": OI[5], "align": "left", "dx": 4, "dy": -4,
+                                                "baseline": "bottom", "fontSize": 11},
+             "encoding": {"x": {"datum": 100 * chance}, "y": {"value": 0}, "text": {"value": f"chance (1/{n_layers})"}}}
+    return {"layer": [bars, refs, rule, label], "width": 460, "height": 30 * max(len(measures), 3)}

@@ -22,6 +22,12 @@ DISTRIBUTION_LABELS = {"one_to_one": "one-to-one match (Hungarian)",
                        "linear_combination": "best linear combination"}
 
 
+def _r(x, digits: int = 4):
+    """A drawn number: rounded, None when not finite."""
+    x = float(x)
+    return round(x, digits) if np.isfinite(x) else None
+
+
 def _dead(x) -> str:
     return f"{x:.1f}"
 
@@ -92,11 +98,14 @@ def _contrast(r, pool) -> Section:
         series["SVCCA"] = [x["similarity"]["svcca"] for x in s]
     base = {"matched r vs untrained net": [x["baseline_matched_mean"] for x in s],
             "linear CKA vs untrained net": [x["baseline_cka"] for x in s]}
-    series = {k: np.asarray(v, float) for k, v in series.items()}
-    base = {k: np.asarray(v, float) for k, v in base.items()}
-    figure = Figure(pool.draw(fig.fig_contrast, layers, series, base, shade_last=len(layers) > 1),
-                    "Where the CKA, SVCCA and linear-combination lines sit far above the matched-r line, seeds "
-                    "share the subspace but not the units; dotted lines are the untrained-network floor.")
+    rows = [{"layer": n, "series": k, "value": _r(v[i]), "untrained": False}
+            for k, v in series.items() for i, n in enumerate(layers)]
+    rows += [{"layer": n, "series": k, "value": _r(v[i]), "untrained": True}
+             for k, v in base.items() for i, n in enumerate(layers)]
+    figure = Chart("contrast", fig.contrast("conv_contrast", layers, list(series) + list(base)),
+                   "Where the CKA, SVCCA and linear-combination lines sit far above the matched-r line, seeds "
+                   "share the subspace but not the units; dotted lines are the untrained-network floor.",
+                   datasets={"conv_contrast": rows})
     rows = [[x["layer"], num(x["matched_mean"]), pct(x["frac_high"]), num(x["semi_mean"]), num(x["linpred_median"]),
              num(x["cka"])] + ([num(x["similarity"]["svcca"])] if svcca else []) + [num(x["baseline_cka"]),
                                                                                      x["verdict"]] for x in s]
@@ -122,10 +131,11 @@ def _units(r, pool) -> Section:
     shares = {f"counterpart ≥ {c.threshold_high:g}": sh["high"],
               f"{c.threshold_low:g} ≤ r < {c.threshold_high:g}": sh["loose"],
               f"no counterpart (< {c.threshold_low:g})": sh["none"], "dead on the test data": sh["dead"]}
-    shares = {k: np.asarray(x, float) for k, x in shares.items()}
-    bars = Figure(pool.draw(fig.fig_unit_shares, layers, shares, "all units, all ordered seed pairs"),
-                  "The green part of each bar is the share of units with a near-copy in another seed; "
-                  "orange-red units have no counterpart at all.")
+    rows = [{"layer": n, "part": k, "order": o, "pct": _r(100 * float(x[i]), 2)}
+            for o, (k, x) in enumerate(shares.items()) for i, n in enumerate(layers)]
+    bars = Chart("unit_shares", fig.unit_shares("conv_shares", layers, list(shares), "all units, all ordered seed pairs"),
+                 "The green part of each bar is the share of units with a near-copy in another seed; "
+                 "orange-red units have no counterpart at all.", datasets={"conv_shares": rows})
     return Section("Which units have a counterpart in another seed?",
                    question="Does each unit of one network have a near-copy in another seed (Li et al. 2015)?",
                    findings=r.findings["units"], figures=[dist, bars],
@@ -232,13 +242,13 @@ def _identification(r, pool) -> Section:
     layers = r.model["layers"]
     ident = r.identification
     labels = [MEASURE_LABELS[m] for m in ident]
-    overall = np.array([v["accuracy"] for v in ident.values()], float)
-    per_layer = np.array([[v["per_layer"][n] for n in layers] for v in ident.values()], float)
-    refs = {MEASURE_LABELS["linear_cka"]: KORNBLITH_CKA}
     chance = ident["linear_cka"]["chance"]
-    figure = Figure(pool.draw(fig.fig_identification, labels, overall, per_layer, layers, chance, refs),
-                    "Bars right of the dashed chance line find the corresponding layer more often than guessing; "
-                    f"the diamond is Kornblith et al.'s {KORNBLITH_TEXT['cka']} for linear CKA.")
+    rows = [{"measure": MEASURE_LABELS[m], "pct": _r(100 * v["accuracy"], 2),
+             "ref": 100 * KORNBLITH_CKA if m == "linear_cka" else None} for m, v in ident.items()]
+    figure = Chart("identification", fig.identification("conv_ident", labels, chance, len(layers)),
+                   "Bars right of the dashed chance line find the corresponding layer more often than guessing; "
+                   f"the diamond is Kornblith et al.'s {KORNBLITH_TEXT['cka']} for linear CKA.",
+                   datasets={"conv_ident": rows})
     rows = [[MEASURE_LABELS[m], pct(v["accuracy"])] + [pct(v["per_layer"][n]) for n in layers]
             for m, v in ident.items()]
     return Section("Does a similarity measure find the corresponding layer of another seed?",
