@@ -77,6 +77,8 @@ def test_convergence_page(runs, open_page, artifacts, width):
     o = open_page(base / "conv" / "report.html", width=width)
     _check_opened(o)
     o.page.screenshot(path=str(artifacts / f"convergence_{width}.png"), full_page=True)
+    for name in ("contrast", "unit_shares", "identification"):
+        o.page.locator(f"#chart-{name}").screenshot(path=str(artifacts / f"convergence_{width}_{name}.png"))
     layers = data["model"]["layers"]
     lp = data["views"]["layer_pairs"]
     assert len(lp["pairs"]) == len(layers) ** 2
@@ -119,7 +121,8 @@ def test_convergence_page(runs, open_page, artifacts, width):
     o.page.evaluate("window.nichelab.ready.then(() => 1)")
     assert _matching_drawn(o) != after and o.state("pair") == layers[1]
     o.page.screenshot(path=str(artifacts / f"convergence_{width}_clicked.png"), full_page=True)
-    o.page.locator("section:has(#chart-layer_heatmap)").last.screenshot(path=str(artifacts / f"convergence_{width}_heatmap.png"))
+    o.page.locator("section:has(#chart-layer_heatmap)").last.screenshot(
+        path=str(artifacts / f"convergence_{width}_heatmap.png"))
     assert o.errors == []
 
 
@@ -149,5 +152,26 @@ def test_compare_page(runs, open_page, artifacts, width):
         _click_cell(o, layers[0], layers[1])
         assert o.state("pair") == layers[-1]
     o.page.screenshot(path=str(artifacts / f"compare_{width}_clicked.png"), full_page=True)
-    o.page.locator("section:has(#chart-layer_heatmap)").last.screenshot(path=str(artifacts / f"compare_{width}_heatmap.png"))
+    o.page.locator("section:has(#chart-layer_heatmap)").last.screenshot(
+        path=str(artifacts / f"compare_{width}_heatmap.png"))
     assert o.errors == []
+
+
+def test_specs_are_valid_vega_lite_and_export(runs, tmp_path):
+    """No browser needed: every chart of both pages validates against the Vega-Lite schema and
+    renders to PNG with vl-convert (the static export)."""
+    import altair as alt
+    from altair.utils.schemapi import validate_jsonschema
+
+    from nichelab.reporting import build_report
+    from nichelab.reporting.charts import export_chart, spec_with_data
+    from nichelab.runs import load_run
+
+    base, *_ = runs
+    schema = alt.vegalite.v6.schema.core.load_schema()
+    for folder, n in (("conv", 5), ("cmp", 2)):
+        charts = build_report(load_run(base / folder)).charts()
+        assert len(charts) == n
+        for c in charts:
+            validate_jsonschema(spec_with_data(c), schema)
+            assert export_chart(c, tmp_path / f"{folder}_{c.name}", "png").read_bytes()[:4] == b"\x89PNG"

@@ -254,6 +254,7 @@ import altair as alt  # noqa: E402
 from ..charts import OKABE_ITO as OI, axis  # noqa: E402
 
 BANDS = ["counterpart", "loose", "none"]
+_LINE_COLOURS = [OI[0], OI[1], OI[2], OI[3], OI[4], OI[5], OI[7]]  # Okabe-Ito without yellow (faint on white)
 BAND_COLOURS = [OI[2], OI[1], OI[5]]
 
 
@@ -287,7 +288,8 @@ def layer_heatmap(data: str, rows: list[str], cols: list[str], row_title: str, c
             alt.Tooltip("b:N", title=col_title), alt.Tooltip("v:Q", title="value", format=".3f"),
             alt.Tooltip("bestText:N", title="most similar in its row"), alt.Tooltip("clickText:N", title="click")]
     calc = [{"calculate": "datum.best ? 'yes' : 'no'", "as": "bestText"},
-            {"calculate": "datum.pair ? 'shows its matched units below' : 'no unit matching measured'", "as": "clickText"}]
+            {"calculate": "datum.pair ? 'shows its matched units below' : 'no unit matching measured'",
+             "as": "clickText"}]
     cells = _leaf(data, filt + calc, lambda c: c.mark_rect(cursor="pointer").encode(
         x=x, y=y, color=alt.Color("s:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]),
                                   legend=alt.Legend(title=["relative similarity", "(1 = most similar)"], orient="right",
@@ -345,12 +347,15 @@ def contrast(data: str, layers: list[str], series: list[str]) -> dict:
     """Per layer, unit-level against subspace-level agreement: one line per measure, dotted lines the
     untrained-network floor. Rows: ``layer, series, value, untrained`` (bool)."""
     x = alt.X("layer:N", sort=list(layers), axis=alt.Axis(**axis("layer", labelAngle=0)))
-    y = alt.Y("value:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(**axis("agreement between seeds (0 = none, 1 = identical)")))
-    colour = alt.Color("series:N", sort=list(series), scale=alt.Scale(domain=list(series), range=(OI * 2)[:len(series)]),
+    y = alt.Y("value:Q", scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(**axis("agreement between seeds (0 = none, 1 = identical)")))
+    colour = alt.Color("series:N", sort=list(series),
+                       scale=alt.Scale(domain=list(series), range=(_LINE_COLOURS * 2)[:len(series)]),
                        legend=alt.Legend(title=None, orient="right", labelFontSize=11, labelLimit=300))
     dash = alt.StrokeDash("untrained:N", scale=alt.Scale(domain=[False, True], range=[[1, 0], [2, 3]]),
-                          legend=alt.Legend(title=None, orient="right", labelFontSize=11, labelExpr=(
-                              "datum.label == 'true' ? 'dotted: against an untrained network' : 'solid: trained seeds'")))
+                          legend=alt.Legend(title=None, orient="right", labelFontSize=11, labelLimit=300, labelExpr=(
+                              "datum.label == 'true' ? 'dotted: against an untrained network' "
+                              ": 'solid: trained seeds'")))
     tips = [alt.Tooltip("series:N", title="measure"), alt.Tooltip("layer:N"), alt.Tooltip("value:Q", format=".3f")]
     line = _leaf(data, [], lambda c: c.mark_line(strokeWidth=2).encode(x=x, y=y, color=colour, strokeDash=dash,
                                                                         detail=alt.Detail("series:N")))

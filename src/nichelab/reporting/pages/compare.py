@@ -54,7 +54,8 @@ def page(r) -> Report:
     charts = [Chart("layer_heatmap", fig.layer_heatmap("cmp_heat", r.layers_a, r.layers_b, "layer of A", "layer of B",
                                                         pair=start, text=len(r.layers_a) * len(r.layers_b) <= 144),
                     "A white dot marks each A layer's most similar B layer; orange boxes (same names) show where a "
-                    "corresponding layer would be." + (" Click a cell of a matched layer pair (see the Layer pair menu) for its units."
+                    "corresponding layer would be." + (" Click a cell of a matched layer pair (see the Layer pair menu) "
+                                                       "for its units."
                                                        if pairs else ""),
                     datasets={"cmp_heat": heat}, click=("pair", "pair") if pairs else None)]
     controls, readouts = [], []

@@ -133,7 +133,8 @@ def _units(r, pool) -> Section:
               f"no counterpart (< {c.threshold_low:g})": sh["none"], "dead on the test data": sh["dead"]}
     rows = [{"layer": n, "part": k, "order": o, "pct": _r(100 * float(x[i]), 2)}
             for o, (k, x) in enumerate(shares.items()) for i, n in enumerate(layers)]
-    bars = Chart("unit_shares", fig.unit_shares("conv_shares", layers, list(shares), "all units, all ordered seed pairs"),
+    bars = Chart("unit_shares", fig.unit_shares("conv_shares", layers, list(shares),
+                                                "all units, all ordered seed pairs"),
                  "The green part of each bar is the share of units with a near-copy in another seed; "
                  "orange-red units have no counterpart at all.", datasets={"conv_shares": rows})
     return Section("Which units have a counterpart in another seed?",
@@ -163,11 +164,12 @@ def _heatmaps(r, pool) -> Section:
         match += rows
         records[key] = _match_readout(rows, c.threshold_high, c.threshold_low, a_title, b_title)
     start = pair_name(layers[0], layers[0])
-    charts = [Chart("layer_heatmap", fig.layer_heatmap("conv_heat", layers, layers, f"layer of seed i", "layer of seed j",
+    charts = [Chart("layer_heatmap", fig.layer_heatmap("conv_heat", layers, layers, "layer of seed i", "layer of seed j",
                                                         measure=first, pair=start if pairs else None,
                                                         text=len(layers) <= 12),
-                    "Orange boxes are the same layer in both seeds; a white dot marks each row's most similar layer — "
-                    "when dots sit in the boxes, the measure finds the corresponding layer. Click a cell for its units.",
+                    "Orange boxes are the same layer in both seeds; a white dot marks each row's most similar "
+                    "layer — when dots sit in the boxes, the measure finds the corresponding layer. Click a cell "
+                    "for its units.",
                     datasets={"conv_heat": heat}, click=("pair", "pair") if pairs else None)]
     controls = [Control("measure", "Measure", "select", first, options,
                         help="Which similarity the heatmap shows; colours are scaled within each measure.")]
