@@ -108,8 +108,8 @@ def test_convergence_page(runs, open_page, artifacts, width):
     assert after != before
     stored = next(p for p in lp["pairs"] if p["layer_a"] == a and p["layer_b"] == b)
     assert [x[0] for x in after] == stored["unit_a"] and [x[1] for x in after] == stored["unit_b"]
-    r = [x[2] for x in after]
-    assert r == sorted(r, reverse=True)
+    live = [x[2] for x, d in zip(after, stored["dead"]) if not d]
+    assert live == sorted(live, reverse=True) and stored["dead"] == sorted(stored["dead"])
     # and it is the one-to-one matching of those activations: each unit of a used once
     assert len(set(stored["unit_a"])) == len(stored["unit_a"]) and len(set(stored["unit_b"])) == len(stored["unit_b"])
     assert o.page.text_content("select[data-param=pair]") is not None
@@ -144,7 +144,8 @@ def test_compare_page(runs, open_page, artifacts, width):
     after = _matching_drawn(o)
     assert after != before
     stored = data["matching"][-1]["units"]
-    want = sorted(((u["name"], u["partner"], u["matched_corr"]) for u in stored), key=lambda t: -t[2])
+    want = [(u["name"], u["partner"], u["matched_corr"])
+            for u in sorted(stored, key=lambda u: (u["dead"], -u["matched_corr"]))]
     assert [x[:2] for x in after] == [w[:2] for w in want]
     np.testing.assert_allclose([x[2] for x in after], [w[2] for w in want], atol=1e-4)
     # clicking a cell whose units were not matched changes nothing

@@ -245,7 +245,7 @@ def fig_matching_matrices(panels: list[dict], a_label: str = "network A", b_labe
 #   (the row's most similar column), ``same`` (same layer name), ``pair`` (key of the layer pair's
 #   unit matching, or null when none was measured), ``lab`` (the measure's label).
 # - match rows: ``pair``, ``k`` (rank, best first), ``ua``, ``ub`` (unit names), ``r`` (matched
-#   correlation), ``band`` (counterpart / loose / none).
+#   correlation), ``band`` (counterpart / loose / none / dead: a constant unit of A).
 #
 # Page parameters: ``measure`` (string, when several measures exist) and ``pair`` (string).
 
@@ -253,9 +253,9 @@ import altair as alt  # noqa: E402
 
 from ..charts import OKABE_ITO as OI, axis  # noqa: E402
 
-BANDS = ["counterpart", "loose", "none"]
+BANDS = ["counterpart", "loose", "none", "dead"]
 _LINE_COLOURS = [OI[0], OI[1], OI[2], OI[3], OI[4], OI[5], OI[7]]  # Okabe-Ito without yellow (faint on white)
-BAND_COLOURS = [OI[2], OI[1], OI[5]]
+BAND_COLOURS = [OI[2], OI[1], OI[5], "#999999"]
 
 
 def _leaf(data: str, transforms: list, fn) -> dict:
@@ -330,7 +330,8 @@ def pair_matching(data: str, pair: str, high: float, low: float, a_title: str = 
         color=alt.Color("band:N", scale=alt.Scale(domain=BANDS, range=BAND_COLOURS),
                         legend=alt.Legend(title="unit of A has", orient="bottom", labelExpr=(
                             f"datum.label == 'counterpart' ? 'a counterpart (r ≥ {high:g})' : datum.label == 'loose' "
-                            f"? 'a loose match ({low:g} ≤ r < {high:g})' : 'no counterpart (r < {low:g})'"),
+                            f"? 'a loose match ({low:g} ≤ r < {high:g})' : datum.label == 'none' ? 'no counterpart (r < {low:g})' "
+                            ": 'constant output (dead)'"),
                             titleFontSize=12, labelFontSize=11, labelLimit=260)),
         tooltip=[alt.Tooltip("k:O", title="rank"), alt.Tooltip("ua:N", title=f"unit of {a_title}"),
                  alt.Tooltip("ub:N", title=f"matched unit of {b_title}"),

@@ -41,11 +41,12 @@ def page(r) -> Report:
     for m in r.matching:
         key = pair_name(m["layer_a"], m["layer_b"])
         pairs.append(key)
-        units = sorted(m["units"], key=lambda u: -np.inf if u["matched_corr"] is None or not np.isfinite(
-            u["matched_corr"]) else -u["matched_corr"])
+        units = sorted(m["units"], key=lambda u: (bool(u["dead"]), np.inf if u["matched_corr"] is None or not
+                                                  np.isfinite(u["matched_corr"]) else -u["matched_corr"]))
         rows = _match_rows(key, [u["name"] for u in units], [u["partner"] for u in units],
                            [None if u["matched_corr"] is None or not np.isfinite(u["matched_corr"])
-                            else round(float(u["matched_corr"]), 4) for u in units], c.threshold_high, c.threshold_low)
+                            else round(float(u["matched_corr"]), 4) for u in units], c.threshold_high, c.threshold_low,
+                           [bool(u["dead"]) for u in units])
         match += rows
         records[key] = _match_readout(rows, c.threshold_high, c.threshold_low, "A", "B")
     heat = _heat_rows(r.layers_a, r.layers_b, r.measure, label, matrix, r.views["heatmap_best"], r.lower_is_better,

@@ -160,7 +160,7 @@ def _heatmaps(r, pool) -> Section:
     first = options[0][0]
     match, records = [], {}
     for key, p in pairs.items():
-        rows = _match_rows(key, p["unit_a"], p["unit_b"], p["r"], c.threshold_high, c.threshold_low)
+        rows = _match_rows(key, p["unit_a"], p["unit_b"], p["r"], c.threshold_high, c.threshold_low, p.get("dead"))
         match += rows
         records[key] = _match_readout(rows, c.threshold_high, c.threshold_low, a_title, b_title)
     start = pair_name(layers[0], layers[0])
@@ -214,20 +214,26 @@ def _heat_rows(layers_a, layers_b, key, label, m, best, lower_is_better, pairs) 
     return rows
 
 
-def _match_rows(pair: str, unit_a: list, unit_b: list, r: list, high: float, low: float) -> list:
-    """Match rows of one layer pair (best first): rank, unit names, correlation, band."""
+def _match_rows(pair: str, unit_a: list, unit_b: list, r: list, high: float, low: float,
+                dead: list | None = None) -> list:
+    """Match rows of one layer pair (best first): rank, unit names, correlation, band (``dead``: A's unit
+    is constant on the data)."""
+    dead = dead or [False] * len(r)
     return [{"pair": pair, "k": k + 1, "ua": ua, "ub": ub, "r": x,
-             "band": None if x is None else "counterpart" if x >= high else "loose" if x >= low else "none"}
-            for k, (ua, ub, x) in enumerate(zip(unit_a, unit_b, r))]
+             "band": "dead" if d else None if x is None else "counterpart" if x >= high
+             else "loose" if x >= low else "none"}
+            for k, (ua, ub, x, d) in enumerate(zip(unit_a, unit_b, r, dead))]
 
 
 def _match_readout(rows: list, high: float, low: float, a_title: str, b_title: str, limit: int = 12) -> list:
     """The numbers a selected layer pair shows in words: shares with counts and intervals, best and worst matches."""
-    live = [x for x in rows if x["r"] is not None]
+    live = [x for x in rows if x["r"] is not None and x["band"] != "dead"]
     n = len(live)
     k_high = sum(x["r"] >= high for x in live)
     k_none = sum(x["r"] < low for x in live)
-    out = [("matched unit pairs", f"{len(rows)} ({n} with a defined correlation)"),
+    dead = sum(x["band"] == "dead" for x in rows)
+    out = [("matched unit pairs", f"{len(rows)}" + (f" ({dead} with a constant (dead) unit of {a_title}, left out "
+                                                     "of the numbers below)" if dead else "")),
            (f"counterpart (r ≥ {high:g})", share(k_high, n, "pairs")),
            (f"no counterpart (r < {low:g})", share(k_none, n, "pairs")),
            ("mean matched r", num(float(np.mean([x["r"] for x in live]))) if n else "n/a")]

@@ -9,6 +9,7 @@ import numpy as np
 
 from ...metrics.identification import most_similar
 from ...metrics.matching import match_units, unit_correlation
+from ...metrics.units import constant_units
 from .analysis import ConvergenceAnalysis
 from .measures import DISTANCES
 
@@ -88,18 +89,21 @@ def heatmap_best(a: ConvergenceAnalysis) -> dict:
     return out
 
 
-def pair_units(match, names_a: list[str], names_b: list[str]) -> dict:
-    """One layer pair's one-to-one matches, best first: ``{"unit_a", "unit_b", "r"}`` lists.
+def pair_units(match, names_a: list[str], names_b: list[str], dead_a: np.ndarray | None = None) -> dict:
+    """One layer pair's one-to-one matches, best first, A's constant (dead) units last:
+    ``{"unit_a", "unit_b", "r", "dead"}`` lists.
 
     ``match`` is a :class:`~nichelab.metrics.matching.UnitMatch`; ``r`` is each A unit's matched
-    correlation (None for NaN: a constant unit), rounded to 4 decimals.
+    correlation (None for NaN), rounded to 4 decimals; ``dead_a`` (d_a,) bool marks A's units that
+    are constant on the data (their correlation is not a match).
     """
     pairs = np.asarray(match.pairs, int).reshape(-1, 2)
     r = np.asarray(match.matched_corr, float)[pairs[:, 0]]
-    order = np.argsort(-np.nan_to_num(r, nan=-np.inf), kind="stable")
-    pairs, r = pairs[order], np.round(r[order], 4)
+    dead = np.zeros(len(pairs), bool) if dead_a is None else np.asarray(dead_a, bool)[pairs[:, 0]]
+    order = np.lexsort((-np.nan_to_num(r, nan=-np.inf), dead))
+    pairs, r, dead = pairs[order], np.round(r[order], 4), dead[order]
     return {"unit_a": [names_a[i] for i in pairs[:, 0]], "unit_b": [names_b[j] for j in pairs[:, 1]],
-            "r": [float(x) if np.isfinite(x) else None for x in r]}
+            "r": [float(x) if np.isfinite(x) else None for x in r], "dead": [bool(x) for x in dead]}
 
 
 def layer_pair_matches(a: ConvergenceAnalysis, acts: list[dict], seeds: list[int], pair: int = 0,
@@ -110,8 +114,9 @@ def layer_pair_matches(a: ConvergenceAnalysis, acts: list[dict], seeds: list[int
     Returns
     -------
     dict
-        ``{"seed_a", "seed_b", "pairs": [{"layer_a", "layer_b", "unit_a", "unit_b", "r"}, ...]}``,
-        one entry per (layer of seed i, layer of seed j), matches sorted by correlation, best first.
+        ``{"seed_a", "seed_b", "pairs": [{"layer_a", "layer_b", "unit_a", "unit_b", "r", "dead"}, ...]}``,
+        one entry per (layer of seed i, layer of seed j), matches sorted by correlation, best first,
+        seed i's constant (dead) units last.
 
     References
     ----------
@@ -125,5 +130,6 @@ def layer_pair_matches(a: ConvergenceAnalysis, acts: list[dict], seeds: list[int
             m = match_units(acts[i][la], acts[j][lb], threshold_high, threshold_low)
             names_a = [f"{la}:{k}" for k in range(np.asarray(acts[i][la]).shape[1])]
             names_b = [f"{lb}:{k}" for k in range(np.asarray(acts[j][lb]).shape[1])]
-            out.append({"layer_a": la, "layer_b": lb, **pair_units(m, names_a, names_b)})
+            out.append({"layer_a": la, "layer_b": lb,
+                        **pair_units(m, names_a, names_b, constant_units(np.asarray(acts[i][la])))})
     return {"seed_a": seeds[i], "seed_b": seeds[j], "pairs": out}
