@@ -68,6 +68,7 @@ def _click_cell(o, a, b):
     xy = o.page.evaluate(CELL_AT, ["layer_heatmap", a, b])
     assert xy is not None, f"no cell {a}, {b} drawn"
     o.page.mouse.click(*xy)
+    o.page.mouse.move(0, 0)            # no tooltip over the screenshots
     o.page.evaluate("window.nichelab.ready.then(() => 1)")
 
 
