@@ -234,3 +234,166 @@ def fig_matching_matrices(panels: list[dict], a_label: str = "network A", b_labe
     if im is not None:
         fig.colorbar(im, ax=axes.ravel().tolist(), label="activation correlation (Pearson r)", shrink=0.8)
     return to_png(fig)
+
+
+# --- interactive charts (Vega-Lite specs built with Altair, drawn in the browser) ---------------------
+#
+# Named datasets (arranged by pages/convergence.py and pages/compare.py):
+#
+# - heat rows: ``m`` (measure key), ``a``, ``b`` (layer names), ``i``, ``j`` (their order), ``v``
+#   (value), ``s`` (shade in [0, 1]: 1 = the most similar cell of that measure's panel), ``best``
+#   (the row's most similar column), ``same`` (same layer name), ``pair`` (key of the layer pair's
+#   unit matching, or null when none was measured), ``lab`` (the measure's label).
+# - match rows: ``pair``, ``k`` (rank, best first), ``ua``, ``ub`` (unit names), ``r`` (matched
+#   correlation), ``band`` (counterpart / loose / none / dead: a constant unit of A).
+#
+# Page parameters: ``measure`` (string, when several measures exist) and ``pair`` (string).
+
+import altair as alt  # noqa: E402
+
+from ..charts import OKABE_ITO as OI, axis  # noqa: E402
+
+BANDS = ["counterpart", "loose", "none", "dead"]
+_LINE_COLOURS = [OI[0], OI[1], OI[2], OI[3], OI[4], OI[5], OI[7]]  # Okabe-Ito without yellow (faint on white)
+BAND_COLOURS = [OI[2], OI[1], OI[5], "#999999"]
+
+
+def _leaf(data: str, transforms: list, fn) -> dict:
+    d = fn(alt.Chart(alt.Data(name=data), transform=transforms or alt.Undefined)).to_dict(validate=False)
+    d.pop("$schema", None)
+    d.pop("config", None)
+    return d
+
+
+def layer_heatmap(data: str, rows: list[str], cols: list[str], row_title: str, col_title: str,
+                  measure: str | None = None, pair: str | None = None, text: bool = True) -> dict:
+    """Layers-by-layers similarity heatmap; clicking a cell selects its layer pair.
+
+    Parameters
+    ----------
+    data : str — named dataset of heat rows (see module notes).
+    rows, cols : list of str — layer names (y from top, x from left).
+    row_title, col_title : str — axis titles.
+    measure : str, optional — initial measure; given, the chart shows the rows of page parameter
+        ``measure`` only.
+    pair : str, optional — initial layer pair; given, the selected pair's cell is outlined in black.
+    text : bool — write each cell's value in it.
+    """
+    step = max(34, min(72, 480 // max(len(rows), len(cols), 1)))
+    filt = [{"filter": "datum.m == measure"}] if measure is not None else []
+    x = alt.X("b:N", sort=list(cols), axis=alt.Axis(**axis(col_title, labelAngle=-40 if max(map(len, cols)) > 5 else 0,
+                                                           labelLimit=140)))
+    y = alt.Y("a:N", sort=list(rows), axis=alt.Axis(**axis(row_title, labelLimit=140)))
+    tips = [alt.Tooltip("lab:N", title="measure"), alt.Tooltip("a:N", title=row_title),
+            alt.Tooltip("b:N", title=col_title), alt.Tooltip("v:Q", title="value", format=".3f"),
+            alt.Tooltip("bestText:N", title="most similar in its row"), alt.Tooltip("clickText:N", title="click")]
+    calc = [{"calculate": "datum.best ? 'yes' : 'no'", "as": "bestText"},
+            {"calculate": "datum.pair ? 'shows its matched units below' : 'no unit matching measured'",
+             "as": "clickText"}]
+    cells = _leaf(data, filt + calc, lambda c: c.mark_rect(cursor="pointer").encode(
+        x=x, y=y, color=alt.Color("s:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]),
+                                  legend=alt.Legend(title=["relative similarity", "(1 = most similar)"], orient="right",
+                                                    titleFontSize=12, labelFontSize=11, gradientLength=160)),
+        tooltip=tips))
+    layers = [cells]
+    if text:
+        layers.append(_leaf(data, filt + calc, lambda c: c.mark_text(fontSize=12, dy=-5).encode(
+            x=x, y=y, text=alt.Text("v:Q", format=".2f"),
+            color=alt.condition("datum.s > 0.55", alt.value("black"), alt.value("white")), tooltip=tips)))
+    layers.append(_leaf(data, filt + calc + [{"filter": "datum.best"}], lambda c: c.mark_point(
+        shape="circle", filled=True, size=45, yOffset=10, stroke="black", strokeWidth=0.8).encode(
+        x=x, y=y, fill=alt.value("white"), tooltip=tips)))
+    layers.append(_leaf(data, filt + [{"filter": "datum.same"}], lambda c: c.mark_rect(
+        fill=None, stroke=OI[1], strokeWidth=2.5).encode(x=x, y=y)))
+    if pair is not None:
+        layers.append(_leaf(data, filt + [{"filter": "datum.pair == pair"}], lambda c: c.mark_rect(
+            fill=None, stroke="black", strokeWidth=4).encode(x=x, y=y)))
+    params = ([{"name": "measure", "value": measure}] if measure is not None else []) \
+        + ([{"name": "pair", "value": pair}] if pair is not None else [])
+    return {"params": params, "layer": layers, "width": step * len(cols), "height": step * len(rows)}
+
+
+def pair_matching(data: str, pair: str, high: float, low: float, a_title: str = "A", b_title: str = "B") -> dict:
+    """The selected layer pair's one-to-one unit matching: one bar per matched pair, best first.
+
+    Parameters
+    ----------
+    data : str — named dataset of match rows.
+    pair : str — initial value of page parameter ``pair``.
+    high, low : float — counterpart thresholds (dashed / dotted rules).
+    a_title, b_title : str — what the two sides are (e.g. "seed 0").
+    """
+    x = alt.X("k:O", axis=alt.Axis(**axis("matched unit pair, best first (rank)", labelOverlap=True, labelAngle=0)))
+    bars = _leaf(data, [{"filter": "datum.pair == pair"}], lambda c: c.mark_bar().encode(
+        x=x, y=alt.Y("r:Q", scale=alt.Scale(domain=[-0.2, 1], clamp=True),
+                     axis=alt.Axis(**axis("matched correlation (Pearson r)"))),
+        color=alt.Color("band:N", scale=alt.Scale(domain=BANDS, range=BAND_COLOURS),
+                        legend=alt.Legend(title="unit of A has", orient="bottom", labelExpr=(
+                            f"datum.label == 'counterpart' ? 'a counterpart (r ≥ {high:g})' : datum.label == 'loose' "
+                            f"? 'a loose match ({low:g} ≤ r < {high:g})' : datum.label == 'none' ? 'no counterpart (r < {low:g})' "
+                            ": 'constant output (dead)'"),
+                            titleFontSize=12, labelFontSize=11, labelLimit=260)),
+        tooltip=[alt.Tooltip("k:O", title="rank"), alt.Tooltip("ua:N", title=f"unit of {a_title}"),
+                 alt.Tooltip("ub:N", title=f"matched unit of {b_title}"),
+                 alt.Tooltip("r:Q", title="correlation r", format=".3f")]))
+    rules = [{"data": {"values": [{}]}, "mark": {"type": "rule", "strokeDash": dash, "color": "#555555"},
+              "encoding": {"y": {"datum": t}}}
+             for t, dash in ((high, [6, 3]), (low, [2, 2]))]
+    return {"params": [{"name": "pair", "value": pair}],
+            "title": {"text": {"expr": f"'Unit matching of ' + pair + ' ({a_title} vs {b_title})'"}, "fontSize": 13},
+            "layer": [bars] + rules, "width": 640, "height": 220}
+
+
+def contrast(data: str, layers: list[str], series: list[str]) -> dict:
+    """Per layer, unit-level against subspace-level agreement: one line per measure, dotted lines the
+    untrained-network floor. Rows: ``layer, series, value, untrained`` (bool)."""
+    x = alt.X("layer:N", sort=list(layers), axis=alt.Axis(**axis("layer", labelAngle=0)))
+    y = alt.Y("value:Q", scale=alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(**axis("agreement between seeds (0 = none, 1 = identical)")))
+    colour = alt.Color("series:N", sort=list(series),
+                       scale=alt.Scale(domain=list(series), range=(_LINE_COLOURS * 2)[:len(series)]),
+                       legend=alt.Legend(title=None, orient="right", labelFontSize=11, labelLimit=300))
+    dash = alt.StrokeDash("untrained:N", scale=alt.Scale(domain=[False, True], range=[[1, 0], [2, 3]]),
+                          legend=alt.Legend(title=None, orient="right", labelFontSize=11, labelLimit=300, labelExpr=(
+                              "datum.label == 'true' ? 'dotted: against an untrained network' "
+                              ": 'solid: trained seeds'")))
+    tips = [alt.Tooltip("series:N", title="measure"), alt.Tooltip("layer:N"), alt.Tooltip("value:Q", format=".3f")]
+    line = _leaf(data, [], lambda c: c.mark_line(strokeWidth=2).encode(x=x, y=y, color=colour, strokeDash=dash,
+                                                                        detail=alt.Detail("series:N")))
+    pts = _leaf(data, [], lambda c: c.mark_point(filled=True, size=60).encode(
+        x=x, y=y, color=colour, shape=alt.Shape("series:N", sort=list(series), legend=None), tooltip=tips))
+    return {"layer": [line, pts], "width": 420, "height": 260, "resolve": {"scale": {"shape": "independent"}}}
+
+
+def unit_shares(data: str, layers: list[str], parts: list[str], note: str) -> dict:
+    """Per layer, the shares of all units by how well they are matched (stacked bars, %).
+    Rows: ``layer, part, order, pct``."""
+    colours = [OI[2], OI[1], OI[5], "#999999"]
+    return _leaf(data, [], lambda c: c.mark_bar().encode(
+        x=alt.X("layer:N", sort=list(layers), axis=alt.Axis(**axis("layer", labelAngle=0))),
+        y=alt.Y("pct:Q", stack="zero", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(**axis(f"units (%; {note})"))),
+        color=alt.Color("part:N", sort=list(parts), scale=alt.Scale(domain=list(parts), range=colours[:len(parts)]),
+                        legend=alt.Legend(title="unit", orient="right", labelFontSize=11, titleFontSize=12,
+                                          labelLimit=300)),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("layer:N"), alt.Tooltip("part:N", title="unit"),
+                 alt.Tooltip("pct:Q", title="share (%)", format=".1f")])) | {"width": 60 * max(len(layers), 4),
+                                                                            "height": 240}
+
+
+def identification(data: str, measures: list[str], chance: float, n_layers: int) -> dict:
+    """Per measure, the share of (seed pair, layer) rows whose most similar layer is the same layer (%),
+    the chance line, and published values as black diamonds. Rows: ``measure, pct, ref`` (ref may be null)."""
+    y = alt.Y("measure:N", sort=list(measures), axis=alt.Axis(**axis("similarity measure", labelLimit=220)))
+    x = alt.X("pct:Q", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(**axis("layer identified correctly (%)")))
+    bars = _leaf(data, [], lambda c: c.mark_bar(color=OI[0]).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("measure:N"), alt.Tooltip("pct:Q", title="this run (%)", format=".1f")]))
+    refs = _leaf(data, [{"filter": "isValid(datum.ref)"}], lambda c: c.mark_point(
+        shape="diamond", filled=True, size=90, color="black").encode(
+        x=alt.X("ref:Q"), y=y, tooltip=[alt.Tooltip("ref:Q", title="Kornblith et al. 2019 (%)", format=".0f")]))
+    rule = {"data": {"values": [{}]}, "mark": {"type": "rule", "color": OI[5], "strokeDash": [5, 3], "strokeWidth": 2},
+            "encoding": {"x": {"datum": 100 * chance}}}
+    label = {"data": {"values": [{}]}, "mark": {"type": "text", "color": OI[5], "align": "left", "dx": 4, "dy": -4,
+                                                "baseline": "bottom", "fontSize": 11},
+             "encoding": {"x": {"datum": 100 * chance}, "y": {"value": 0}, "text": {"value": f"chance (1/{n_layers})"}}}
+    return {"layer": [bars, refs, rule, label], "width": 460, "height": 30 * max(len(measures), 3)}

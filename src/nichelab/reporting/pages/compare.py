@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ...studies.convergence.agreement import SHORT_VERDICT
+from ...studies.compare.analysis import pair_name
 from ...studies.text import num, pct
 from ..figures import convergence as fig
-from ..model import Figure, Report, Section, Table
-from .convergence import DISTRIBUTION_LABELS
+from ..model import Chart, Control, Figure, Readout, Report, Section, Table
+from .convergence import DISTRIBUTION_LABELS, _heat_rows, _match_readout, _match_rows
 
 __all__ = ["page", "summary_table"]
 
@@ -33,19 +34,47 @@ def summary_table(r) -> Table:
 
 def page(r) -> Report:
     """The HTML report: heatmap, then unit matching for the chosen layers."""
-    label = r.measure_label
-    dist = {label} if r.lower_is_better else set()
+    label = r.measure_label + (" (lower = more similar)" if r.lower_is_better else "")
     matrix = np.asarray(r.matrix, float)
-    heat = Figure(fig.fig_layer_heatmaps(r.layers_a, r.layers_b, {label: matrix}, dist, "layer of A", "layer of B",
-                                         {label: r.views["heatmap_best"]}),
-                  "A white dot marks each A layer's most similar B layer; orange boxes (same names) show where "
-                  "a corresponding layer would be.")
+    c = r.config
+    pairs, match, records = [], [], {}
+    for m in r.matching:
+        key = pair_name(m["layer_a"], m["layer_b"])
+        pairs.append(key)
+        units = sorted(m["units"], key=lambda u: (bool(u["dead"]), np.inf if u["matched_corr"] is None or not
+                                                  np.isfinite(u["matched_corr"]) else -u["matched_corr"]))
+        rows = _match_rows(key, [u["name"] for u in units], [u["partner"] for u in units],
+                           [None if u["matched_corr"] is None or not np.isfinite(u["matched_corr"])
+                            else round(float(u["matched_corr"]), 4) for u in units], c.threshold_high, c.threshold_low,
+                           [bool(u["dead"]) for u in units])
+        match += rows
+        records[key] = _match_readout(rows, c.threshold_high, c.threshold_low, "A", "B")
+    heat = _heat_rows(r.layers_a, r.layers_b, r.measure, label, matrix, r.views["heatmap_best"], r.lower_is_better,
+                      set(pairs))
+    start = pairs[0] if pairs else None
+    charts = [Chart("layer_heatmap", fig.layer_heatmap("cmp_heat", r.layers_a, r.layers_b, "layer of A", "layer of B",
+                                                        pair=start, text=len(r.layers_a) * len(r.layers_b) <= 144),
+                    "A white dot marks each A layer's most similar B layer; orange boxes (same names) show where a "
+                    "corresponding layer would be." + (" Click a cell of a matched layer pair (see the Layer pair menu) "
+                                                       "for its units."
+                                                       if pairs else ""),
+                    datasets={"cmp_heat": heat}, click=("pair", "pair") if pairs else None)]
+    controls, readouts = [], []
+    if pairs:
+        controls.append(Control("pair", "Layer pair", "select", start, [(k, k, "") for k in pairs],
+                                help="Whose units are matched below; clicking a heatmap cell of a matched pair "
+                                     "picks it too."))
+        charts.append(Chart("pair_matching", fig.pair_matching("cmp_match", start, c.threshold_high, c.threshold_low),
+                            "Each bar is one unit of A and its one-to-one partner in B, best first: a long green run "
+                            "means many units have a near-copy; hover a bar for the two units.",
+                            datasets={"cmp_match": match}))
+        readouts.append(Readout("pair", records, "Unit matching of {value}"))
     sections = [Section("Every layer of A against every layer of B",
-                        question=f"How similar is each layer of A to each layer of B ({label})?",
-                        findings=r.findings["layers"], figures=[heat],
+                        question=f"How similar is each layer of A to each layer of B ({r.measure_label})?",
+                        findings=r.findings["layers"], figures=charts, controls=controls, readouts=readouts,
                         tables=[Table(["layer of A"] + list(r.layers_b),
                                       [[a] + [num(v, 3) for v in row] for a, row in zip(r.layers_a, matrix)],
-                                      label)])]
+                                      r.measure_label)])]
     if r.matching:
         sections.append(_units(r))
     return Report(title=f"Same units, or only the same subspace? {r.a['label']} vs {r.b['label']}",
@@ -78,13 +107,10 @@ def _units(r) -> Section:
     dist = Figure(fig.fig_unit_distributions(v["pairs"], series, (c.threshold_high, c.threshold_low), "live units of A"),
                   "Blue: each A unit against its matched B unit; green: against all of B's units combined — "
                   "a gap means the layers share a subspace but not single units.")
-    mats = Figure(fig.fig_matching_matrices(v["matching"], "A", "B"),
-                  "Matched units sit on the diagonal, best first: a diagonal that stays dark brown far down means "
-                  "most units have a counterpart.")
     rows = [[u["name"], u["partner"], num(u["matched_corr"], 3), u["semi_partner"], num(u["semi_corr"], 3),
              num(u["linear_combination_corr"], 3), "dead" if u["dead"] else ""] for m in r.matching for u in m["units"]]
     return Section("Unit matching", question="Does each unit of A have a counterpart in B (Li et al. 2015)?",
-                   findings=r.findings["units"], figures=[dist, mats],
+                   findings=r.findings["units"], figures=[dist],
                    tables=[Table(["unit of A", "matched unit of B", "r", "best single partner", "r (semi)",
                                   "lin. comb. r", ""], rows, "Every unit's one-to-one match")],
                    notes=list(r.notes))

@@ -7,10 +7,11 @@ import numpy as np
 from ...studies.convergence.agreement import SHORT_VERDICT
 from ...studies.convergence.findings import KORNBLITH_CKA, KORNBLITH_TEXT
 from ...studies.convergence.measures import DISTANCES, MEASURE_LABELS
-from ...studies.text import num, pct
+from ...studies.compare.analysis import pair_name
+from ...studies.text import num, pct, share
 from ..figures import convergence as fig
 from ..glossary import glossary_link
-from ..model import Figure, Report, Section, Table
+from ..model import Chart, Control, Figure, Readout, Report, Section, Table
 from ..style import FigurePool
 
 __all__ = ["page", "summary_table", "DISTRIBUTION_LABELS"]
@@ -19,6 +20,12 @@ __all__ = ["page", "summary_table", "DISTRIBUTION_LABELS"]
 DISTRIBUTION_LABELS = {"one_to_one": "one-to-one match (Hungarian)",
                        "semi": "best single partner (semi-matching)",
                        "linear_combination": "best linear combination"}
+
+
+def _r(x, digits: int = 4):
+    """A drawn number: rounded, None when not finite."""
+    x = float(x)
+    return round(x, digits) if np.isfinite(x) else None
 
 
 def _dead(x) -> str:
@@ -46,7 +53,8 @@ def page(r) -> Report:
             sections=[_contrast(r, pool), _units(r, pool), _heatmaps(r, pool), _identification(r, pool), _table(r)])
     for section in report.sections:
         for f in section.figures:
-            f.png = FigurePool.resolve(f.png)
+            if isinstance(f, Figure):
+                f.png = FigurePool.resolve(f.png)
     return report
 
 
@@ -90,11 +98,14 @@ def _contrast(r, pool) -> Section:
         series["SVCCA"] = [x["similarity"]["svcca"] for x in s]
     base = {"matched r vs untrained net": [x["baseline_matched_mean"] for x in s],
             "linear CKA vs untrained net": [x["baseline_cka"] for x in s]}
-    series = {k: np.asarray(v, float) for k, v in series.items()}
-    base = {k: np.asarray(v, float) for k, v in base.items()}
-    figure = Figure(pool.draw(fig.fig_contrast, layers, series, base, shade_last=len(layers) > 1),
-                    "Where the CKA, SVCCA and linear-combination lines sit far above the matched-r line, seeds "
-                    "share the subspace but not the units; dotted lines are the untrained-network floor.")
+    rows = [{"layer": n, "series": k, "value": _r(v[i]), "untrained": False}
+            for k, v in series.items() for i, n in enumerate(layers)]
+    rows += [{"layer": n, "series": k, "value": _r(v[i]), "untrained": True}
+             for k, v in base.items() for i, n in enumerate(layers)]
+    figure = Chart("contrast", fig.contrast("conv_contrast", layers, list(series) + list(base)),
+                   "Where the CKA, SVCCA and linear-combination lines sit far above the matched-r line, seeds "
+                   "share the subspace but not the units; dotted lines are the untrained-network floor.",
+                   datasets={"conv_contrast": rows})
     rows = [[x["layer"], num(x["matched_mean"]), pct(x["frac_high"]), num(x["semi_mean"]), num(x["linpred_median"]),
              num(x["cka"])] + ([num(x["similarity"]["svcca"])] if svcca else []) + [num(x["baseline_cka"]),
                                                                                      x["verdict"]] for x in s]
@@ -120,53 +131,132 @@ def _units(r, pool) -> Section:
     shares = {f"counterpart ≥ {c.threshold_high:g}": sh["high"],
               f"{c.threshold_low:g} ≤ r < {c.threshold_high:g}": sh["loose"],
               f"no counterpart (< {c.threshold_low:g})": sh["none"], "dead on the test data": sh["dead"]}
-    shares = {k: np.asarray(x, float) for k, x in shares.items()}
-    bars = Figure(pool.draw(fig.fig_unit_shares, layers, shares, "all units, all ordered seed pairs"),
-                  "The green part of each bar is the share of units with a near-copy in another seed; "
-                  "orange-red units have no counterpart at all.")
-    m = v["matching"]
-    mats = Figure(pool.draw(fig.fig_matching_matrices, m["panels"], f"seed {m['seed_a']}", f"seed {m['seed_b']}"),
-                  "Matched units sit on the diagonal, best first: a diagonal that stays dark brown far down "
-                  "means many units have a counterpart; colour spread off the diagonal means units are mixtures.")
+    rows = [{"layer": n, "part": k, "order": o, "pct": _r(100 * float(x[i]), 2)}
+            for o, (k, x) in enumerate(shares.items()) for i, n in enumerate(layers)]
+    bars = Chart("unit_shares", fig.unit_shares("conv_shares", layers, list(shares),
+                                                "all units, all ordered seed pairs"),
+                 "The green part of each bar is the share of units with a near-copy in another seed; "
+                 "orange-red units have no counterpart at all.", datasets={"conv_shares": rows})
     return Section("Which units have a counterpart in another seed?",
                    question="Does each unit of one network have a near-copy in another seed (Li et al. 2015)?",
-                   findings=r.findings["units"], figures=[dist, bars, mats],
+                   findings=r.findings["units"], figures=[dist, bars],
                    notes=[f"Seed {r.seeds[0]}, unit by unit:"] + r.findings["counterparts_first_seed"])
 
 
 def _heatmaps(r, pool) -> Section:
-    layers = r.model["layers"]
+    layers, c = r.model["layers"], r.config
+    lp = r.views.get("layer_pairs") or {"pairs": []}
+    pairs = {pair_name(p["layer_a"], p["layer_b"]): p for p in lp["pairs"]}
+    a_title, b_title = f"seed {lp.get('seed_a', '?')}", f"seed {lp.get('seed_b', '?')}"
     within = "linear CKA within one seed"
-    mats = {within: np.asarray(r.within_seed_linear_cka["mean"], float)}
-    best = {within: r.views["heatmap_best"]["within"]}
+    heat = _heat_rows(layers, layers, "within", within, r.within_seed_linear_cka["mean"],
+                      r.views["heatmap_best"]["within"], False, set())
+    options = []
     for m, d in r.similarity.items():
-        label = MEASURE_LABELS[m] + " across seeds"
-        mats[label] = np.asarray(d["mean"], float)
-        best[label] = r.views["heatmap_best"][m]
-    dist = {MEASURE_LABELS[m] + " across seeds" for m in DISTANCES}
-    figure = Figure(pool.draw(fig.fig_layer_heatmaps, layers, layers, mats, dist, "layer of seed i",
-                              "layer of seed j", best),
+        label = MEASURE_LABELS[m] + " across seeds" + (" (lower = more similar)" if m in DISTANCES else "")
+        heat += _heat_rows(layers, layers, m, label, d["mean"], r.views["heatmap_best"][m], m in DISTANCES, pairs)
+        options.append((m, label, ""))
+    options.append(("within", within, ""))
+    first = options[0][0]
+    match, records = [], {}
+    for key, p in pairs.items():
+        rows = _match_rows(key, p["unit_a"], p["unit_b"], p["r"], c.threshold_high, c.threshold_low, p.get("dead"))
+        match += rows
+        records[key] = _match_readout(rows, c.threshold_high, c.threshold_low, a_title, b_title)
+    start = pair_name(layers[0], layers[0])
+    charts = [Chart("layer_heatmap", fig.layer_heatmap("conv_heat", layers, layers, "layer of seed i", "layer of seed j",
+                                                        measure=first, pair=start if pairs else None,
+                                                        text=len(layers) <= 12),
                     "Orange boxes are the same layer in both seeds; a white dot marks each row's most similar "
-                    "layer — when dots sit in the boxes, the measure finds the corresponding layer.")
+                    "layer — when dots sit in the boxes, the measure finds the corresponding layer. Click a cell "
+                    "for its units.",
+                    datasets={"conv_heat": heat}, click=("pair", "pair") if pairs else None)]
+    controls = [Control("measure", "Measure", "select", first, options,
+                        help="Which similarity the heatmap shows; colours are scaled within each measure.")]
+    readouts = []
+    if pairs:
+        controls.append(Control("pair", "Layer pair", "select", start, [(k, k, "") for k in pairs],
+                                help=f"Whose units are matched below ({a_title} vs {b_title}); clicking a heatmap "
+                                     "cell picks it too."))
+        charts.append(Chart("pair_matching", fig.pair_matching("conv_match", start, c.threshold_high, c.threshold_low,
+                                                               a_title, b_title),
+                            "Each bar is one unit of seed i and its one-to-one partner in seed j, best first: a long "
+                            "green run means many units have a near-copy; hover a bar for the two units.",
+                            datasets={"conv_match": match}))
+        readouts.append(Readout("pair", records, "Unit matching of {value}"))
     n_pairs = len(r.seeds) * (len(r.seeds) - 1)
     return Section("How similar is every layer of one seed to every layer of another?",
                    question="CKA (and the other measures) between all layers of all seed pairs: which layers agree most?",
-                   findings=r.findings["which_layers"], figures=[figure],
-                   notes=[f"Each panel after the first is the mean over {n_pairs} ordered seed pairs; the first "
-                          "compares the layers of one network with each other (mean over seeds)."])
+                   findings=r.findings["which_layers"], figures=charts, controls=controls, readouts=readouts,
+                   notes=[f"Each measure across seeds is the mean over {n_pairs} ordered seed pairs; 'within one "
+                          "seed' compares the layers of one network with each other (mean over seeds). The unit "
+                          f"matching below is of one seed pair ({a_title} against {b_title}): Pearson correlation "
+                          "of activations on the held-out samples, one-to-one matching maximising the total "
+                          "correlation (Hungarian; Li et al. 2015)."])
+
+
+def _heat_rows(layers_a, layers_b, key, label, m, best, lower_is_better, pairs) -> list:
+    """Heat rows of one measure (see figures/convergence.py): values, shade scaled to the panel, marks."""
+    m = np.asarray(m, float)
+    fin = m[np.isfinite(m)]
+    lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
+    rows = []
+    for i, a in enumerate(layers_a):
+        for j, b in enumerate(layers_b):
+            v = float(m[i, j])
+            s = (v - lo) / (hi - lo) if hi > lo else 1.0
+            p = pair_name(a, b)
+            rows.append({"m": key, "lab": label, "a": a, "b": b, "i": i, "j": j,
+                         "v": round(v, 4) if np.isfinite(v) else None,
+                         "s": round(1 - s if lower_is_better else s, 4) if np.isfinite(v) else None,
+                         "best": bool(best is not None and len(best) > i and int(best[i]) == j),
+                         "same": a == b, "pair": p if p in pairs else None})
+    return rows
+
+
+def _match_rows(pair: str, unit_a: list, unit_b: list, r: list, high: float, low: float,
+                dead: list | None = None) -> list:
+    """Match rows of one layer pair (best first): rank, unit names, correlation, band (``dead``: A's unit
+    is constant on the data)."""
+    dead = dead or [False] * len(r)
+    return [{"pair": pair, "k": k + 1, "ua": ua, "ub": ub, "r": x,
+             "band": "dead" if d else None if x is None else "counterpart" if x >= high
+             else "loose" if x >= low else "none"}
+            for k, (ua, ub, x, d) in enumerate(zip(unit_a, unit_b, r, dead))]
+
+
+def _match_readout(rows: list, high: float, low: float, a_title: str, b_title: str, limit: int = 12) -> list:
+    """The numbers a selected layer pair shows in words: shares with counts and intervals, best and worst matches."""
+    live = [x for x in rows if x["r"] is not None and x["band"] != "dead"]
+    n = len(live)
+    k_high = sum(x["r"] >= high for x in live)
+    k_none = sum(x["r"] < low for x in live)
+    dead = sum(x["band"] == "dead" for x in rows)
+    out = [("matched unit pairs", f"{len(rows)}" + (f" ({dead} with a constant (dead) unit of {a_title}, left out "
+                                                     "of the numbers below)" if dead else "")),
+           (f"counterpart (r ≥ {high:g})", share(k_high, n, "pairs")),
+           (f"no counterpart (r < {low:g})", share(k_none, n, "pairs")),
+           ("mean matched r", num(float(np.mean([x["r"] for x in live]))) if n else "n/a")]
+
+    def fmt(xs):
+        return "; ".join(f"{x['ua']} → {x['ub']} (r = {num(x['r'])})" for x in xs)
+    out.append((f"best matches ({a_title} → {b_title})", fmt(live[:limit])))
+    if n > limit:
+        out.append(("worst matches", fmt(live[-min(limit, n - limit):])))
+    return out
 
 
 def _identification(r, pool) -> Section:
     layers = r.model["layers"]
     ident = r.identification
     labels = [MEASURE_LABELS[m] for m in ident]
-    overall = np.array([v["accuracy"] for v in ident.values()], float)
-    per_layer = np.array([[v["per_layer"][n] for n in layers] for v in ident.values()], float)
-    refs = {MEASURE_LABELS["linear_cka"]: KORNBLITH_CKA}
     chance = ident["linear_cka"]["chance"]
-    figure = Figure(pool.draw(fig.fig_identification, labels, overall, per_layer, layers, chance, refs),
-                    "Bars right of the dashed chance line find the corresponding layer more often than guessing; "
-                    f"the diamond is Kornblith et al.'s {KORNBLITH_TEXT['cka']} for linear CKA.")
+    rows = [{"measure": MEASURE_LABELS[m], "pct": _r(100 * v["accuracy"], 2),
+             "ref": 100 * KORNBLITH_CKA if m == "linear_cka" else None} for m, v in ident.items()]
+    figure = Chart("identification", fig.identification("conv_ident", labels, chance, len(layers)),
+                   "Bars right of the dashed chance line find the corresponding layer more often than guessing; "
+                   f"the diamond is Kornblith et al.'s {KORNBLITH_TEXT['cka']} for linear CKA.",
+                   datasets={"conv_ident": rows})
     rows = [[MEASURE_LABELS[m], pct(v["accuracy"])] + [pct(v["per_layer"][n]) for n in layers]
             for m, v in ident.items()]
     return Section("Does a similarity measure find the corresponding layer of another seed?",

@@ -141,7 +141,7 @@ def run(config: ConvergenceConfig, *, progress=None) -> ConvergenceResult:
             units=_census_json(census, seeds),
             findings=_findings(summaries, a, cfg, census[0], diverged), notes=list(a.notes),
             diverged_seeds=diverged,
-            views=_views(a, summaries, acts_test, seeds),
+            views=_views(a, summaries, acts_test, seeds, cfg),
             params=dict(ens.params), initial=dict(ens.snapshots[0]),
             timings={"training_s": t1 - t0, "capture_s": t2 - t1})
     result.timings["analysis_s"] = time.perf_counter() - t2
@@ -212,11 +212,12 @@ def _findings(s: list[dict], a: ConvergenceAnalysis, cfg: ConvergenceConfig, fir
             "thresholds": fx.thresholds_note(cfg)}
 
 
-def _views(a: ConvergenceAnalysis, summaries: list[dict], acts: list[dict], seeds: list[int]) -> dict:
+def _views(a: ConvergenceAnalysis, summaries: list[dict], acts: list[dict], seeds: list[int], cfg) -> dict:
     """Figure-ready numbers: pooled unit agreement, unit shares, matching matrices, heatmap marks."""
     return {
         "unit_distributions": views.unit_distributions(a),
         "unit_shares": views.unit_shares(summaries),
         "matching": views.matching_panels(a, acts, seeds, pair=0),
         "heatmap_best": views.heatmap_best(a),
+        "layer_pairs": views.layer_pair_matches(a, acts, seeds, 0, cfg.threshold_high, cfg.threshold_low),
     }

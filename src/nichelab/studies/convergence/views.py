@@ -8,12 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 from ...metrics.identification import most_similar
-from ...metrics.matching import unit_correlation
+from ...metrics.matching import match_units, unit_correlation
+from ...metrics.units import constant_units
 from .analysis import ConvergenceAnalysis
 from .measures import DISTANCES
 
 __all__ = ["reorder_by_matching", "matching_panel", "matching_panels", "unit_distributions", "unit_shares",
-           "heatmap_best", "DISTRIBUTIONS"]
+           "heatmap_best", "layer_pair_matches", "DISTRIBUTIONS"]
 
 #: The three ways a unit is compared with another network, in the order they are drawn.
 DISTRIBUTIONS = ("one_to_one", "semi", "linear_combination")
@@ -86,3 +87,49 @@ def heatmap_best(a: ConvergenceAnalysis) -> dict:
     out = {"within": most_similar(a.within.mean(axis=0))}
     out.update({m: most_similar(a.cross_mean(m), m in DISTANCES) for m in a.similarity})
     return out
+
+
+def pair_units(match, names_a: list[str], names_b: list[str], dead_a: np.ndarray | None = None) -> dict:
+    """One layer pair's one-to-one matches, best first, A's constant (dead) units last:
+    ``{"unit_a", "unit_b", "r", "dead"}`` lists.
+
+    ``match`` is a :class:`~nichelab.metrics.matching.UnitMatch`; ``r`` is each A unit's matched
+    correlation (None for NaN), rounded to 4 decimals; ``dead_a`` (d_a,) bool marks A's units that
+    are constant on the data (their correlation is not a match).
+    """
+    pairs = np.asarray(match.pairs, int).reshape(-1, 2)
+    r = np.asarray(match.matched_corr, float)[pairs[:, 0]]
+    dead = np.zeros(len(pairs), bool) if dead_a is None else np.asarray(dead_a, bool)[pairs[:, 0]]
+    order = np.lexsort((-np.nan_to_num(r, nan=-np.inf), dead))
+    pairs, r, dead = pairs[order], np.round(r[order], 4), dead[order]
+    return {"unit_a": [names_a[i] for i in pairs[:, 0]], "unit_b": [names_b[j] for j in pairs[:, 1]],
+            "r": [float(x) if np.isfinite(x) else None for x in r], "dead": [bool(x) for x in dead]}
+
+
+def layer_pair_matches(a: ConvergenceAnalysis, acts: list[dict], seeds: list[int], pair: int = 0,
+                       threshold_high: float = 0.9, threshold_low: float = 0.5) -> dict:
+    """One-to-one unit matching (Hungarian, Li et al. 2015) of every layer of seed i with every layer of
+    seed j, for one ordered seed pair: what a heatmap cell shows when clicked.
+
+    Returns
+    -------
+    dict
+        ``{"seed_a", "seed_b", "pairs": [{"layer_a", "layer_b", "unit_a", "unit_b", "r", "dead"}, ...]}``,
+        one entry per (layer of seed i, layer of seed j), matches sorted by correlation, best first,
+        seed i's constant (dead) units last.
+
+    References
+    ----------
+    Li, Yosinski, Clune, Lipson, Hopcroft (2015), Convergent learning: do different neural networks
+    learn the same representations? ICLR 2016.
+    """
+    i, j = a.pairs[pair]
+    out = []
+    for la in a.layers:
+        for lb in a.layers:
+            m = match_units(acts[i][la], acts[j][lb], threshold_high, threshold_low)
+            names_a = [f"{la}:{k}" for k in range(np.asarray(acts[i][la]).shape[1])]
+            names_b = [f"{lb}:{k}" for k in range(np.asarray(acts[j][lb]).shape[1])]
+            out.append({"layer_a": la, "layer_b": lb,
+                        **pair_units(m, names_a, names_b, constant_units(np.asarray(acts[i][la])))})
+    return {"seed_a": seeds[i], "seed_b": seeds[j], "pairs": out}
