@@ -350,3 +350,89 @@ def fig_featvis(rows: list[dict], *, vmin: float = 0.0, vmax: float = 1.0) -> by
                    title="Left: input found by gradient ascent (its activation as a multiple of the best held-out "
                          "image's); middle: top held-out images;\nright: the same unit's optimised input before "
                          "training (orange box: receptive field; light blue: outside the image)")
+
+
+# --- interactive galleries and depth charts (Vega-Lite via Altair), drawn in the browser ---------------------------
+# Named dataset ``hi_tiles`` (built by nichelab.reporting.pages.hierarchy.tile_rows): one row per picture,
+#   unit, kind ("top" | "featvis"), col (position in its row), title, url (PNG data URL, receptive field boxed).
+# Named dataset ``hi_depth``: panel, layer, li (layer position), series, init ("trained" | "random init"),
+#   value, lo, hi (range over seeds).
+# Page parameter: ``hunit`` (a unit name such as "L2:5").
+
+def tile_png(img, vmin: float, vmax: float, box=None) -> str:
+    """One gallery picture as a PNG data URL: grey (or RGB) tile of ``_TILE`` px, NaN (outside the image) light
+    blue, the receptive field ``box`` = (row, col, side) outlined in orange."""
+    import base64
+    import io
+
+    from PIL import Image
+    rgb, f = _tile_rgb(img, vmin, vmax)
+    if box is not None and box[2] * f < _TILE - 1e-9:
+        r0, c0, s = (int(round(v * f)) for v in box)
+        r1, c1 = min(r0 + s, _TILE) - 1, min(c0 + s, _TILE) - 1
+        r0, c0 = max(r0, 0), max(c0, 0)
+        orange = np.array([0xE6, 0x9F, 0x00]) / 255
+        rgb[r0, c0:c1 + 1] = rgb[r1, c0:c1 + 1] = orange
+        rgb[r0:r1 + 1, c0] = rgb[r0:r1 + 1, c1] = orange
+    im = Image.fromarray((255 * np.clip(rgb, 0, 1)).round().astype(np.uint8), "RGB").resize((2 * _TILE, 2 * _TILE),
+                                                                                           Image.NEAREST)
+    buf = io.BytesIO()
+    im.save(buf, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _vl(chart) -> dict:
+    d = chart.to_dict(validate=False)
+    d.pop("$schema", None)
+    d.pop("config", None)
+    return d
+
+
+def chart_tiles(kind: str, unit: str, n_cols: int) -> dict:
+    """The selected unit's pictures of one ``kind`` ("top": its top held-out windows; "featvis": its optimised
+    input, top windows and optimised input before training), each titled (activation or multiple of the best)."""
+    import altair as alt
+    side = 72
+    data = alt.Data(name="hi_tiles")
+    tf = [{"filter": f"datum.unit == hunit && datum.kind == '{kind}'"}]
+    x = alt.X("col:O", scale=alt.Scale(domain=list(range(n_cols)), paddingInner=0.12),
+              axis=alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=False))
+    imgs = alt.Chart(data, transform=tf).mark_image(width=side, height=side, smooth=False).encode(
+        x=x, y=alt.value(side / 2 + 34), url=alt.Url("url:N"),
+        tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("title:N", title="picture")])
+    text = alt.Chart(data, transform=tf + [{"calculate": "split(datum.title, '\\n')", "as": "lines"}]).mark_text(
+        fontSize=11, baseline="top", lineHeight=13).encode(x=x, y=alt.value(2), text=alt.Text("lines:N"))
+    spec = _vl(alt.layer(imgs, text).properties(width=min(700, n_cols * (side + 14)), height=side + 38,
+                                                 view={"stroke": None}))
+    spec["params"] = [{"name": "hunit", "value": unit}]
+    return spec
+
+
+def chart_depth(panel: str, ylabel: str, zoom: bool = False) -> dict:
+    """One depth panel: a measure by layer, trained (solid, blue) and random init (dashed, orange), the range over
+    seeds as a band, reference lines (chance, threshold) in grey; hover a point for its value."""
+    import altair as alt
+
+    from ..charts import axis
+    data = alt.Data(name="hi_depth")
+    tf = [{"filter": f"datum.panel == '{panel}'"}]
+    x = alt.X("layer:N", sort=alt.EncodingSortField(field="li", order="ascending"),
+              axis=alt.Axis(**axis("layer (input → output)", labelAngle=0)))
+    y = alt.Y("value:Q", scale=alt.Scale(zero=True, nice=True) if zoom else alt.Scale(domain=[0, 1]),
+              axis=alt.Axis(**axis(ylabel)))
+    colour = alt.Color("line:N", scale=alt.Scale(
+        domain=["trained", "random init (untrained)", "chance", "threshold"],
+        range=[TRAINED, RANDOM, "#000000", "#777777"]), legend=alt.Legend(title=None, orient="bottom"))
+    dash = alt.StrokeDash("line:N", scale=alt.Scale(
+        domain=["trained", "random init (untrained)", "chance", "threshold"],
+        range=[[1, 0], [6, 3], [2, 2], [4, 3]]), legend=None)
+    tips = [alt.Tooltip("layer:N"), alt.Tooltip("series:N", title="measure"), alt.Tooltip("line:N", title="network"),
+            alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("lo:Q", format=".3f", title="lowest seed"),
+            alt.Tooltip("hi:Q", format=".3f", title="highest seed")]
+    base = alt.Chart(data, transform=tf + [{"calculate": "datum.init", "as": "line"}])
+    band = base.transform_filter("datum.lo != datum.hi").mark_area(opacity=0.15).encode(
+        x=x, y=alt.Y("lo:Q"), y2=alt.Y2("hi:Q"), color=colour)
+    lines = base.mark_line(point=True, strokeWidth=2).encode(x=x, y=y, color=colour, strokeDash=dash,
+                                                             detail=alt.Detail("series:N"), tooltip=tips)
+    spec = _vl(alt.layer(band, lines).properties(width=320, height=220))
+    return spec
