@@ -408,31 +408,81 @@ def chart_tiles(kind: str, unit: str, n_cols: int) -> dict:
     return spec
 
 
-def chart_depth(panel: str, ylabel: str, zoom: bool = False) -> dict:
-    """One depth panel: a measure by layer, trained (solid, blue) and random init (dashed, orange), the range over
-    seeds as a band, reference lines (chance, threshold) in grey; hover a point for its value."""
+def depth_rows(names: list[str], panel: dict) -> list[dict]:
+    """Rows of one depth panel (the ``fig_depth`` panel dict): per series, network and layer its mean and range
+    over seeds; ``chance`` and ``threshold`` as reference lines. NaN values (a layer without the measure) are left
+    out."""
+    single = len(panel["series"]) == 1
+    rows = []
+
+    def add(line, kind, series, mean, per_seed=None):
+        m = _floats(mean)
+        ps = _floats(per_seed) if per_seed is not None else m[None, :]
+        ps = ps.reshape(-1, len(names)) if ps.size else m[None, :]
+        with np.errstate(all="ignore"):
+            lo, hi = np.nanmin(ps, axis=0), np.nanmax(ps, axis=0)
+        for i, n in enumerate(names):
+            if np.isfinite(m[i]):
+                rows.append({"layer": n, "li": i, "series": series, "line": line, "kind": kind,
+                             "value": round(float(m[i]), 4), "lo": round(float(lo[i]), 4) if np.isfinite(lo[i]) else None,
+                             "hi": round(float(hi[i]), 4) if np.isfinite(hi[i]) else None})
+
+    for s in panel["series"]:
+        add("trained" if single else s["label"], "trained", s["label"], s["trained"]["mean"], s["trained"].get("per_seed"))
+        if s.get("random") is not None:
+            add("random init (untrained)" if single else s["label"], "random init (untrained)", s["label"],
+                s["random"]["mean"], s["random"].get("per_seed"))
+    if panel.get("chance") is not None:
+        add(panel.get("chance_label", "chance"), "reference", panel.get("chance_label", "chance"), panel["chance"])
+    if panel.get("threshold") is not None:
+        label = panel.get("threshold_label", f"threshold {panel['threshold']:g}")
+        add(label, "reference", label, [panel["threshold"]] * len(names))
+    return rows
+
+
+def depth_ylim(panel: dict) -> tuple[float, float]:
+    """The y range of a depth panel (``"auto"`` zooms in on small shares, never below 0.3)."""
+    return tuple(_ylim(panel))
+
+
+def chart_depth(data_name: str, rows: list[dict], title: str, ylabel: str, ylim=(-0.03, 1.03)) -> dict:
+    """One depth panel: a measure by layer; trained solid, random init dashed, reference lines dotted; one colour per
+    measure (blue trained / orange random init when there is one measure); the range over seeds as a band; hover a
+    point for its value."""
     import altair as alt
 
     from ..charts import axis
-    data = alt.Data(name="hi_depth")
-    tf = [{"filter": f"datum.panel == '{panel}'"}]
+    lines = list(dict.fromkeys(d["line"] for d in rows))
+    palette = [c for c in OKABE_ITO if c not in ("#F0E442",)]
+    ref = {d["line"] for d in rows if d["kind"] == "reference"}
+    colours, k = [], 0
+    for ln in lines:
+        if ln in ref:
+            colours.append("#555555")
+        else:
+            colours.append(palette[k % len(palette)])
+            k += 1
+    data = alt.Data(name=data_name)
     x = alt.X("layer:N", sort=alt.EncodingSortField(field="li", order="ascending"),
               axis=alt.Axis(**axis("layer (input → output)", labelAngle=0)))
-    y = alt.Y("value:Q", scale=alt.Scale(zero=True, nice=True) if zoom else alt.Scale(domain=[0, 1]),
-              axis=alt.Axis(**axis(ylabel)))
-    colour = alt.Color("line:N", scale=alt.Scale(
-        domain=["trained", "random init (untrained)", "chance", "threshold"],
-        range=[TRAINED, RANDOM, "#000000", "#777777"]), legend=alt.Legend(title=None, orient="bottom"))
-    dash = alt.StrokeDash("line:N", scale=alt.Scale(
-        domain=["trained", "random init (untrained)", "chance", "threshold"],
-        range=[[1, 0], [6, 3], [2, 2], [4, 3]]), legend=None)
-    tips = [alt.Tooltip("layer:N"), alt.Tooltip("series:N", title="measure"), alt.Tooltip("line:N", title="network"),
-            alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("lo:Q", format=".3f", title="lowest seed"),
+    scale = alt.Scale(domain=[float(v) for v in ylim], nice=False)
+    y = alt.Y("value:Q", scale=scale, axis=alt.Axis(**axis(ylabel)))
+    colour = alt.Color("line:N", scale=alt.Scale(domain=lines, range=colours),
+                       legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=300, symbolType="stroke",
+                                         symbolStrokeWidth=3))
+    dash = alt.StrokeDash("kind:N", scale=alt.Scale(domain=["trained", "random init (untrained)", "reference"],
+                                                    range=[[1, 0], [6, 3], [2, 2]]),
+                          legend=None)   # solid / dashed / dotted is said in the captions
+    tips = [alt.Tooltip("layer:N"), alt.Tooltip("series:N", title="measure"), alt.Tooltip("kind:N", title="network"),
+            alt.Tooltip("value:Q", format=".3f", title="mean"), alt.Tooltip("lo:Q", format=".3f", title="lowest seed"),
             alt.Tooltip("hi:Q", format=".3f", title="highest seed")]
-    base = alt.Chart(data, transform=tf + [{"calculate": "datum.init", "as": "line"}])
-    band = base.transform_filter("datum.lo != datum.hi").mark_area(opacity=0.15).encode(
-        x=x, y=alt.Y("lo:Q"), y2=alt.Y2("hi:Q"), color=colour)
-    lines = base.mark_line(point=True, strokeWidth=2).encode(x=x, y=y, color=colour, strokeDash=dash,
-                                                             detail=alt.Detail("series:N"), tooltip=tips)
-    spec = _vl(alt.layer(band, lines).properties(width=320, height=220))
-    return spec
+    base = alt.Chart(data)
+    band = base.transform_filter("isValid(datum.lo) && datum.lo != datum.hi && datum.kind != 'reference'").mark_area(
+        opacity=0.15).encode(x=x, y=alt.Y("lo:Q", scale=scale), y2=alt.Y2("hi:Q"),
+                             color=alt.Color("line:N", scale=alt.Scale(domain=lines, range=colours), legend=None),
+                             detail=alt.Detail("kind:N"))
+    line = base.mark_line(point=True, strokeWidth=2, clip=True).encode(
+        x=x, y=y, color=colour, strokeDash=dash, detail=alt.Detail("kind:N"), tooltip=tips)
+    banded = any(d["lo"] is not None and d["lo"] != d["hi"] and d["kind"] != "reference" for d in rows)
+    layers = [band, line] if banded else [line]
+    return _vl(alt.layer(*layers).properties(width=300, height=220, title=alt.TitleParams(title, fontSize=13)))

@@ -112,6 +112,23 @@ def _series(r, measure: str, label: str, layers: list[int] | None = None) -> dic
     return {"label": label, "trained": pick("trained"), "random": pick("random")}
 
 
+def _panels(names: list[str], panels: list[dict], **_) -> tuple[list[str], list[dict]]:
+    """The depth panels (as ``fig.fig_depth`` takes them) and their layer names, for :func:`_depth`."""
+    return names, panels
+
+
+def _depth(name: str, depth: tuple, caption: str) -> list[Chart]:
+    """Depth panels as Vega-Lite charts (``depth_<name>_<i>``, hover for values), each with ``caption``."""
+    names, panels = depth
+    out = []
+    for i, p in enumerate(panels):
+        key = f"hi_depth_{name}_{i}"
+        rows = fig.depth_rows(names, p)
+        out.append(Chart(f"depth_{name}_{i}", fig.chart_depth(key, rows, p["title"], p["ylabel"], fig.depth_ylim(p)),
+                         caption, datasets={key: rows}))
+    return out
+
+
 def _stim(r) -> str:
     return "bars" if r.config.stimulus == "bars" else "stripes"
 
@@ -119,7 +136,7 @@ def _stim(r) -> str:
 # ---- sections -------------------------------------------------------------------------------------
 def _edges(r, pool) -> Section:
     c = r.config
-    depth = pool.draw(fig.fig_depth, r.layers, [
+    depth = _panels(r.layers, [
         {"title": "Edge detectors by depth", "ylabel": "share of units",
          "series": [_series(r, "edge_detectors", "edge detectors")]},
         {"title": "Orientation-selective units by depth", "ylabel": "share of units",
@@ -127,7 +144,7 @@ def _edges(r, pool) -> Section:
     strip = pool.draw(fig.fig_unit_strip, r.layers, r.views["strips"]["osi"], "OSI (1 − circular variance)",
                       f"Orientation selectivity of every unit to {_stim(r)} (first seed)",
                       threshold=c.osi_threshold, threshold_label=f"selective: OSI ≥ {c.osi_threshold:g}")
-    figs = [Figure(depth, "Left: tuned and strongly driven units; right: every tuned unit. Where the solid (trained) "
+    figs = [*_depth("edges", depth, "Edge detectors are tuned and strongly driven units; orientation-selective counts every tuned unit. Where the solid (trained) "
                           "and dashed (untrained) lines coincide, training did not change how many units are tuned."
                    + _bands(r)),
             Figure(pool.draw(fig.fig_filters, r.views["filters"], _stim(r)),
@@ -154,11 +171,11 @@ def _parts(r, pool) -> Section:
     v = r.views["parts"]
     conv = list(v["conv_layers"])
     names = [r.layers[i] for i in conv]
-    depth = pool.draw(fig.fig_depth, names, [
+    depth = _panels(names, [
         {"title": "Part detectors by depth (conv layers)", "ylabel": "share of units",
          "series": [_series(r, "part_detectors", "best part IoU > threshold", conv),
                     _series(r, "level_part", "best concept is a part", conv)]}], width=5.0)
-    figs = [Figure(depth, "Blue: units whose best part passes the IoU threshold; green: those that also match a part "
+    figs = [*_depth("parts", depth, "Blue: units whose best part passes the IoU threshold; orange: those that also match a part "
                           "better than any edge orientation or whole object. Dashed: the untrained network."
                    + _bands(r)),
             Figure(pool.draw(fig.fig_levels, names, v["levels"]["trained"], v["levels"]["random"]),
@@ -192,7 +209,7 @@ def _objects(r, pool) -> Section:
     obj, face = r.views["object_name"], bool(r.data["object_class"])
     probes = [_series(r, "probe_class", "class")] + ([_series(r, "probe_parts", "part presence")]
                                                      if "parts" in r.views else [])
-    depth = pool.draw(fig.fig_depth, r.layers, [
+    depth = _panels(r.layers, [
         {"title": f"{obj.capitalize()} detectors by depth", "ylabel": "share of units",
          "series": [_series(r, "object_detectors", "AUPRC ≥ threshold")], "ylim": "auto"},
         {"title": "Class selectivity by depth", "ylabel": "mean selectivity index",
@@ -202,7 +219,7 @@ def _objects(r, pool) -> Section:
          "legend_loc": "lower right"}])
     figs = [Figure(_auprc_strip(r, pool), "Dots high above the dotted chance line are units that pick out "
                                           f"{obj + ' images' if face else 'one class'} on their own."),
-            Figure(depth, "Where the solid line rises above the dashed one, training added class information to that "
+            *_depth("objects", depth, "Where the solid line rises above the dashed one, training added class information to that "
                           "layer." + _bands(r))]
     target = r.views["object_target"].replace("its ", "their ")
     return Section(f"Objects: does the top find whole {obj + 's' if face else 'objects'}?",
@@ -213,7 +230,7 @@ def _objects(r, pool) -> Section:
 
 def _scrambled(r, pool) -> Section:
     thr = r.config.probe_threshold
-    depth = pool.draw(fig.fig_depth, r.layers, [
+    depth = _panels(r.layers, [
         {"title": "Faces vs. scrambled faces", "ylabel": "probe held-out accuracy",
          "series": [_series(r, "probe_scrambled", "probe")],
          "chance": r.per_layer["trained"]["probe_scrambled_chance"]["mean"], "threshold": thr,
@@ -224,7 +241,7 @@ def _scrambled(r, pool) -> Section:
                    question="Scrambled faces have every part of a face in the wrong place. Which layer first "
                             "distinguishes them from faces?",
                    findings=r.findings["scrambled"], notes=[note],
-                   figures=[Figure(depth, "The first layer where the solid line crosses the dashed threshold is where "
+                   figures=[*_depth("scrambled", depth, "The first layer where the solid line crosses the dashed threshold is where "
                                           "the layout of a face becomes readable." + _bands(r))])
 
 
