@@ -124,3 +124,67 @@ def test_analyze_clicking_a_point_of_the_unit_map_selects_it(analyze_run, open_p
     o.page.mouse.click(box["x"] + where[0], box["y"] + where[1])
     _wait(o)
     assert o.state("unit") != first
+
+
+# --- hierarchy -----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def hierarchy_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pages_c") / "hierarchy"
+    res = CliRunner().invoke(app, ["run", "hierarchy", "--seeds", "2", "--epochs", "1", "--per-class", "20",
+                                   "--featvis-steps", "2", "--model", "cnn 4-8 fc=16", "--probe-repeats", "1",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out, json.loads((out / "results.json").read_text())
+
+
+def test_hierarchy_opens_offline_and_fits_800px(hierarchy_run, open_page, artifacts):
+    out, _ = hierarchy_run
+    names = _check_open(open_page(out / "report.html"), artifacts, "hierarchy")
+    assert {"hierarchy_gallery", "hierarchy_featvis", "depth_edges_0"} <= set(names)
+    _check_800(open_page(out / "report.html", width=800), artifacts, "hierarchy")
+
+
+def _tiles(o, name):
+    """(unit, col, title) of the pictures chart ``name`` draws, and how many have an image URL."""
+    rows = [json.loads(r) for r in o.page.evaluate(ROWS, [name, ["hi_tiles"]])]
+    return sorted({(d["unit"], d["col"], d["title"]) for d in rows if "col" in d}), sum(1 for d in rows if d.get("url"))
+
+
+def test_hierarchy_unit_selector_switches_both_galleries(hierarchy_run, open_page, artifacts):
+    out, data = hierarchy_run
+    o = open_page(out / "report.html")
+    gallery = data["views"]["gallery"]
+    first = o.state("hunit")
+    assert first == gallery[0]["unit"]
+    tiles0, urls0 = _tiles(o, "hierarchy_gallery")
+    assert [t[0] for t in tiles0] == [first] * len(gallery[0]["titles"]) and urls0 >= len(tiles0)
+    assert [t[2].split("\n")[-1] for t in tiles0] == [f"activation {a}" for a in gallery[0]["titles"]]
+    fv0, _ = _tiles(o, "hierarchy_featvis")
+    other = next(g["unit"] for g in gallery if g["unit"] != first)
+    o.page.select_option("#ctl-hunit", other)
+    _wait(o)
+    tiles1, _ = _tiles(o, "hierarchy_gallery")
+    assert tiles1 != tiles0 and {t[0] for t in tiles1} == {other}
+    o.page.locator("#chart-hierarchy_gallery").screenshot(path=str(artifacts / "hierarchy-gallery.png"))
+    # a visualised unit: its optimised input, top windows and the untrained input, with the ratios results.json holds
+    fv_unit = data["featvis"][-1]["unit"]
+    o.page.select_option("#ctl-hunit", fv_unit)
+    _wait(o)
+    fv1, n_url = _tiles(o, "hierarchy_featvis")
+    assert fv1 != fv0 and {t[0] for t in fv1} == {fv_unit} and n_url >= len(fv1)
+    titles = [t[2] for t in fv1]
+    assert titles[0] == f"optimised\n{data['featvis'][-1]['ratio_trained']:.1f}× best"
+    assert titles[-1] == f"before training\n{data['featvis'][-1]['ratio_random']:.1f}× best"
+    o.page.locator("#chart-hierarchy_featvis").screenshot(path=str(artifacts / "hierarchy-featvis.png"))
+
+
+def test_hierarchy_depth_chart_draws_the_layer_means(hierarchy_run, open_page):
+    out, data = hierarchy_run
+    o = open_page(out / "report.html")
+    rows = [json.loads(r) for r in o.page.evaluate(ROWS, ["depth_edges_0", ["hi_depth_edges_0"]])]
+    drawn = {(d["layer"], d["kind"]): d["value"] for d in rows if d.get("kind") in ("trained", "random init (untrained)")}
+    layers = [l["layer"] for l in data["units"]["trained"][0]]
+    for which, kind in (("trained", "trained"), ("random", "random init (untrained)")):
+        mean = data["per_layer"][which]["edge_detectors"]["mean"]
+        assert [drawn[(n, kind)] for n in layers] == pytest.approx(mean, abs=1e-4)
