@@ -477,12 +477,16 @@ def chart_depth(data_name: str, rows: list[dict], title: str, ylabel: str, ylim=
             alt.Tooltip("value:Q", format=".3f", title="mean"), alt.Tooltip("lo:Q", format=".3f", title="lowest seed"),
             alt.Tooltip("hi:Q", format=".3f", title="highest seed")]
     base = alt.Chart(data)
-    band = base.transform_filter("isValid(datum.lo) && datum.lo != datum.hi && datum.kind != 'reference'").mark_area(
+    band = base.transform_filter("isValid(datum.lo) && datum.lo != datum.hi && datum.kind != 'reference'").transform_calculate(
+        band="datum.line").mark_area(
         opacity=0.15).encode(x=x, y=alt.Y("lo:Q", scale=scale), y2=alt.Y2("hi:Q"),
-                             color=alt.Color("line:N", scale=alt.Scale(domain=lines, range=colours), legend=None),
+                             fill=alt.Fill("band:N", scale=alt.Scale(domain=lines, range=colours), legend=None),
                              detail=alt.Detail("kind:N"))
     line = base.mark_line(point=True, strokeWidth=2, clip=True).encode(
         x=x, y=y, color=colour, strokeDash=dash, detail=alt.Detail("kind:N"), tooltip=tips)
     banded = any(d["lo"] is not None and d["lo"] != d["hi"] and d["kind"] != "reference" for d in rows)
     layers = [band, line] if banded else [line]
-    return _vl(alt.layer(*layers).properties(width=300, height=220, title=alt.TitleParams(title, fontSize=13)))
+    spec = _vl(alt.layer(*layers).properties(width=300, height=220, title=alt.TitleParams(title, fontSize=13)))
+    if banded:   # the band's fill has no legend of its own; keep the lines' colour legend
+        spec["resolve"] = {"scale": {"fill": "independent"}, "legend": {"fill": "independent", "color": "independent"}}
+    return spec
