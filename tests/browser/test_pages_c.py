@@ -188,3 +188,24 @@ def test_hierarchy_depth_chart_draws_the_layer_means(hierarchy_run, open_page):
     for which, kind in (("trained", "trained"), ("random", "random init (untrained)")):
         mean = data["per_layer"][which]["edge_detectors"]["mean"]
         assert [drawn[(n, kind)] for n in layers] == pytest.approx(mean, abs=1e-4)
+
+
+# --- the specs are valid Vega-Lite ----------------------------------------------------------------------------
+
+def _validate(folder):
+    import altair as alt
+    from altair.utils.schemapi import validate_jsonschema
+
+    from nichelab.reporting.charts import spec_with_data
+    from nichelab.runs.load import load_run
+    r = load_run(folder)
+    report = __import__(f"nichelab.reporting.pages.{r.study}", fromlist=["page"]).page(r)
+    schema = alt.vegalite.v6.schema.core.load_schema()
+    for c in report.charts():
+        validate_jsonschema(spec_with_data(c), schema)
+    return [c.name for c in report.charts()]
+
+
+def test_analyze_and_hierarchy_specs_are_valid_vega_lite(analyze_run, hierarchy_run):
+    assert "unit_top" in _validate(analyze_run[0])
+    assert "depth_edges_0" in _validate(hierarchy_run[0])
