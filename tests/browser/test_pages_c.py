@@ -188,6 +188,9 @@ def test_hierarchy_depth_chart_draws_the_layer_means(hierarchy_run, open_page):
     for which, kind in (("trained", "trained"), ("random", "random init (untrained)")):
         mean = data["per_layer"][which]["edge_detectors"]["mean"]
         assert [drawn[(n, kind)] for n in layers] == pytest.approx(mean, abs=1e-4)
+        per_seed = data["per_layer"][which]["edge_detectors"]["per_seed"]
+        band = {d["layer"]: (d["lo"], d["hi"]) for d in rows if d.get("kind") == kind and "lo" in d}
+        assert [band[n] for n in layers] == [pytest.approx((min(c), max(c)), abs=1e-4) for c in zip(*per_seed)]
 
 
 # --- the specs are valid Vega-Lite ----------------------------------------------------------------------------

@@ -477,7 +477,7 @@ def chart_depth(data_name: str, rows: list[dict], title: str, ylabel: str, ylim=
             alt.Tooltip("value:Q", format=".3f", title="mean"), alt.Tooltip("lo:Q", format=".3f", title="lowest seed"),
             alt.Tooltip("hi:Q", format=".3f", title="highest seed")]
     base = alt.Chart(data)
-    band = base.transform_filter("isValid(datum.lo) && datum.lo != datum.hi && datum.kind != 'reference'").transform_calculate(
+    band = base.transform_filter("isValid(datum.lo) && datum.kind != 'reference'").transform_calculate(
         band="datum.line").mark_area(
         opacity=0.15).encode(x=x, y=alt.Y("lo:Q", scale=scale), y2=alt.Y2("hi:Q"),
                              fill=alt.Fill("band:N", scale=alt.Scale(domain=lines, range=colours), legend=None),
