@@ -315,7 +315,7 @@ def chart_unit_class_means(unit: str, n_classes: int, long_names: bool = False) 
     return spec
 
 
-def chart_unit_top(unit: str, pictures: bool) -> dict:
+def chart_unit_top(unit: str, pictures: bool, class_names: list[str] = ()) -> dict:
     """The selected unit's strongest inputs: their activation values by rank (bars coloured by class) and, for
     image data, the inputs themselves above the bars."""
     import altair as alt
@@ -327,7 +327,11 @@ def chart_unit_top(unit: str, pictures: bool) -> dict:
             alt.Tooltip("class:N"), alt.Tooltip("value:Q", format=".4f", title="activation")]
     bars = alt.Chart(data, transform=[{"filter": "datum.unit == unit"}]).mark_bar().encode(
         x=x, y=alt.Y("value:Q", axis=alt.Axis(**axis("activation (a.u.)"))),
-        color=alt.Color("class:N", scale=alt.Scale(range=OI), legend=alt.Legend(title="class", orient="bottom")),
+        color=alt.Color("class:N", scale=alt.Scale(
+            domain=list(class_names) + ["not stored"],
+            range=[OI[i % len(OI)] for i in range(len(class_names))] + ["#bbbbbb"]) if class_names else alt.Scale(range=OI),
+            legend=alt.Legend(title="class (grey: not stored in results.json)", orient="bottom", columns=11,
+                              titleLimit=400)),
         tooltip=tips).properties(width=660, height=170)
     if not pictures:
         spec = _vl(bars)

@@ -349,7 +349,7 @@ def _units(r) -> Section:
               Chart("unit_class_means", fig.chart_unit_class_means(first, len(names), max(map(len, names)) > 3),
                     "One tall orange bar means the unit answers to one class; even bars mean no preference.",
                     datasets={"an_means": data["an_means"]}),
-              Chart("unit_top", fig.chart_unit_top(first, pictures),
+              Chart("unit_top", fig.chart_unit_top(first, pictures, names),
                     "The inputs that drive the selected unit most: if they share a class colour, the unit detects "
                     "that class" + ("; pictures are stored for each layer's most selective units." if pictures else "."),
                     datasets={"an_top": data["an_top"]})]
