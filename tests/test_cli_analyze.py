@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import re
 import sys
 import uuid
 from collections import OrderedDict
@@ -135,7 +136,8 @@ def test_digits_mlp_writes_report_json_and_weights(digits_run):
     for title in ("Dead units", "Near-duplicate units", "Selective units", "Indispensable units",
                   "What each layer knows about the labels", "What drives the units", "Every unit"):
         assert title in html
-    assert html.count("data:image/png;base64,") >= 7 and "https://" not in html
+    # the inlined Vega bundle mentions URLs in its code; the page loads none (tests/browser checks no request)
+    assert html.count("data:image/png;base64,") >= 7 and not re.search(r'(src|href)="https?://', html)
     assert all(f"L1:{k}" in html for k in range(64))
 
 

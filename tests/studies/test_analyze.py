@@ -357,8 +357,10 @@ def test_builtin_digits_json_report_and_weights(digits_result):
     assert titles[:6] == ["The layers at a glance", "Dead units", "Near-duplicate units", "Selective units",
                           "Indispensable units", "What each layer knows about the labels"]
     assert "What drives the units" in titles                # digits are 8x8 images: top-k grids, weights
-    figs = [f for s in report.sections for f in s.figures]
+    figs = [f for s in report.sections for f in s.figures if not hasattr(f, "spec")]
     assert len(figs) == 4 + 2 + 1 and all(f.png.startswith(b"\x89PNG") and f.caption for f in figs)
+    charts = [f.name for f in report.charts()]          # the interactive unit detail (Vega-Lite)
+    assert charts == ["unit_map", "unit_class_means", "unit_top"] and all(f.caption for f in report.charts())
     table = summary_table(res)
     assert [r[0] for r in table.rows] == ["L1", "L2"]
     tables = res.tables()

@@ -251,3 +251,96 @@ def fig_first_weights(name: str, pictures: np.ndarray, rgb: bool, n_units: int) 
     ax.set_title(f"{name}: incoming weights of each unit{more}\n(unit number below; laid out like the input)",
                  fontsize=8)
     return to_png(fig)
+
+
+# --- interactive charts (Vega-Lite via Altair), drawn in the browser ---------------------------------------------
+# Named datasets (built by nichelab.reporting.pages.analyze.unit_datasets):
+#   an_units:   unit, layer, selectivity, cost (overall accuracy lost, pp; null without ablation), dead ("dead"/"live"),
+#               pref (preferred class name)
+#   an_means:   unit, cls (class position), class (name), mean (class-mean activation), pref (bool)
+#   an_top:     unit, rank (1 = strongest), sample, class, value, url (PNG data URL or null)
+# Page parameter: ``unit`` (a unit name such as "L1:3").
+
+def _vl(chart) -> dict:
+    import altair as alt  # noqa: F401  (imported lazily: the PNG figures above do not need it)
+    d = chart.to_dict(validate=False)
+    d.pop("$schema", None)
+    d.pop("config", None)
+    return d
+
+
+def _unit_param(unit: str) -> list:
+    return [{"name": "unit", "value": unit}]
+
+
+def chart_unit_map(unit: str, ablation: bool) -> dict:
+    """Every unit as a point: selectivity (x) against the accuracy its ablation costs (y), or against its layer
+    when no ablation ran; dead units as grey crosses; the selected unit ringed. Clicking a point selects it."""
+    import altair as alt
+    from ..charts import OKABE_ITO as OI, axis
+    data = alt.Data(name="an_units")
+    y = (alt.Y("cost:Q", axis=alt.Axis(**axis("accuracy lost without the unit (pp)")))
+         if ablation else alt.Y("layer:N", axis=alt.Axis(**axis("layer"))))
+    tips = [alt.Tooltip("unit:N"), alt.Tooltip("selectivity:Q", format=".2f"), alt.Tooltip("pref:N", title="preferred class"),
+            alt.Tooltip("dead:N", title="state")] + ([alt.Tooltip("cost:Q", format=".1f", title="cost (pp)")] if ablation else [])
+    base = alt.Chart(data, transform=[{"calculate": "datum.dead == 'dead' ? 0 : datum.selectivity", "as": "sx"}])
+    pts = base.mark_point(size=45, filled=True, opacity=0.75).encode(
+        x=alt.X("sx:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(**axis("selectivity (0 = no class preference, 1 = one class only)", format=".1f", tickCount=10))),
+        y=y, color=alt.Color("dead:N", scale=alt.Scale(domain=["live", "dead"], range=[OI[0], "#999999"]),
+                             legend=alt.Legend(title="unit", orient="bottom")),
+        shape=alt.Shape("dead:N", scale=alt.Scale(domain=["live", "dead"], range=["circle", "cross"]), legend=None),
+        tooltip=tips)
+    ring = base.transform_filter("datum.unit == unit").mark_point(size=260, strokeWidth=3, color=OI[5]).encode(
+        x=alt.X("sx:Q"), y=y, tooltip=tips)
+    spec = _vl(alt.layer(pts, ring).properties(width=660, height=260 if ablation else 40 + 24 * 4))
+    spec["params"] = _unit_param(unit)
+    return spec
+
+
+def chart_unit_class_means(unit: str, n_classes: int, long_names: bool = False) -> dict:
+    """The selected unit's mean activation on each class; its preferred class in orange."""
+    import altair as alt
+    from ..charts import OKABE_ITO as OI, axis
+    c = alt.Chart(alt.Data(name="an_means"), transform=[
+        {"filter": "datum.unit == unit"},
+        {"calculate": "datum.pref ? 'preferred class' : 'other classes'", "as": "which"}]).mark_bar().encode(
+        x=alt.X("class:N", sort=alt.EncodingSortField(field="cls", order="ascending"),
+                axis=alt.Axis(**axis("class", labelAngle=-40 if long_names else 0, labelLimit=90))),
+        y=alt.Y("mean:Q", axis=alt.Axis(**axis("mean activation on the class (a.u.)"))),
+        color=alt.Color("which:N", scale=alt.Scale(domain=["other classes", "preferred class"], range=[OI[0], OI[1]]),
+                        legend=alt.Legend(title=None, orient="bottom")),
+        tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("class:N"), alt.Tooltip("mean:Q", format=".4f")])
+    spec = _vl(c.properties(width=min(660, max(240, 40 * n_classes)), height=200))
+    spec["params"] = _unit_param(unit)
+    return spec
+
+
+def chart_unit_top(unit: str, pictures: bool, class_names: list[str] = ()) -> dict:
+    """The selected unit's strongest inputs: their activation values by rank (bars coloured by class) and, for
+    image data, the inputs themselves above the bars."""
+    import altair as alt
+    from ..charts import OKABE_ITO as OI, axis
+    data = alt.Data(name="an_top")
+    x = alt.X("rank:O", scale=alt.Scale(paddingInner=0.2),
+              axis=alt.Axis(**axis("rank of the input (1 = drives the unit most)", labelAngle=0)))
+    tips = [alt.Tooltip("unit:N"), alt.Tooltip("rank:O"), alt.Tooltip("sample:Q", title="sample index"),
+            alt.Tooltip("class:N"), alt.Tooltip("value:Q", format=".4f", title="activation")]
+    bars = alt.Chart(data, transform=[{"filter": "datum.unit == unit"}]).mark_bar().encode(
+        x=x, y=alt.Y("value:Q", axis=alt.Axis(**axis("activation (a.u.)"))),
+        color=alt.Color("class:N", scale=alt.Scale(
+            domain=list(class_names) + ["not stored"],
+            range=[OI[i % len(OI)] for i in range(len(class_names))] + ["#bbbbbb"]) if class_names else alt.Scale(range=OI),
+            legend=alt.Legend(title="class (grey: not stored in results.json)", orient="bottom", columns=11,
+                              titleLimit=400)),
+        tooltip=tips).properties(width=660, height=170)
+    if not pictures:
+        spec = _vl(bars)
+    else:
+        imgs = alt.Chart(data, transform=[{"filter": "datum.unit == unit && isValid(datum.url)"}]).mark_image(
+            width=56, height=56, smooth=False).encode(
+            x=alt.X("rank:O", scale=alt.Scale(paddingInner=0.2), axis=alt.Axis(title=None, labels=False, ticks=False,
+                                                                                 domain=False, grid=False)),
+            y=alt.value(32), url=alt.Url("url:N"), tooltip=tips).properties(width=660, height=64, view={"stroke": None})
+        spec = _vl(alt.vconcat(imgs, bars, spacing=4).resolve_scale(x="shared"))
+    spec["params"] = _unit_param(unit)
+    return spec

@@ -352,3 +352,143 @@ def fig_featvis(rows: list[dict], *, vmin: float = 0.0, vmax: float = 1.0) -> by
                    title="Left: input found by gradient ascent (its activation as a multiple of the best held-out "
                          "image's); middle: top held-out images;\nright: the same unit's optimised input before "
                          "training (orange box: receptive field; light blue: outside the image)")
+
+
+# --- interactive galleries and depth charts (Vega-Lite via Altair), drawn in the browser ---------------------------
+# Named dataset ``hi_tiles`` (built by nichelab.reporting.pages.hierarchy.tile_rows): one row per picture,
+#   unit, kind ("top" | "featvis"), col (position in its row), title, url (PNG data URL, receptive field boxed).
+# Named dataset ``hi_depth``: panel, layer, li (layer position), series, init ("trained" | "random init"),
+#   value, lo, hi (range over seeds).
+# Page parameter: ``hunit`` (a unit name such as "L2:5").
+
+def tile_png(img, vmin: float, vmax: float, box=None) -> str:
+    """One gallery picture as a PNG data URL: grey (or RGB) tile of ``_TILE`` px, NaN (outside the image) light
+    blue, the receptive field ``box`` = (row, col, side) outlined in orange."""
+    import base64
+    import io
+
+    from PIL import Image
+    rgb, f = _tile_rgb(img, vmin, vmax)
+    if box is not None and box[2] * f < _TILE - 1e-9:
+        r0, c0, s = (int(round(v * f)) for v in box)
+        r1, c1 = min(r0 + s, _TILE) - 1, min(c0 + s, _TILE) - 1
+        r0, c0 = max(r0, 0), max(c0, 0)
+        orange = np.array([0xE6, 0x9F, 0x00]) / 255
+        rgb[r0, c0:c1 + 1] = rgb[r1, c0:c1 + 1] = orange
+        rgb[r0:r1 + 1, c0] = rgb[r0:r1 + 1, c1] = orange
+    im = Image.fromarray((255 * np.clip(rgb, 0, 1)).round().astype(np.uint8), "RGB").resize((2 * _TILE, 2 * _TILE),
+                                                                                           Image.NEAREST)
+    buf = io.BytesIO()
+    im.save(buf, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _vl(chart) -> dict:
+    d = chart.to_dict(validate=False)
+    d.pop("$schema", None)
+    d.pop("config", None)
+    return d
+
+
+def chart_tiles(kind: str, unit: str, n_cols: int) -> dict:
+    """The selected unit's pictures of one ``kind`` ("top": its top held-out windows; "featvis": its optimised
+    input, top windows and optimised input before training), each titled (activation or multiple of the best)."""
+    import altair as alt
+    side = 72
+    data = alt.Data(name="hi_tiles")
+    tf = [{"filter": f"datum.unit == hunit && datum.kind == '{kind}'"}]
+    x = alt.X("col:O", scale=alt.Scale(domain=list(range(n_cols)), paddingInner=0.12),
+              axis=alt.Axis(title=None, labels=False, ticks=False, domain=False, grid=False))
+    imgs = alt.Chart(data, transform=tf).mark_image(width=side, height=side, smooth=False).encode(
+        x=x, y=alt.value(side / 2 + 34), url=alt.Url("url:N"),
+        tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("title:N", title="picture")])
+    text = alt.Chart(data, transform=tf + [{"calculate": "split(datum.title, '\\n')", "as": "lines"}]).mark_text(
+        fontSize=11, baseline="top", lineHeight=13).encode(x=x, y=alt.value(2), text=alt.Text("lines:N"))
+    spec = _vl(alt.layer(imgs, text).properties(width=min(700, n_cols * (side + 14)), height=side + 38,
+                                                 view={"stroke": None}))
+    spec["params"] = [{"name": "hunit", "value": unit}]
+    return spec
+
+
+def depth_rows(names: list[str], panel: dict) -> list[dict]:
+    """Rows of one depth panel (the ``fig_depth`` panel dict): per series, network and layer its mean and range
+    over seeds; ``chance`` and ``threshold`` as reference lines. NaN values (a layer without the measure) are left
+    out."""
+    single = len(panel["series"]) == 1
+    rows = []
+
+    def add(line, kind, series, mean, per_seed=None):
+        m = _floats(mean)
+        ps = _floats(per_seed) if per_seed is not None else m[None, :]
+        ps = ps.reshape(-1, len(names)) if ps.size else m[None, :]
+        with np.errstate(all="ignore"):
+            lo, hi = np.nanmin(ps, axis=0), np.nanmax(ps, axis=0)
+        for i, n in enumerate(names):
+            if np.isfinite(m[i]):
+                rows.append({"layer": n, "li": i, "series": series, "line": line, "kind": kind,
+                             "value": round(float(m[i]), 4), "lo": round(float(lo[i]), 4) if np.isfinite(lo[i]) else None,
+                             "hi": round(float(hi[i]), 4) if np.isfinite(hi[i]) else None})
+
+    for s in panel["series"]:
+        add("trained" if single else s["label"], "trained", s["label"], s["trained"]["mean"], s["trained"].get("per_seed"))
+        if s.get("random") is not None:
+            add("random init (untrained)" if single else s["label"], "random init (untrained)", s["label"],
+                s["random"]["mean"], s["random"].get("per_seed"))
+    if panel.get("chance") is not None:
+        add(panel.get("chance_label", "chance"), "reference", panel.get("chance_label", "chance"), panel["chance"])
+    if panel.get("threshold") is not None:
+        label = panel.get("threshold_label", f"threshold {panel['threshold']:g}")
+        add(label, "reference", label, [panel["threshold"]] * len(names))
+    return rows
+
+
+def depth_ylim(panel: dict) -> tuple[float, float]:
+    """The y range of a depth panel (``"auto"`` zooms in on small shares, never below 0.3)."""
+    return tuple(_ylim(panel))
+
+
+def chart_depth(data_name: str, rows: list[dict], title: str, ylabel: str, ylim=(-0.03, 1.03)) -> dict:
+    """One depth panel: a measure by layer; trained solid, random init dashed, reference lines dotted; one colour per
+    measure (blue trained / orange random init when there is one measure); the range over seeds as a band; hover a
+    point for its value."""
+    import altair as alt
+
+    from ..charts import axis
+    lines = list(dict.fromkeys(d["line"] for d in rows))
+    palette = [c for c in OKABE_ITO if c not in ("#F0E442",)]
+    ref = {d["line"] for d in rows if d["kind"] == "reference"}
+    colours, k = [], 0
+    for ln in lines:
+        if ln in ref:
+            colours.append("#555555")
+        else:
+            colours.append(palette[k % len(palette)])
+            k += 1
+    data = alt.Data(name=data_name)
+    x = alt.X("layer:N", sort=alt.EncodingSortField(field="li", order="ascending"),
+              axis=alt.Axis(**axis("layer (input → output)", labelAngle=0)))
+    scale = alt.Scale(domain=[float(v) for v in ylim], nice=False)
+    y = alt.Y("value:Q", scale=scale, axis=alt.Axis(**axis(ylabel)))
+    colour = alt.Color("line:N", scale=alt.Scale(domain=lines, range=colours),
+                       legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=300, symbolType="stroke",
+                                         symbolStrokeWidth=3))
+    dash = alt.StrokeDash("kind:N", scale=alt.Scale(domain=["trained", "random init (untrained)", "reference"],
+                                                    range=[[1, 0], [6, 3], [2, 2]]),
+                          legend=None)   # solid / dashed / dotted is said in the captions
+    tips = [alt.Tooltip("layer:N"), alt.Tooltip("series:N", title="measure"), alt.Tooltip("kind:N", title="network"),
+            alt.Tooltip("value:Q", format=".3f", title="mean"), alt.Tooltip("lo:Q", format=".3f", title="lowest seed"),
+            alt.Tooltip("hi:Q", format=".3f", title="highest seed")]
+    base = alt.Chart(data)
+    band = base.transform_filter("isValid(datum.lo) && datum.kind != 'reference'").transform_calculate(
+        band="datum.line").mark_area(
+        opacity=0.15).encode(x=x, y=alt.Y("lo:Q", scale=scale), y2=alt.Y2("hi:Q"),
+                             fill=alt.Fill("band:N", scale=alt.Scale(domain=lines, range=colours), legend=None),
+                             detail=alt.Detail("kind:N"))
+    line = base.mark_line(point=True, strokeWidth=2, clip=True).encode(
+        x=x, y=y, color=colour, strokeDash=dash, detail=alt.Detail("kind:N"), tooltip=tips)
+    banded = any(d["lo"] is not None and d["lo"] != d["hi"] and d["kind"] != "reference" for d in rows)
+    layers = [band, line] if banded else [line]
+    spec = _vl(alt.layer(*layers).properties(width=300, height=220, title=alt.TitleParams(title, fontSize=13)))
+    if banded:   # the band's fill has no legend of its own; keep the lines' colour legend
+        spec["resolve"] = {"scale": {"fill": "independent"}, "legend": {"fill": "independent", "color": "independent"}}
+    return spec

@@ -9,10 +9,10 @@ from ...studies.analyze.config import MAX_PROBE_FEATURES
 from ...studies.analyze.findings import KIND_TEXT
 from ...studies.text import pct
 from ..figures import analyze as fig
-from ..model import Figure, Report, Section, Table
+from ..model import Chart, Control, Figure, Readout, Report, Section, Table
 from ..style import FigurePool
 
-__all__ = ["page", "summary_table"]
+__all__ = ["page", "summary_table", "unit_datasets"]
 
 _UNIT_ROWS = 1000       # unit-table rows in the HTML report (all units are in results.json)
 
@@ -66,7 +66,8 @@ def page(r) -> Report:
                         setup=_setup(r), sections=sections)
     for section in report.sections:
         for figure in section.figures:
-            figure.png = FigurePool.resolve(figure.png)
+            if isinstance(figure, Figure):
+                figure.png = FigurePool.resolve(figure.png)
     return report
 
 
@@ -218,23 +219,144 @@ def _cost(u: dict, names: list[str]) -> list[str]:
     return [_f(u["ablation_drop_pp"], 1), f"{_f(per[wc], 1)} ({names[wc]})", "yes" if u["indispensable"] else ""]
 
 
+def _png_url(pic) -> str:
+    """A picture ((H, W) grey or (H, W, 3) RGB in [0, 1]) as a PNG data URL, enlarged to at least 56 px."""
+    import base64
+    import io
+
+    from PIL import Image
+    a = np.clip(np.nan_to_num(np.asarray(pic, float)), 0, 1)
+    img = Image.fromarray((255 * a).round().astype(np.uint8), "RGB" if a.ndim == 3 else "L")
+    k = max(1, -(-56 // max(img.size)))
+    if k > 1:
+        img = img.resize((img.size[0] * k, img.size[1] * k), Image.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _unit_list(r) -> list[tuple[str, dict]]:
+    """(layer name, unit record) of the units shown on the page (the first ``_UNIT_ROWS``)."""
+    return [(rec["name"], u) for rec in r.layers for u in rec["unit_records"]][:_UNIT_ROWS]
+
+
+def _r(x, digits: int = 4):
+    return None if x is None or not math.isfinite(float(x)) else round(float(x), digits)
+
+
+def unit_datasets(r) -> dict:
+    """The named datasets the unit charts read (see :mod:`nichelab.reporting.figures.analyze`).
+
+    Returns
+    -------
+    dict of str -> list of dict
+        ``an_units`` (one row per unit), ``an_means`` (one row per unit and class) and ``an_top`` (one row per
+        unit and top input; ``url`` a PNG data URL when results.json stores that input's picture, else None).
+    """
+    names = r.class_names
+    top = r.views.get("top_examples")
+    pic_of, label_of = {}, {}
+    if top is not None:
+        samples_of = np.asarray(top["samples"]).ravel().tolist()
+        pic_of = {int(s): i for i, s in enumerate(samples_of)}
+        for layer in top["layers"]:
+            for row in layer["rows"]:
+                for j, lab in zip(np.asarray(row["pictures"]).ravel().tolist(), np.asarray(row["labels"]).ravel().tolist()):
+                    label_of[int(samples_of[j])] = int(lab)
+    urls: dict = {}
+    units, means, tops = [], [], []
+    for layer, u in _unit_list(r):
+        pref = u["preferred_class"]
+        units.append({"unit": u["unit"], "layer": layer, "selectivity": _r(u["selectivity"]),
+                      "cost": _r(u.get("ablation_drop_pp"), 2), "dead": "dead" if u["dead"] else "live",
+                      "pref": names[pref] if pref is not None else "–"})
+        for c, m in enumerate(np.asarray(u["class_means"], float).ravel().tolist()):
+            means.append({"unit": u["unit"], "cls": c, "class": names[c], "mean": _r(m), "pref": pref == c})
+        samples = np.asarray(u["top_samples"]).ravel().tolist()
+        values = np.asarray(u["top_values"], float).ravel().tolist()
+        for k, (s, v) in enumerate(zip(samples, values)):
+            lab = label_of.get(int(s))
+            if u["dead"] or not math.isfinite(v):
+                continue
+            j = pic_of.get(int(s))
+            if j is not None and j not in urls:
+                urls[j] = _png_url(top["pictures"][j])
+            tops.append({"unit": u["unit"], "rank": k + 1, "sample": int(s), "class": names[lab] if lab is not None else "not stored",
+                         "value": _r(v), "url": urls.get(j) if j is not None else None})
+    return {"an_units": units, "an_means": means, "an_top": tops}
+
+
+def _first_unit(r) -> str:
+    """The unit shown first: the most selective unit of the first layer in the top-example view, else the first."""
+    top = r.views.get("top_examples")
+    if top is not None and top["layers"]:
+        return top["layers"][0]["rows"][0]["unit"].split("\n")[0]
+    live = [(u["selectivity"], u["unit"]) for _, u in _unit_list(r)
+            if not u["dead"] and u["selectivity"] is not None and math.isfinite(u["selectivity"])]
+    return max(live)[1] if live else _unit_list(r)[0][1]["unit"]
+
+
+def _readout(r) -> Readout:
+    names = r.class_names
+    rec = {}
+    for layer, u in _unit_list(r):
+        pref = u["preferred_class"]
+        cost = _cost(u, names)
+        lines = [("layer", layer), ("state", "dead" if u["dead"] else "live"),
+                 ("mean activation", _f(u["mean"], 3)), ("std", _f(u["std"], 3)),
+                 ("active on", pct(u["frac_active"], 1)), ("selectivity", _f(u["selectivity"])),
+                 ("preferred class", names[pref] if pref is not None else "–"),
+                 ("near-duplicate group", str(u["near_duplicate_group"]) if u["near_duplicate_group"] is not None else "none"),
+                 ("closest unit (r)", f"{u['closest_unit']} ({u['closest_r']:+.2f})" if u["closest_unit"] is not None else "–")]
+        if "ablation_drop_pp" in u:
+            lines += [("overall cost (pp)", cost[0]), ("worst class cost (pp)", cost[1]),
+                      ("indispensable", "yes" if u["indispensable"] else "no")]
+        rec[u["unit"]] = lines
+    return Readout("unit", rec, "Unit {value}")
+
+
 def _units(r) -> Section:
     rows = []
     names = r.class_names
-    for rec in r.layers:
-        for u in rec["unit_records"]:
-            pref = u["preferred_class"]
-            group = u["near_duplicate_group"]
-            rows.append([u["unit"], "dead" if u["dead"] else "", _f(u["mean"], 3), pct(u["frac_active"], 1),
-                         _f(u["selectivity"]), names[pref] if pref is not None else "–",
-                         str(group) if group is not None else "",
-                         f"{u['closest_unit']} ({u['closest_r']:+.2f})" if u["closest_unit"] is not None else "–",
-                         *_cost(u, names)])
+    for layer, u in _unit_list(r):
+        pref = u["preferred_class"]
+        group = u["near_duplicate_group"]
+        rows.append([u["unit"], layer, "dead" if u["dead"] else "live", _f(u["mean"], 3), pct(u["frac_active"], 1),
+                     _f(u["selectivity"]), names[pref] if pref is not None else "–",
+                     str(group) if group is not None else "",
+                     f"{u['closest_unit']} ({u['closest_r']:+.2f})" if u["closest_unit"] is not None else "–",
+                     *_cost(u, names)])
+    n_all = sum(len(rec["unit_records"]) for rec in r.layers)
     notes = []
-    if len(rows) > _UNIT_ROWS:
-        notes.append(f"Showing the first {_UNIT_ROWS} of {len(rows)} units; results.json has all of them.")
-        rows = rows[:_UNIT_ROWS]
-    return Section("Every unit", question="The numbers behind the findings, one row per unit.",
-                   tables=[Table(["unit", "dead", "mean activation", "active on", "selectivity", "preferred class",
-                                  "dup. group", "closest unit (r)", "overall cost (pp)", "worst class cost (pp)",
-                                  "indispensable"], rows)], notes=notes)
+    if n_all > _UNIT_ROWS:
+        notes.append(f"Showing the first {_UNIT_ROWS} of {n_all} units; results.json has all of them.")
+    data = unit_datasets(r)
+    first = _first_unit(r)
+    ablation = any(d["cost"] is not None for d in data["an_units"])
+    pictures = any(d["url"] for d in data["an_top"])
+    layers = [rec["name"] for rec in r.layers]
+    controls = [Control("layer", "Layer", "select", "", [("", f"all ({len(rows)} units)", "")]
+                        + [(n, n, "") for n in layers], filters="unit",
+                        help="Show only this layer's units in the unit list and the table."),
+                Control("unit", "Unit", "select", first, [(row[0], row[0], row[1]) for row in rows],
+                        help="Or click a row of the table or a point of the map.")]
+    charts = [Chart("unit_map", fig.chart_unit_map(first, ablation),
+                    ("Look to the upper right: units that are class-specific and costly to remove; the ringed point "
+                     "is the selected unit (click a point to select it)." if ablation else
+                     "Each point is a unit: further right means more class-specific; the ringed point is the "
+                     "selected unit (click a point to select it)."),
+                    datasets={"an_units": data["an_units"]}, click=("unit", "unit")),
+              Chart("unit_class_means", fig.chart_unit_class_means(first, len(names), max(map(len, names)) > 3),
+                    "One tall orange bar means the unit answers to one class; even bars mean no preference.",
+                    datasets={"an_means": data["an_means"]}),
+              Chart("unit_top", fig.chart_unit_top(first, pictures, names),
+                    "The inputs that drive the selected unit most: if they share a class colour, the unit detects "
+                    "that class" + ("; pictures are stored for each layer's most selective units." if pictures else "."),
+                    datasets={"an_top": data["an_top"]})]
+    return Section("Every unit", question="What does one unit respond to, and what does removing it cost? Pick a "
+                   "unit; sort the table by selectivity, cost or state (click a column header) to find units.",
+                   controls=controls, readouts=[_readout(r)], figures=charts,
+                   tables=[Table(["unit", "layer", "state", "mean activation", "active on", "selectivity",
+                                  "preferred class", "dup. group", "closest unit (r)", "overall cost (pp)",
+                                  "worst class cost (pp)", "indispensable"], rows, select=("unit", 0), group=1)],
+                   notes=notes)

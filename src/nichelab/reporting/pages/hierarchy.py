@@ -7,10 +7,10 @@ import numpy as np
 from ...studies.text import num, pct, plural
 from ..figures import hierarchy as fig
 from ..glossary import glossary_link
-from ..model import Figure, Report, Section, Table
+from ..model import Chart, Control, Figure, Report, Section, Table
 from ..style import FigurePool
 
-__all__ = ["page", "summary_table"]
+__all__ = ["page", "summary_table", "tile_rows"]
 
 _TITLE = "Edges, then parts, then faces? What each layer of a small CNN detects"
 
@@ -67,7 +67,8 @@ def page(r) -> Report:
                         sections=sections)
     for section in report.sections:
         for f in section.figures:
-            f.png = FigurePool.resolve(f.png)
+            if isinstance(f, Figure):
+                f.png = FigurePool.resolve(f.png)
     return report
 
 
@@ -142,6 +143,23 @@ def _series(r, measure: str, label: str, layers: list[int] | None = None) -> dic
     return {"label": label, "trained": pick("trained"), "random": pick("random")}
 
 
+def _panels(names: list[str], panels: list[dict], **_) -> tuple[list[str], list[dict]]:
+    """The depth panels (as ``fig.fig_depth`` takes them) and their layer names, for :func:`_depth`."""
+    return names, panels
+
+
+def _depth(name: str, depth: tuple, caption: str) -> list[Chart]:
+    """Depth panels as Vega-Lite charts (``depth_<name>_<i>``, hover for values), each with ``caption``."""
+    names, panels = depth
+    out = []
+    for i, p in enumerate(panels):
+        key = f"hi_depth_{name}_{i}"
+        rows = fig.depth_rows(names, p)
+        out.append(Chart(f"depth_{name}_{i}", fig.chart_depth(key, rows, p["title"], p["ylabel"], fig.depth_ylim(p)),
+                         caption, datasets={key: rows}))
+    return out
+
+
 def _stim(r) -> str:
     return "bars" if r.config.stimulus == "bars" else "stripes"
 
@@ -149,7 +167,7 @@ def _stim(r) -> str:
 # ---- sections -------------------------------------------------------------------------------------
 def _edges(r, pool) -> Section:
     c = r.config
-    depth = pool.draw(fig.fig_depth, r.layers, [
+    depth = _panels(r.layers, [
         {"title": "Edge detectors by depth", "ylabel": "share of units",
          "series": [_series(r, "edge_detectors", "edge detectors")]},
         {"title": "Orientation-selective units by depth", "ylabel": "share of units",
@@ -157,7 +175,7 @@ def _edges(r, pool) -> Section:
     strip = pool.draw(fig.fig_unit_strip, r.layers, r.views["strips"]["osi"], "OSI (1 − circular variance)",
                       f"Orientation selectivity of every unit to {_stim(r)} ({_first(r)})",
                       threshold=c.osi_threshold, threshold_label=f"selective: OSI ≥ {c.osi_threshold:g}")
-    figs = [Figure(depth, "Left: tuned and strongly driven units; right: every tuned unit. Where the solid (trained) "
+    figs = [*_depth("edges", depth, "Edge detectors are tuned and strongly driven units; orientation-selective counts every tuned unit. Where the solid (trained) "
                           "and dashed (untrained) lines coincide, training did not change how many units are tuned."
                    + _bands(r)),
             Figure(pool.draw(fig.fig_filters, r.views["filters"], _stim(r)),
@@ -184,11 +202,11 @@ def _parts(r, pool) -> Section:
     v = r.views["parts"]
     conv = list(v["conv_layers"])
     names = [r.layers[i] for i in conv]
-    depth = pool.draw(fig.fig_depth, names, [
+    depth = _panels(names, [
         {"title": "Part detectors by depth (conv layers)", "ylabel": "share of units",
          "series": [_series(r, "part_detectors", "best part IoU > threshold", conv),
                     _series(r, "level_part", "best concept is a part", conv)]}], width=5.0)
-    figs = [Figure(depth, "Blue: units whose best part passes the IoU threshold; green: those that also match a part "
+    figs = [*_depth("parts", depth, "Blue: units whose best part passes the IoU threshold; orange: those that also match a part "
                           "better than any edge orientation or whole object. Dashed: the untrained network."
                    + _bands(r)),
             Figure(pool.draw(fig.fig_levels, names, v["levels"]["trained"], v["levels"]["random"]),
@@ -222,7 +240,7 @@ def _objects(r, pool) -> Section:
     obj, face = r.views["object_name"], bool(r.data["object_class"])
     probes = [_series(r, "probe_class", "class")] + ([_series(r, "probe_parts", "part presence")]
                                                      if "parts" in r.views else [])
-    depth = pool.draw(fig.fig_depth, r.layers, [
+    depth = _panels(r.layers, [
         {"title": f"{obj.capitalize()} detectors by depth", "ylabel": "share of units",
          "series": [_series(r, "object_detectors", "AUPRC ≥ threshold")], "ylim": "auto"},
         {"title": "Class selectivity by depth", "ylabel": "mean selectivity index",
@@ -232,7 +250,7 @@ def _objects(r, pool) -> Section:
          "legend_loc": "lower right"}])
     figs = [Figure(_auprc_strip(r, pool), "Dots high above the dotted chance line are units that pick out "
                                           f"{obj + ' images' if face else 'one class'} on their own."),
-            Figure(depth, "Where the solid line rises above the dashed one, training added class information to that "
+            *_depth("objects", depth, "Where the solid line rises above the dashed one, training added class information to that "
                           "layer." + _bands(r))]
     target = r.views["object_target"].replace("its ", "their ")
     return Section(f"Objects: does the top find whole {obj + 's' if face else 'objects'}?",
@@ -243,7 +261,7 @@ def _objects(r, pool) -> Section:
 
 def _scrambled(r, pool) -> Section:
     thr = r.config.probe_threshold
-    depth = pool.draw(fig.fig_depth, r.layers, [
+    depth = _panels(r.layers, [
         {"title": "Faces vs. scrambled faces", "ylabel": "probe held-out accuracy",
          "series": [_series(r, "probe_scrambled", "probe")],
          "chance": r.per_layer["trained"]["probe_scrambled_chance"]["mean"], "threshold": thr,
@@ -254,41 +272,78 @@ def _scrambled(r, pool) -> Section:
                    question="Scrambled faces have every part of a face in the wrong place. Which layer first "
                             "distinguishes them from faces?",
                    findings=r.findings["scrambled"], notes=[note],
-                   figures=[Figure(depth, "The first layer where the solid line crosses the dashed threshold is where "
+                   figures=[*_depth("scrambled", depth, "The first layer where the solid line crosses the dashed threshold is where "
                                           "the layout of a face becomes readable." + _bands(r))])
 
 
-def _examples(r, pool) -> Section:
+def _featvis_unit(r, i: int) -> str:
+    return str(r.featvis[i].get("unit") or r.views["featvis"][i]["label"].split("\n")[0])
+
+
+def tile_rows(r) -> list[dict]:
+    """Rows of the ``hi_tiles`` dataset: every gallery and feature-visualisation picture as a PNG data URL."""
     lo, hi = r.views["value_range"]
-    rows = [(g["label"], list(r.images[g["images"]]), g["titles"], tuple(g["box"])) for g in r.views["gallery"]]
-    gallery = pool.draw(fig.fig_gallery, rows, vmin=lo, vmax=hi,
-                        title="Top held-out images of the most class-selective units of each layer\n"
-                              "(orange box: the unit's receptive field; number: its activation)")
+    rows = []
+    for g in r.views["gallery"]:
+        for j, img in enumerate(r.images[g["images"]]):
+            title = f"top {j + 1}\nactivation {g['titles'][j]}" if g["titles"] else f"top {j + 1}"
+            rows.append({"unit": g["unit"], "kind": "top", "col": j, "title": title,
+                         "url": fig.tile_png(img, lo, hi, tuple(g["box"]))})
+    for i, (v, p) in enumerate(zip(r.views["featvis"], r.featvis)):
+        unit, box, key = _featvis_unit(r, i), tuple(v["box"]), v["images"]
+        tiles = [(r.images[f"{key}.optimised"], f"optimised\n{p['ratio_trained']:.1f}× best")]
+        tiles += [(img, f"top {j + 1}") for j, img in enumerate(r.images[f"{key}.patches"])]
+        tiles.append((r.images[f"{key}.random"], f"before training\n{p['ratio_random']:.1f}× best"))
+        rows += [{"unit": unit, "kind": "featvis", "col": j, "title": t, "url": fig.tile_png(img, lo, hi, box)}
+                 for j, (img, t) in enumerate(tiles)]
+    return rows
+
+
+def _gallery_units(r) -> list[tuple[str, str]]:
+    """(unit, label) of every unit with a gallery row or a feature visualisation, gallery first."""
+    out = {g["unit"]: g["label"] for g in r.views["gallery"]}
+    for i, v in enumerate(r.views["featvis"]):
+        out.setdefault(_featvis_unit(r, i), v["label"])
+    return [(u, lab.replace("\n", " – ")) for u, lab in out.items()]
+
+
+def _unit_control(r) -> Control:
+    units = _gallery_units(r)
+    return Control("hunit", "Unit", "select", units[0][0], [(u, lab, "") for u, lab in units],
+                   help="Pick a unit: its top held-out images and its feature visualisation follow.")
+
+
+def _n_cols(rows: list[dict], kind: str) -> int:
+    return max([d["col"] + 1 for d in rows if d["kind"] == kind] + [1])
+
+
+def _examples(r, pool) -> Section:
+    tiles = tile_rows(r)
+    r._hi_tiles = tiles          # reused by the feature-visualisation section (same page, same dataset)
+    first = _gallery_units(r)[0][0]
+    chart = Chart("hierarchy_gallery", fig.chart_tiles("top", first, _n_cols(tiles, "top")),
+                  "Look at what the orange boxes share: a stroke or a corner in L1, larger pieces deeper, whole objects "
+                  "in the dense layer (light blue: outside the image; number: the unit's activation).",
+                  datasets={"hi_tiles": tiles})
     return Section("What do single units respond to?",
                    question="Which held-out images drive the most class-selective units of each layer hardest?",
-                   findings=r.findings["examples"],
-                   figures=[Figure(gallery, "Look at what the boxes of one row share: a stroke or a corner in L1, "
-                                            "larger pieces deeper, whole objects in the dense layer (light blue: "
-                                            "outside the image).")])
-
-
-def _featvis_rows(r) -> list[dict]:
-    return [{"label": v["label"], "box": tuple(v["box"]), "optimised": r.images[f"{v['images']}.optimised"],
-             "random": r.images[f"{v['images']}.random"], "patches": list(r.images[f"{v['images']}.patches"]),
-             "ratio": p["ratio_trained"], "random_ratio": p["ratio_random"]}
-            for v, p in zip(r.views["featvis"], r.featvis)]
+                   findings=r.findings["examples"], controls=[_unit_control(r)], figures=[chart],
+                   notes=["Units listed: the most class-selective units of each layer (top images) and the "
+                          "visualised units (below); a unit without pictures of one kind shows an empty row there."])
 
 
 def _featvis(r, pool) -> Section:
     if not r.featvis:
         return Section("Feature visualisation", question="What input maximises a unit?", findings=r.findings["featvis"])
-    lo, hi = r.views["value_range"]
+    tiles = getattr(r, "_hi_tiles", None) or tile_rows(r)
+    first = _gallery_units(r)[0][0]
     return Section("Feature visualisation: what input does a unit want most?",
                    question="What input maximises a unit, and how does it compare with the unit's best real examples?",
                    findings=r.findings["featvis"],
-                   figures=[Figure(pool.draw(fig.fig_featvis, _featvis_rows(r), vmin=lo, vmax=hi),
-                                   "Compare each optimised input (left) with the real examples in its row, and with "
-                                   "the same unit before training (right).")],
+                   figures=[Chart("hierarchy_featvis", fig.chart_tiles("featvis", first, _n_cols(tiles, "featvis")),
+                                  "Compare the optimised input (left) with the unit's real top images, and with the "
+                                  "same unit before training (right); pick the unit above.",
+                                  datasets={"hi_tiles": tiles})],
                    notes=["Conv units: the input maximises the unit at the cell where it peaked on its best held-out "
                           "image (its pre-activation, so silent units still get a gradient) and is shown cropped "
                           "around that cell's receptive field; its activation is compared with that best image's."])
