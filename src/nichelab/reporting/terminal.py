@@ -43,7 +43,7 @@ def print_summary(console: Console, table: Table, out_path: str, seconds: float)
     """Print the study's summary table, the total time and the report's path."""
     rt = RichTable(title=table.caption or None)
     for col in table.columns:
-        rt.add_column(col)
+        rt.add_column(col, overflow="fold")  # wrap long cells within 80 columns, never cut them
     for row in table.rows:
         rt.add_row(*[str(c) for c in row])
     console.print(rt)
