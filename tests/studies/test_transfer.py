@@ -252,10 +252,11 @@ def test_findings_see_the_papers_effects_when_the_numbers_have_them():
                    "dissimilar tasks lose more at the top": "yes",
                    "random frozen layers are far worse than transferred ones": "yes"}
     text = fx.coadaptation(run, 0.02)[0]
-    assert "drops 10.0 points below baseB at n=2" in text and "middle dip" in text
-    assert "AnB+ beats baseB by 3.0 points at n=1" in fx.finetuning(run, "sim", "x", 0.02)[0]
-    assert "costs 30.0 points more than the similar one" in fx.dissimilar(run, KINDS, LABELS, 0.02)[0]
-    assert fx.generality(run, "sim", "x", 0.02).startswith("x: frozen transfer (AnB) costs less than 2.0 points up "
+    assert "drops 10.0 points (95% CI +9.7 to +10.3 points) below baseB at n=2" in text and "middle dip" in text
+    assert "AnB+ beats baseB by 3.0 points (95% CI" in fx.finetuning(run, "sim", "x", 0.02)[0]
+    assert "costs 30.0 points (95% CI" in fx.dissimilar(run, KINDS, LABELS, 0.02)[0]
+    assert "more than the similar one" in fx.dissimilar(run, KINDS, LABELS, 0.02)[0]
+    assert fx.generality(run, "sim", "x", 0.02).startswith("x: frozen transfer (AnB) has no measurable cost up "
                                                            "to layer L1 (cut n=1)")
 
 
@@ -269,6 +270,7 @@ def test_findings_say_so_when_an_effect_does_not_show():
     summary = " ".join(fx.summary([run], KINDS, LABELS, 0.02, "digits 5–9"))
     assert "do not show in this small setting" in summary and "fragile co-adaptation" in summary
     assert "every hidden layer is general enough" in fx.generality(run, "sim", "x", 0.02)
+    assert "no measurable difference" in fx.selffer_finetuned(run, 0.02)
 
 
 def test_a_difference_within_seed_noise_is_called_unclear():
@@ -418,7 +420,8 @@ def test_finetuning_sentence_true_for_both_bounds_and_coadaptation_partly_says_p
     run = _fake_run(bnb=[0.95, 0.95, 0.90], anb_sim=[0.95] * 3, anb_dis=[0.95] * 3, plus_sim=[0.948, 0.99, 0.96],
                     rnd=[0.5] * 3, spread=0.2)
     text, _, shows = fx.finetuning(run, "sim", "x", 0.02)
-    assert shows == "unclear" and "never more than 2.0 points below baseB" in text and "within 2.0 points" not in text
+    assert shows == "unclear" and "no difference measurable" in text and "within 2.0 points" not in text
+    assert "the run cannot tell" in text and "stays" not in text
     run = _fake_run(bnb=[0.95, 0.95, 0.85], anb_sim=[0.95] * 3, anb_dis=[0.95] * 3, plus_sim=[0.95] * 3,
                     rnd=[0.5] * 3)
     text, shows, _ = fx.coadaptation(run, 0.02)
@@ -451,7 +454,9 @@ def test_top_layers_worse_than_random_are_specific_and_bottom_like_random_cannot
     assert "the top layers are domain-specific (worse for B than random layers) in every case" in verdict
     assert "the bottom layers are not distinguishable from random features in any case" in verdict
     summary = fx.summary([run], KINDS, LABELS, 0.02, "digits 5–9")
-    assert summary[0] == fx.TERMS and "domain-specific" in summary[3]
+    assert summary[0] == fx.TERMS and summary[1].startswith("Is transfer evidence that hidden layers are "
+                                                            "domain-specific? In this run, the top layers are "
+                                                            "domain-specific")
     for term in ("AnB", "BnB", "selffer", "fine-tuning", "Co-adaptation", "random control"):
         assert term in fx.TERMS
 
@@ -476,3 +481,61 @@ def test_better_than_random_but_below_bs_own_is_partly_general():
     run = _fake_run(bnb=[0.95] * 3, anb_sim=[0.85] * 3, anb_dis=[0.85] * 3, plus_sim=[0.95] * 3, rnd=[0.5] * 3)
     _, verdicts = fx.domain_answer(run, LABELS, KINDS, 0.02)
     assert verdicts["sim"] == {"bottom": "partly general", "top": "partly general"}
+
+
+# ---- every comparison in words carries its count and 95% interval; a difference only when it excludes zero -----
+
+def _numbers_have_intervals(sentence):
+    """Every 'x points' difference in the sentence is followed by its 95% interval (or says it has none)."""
+    import re
+    for m in re.finditer(r"\d+\.\d points(?! \(95% CI|, 95% CI| \(no interval|\)| below baseB at n=\d+ and| more)", sentence):
+        before = sentence[max(0, m.start() - 12): m.start()]
+        if not before.endswith(("exceeds ", "within ", "than ")):       # the margin, not a measured difference
+            yield m.group(0), sentence[max(0, m.start() - 60): m.end() + 40]
+
+
+def test_a_real_difference_is_stated_with_its_interval_and_every_cost_carries_one():
+    """Frozen transfer from A costs 20 points at the top with 4 seeds spread 0.4 points: a real difference."""
+    run = _fake_run(bnb=[0.95] * 3, anb_sim=[0.95, 0.90, 0.75], anb_dis=[0.95, 0.90, 0.75], plus_sim=[0.95] * 3,
+                    rnd=[0.95] * 3)
+    text = fx.generality(run, "sim", "x", 0.02)
+    assert text.startswith("x: frozen transfer (AnB) has no measurable cost up to layer L1 (cut n=1); from n=2 on")
+    d = fx.diff(run.base_b.accuracy, run.cell("AnB", 3, "sim").accuracy)
+    assert d.d == pytest.approx(0.20) and d.clear(0.02)
+    assert f"n=3: 20.0 points (95% CI {fx.spts(d.lo)} to {fx.spts(d.hi)} points)" in text
+    assert "95.0% (mean of 4 seeds; 95% CI" in text
+    for sentence in [text, fx.random_control(run, "sim", "x", 0.02)[0], fx.specificity(run, "sim", "x", 0.02)[0],
+                     fx.dissimilar(run, KINDS, LABELS, 0.02)[0], fx.selffer_finetuned(run, 0.02),
+                     *fx.summary([run], KINDS, LABELS, 0.02, "digits 5–9")[1:]]:
+        assert not list(_numbers_have_intervals(sentence)), sentence
+    # the top layers are worse than random ones here: specific, said in the plain answer first
+    summary = fx.summary([run], KINDS, LABELS, 0.02, "digits 5–9")
+    assert "the top layers are domain-specific (worse for B than random layers) in every case" in summary[1]
+
+
+def test_no_difference_is_not_called_one():
+    """Means 5 points apart but seeds spread 20 points: every comparison says the run cannot tell."""
+    run = _fake_run(bnb=[0.90] * 3, anb_sim=[0.85] * 3, anb_dis=[0.85] * 3, plus_sim=[0.90] * 3, rnd=[0.90] * 3,
+                    spread=0.2, base=0.90)
+    text = fx.generality(run, "sim", "x", 0.02)
+    assert "has no measurable cost at any cut" in text and "costs accuracy" not in text
+    assert "random frozen layers are never clearly behind" in fx.random_control(run, "sim", "x", 0.02)[0]
+    _, verdicts = fx.domain_answer(run, LABELS, KINDS, 0.02)
+    assert all(v == {"bottom": "unknown", "top": "unknown"} for v in verdicts.values())
+    ft, _, shows = fx.finetuning(run, "sim", "x", 0.02)
+    assert shows == "no" and "within 2.0 points of baseB" in ft
+
+
+def test_a_single_seed_gives_no_interval_and_no_verdict():
+    """One seed: no interval can be computed, so nothing is called a difference, however large."""
+    run = _fake_run(bnb=[0.95, 0.60, 0.95], anb_sim=[0.30] * 3, anb_dis=[0.30] * 3, plus_sim=[0.99] * 3,
+                    rnd=[0.95] * 3, S=1)
+    assert "no measurable cost at any cut" in fx.generality(run, "sim", "x", 0.02)
+    assert "% (1 seed, no interval)" in fx.generality(run, "sim", "x", 0.02)
+    sentence, shows, _ = fx.coadaptation(run, 0.02)
+    assert shows == "unclear" and "no interval with one seed" in sentence
+    _, verdicts = fx.domain_answer(run, LABELS, KINDS, 0.02)
+    assert all(v == {"bottom": "unknown", "top": "unknown"} for v in verdicts.values())
+    summary = " ".join(fx.summary([run], KINDS, LABELS, 0.02, "digits 5–9"))
+    assert "not distinguishable from random features in any case" in summary
+    assert "1 seed" in summary

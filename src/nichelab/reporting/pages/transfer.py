@@ -1,13 +1,14 @@
 """The transfer study's page: the tasks, each architecture's transfer curves, pairs, CKA, effects, every number."""
 from __future__ import annotations
 
+import math
+
 from ...studies.text import pct
 from ...studies.transfer.config import CONDITIONS, REF_SEED, REF_UNTRAINED
 from ...studies.transfer.words import arch_name, pts, rule
 from ..figures import transfer as fig
 from ..glossary import glossary_link
-from ..model import Figure, Report, Section, Table
-from ..style import FigurePool
+from ..model import Chart, Control, Report, Section, Table
 
 __all__ = ["page", "summary_table"]
 
@@ -59,20 +60,109 @@ def summary_table(r) -> Table:
 
 
 def page(r) -> Report:
-    """The HTML report: question, setup, measured answers, figures and every number.
+    """The HTML report: question, setup, measured answers, interactive charts and every number.
 
-    Figures are rendered in parallel worker processes (:class:`~nichelab.reporting.style.FigurePool`).
+    A source selector (``tsource``: whose AnB / AnB+ curves are drawn), a condition selector (``tcond``)
+    and an axis selector (``tzoom``: whole range or near baseB) drive the transfer and CKA charts.
     """
-    with FigurePool() as pool:
-        sections = [_tasks(r, pool)]
-        sections += [_arch(r, i, pool) for i in range(len(r.architectures))]
-        sections += [_pairs(r, pool), _cka(r), _effects(r), _numbers(r)]
-        report = Report(title="Are hidden layers general or domain-specific? Layer-by-layer transfer",
-                        summary=list(r.summary) + [glossary_link()], setup=_setup(r), sections=sections)
-    for section in report.sections:
-        for f in section.figures:
-            f.png = FigurePool.resolve(f.png)
-    return report
+    data = datasets(r)
+    sections = [_tasks(r, data)]
+    sections += [_arch(r, i, data) for i in range(len(r.architectures))]
+    sections += [_pairs(r, data), _cka(r), _effects(r), _numbers(r)]
+    summary = list(r.summary)
+    summary.insert(1 if summary else 0, glossary_link())
+    return Report(title="Are hidden layers general or domain-specific? Layer-by-layer transfer",
+                  summary=summary, setup=_setup(r), sections=sections)
+
+
+def _f(x, digits: int = 4):
+    """A number for a chart (``digits`` significant digits), None (JSON null) when not finite."""
+    if x is None:
+        return None
+    x = float(x)
+    return float(f"{x:.{digits}g}") if math.isfinite(x) else None
+
+
+def datasets(r) -> dict:
+    """The named datasets of the page's charts (see :mod:`..figures.transfer`), from ``r.views``."""
+    curves, seeds, base, cka, cost, pixels = [], [], [], [], [], []
+    labels = r.labels
+    for a, v in zip(r.architectures, r.views["transfer"]):
+        m = a["model"]
+        b = v["base"]
+        base.append({"model": m, "mean": _f(b["mean"]), "lo": _f(b.get("lo")), "hi": _f(b.get("hi")),
+                     "seeds": b.get("n_seeds", len(b["per_seed"]))})
+        done = set()
+        for p in v["panels"]:
+            for cond, c in p["curves"].items():
+                src = p["source"] if cond in ("AnB", "AnB+") else ""
+                if (cond, src) in done:
+                    continue
+                done.add((cond, src))
+                for j, n in enumerate(v["cuts"]):
+                    per = c["per_seed"][j]
+                    curves.append({"model": m, "cond": cond, "source": src, "label": labels.get(src, "–"),
+                                   "n": int(n), "mean": _f(c["mean"][j]), "lo": _f(c["lo"][j]) if "lo" in c else None,
+                                   "hi": _f(c["hi"][j]) if "hi" in c else None,
+                                   "seeds": c["n_seeds"][j] if "n_seeds" in c else sum(x == x for x in per)})
+                    seeds += [{"model": m, "cond": cond, "source": src, "n": int(n), "seed": int(s), "acc": _f(x)}
+                              for s, x in zip(r.seeds, per) if x == x]
+        for row in v["cka"]["rows"]:
+            src = row["source"]
+            for li, layer in enumerate(v["cka"]["layers"]):
+                cka.append({"model": m, "row": row["row"], "source": src or "", "kind": "A" if src else "reference",
+                            "label": f"baseA vs baseB, A = {labels.get(src, src)}" if src else row["row"],
+                            "layer": layer, "li": li, "mean": _f(row["mean"][li]),
+                            "lo": _f(row["lo"][li]) if "lo" in row else None,
+                            "hi": _f(row["hi"][li]) if "hi" in row else None})
+    view = r.views.get("cost")
+    if view is not None:
+        everything = view["lines"] + view["controls"]
+        for line in everything:
+            same = [x for x in everything if x["model"] == line["model"]]
+            off = round(0.06 * (same.index(line) - (len(same) - 1) / 2), 3)     # side by side at each cut
+            what = "AnB" if "source" in line else "random"
+            label = (f"AnB from {line['label']} ({line['kind']})" if what == "AnB"
+                     else "random control (random frozen layers)")
+            seeds_n = _seed_count(r, line["model"])
+            for j, n in enumerate(view["cuts"]):
+                cost.append({"model": line["model"], "what": what, "label": label, "n": int(n), "off": off,
+                             "mean": _f(line["mean"][j]), "lo": _f(line["lo"][j]) if "lo" in line else None,
+                             "hi": _f(line["hi"][j]) if "hi" in line else None, "seeds": seeds_n})
+    for ti, t in enumerate(r.views["tasks"]):
+        for ci, (cls, img) in enumerate(zip(t["classes"], t["images"])):
+            pixels += [{"task": t["label"], "ti": ti, "cls": str(cls), "ci": ci, "r": y, "c": x, "v": _f(val)}
+                       for y, row in enumerate(img) for x, val in enumerate(row)]
+    return {"tr_curves": curves, "tr_seeds": seeds, "tr_base": base, "tr_cka": cka, "tr_cost": cost,
+            "tr_pixels": pixels}
+
+
+def _seed_count(r, model: str) -> int:
+    v = next((v for a, v in zip(r.architectures, r.views["transfer"]) if a["model"] == model), None)
+    return int(v["base"].get("n_seeds", len(v["base"]["per_seed"]))) if v else len(r.seeds)
+
+
+def _used(data: dict, spec: dict) -> dict:
+    """The named datasets a spec refers to."""
+    text = str(spec)
+    return {k: v for k, v in data.items() if f"'name': '{k}'" in text}
+
+
+def _chart(name: str, spec: dict, caption: str, data: dict) -> Chart:
+    return Chart(name, spec, caption, datasets=_used(data, spec))
+
+
+def _controls(r) -> list[Control]:
+    srcs = [(s["task"], f"{s['label']} ({s['kind']})", "") for s in r.tasks["sources"]]
+    return [Control("tsource", "Source task A", "select", srcs[0][0], srcs,
+                    help="AnB and AnB+ (layers from baseA) are drawn for this source; the CKA line of this source "
+                         "is drawn bold."),
+            Control("tcond", "Condition", "select", "", [("", "all conditions", "")] +
+                    [(c, fig.CONDITION_NAMES[c], "") for c in CONDITIONS],
+                    help="Show one condition alone (with every seed), or all of them."),
+            Control("tzoom", "Accuracy axis", "select", "full", [("full", "whole range", ""),
+                                                                ("near", "zoom near baseB", "")],
+                    help="Zoom in near baseB to see small differences.")]
 
 
 def _setup(r) -> dict:
@@ -101,7 +191,7 @@ def _setup(r) -> dict:
     }
 
 
-def _tasks(r, pool) -> Section:
+def _tasks(r, data) -> Section:
     t, labels = r.tasks["target"], r.labels
     rows = []
     for a in r.architectures:
@@ -109,6 +199,15 @@ def _tasks(r, pool) -> Section:
         rows.append([a["model"], f"baseB on B ({t['label']})", pct(b["mean"], 1), pts(b["std"])])
         for s, st in a["baseA_accuracy_on_A"].items():
             rows.append([a["model"], f"baseA on A ({labels[s]})", pct(st["mean"], 1), pts(st["std"])])
+    tasks = r.views["tasks"]
+    figs = []
+    shapes = [(len(img), len(img[0])) for tv in tasks for img in tv["images"] if len(img)]
+    if shapes:
+        h, w = shapes[0]
+        spec = fig.fig_tasks(len(tasks), max(len(tv["classes"]) for tv in tasks), h, w)
+        figs.append(_chart("tasks", spec, f"Compare the rows ({h}×{w} pixels, as the networks see them; hover a "
+                           "pixel for its grey level): the similar source looks like B, the dissimilar one shares "
+                           "only pixel statistics.", data))
     return Section(
         "The tasks and the base networks",
         question="What are A and B, and how well do networks trained from scratch do on them?",
@@ -116,27 +215,37 @@ def _tasks(r, pool) -> Section:
             f"{s['label']} ({s['kind']})" for s in r.tasks["sources"]) + ". "
             "A similar source comes from the same image collection with other classes; a dissimilar one "
             "from another collection, brought to B's image size."],
-        figures=[Figure(pool.draw(fig.fig_tasks, r.views["tasks"]), "Compare the rows: the similar source looks "
-                        "like B, the dissimilar one shares only pixel statistics.")],
+        figures=figs,
         tables=[Table(["model", "network", "test accuracy (mean)", "std over seeds"], rows,
                       "Base networks trained from scratch on their own task")])
 
 
-def _arch(r, i: int, pool) -> Section:
+def _arch(r, i: int, data) -> Section:
     a = r.architectures[i]
+    v = r.views["transfer"][i]
     f = a["findings"]
     findings = _unique(f.get("diverged", []) + f.get("domain", []) + f["generality"] + f["coadaptation"]
-                       + f["specificity"] + f["finetuning"]
-                + f["random_control"])
+                       + f["specificity"] + f["finetuning"] + f["random_control"])
+    source = r.tasks["sources"][0]["task"]
+    curves = fig.fig_curves(a["model"], list(v["cuts"]), source, list(v["ylim"]), list(v["ylim_zoom"]))
+    figs = [_chart(f"transfer_{i + 1}", curves,
+                   "Follow AnB (vermillion squares) against the grey baseB line and the black dotted random "
+                   "control: where AnB falls below baseB, copying A's layers costs accuracy; only where it also "
+                   "falls below the random control are A's layers worse than random, i.e. specific to A.", data)]
+    if v.get("cka"):
+        rows = v["cka"]["rows"]
+        names = [f"baseA vs baseB, A = {r.labels.get(x['source'], x['source'])}" for x in rows if x["source"]]
+        names += [x["row"] for x in rows if not x["source"]]
+        spec = fig.fig_cka(a["model"], list(v["cka"]["layers"]), source, names,
+                           sum(1 for x in rows if x["source"]))
+        figs.append(_chart(f"cka_{i + 1}", spec,
+                           "Compare each baseA line with the grey dashed references: a layer far above the "
+                           "untrained network is alike because of training, not because of the inputs.", data))
     return Section(
         f"How transferable is each layer? {arch_name(a['model'])}",
         question="If the first n layers come from a network trained on A (or B, or nowhere), how well does "
                  "the network do on B?",
-        findings=findings,
-        figures=[Figure(pool.draw(fig.fig_transfer, r.views["transfer"][i], r.labels),
-                        "Follow AnB (vermillion squares) against the grey baseB line: where it falls away, layers "
-                        "stop being general; the bottom row zooms in near baseB; the right panel shows how alike "
-                        "baseA's and baseB's layers are.")],
+        findings=findings, controls=_controls(r) if i == 0 else [], figures=figs,
         tables=[_arch_table(r, a)])
 
 
@@ -152,17 +261,20 @@ def _arch_table(r, a: dict) -> Table:
                  f"baseB {_pm(b['mean'], b['std'])}")
 
 
-def _pairs(r, pool) -> Section:
+def _pairs(r, data) -> Section:
     cost = r.views.get("cost")
     figs = []
     if cost is not None:
-        figs.append(Figure(pool.draw(fig.fig_cost, cost),
-                           "Lines above the grey band lose accuracy (bars: ± std over seeds): compare how fast the "
-                           "solid (similar) and dashed (dissimilar) lines climb with depth, and whether they climb "
-                           "above the dotted grey random control -- only there are A's layers worse than random "
-                           "ones, i.e. specific to A."))
-    return Section("Similar vs dissimilar source tasks",
-                   question="Does transfer from a different kind of image cost more, and where?",
+        models = list(dict.fromkeys([c["model"] for c in cost["controls"]] + [c["model"] for c in cost["lines"]]))
+        labels = list(dict.fromkeys(f"AnB from {x['label']} ({x['kind']})" for x in cost["lines"]))
+        labels.append("random control (random frozen layers)")
+        figs.append(_chart("cost", fig.fig_cost(models, list(cost["cuts"]), float(cost["margin_points"]), labels),
+                           "Compare each AnB line with the black dotted random control beside it: only where AnB "
+                           "costs more than random frozen layers (bars apart) are A's layers specific to A; the "
+                           "grey band is the margin below which a cost counts as none.", data))
+    return Section("Similar vs dissimilar source tasks, beside random frozen layers",
+                   question="Does transfer from a different kind of image cost more, and where? Does it cost more "
+                            "than layers that learned nothing?",
                    findings=_unique([a["findings"]["dissimilar"][0] for a in r.architectures]), figures=figs)
 
 

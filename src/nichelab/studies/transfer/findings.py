@@ -69,6 +69,9 @@ class Diff:
         """The 95% interval excludes zero."""
         return bool(self.lo > 0 or self.hi < 0)
 
+    def __neg__(self) -> "Diff":
+        return Diff(-self.d, self.se, -self.hi, -self.lo)
+
     def clear(self, margin: float) -> bool:
         """Larger than the margin, and its 95% interval excludes zero."""
         return abs(self.d) > margin and self.separated
@@ -113,30 +116,62 @@ def diff(x, y) -> Diff:
     return Diff(d, se, max(d - half, -1.0), min(d + half, 1.0))
 
 
-def _safe_upto(anb: np.ndarray, base: float, margin: float) -> int:
-    """Largest k with AnB(n) >= base - margin for every n <= k (0 if already n=1 costs more)."""
+def with_ci(d: Diff) -> str:
+    """A difference in points with its 95% interval: ``"26.2 points (95% CI +20.1 to +32.3 points)"``."""
+    return f"{pts(d.d)} ({d.interval()})"
+
+
+def signed_ci(d: Diff) -> str:
+    """``"+3.5 points (95% CI −19.8 to +26.9 points)"``."""
+    return f"{spts(d.d)} points ({d.interval()})"
+
+
+def accuracy(values) -> str:
+    """A mean accuracy over seeds with its count and 95% t interval: ``"95.2% (mean of 3 seeds; 95% CI
+    93.1–97.3%)"``; one seed: ``"95.2% (1 seed, no interval)"``; NaN seeds (diverged) are left out."""
+    from scipy.stats import t
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return "n/a (every seed diverged)"
+    m = float(v.mean())
+    if v.size < 2:
+        return f"{pct(m, 1)} (1 seed, no interval)"
+    half = float(t.ppf(0.975, v.size - 1)) * float(v.std(ddof=1)) / np.sqrt(v.size)
+    return f"{pct(m, 1)} (mean of {v.size} seeds; 95% CI {pct(max(m - half, 0), 1)}–{pct(min(m + half, 1), 1)})"
+
+
+def costs(run: ArchRun, condition: str, source: str | None = None) -> list[Diff]:
+    """baseB minus ``condition`` per cut (the cost of its frozen or copied layers), with 95% intervals."""
+    return [diff(run.base_b.accuracy, run.cell(condition, n, source).accuracy) for n in run.cuts]
+
+
+def _safe_upto(ds: list[Diff], margin: float) -> int:
+    """Number of leading cuts whose cost is not measurable (not above the margin with its 95% interval above
+    zero); a cut not measured (NaN: every seed diverged) stops the count."""
     k = 0
-    for v in anb:
-        if not (v >= base - margin):          # NaN (not measured) stops the count too
+    for d in ds:
+        if not np.isfinite(d.d) or (d.clear(margin) and d.d > 0):
             break
         k += 1
     return k
 
 
 def generality(run: ArchRun, source: str, label: str, margin: float) -> str:
-    """Up to which layer does frozen transfer cost less than the margin?"""
-    base, anb, cuts = run.base_mean, run.means("AnB", source), run.cuts
-    k = _safe_upto(anb, base, margin)
-    costs = ", ".join(f"n={n}: {pts(base - v)}" for n, v in zip(cuts, anb))
+    """Up to which layer does frozen transfer (AnB) have no measurable cost on B (baseB − AnB)?"""
+    ds, cuts = costs(run, "AnB", source), run.cuts
+    k = _safe_upto(ds, margin)
+    listing = ", ".join(f"n={n}: {with_ci(d)}" for n, d in zip(cuts, ds))
     if k == 0:
-        head = f"{label}: already the first layer costs more than {pts(margin)} when transferred frozen"
+        head = f"{label}: frozen transfer (AnB) costs accuracy on B already with the first layer (n=1)"
     elif k == len(cuts):
-        head = (f"{label}: frozen transfer costs less than {pts(margin)} at every cut, up to L{k} — "
-                "every hidden layer is general enough for B at this scale")
+        head = (f"{label}: frozen transfer (AnB) has no measurable cost at any cut, up to L{k} — every hidden "
+                "layer is general enough for B as far as this run can tell")
     else:
-        head = (f"{label}: frozen transfer (AnB) costs less than {pts(margin)} up to layer L{k} "
-                f"(cut n={k}); from n={k + 1} on it costs more")
-    return f"{head}. Mean cost relative to baseB ({pct(base, 1)}): {costs}."
+        head = (f"{label}: frozen transfer (AnB) has no measurable cost up to layer L{k} (cut n={k}); "
+                f"from n={k + 1} on it costs accuracy")
+    return (f"{head}. Cost = baseB ({accuracy(run.base_b.accuracy)}) minus AnB, mean over seeds: {listing}; "
+            f"{rule(margin)}.")
 
 
 def coadaptation(run: ArchRun, margin: float) -> tuple[str, str, str]:
@@ -147,28 +182,30 @@ def coadaptation(run: ArchRun, margin: float) -> tuple[str, str, str]:
     sentence, shows ("yes" / "no" / "partly" / "unclear"), here (short numbers)
     """
     base, cuts = run.base_b.accuracy, run.cuts
-    diffs = [diff(run.base_b.accuracy, run.cell("BnB", n).accuracy) for n in cuts]   # drop = base - BnB
+    diffs = costs(run, "BnB")                                                   # drop = base - BnB
     drop = np.array([d.d for d in diffs])
-    j = int(np.argmax(drop))
+    j = int(np.nanargmax(drop)) if np.isfinite(drop).any() else 0
     here = (", ".join(f"n={n}: {pct(v, 1)}" for n, v in zip(cuts, run.means("BnB")))
             + f" (baseB {pct(base.mean(), 1)})")
     name = arch_name(run)
-    if drop[j] <= margin:
-        return (f"{name}: BnB stays within {pts(margin)} of baseB at every cut (largest drop {pts(max(drop[j], 0.0))} "
-                f"at n={cuts[j]}), so fragile co-adaptation does not show in this setting: retraining the blocks "
-                "above a frozen cut recovers what baseB had.", "no", here)
+    if not drop[j] > margin:
+        return (f"{name}: BnB stays within {pts(margin)} of baseB at every cut (largest drop "
+                f"{pts(max(drop[j], 0.0))} at n={cuts[j]}, {diffs[j].interval()}), so fragile co-adaptation does not "
+                "show in this setting: retraining the blocks above a frozen cut recovers what baseB had.", "no", here)
     if not diffs[j].clear(margin):
         return (f"{name}: BnB's largest drop below baseB, {pts(drop[j])} at n={cuts[j]}, exceeds {pts(margin)} but "
                 f"its 95% interval includes zero ({diffs[j].interval()}): the run cannot tell it from seed noise.",
                 "unclear", here)
     middle = 0 < j < len(cuts) - 1
-    if middle and drop[-1] < drop[j] - margin:
-        return (f"{name}: BnB drops {pts(drop[j])} below baseB at n={cuts[j]} and recovers to {pts(max(drop[-1], 0))} "
-                f"below at n={cuts[-1]} — the paper's middle dip: co-adapted layers split by the cut cannot be "
-                "relearned by the layers above alone.", "yes", here)
+    recovery = diff(run.cell("BnB", cuts[-1]).accuracy, run.cell("BnB", cuts[j]).accuracy)
+    if middle and recovery.clear(margin) and recovery.d > 0:
+        return (f"{name}: BnB drops {with_ci(diffs[j])} below baseB at n={cuts[j]} and recovers by "
+                f"{with_ci(recovery)} at n={cuts[-1]} — the paper's middle dip: co-adapted layers split by the "
+                "cut cannot be relearned by the layers above alone.", "yes", here)
     where = "in the middle" if middle else ("at the first cut" if j == 0 else "at the top cut")
-    return (f"{name}: BnB drops {pts(drop[j])} below baseB {where} (n={cuts[j]}), but not in the paper's pattern "
-            "of a middle dip that recovers at the top, so fragile co-adaptation shows only partly.", "partly", here)
+    return (f"{name}: BnB drops {with_ci(diffs[j])} below baseB {where} (n={cuts[j]}), but not in the paper's "
+            "pattern of a middle dip that measurably recovers at the top, so fragile co-adaptation shows only "
+            "partly.", "partly", here)
 
 
 def specificity(run: ArchRun, source: str, label: str, margin: float) -> tuple[str, str]:
@@ -176,7 +213,7 @@ def specificity(run: ArchRun, source: str, label: str, margin: float) -> tuple[s
     cuts = run.cuts
     gaps = [diff(run.cell("BnB", n).accuracy, run.cell("AnB", n, source).accuracy) for n in cuts]
     g = np.array([x.d for x in gaps])
-    listing = ", ".join(f"n={n}: {pts(x)}" for n, x in zip(cuts, g))
+    listing = ", ".join(f"n={n}: {with_ci(x)}" for n, x in zip(cuts, gaps))
     grows = bool(np.all(np.diff(g) >= -margin)) and g[-1] > g[0] + margin
     if gaps[-1].clear(margin) and gaps[-1].d > 0:
         if grows:
@@ -197,25 +234,29 @@ def finetuning(run: ArchRun, source: str, label: str, margin: float) -> tuple[st
     cuts = run.cuts
     ds = [diff(run.cell("AnB+", n, source).accuracy, run.base_b.accuracy) for n in cuts]
     d = np.array([x.d for x in ds])
-    k, j = int(np.argmax(d)), int(np.argmin(d))
-    rec = run.means("AnB+", source) - run.means("AnB", source)
-    rec_txt = f"over frozen AnB it recovers {', '.join(f'n={n}: {pts(r)}' for n, r in zip(cuts, rec))}"
-    if ds[k].clear(margin) and d[k] > 0:
-        head, shows = f"AnB+ beats baseB by {pts(d[k])} at n={cuts[k]}: transfer adds accuracy", "yes"
-    elif d.min() >= -margin:
-        if d.max() <= margin:
-            head = (f"AnB+ is within {pts(margin)} of baseB at every cut ({spts(d.min())} to {spts(d.max())} points): "
-                    "fine-tuning recovers baseB but adds nothing measurable")
-            shows = "no"
-        else:
-            head = (f"AnB+ is never more than {pts(margin)} below baseB at any cut (lowest {spts(d.min())} points) "
-                    f"and up to {spts(d.max())} points above it (n={cuts[k]}), not clearly beyond seed noise: "
-                    "fine-tuning recovers baseB; whether it adds accuracy is unclear")
-            shows = "unclear"
-    else:
-        head = (f"AnB+ stays {pts(-d[j])} below baseB at n={cuts[j]}: fine-tuning does not fully recover what "
-                "the transferred layers cost")
+    k, j = int(np.nanargmax(d)), int(np.nanargmin(d))
+    rec = [diff(run.cell("AnB+", n, source).accuracy, run.cell("AnB", n, source).accuracy) for n in cuts]
+    rec_txt = f"over frozen AnB it gains {', '.join(f'n={n}: {signed_ci(x)}' for n, x in zip(cuts, rec))}"
+    above = [x.clear(margin) and x.d > 0 for x in ds]
+    below = [x.clear(margin) and x.d < 0 for x in ds]
+    if any(above):
+        k = int(np.nanargmax(np.where(above, d, -np.inf)))
+        head, shows = f"AnB+ beats baseB by {with_ci(ds[k])} at n={cuts[k]}: transfer adds accuracy", "yes"
+    elif any(below):
+        j = int(np.nanargmin(np.where(below, d, np.inf)))
+        head = (f"AnB+ stays {with_ci(-ds[j])} below baseB at n={cuts[j]}: fine-tuning does not fully "
+                "recover what the transferred layers cost")
         shows = "no"
+    elif np.nanmax(np.abs(d)) <= margin:
+        head = (f"AnB+ is within {pts(margin)} of baseB at every cut ({spts(d[j])} to {spts(d[k])} points): "
+                "fine-tuning recovers baseB but adds nothing measurable")
+        shows = "no"
+    else:
+        span = (f"is {signed_ci(ds[k])} at n={cuts[k]}" if j == k else
+                f"ranges from {signed_ci(ds[j])} (n={cuts[j]}) to {signed_ci(ds[k])} (n={cuts[k]})")
+        head = (f"AnB+ minus baseB {span}, no difference measurable: whether fine-tuning adds or loses accuracy, the run "
+                "cannot tell")
+        shows = "unclear"
     return f"{label}: {head}; {rec_txt}.", float(d[k]), shows
 
 
@@ -230,27 +271,30 @@ def dissimilar(run: ArchRun, kinds: dict, labels: dict, margin: float) -> tuple[
     if not sim or not dis:
         return (f"{name}: this run has no {'dissimilar' if sim else 'similar'} source task, so the two kinds of "
                 "pair cannot be compared.", "n/a", "–")
-    base, top = run.base_mean, run.cuts[-1]
-    cost = {s: base - run.means("AnB", s)[-1] for s in sim + dis}
-    first = {s: base - run.means("AnB", s)[0] for s in sim + dis}
+    top = run.cuts[-1]
+    top_d = {s: costs(run, "AnB", s)[-1] for s in sim + dis}
+    first_d = {s: costs(run, "AnB", s)[0] for s in sim + dis}
+    cost = {s: top_d[s].d for s in sim + dis}
     here = "; ".join(f"{labels[s]}: {pts(cost[s])}" for s in sim + dis)
-    costs = " and ".join(f"{pts(cost[s])} from {labels[s]} ({kinds[s]})" for s in sim + dis)
+    listing = " and ".join(f"{with_ci(top_d[s])} from {labels[s]} ({kinds[s]})" for s in sim + dis)
     s_worst = max(sim, key=lambda s: cost[s])
     d_best = min(dis, key=lambda s: cost[s])
     extra = diff(run.cell("AnB", top, s_worst).accuracy, run.cell("AnB", top, d_best).accuracy)
-    firsts = ", ".join(f"{labels[s]} {pts(first[s])}" for s in sim + dis)
+    firsts = ", ".join(f"{labels[s]} {with_ci(first_d[s])}" for s in sim + dis)
     if extra.clear(margin):
         if extra.d > 0:
-            verdict, shows = (f"the dissimilar source costs {pts(extra.d)} more than the similar one, as in the "
-                              "paper"), "yes"
+            verdict, shows = (f"the dissimilar source costs {with_ci(extra)} more than the similar one, as in "
+                              "the paper"), "yes"
         else:
-            verdict, shows = f"here the similar source costs {pts(-extra.d)} more — the opposite of the paper", "no"
+            verdict, shows = (f"here the similar source costs {with_ci(-extra)} more — the opposite of the "
+                              "paper"), "no"
     elif abs(extra.d) <= margin:
-        verdict, shows = f"the difference ({pts(abs(extra.d))}) is within {pts(margin)}: the paper's gap does not show", "no"
+        verdict, shows = (f"the gap between them ({pts(abs(extra.d))}, {extra.interval()}) is within {pts(margin)}: "
+                          "the paper's gap does not show"), "no"
     else:
-        verdict, shows = (f"the difference ({pts(abs(extra.d))}) exceeds {pts(margin)} but its 95% interval "
+        verdict, shows = (f"the gap between them ({pts(abs(extra.d))}) exceeds {pts(margin)} but its 95% interval "
                           f"includes zero ({extra.interval()}): the run cannot tell it from seed noise", "unclear")
-    return (f"{name}: at the top cut (n={top}) frozen transfer costs {costs} below baseB; {verdict}. "
+    return (f"{name}: at the top cut (n={top}) frozen transfer costs {listing} below baseB; {verdict}. "
             f"At n=1 the costs are {firsts}.", shows, here)
 
 
@@ -258,7 +302,7 @@ def random_control(run: ArchRun, source: str, label: str, margin: float) -> tupl
     """How far random frozen layers fall behind transferred ones. Returns (sentence, shows)."""
     cuts = run.cuts
     ds = [diff(run.cell("AnB", n, source).accuracy, run.cell("random", n).accuracy) for n in cuts]
-    listing = ", ".join(f"n={n}: {spts(x.d)}" for n, x in zip(cuts, ds))
+    listing = ", ".join(f"n={n}: {signed_ci(x)}" for n, x in zip(cuts, ds))
     behind = np.array([x.clear(margin) and x.d > 0 for x in ds])
     ahead = np.array([x.clear(margin) and x.d < 0 for x in ds])
     at = lambda mask: ", ".join(f"n={n}" for n, m in zip(cuts, mask) if m)  # noqa: E731
@@ -274,7 +318,7 @@ def random_control(run: ArchRun, source: str, label: str, margin: float) -> tupl
     else:
         verdict, shows = (f"random frozen layers fall behind transferred ones only at {at(behind)}" +
                           (f"; at {at(ahead)} they do better" if ahead.any() else "")), "partly"
-    return f"{label}: AnB − random = {listing} points; {verdict}.", shows
+    return f"{label}: AnB − random = {listing}; {verdict}.", shows
 
 
 #: The terms of the short answer, defined before their first use (the summary's first sentence).
@@ -302,16 +346,17 @@ def _layer_verdict(run: ArchRun, source: str, n: int, margin: float) -> tuple[st
     vs_random = diff(anb, run.cell("random", n).accuracy)
     vs_own = diff(anb, run.cell("BnB", n).accuracy)
     vs_base = diff(anb, run.base_b.accuracy)
-    acc = f"{pct(float(np.mean(anb)), 1)} on B, random {pct(run.means('random')[run.cuts.index(n)], 1)}"
+    acc = (f"{pct(float(np.nanmean(anb)), 1)} on B against {pct(run.means('random')[run.cuts.index(n)], 1)} with "
+           f"random layers, means of {plural(int(np.isfinite(anb).sum()), 'seed')}")
     if vs_random.clear(margin) and vs_random.d < 0:
-        return "specific", (f"worse for B than random frozen layers ({acc}; difference {spts(vs_random.d)} "
-                            f"points, {vs_random.interval()}), so specific to A")
+        return "specific", (f"worse for B than random frozen layers ({acc}; AnB − random {signed_ci(vs_random)}), "
+                            "so specific to A")
     if not vs_random.clear(margin):
         own_gap = diff(run.cell("BnB", n).accuracy, anb)
         own = (f", though B's own frozen layers (BnB) do {'better' if own_gap.d > 0 else 'worse'} by "
                f"{pts(abs(own_gap.d))} ({own_gap.interval()})" if own_gap.clear(margin) else "")
         return "unknown", (f"about as good for B as random frozen layers, as far as this run can tell ({acc}; "
-                           f"difference {spts(vs_random.d)} points, {vs_random.interval()}){own}")
+                           f"AnB − random {signed_ci(vs_random)}, no measurable difference){own}")
     if vs_own.clear(margin) and vs_own.d < 0:
         return "partly general", (f"better for B than random frozen layers ({acc}; {spts(vs_random.d)} points, "
                                   f"{vs_random.interval()}) but worse than B's own frozen layers (BnB, "
@@ -426,11 +471,12 @@ def cka_answer(run: ArchRun, labels: dict) -> list[str]:
 
 def selffer_finetuned(run: ArchRun, margin: float) -> str:
     """BnB+ against baseB per cut (same task: no gain is expected)."""
-    d = run.means("BnB+") - run.base_mean
+    ds = [diff(run.cell("BnB+", n).accuracy, run.base_b.accuracy) for n in run.cuts]
+    clear = [n for n, d in zip(run.cuts, ds) if d.clear(margin)]
     return (f"{arch_name(run)}: selffer fine-tuned (BnB+) minus baseB: "
-            + ", ".join(f"n={n}: {spts(v)}" for n, v in zip(run.cuts, d))
-            + f" points — {'within' if np.all(np.abs(d) <= margin) else 'not all within'} "
-            f"{pts(margin)} (same task, so no gain is expected).")
+            + ", ".join(f"n={n}: {signed_ci(d)}" for n, d in zip(run.cuts, ds))
+            + (f" — a measurable difference at {', '.join(f'n={n}' for n in clear)}" if clear else
+               " — no measurable difference") + " (same task, so no gain is expected).")
 
 
 def unmeasured(run: ArchRun) -> bool:
@@ -467,10 +513,11 @@ def effects(run: ArchRun, kinds: dict, labels: dict, margin: float) -> list[Effe
     """The paper's effects, one row each, for one architecture."""
     base = run.base_mean
     s0 = ([s for s, k in kinds.items() if k == "similar"] or list(kinds))[0]
-    early = base - run.means("AnB", s0)[: min(2, len(run.cuts))]
+    early = costs(run, "AnB", s0)[: min(2, len(run.cuts))]
+    free = [not (d.clear(margin) and d.d > 0) for d in early]
     rows = [Effect("layers 1–2 transfer almost perfectly (frozen AnB)", "AnB at n=1, 2 matches baseB",
-                   f"{labels[s0]}: cost " + ", ".join(f"n={i + 1} {pts(c)}" for i, c in enumerate(early)),
-                   "yes" if np.all(early <= margin) else ("partly" if early[0] <= margin else "no"))]
+                   f"{labels[s0]}: cost " + ", ".join(f"n={i + 1} {with_ci(c)}" for i, c in enumerate(early)),
+                   "yes" if all(free) else ("partly" if free[0] else "no"))]
     _, shows, here = coadaptation(run, margin)
     rows.append(Effect("fragile co-adaptation (BnB dips in the middle)", "BnB drops at n=3–5 of 7, recovers at 6–7",
                        "BnB " + here, shows))
@@ -544,21 +591,23 @@ def summary(runs: list[ArchRun], kinds: dict, labels: dict, margin: float, targe
     if not runs:
         out.append("No architecture could be measured: the base networks diverged in every seed.")
         return out
+    details = []
     for run in runs:
         sentences, v = domain_answer(run, labels, kinds, margin)
-        out += sentences
+        details += sentences
         verdicts += list(v.values())
-    out.append(domain_verdict(verdicts))
+    out.append(domain_verdict(verdicts))           # the plain answer first, then its evidence
+    out += details
     for run in runs:
-        base = run.base_mean
         bits = []
         for s in kinds:
-            k = _safe_upto(run.means("AnB", s), base, margin)
-            cost = base - run.means("AnB", s)[-1]
-            where = (f"frozen layers transfer within {pts(margin)} up to L{k}" if k else
-                     f"frozen layers cost more than {pts(margin)} already at L1")
-            bits.append(f"from {labels[s]} ({kinds[s]}) {where} and cost {pts(cost)} at the top cut")
-        out.append(f"{arch_name(run)} on {target_label} (baseB {pct(base, 1)}): " + "; ".join(bits) + ".")
+            ds = costs(run, "AnB", s)
+            k = _safe_upto(ds, margin)
+            where = (f"frozen layers have no measurable cost up to L{k}" if k else
+                     "frozen layers cost accuracy already at L1")
+            bits.append(f"from {labels[s]} ({kinds[s]}) {where} and cost {with_ci(ds[-1])} at the top cut")
+        out.append(f"{arch_name(run)} on {target_label} (baseB {accuracy(run.base_b.accuracy)}): "
+                   + "; ".join(bits) + ".")
     verdicts: dict = {}
     for run in runs:
         for e in effects(run, kinds, labels, margin):

@@ -12,7 +12,7 @@ import numpy as np
 from .analysis import ArchRun, nanmean
 from .config import CONDITION_INFO, CONDITIONS
 
-__all__ = ["ZOOM", "tasks_view", "transfer_view", "cost_view"]
+__all__ = ["ZOOM", "mean_interval", "tasks_view", "transfer_view", "cost_view"]
 
 #: Percentage points below baseB's mean shown in the zoomed row of the transfer figure.
 ZOOM = 6.0
@@ -28,6 +28,32 @@ def seed_std(a: np.ndarray, axis: int) -> np.ndarray:
     dev = np.where(np.isfinite(a), a - np.expand_dims(m, axis), 0.0)
     with np.errstate(all="ignore"):
         return np.where(n > 1, np.sqrt((dev ** 2).sum(axis=axis) / np.maximum(n - 1, 1)), np.where(n == 1, 0.0, np.nan))
+
+
+def mean_interval(a: np.ndarray, axis: int = -1, bounds: tuple = (-np.inf, np.inf)) -> tuple[np.ndarray, np.ndarray]:
+    """95% t interval of the mean over the seeds that did not diverge (NaN where fewer than 2 seeds).
+
+    Parameters
+    ----------
+    a : array of float, seeds on ``axis``
+    axis : int, default -1
+    bounds : (float, float)
+        The interval is clipped to these (accuracies in percent: 0 and 100).
+
+    Returns
+    -------
+    lo, hi : arrays of float64, ``a``'s shape without ``axis``
+        ``mean ± t(0.975, n - 1) · sd / sqrt(n)`` with ``sd`` the standard deviation (ddof=1) of the
+        ``n`` finite values (Student 1908).
+    """
+    from scipy.stats import t
+    a = np.moveaxis(np.asarray(a, dtype=np.float64), axis, -1)
+    n = np.isfinite(a).sum(axis=-1)
+    with np.errstate(all="ignore"):
+        m = nanmean(a, axis=-1)
+        sd = seed_std(a, -1)
+        half = np.where(n >= 2, t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    return np.clip(m - half, *bounds), np.clip(m + half, *bounds)
 
 
 def tasks_view(tasks: list) -> list[dict]:
@@ -55,7 +81,9 @@ def tasks_view(tasks: list) -> list[dict]:
 
 def _curve(acc: np.ndarray) -> dict:
     a = 100 * np.asarray(acc, dtype=np.float64)
-    return {"per_seed": a.tolist(), "mean": nanmean(a, axis=1).tolist(), "std": seed_std(a, 1).tolist()}
+    lo, hi = mean_interval(a, 1, (0.0, 100.0))
+    return {"per_seed": a.tolist(), "mean": nanmean(a, axis=1).tolist(), "std": seed_std(a, 1).tolist(),
+            "lo": lo.tolist(), "hi": hi.tolist(), "n_seeds": np.isfinite(a).sum(axis=1).tolist()}
 
 
 def _cka_rows(run: ArchRun) -> list[dict]:
@@ -63,8 +91,9 @@ def _cka_rows(run: ArchRun) -> list[dict]:
     for name, v in run.cka.rows.items():
         v = np.asarray(v, dtype=np.float64)
         sd = seed_std(v, 0) if v.shape[0] > 1 else np.zeros(v.shape[1])
+        lo, hi = mean_interval(v, 0, (0.0, 1.0))
         rows.append({"row": name, "source": name[3:] if name.startswith("A: ") else None,
-                     "mean": nanmean(v, axis=0).tolist(), "std": sd.tolist()})
+                     "mean": nanmean(v, axis=0).tolist(), "std": sd.tolist(), "lo": lo.tolist(), "hi": hi.tolist()})
     return rows
 
 
@@ -98,7 +127,9 @@ def transfer_view(run: ArchRun, pairs: dict, title: str) -> dict:
     zoomed = bool(np.any(means < b - 2 * ZOOM) and np.sum(means >= b - ZOOM) >= 2)
     return {"title": title, "cuts": list(run.cuts), "zoom": ZOOM, "zoomed": zoomed,
             "base": {"per_seed": base.tolist(), "mean": b,
-                     "std": float(np.nanstd(base)) if np.isfinite(base).any() else float("nan")},
+                     "std": float(np.nanstd(base)) if np.isfinite(base).any() else float("nan"),
+                     **dict(zip(("lo", "hi"), (float(x) for x in mean_interval(base, 0, (0.0, 100.0))))),
+                     "n_seeds": int(np.isfinite(base).sum())},
             "panels": panels,
             "ylim": [max(0.0, float(np.floor(lowest / 5) * 5 - 2)), 101.0],
             "ylim_zoom": ([max(0.0, b - ZOOM), min(100.5, b + max(2.0, ZOOM / 3))] if np.isfinite(b)
@@ -111,19 +142,29 @@ def cost_view(runs: list[ArchRun], labels: dict, kinds: dict, margin: float) -> 
     and the cost of the random control (baseB − random frozen layers) per architecture.
 
     Returns None when the architectures have different cuts (no common axis). ``controls``: one
-    ``{"model", "mean", "std"}`` per architecture, in points.
+    ``{"model", "mean", "std", "lo", "hi"}`` per architecture, in points. ``lo``/``hi`` (lines and
+    controls): the 95% Welch interval of baseB's mean minus the condition's mean over seeds, per cut
+    (:func:`nichelab.studies.transfer.findings.diff`, as the findings use; NaN with one seed).
     """
+    from .findings import diff
     if len({len(r.cuts) for r in runs}) != 1:
         return None
+
+    def interval(run, cond, source=None):
+        ds = [diff(run.base_b.accuracy, run.cell(cond, n, source).accuracy) for n in run.cuts]
+        return {"lo": [100 * d.lo for d in ds], "hi": [100 * d.hi for d in ds]}
+
     lines = []
     for run in runs:
         for s in run.base_a:
             c = 100 * (run.base_mean - run.curve("AnB", s))
             lines.append({"model": run.spec, "source": s, "label": labels[s], "kind": kinds[s],
-                          "mean": nanmean(c, axis=1).tolist(), "std": seed_std(c, 1).tolist()})
+                          "mean": nanmean(c, axis=1).tolist(), "std": seed_std(c, 1).tolist(),
+                          **interval(run, "AnB", s)})
     controls = []
     for run in runs:
         c = 100 * (run.base_mean - run.curve("random"))
-        controls.append({"model": run.spec, "mean": nanmean(c, axis=1).tolist(), "std": seed_std(c, 1).tolist()})
+        controls.append({"model": run.spec, "mean": nanmean(c, axis=1).tolist(), "std": seed_std(c, 1).tolist(),
+                         **interval(run, "random")})
     return {"title": "cost of frozen transfer from A, by cut, beside random frozen layers", "cuts": list(runs[0].cuts),
             "margin_points": 100 * float(margin), "lines": lines, "controls": controls}
