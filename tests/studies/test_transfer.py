@@ -209,7 +209,10 @@ def test_report_and_summary_render_from_the_result(tiny):
     report = build_report(res)
     titles = [s.title for s in report.sections]
     assert titles[0] == "The tasks and the base networks" and titles[-1] == "Every number"
-    assert sum(len(s.figures) for s in report.sections) == 2 + len(res.architectures)
+    names = [c.name for c in report.charts()]                      # tasks, per architecture curves + CKA, cost
+    assert names == ["tasks"] + [f"{k}_{i + 1}" for i in range(len(res.architectures)) for k in ("transfer", "cka")] \
+        + ["cost"]
+    assert sum(len(s.figures) for s in report.sections) == len(names)
     table = summary_table(res)
     assert table.rows[0][:2] == ["mlp", "baseB"]
     html = render_page(res)
@@ -343,7 +346,8 @@ def test_cli_writes_report_json_and_weights(cli_run):
     out, res = cli_run
     assert sorted(p.name for p in out.iterdir()) == ["glossary.html", "report.html", "results.json", "weights.safetensors"]
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 3 and "Every number" in html
+    assert html.count("data:image/png;base64,") == 0 and "Every number" in html     # charts, not pictures
+    assert 'id="chart-cost"' in html and 'id="ctl-tsource"' in html
     data = json.loads((out / "results.json").read_text())
     assert data["config"]["sources"] == ["digits:0-4", "faces"] and data["config"]["epochs"] == 2
     assert [s["kind"] for s in data["tasks"]["sources"]] == ["similar", "dissimilar"]

@@ -222,7 +222,7 @@ def specificity(run: ArchRun, source: str, label: str, margin: float) -> tuple[s
             verdict, shows = ("the top layers are specific to A, though the gap does not grow steadily with depth",
                               "partly")
     elif g[-1] <= margin:
-        verdict, shows = f"no specificity beyond {pts(margin)}, even at the top", "no"
+        verdict, shows = f"no measurable specificity (beyond {pts(margin)}), even at the top", "no"
     else:
         verdict, shows = (f"the gap at the top exceeds {pts(margin)} but its 95% interval includes zero "
                           f"({gaps[-1].interval()}): the run cannot tell", "unclear")
