@@ -98,6 +98,8 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("baseA / baseB", "Networks trained from scratch on task A or on task B alone."),
     ("cut (n)", "Where a network is divided: the first n blocks are copied, the blocks above them are trained "
                 "anew."),
+    ("frozen layer", "A layer whose weights are kept fixed while the rest of the network trains: it passes its "
+                     "inputs on exactly as it was copied (or initialised)."),
     ("AnB", "Transfer, frozen: the first n blocks copied from baseA and frozen (not trained further), the blocks "
             "above re-initialised and trained on B."),
     ("BnB (selffer)", "The same with baseB's own first n blocks: a network 'transferred' to itself (a selffer). It "

@@ -239,8 +239,9 @@ def _arch(r, i: int, data) -> Section:
         spec = fig.fig_cka(a["model"], list(v["cka"]["layers"]), source, names,
                            sum(1 for x in rows if x["source"]))
         figs.append(_chart(f"cka_{i + 1}", spec,
-                           "Compare each baseA line with the grey dashed references: a layer far above the "
-                           "untrained network is alike because of training, not because of the inputs.", data))
+                           "Compare each baseA line (solid) with the dashed references (grey: baseB of another "
+                           "seed; black: an untrained network): a layer far above the untrained network is alike "
+                           "because of training, not because of the inputs.", data))
     return Section(
         f"How transferable is each layer? {arch_name(a['model'])}",
         question="If the first n layers come from a network trained on A (or B, or nowhere), how well does "

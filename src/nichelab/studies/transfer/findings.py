@@ -165,8 +165,10 @@ def generality(run: ArchRun, source: str, label: str, margin: float) -> str:
     if k == 0:
         head = f"{label}: frozen transfer (AnB) costs accuracy on B already with the first layer (n=1)"
     elif k == len(cuts):
-        head = (f"{label}: frozen transfer (AnB) has no measurable cost at any cut, up to L{k} — every hidden "
-                "layer is general enough for B as far as this run can tell")
+        tight = all(np.isfinite(d.hi) and d.hi <= margin for d in ds)     # every cost measurably below the margin
+        head = (f"{label}: frozen transfer (AnB) has no measurable cost at any cut, up to L{k} — " +
+                ("every hidden layer is general enough for B (every cost's 95% interval stays below "
+                 f"{pts(margin)})" if tight else "but the intervals are too wide to call the layers general"))
     else:
         head = (f"{label}: frozen transfer (AnB) has no measurable cost up to layer L{k} (cut n={k}); "
                 f"from n={k + 1} on it costs accuracy")
