@@ -95,7 +95,7 @@ def tile_png(img, vmin: float, vmax: float, box=None) -> str:
     im = Image.fromarray((255 * np.clip(rgb, 0, 1)).round().astype(np.uint8), "RGB").resize((2 * _TILE, 2 * _TILE),
                                                                                            Image.NEAREST)
     buf = io.BytesIO()
-    im.save(buf, "PNG", optimize=True)
+    im.save(buf, "PNG", compress_level=6)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -373,7 +373,8 @@ def chart_parts(data_name: str, rows: list[dict]) -> dict:
               axis=alt.Axis(**axis("part (the unit's best part, IoU above threshold)", labelAngle=-40)))
     y = alt.Y("layer:N", sort=alt.EncodingSortField(field="li", order="ascending"), axis=alt.Axis(**axis(None)))
     rect = alt.Chart().mark_rect(stroke="#EEEEEE").encode(
-        x=x, y=y, color=alt.Color("mean:Q", scale=alt.Scale(domain=[0, vmax], range=["#FFFFFF", "#08519C"], nice=False),
+        x=x, y=y, color=alt.Color("mean:Q", scale=alt.Scale(domain=[0, vmax], range=["#FFFFFF", "#08519C"],
+                                                           interpolate="rgb", nice=False),
                                   legend=alt.Legend(title=["units", "(mean over seeds)"], titleFontSize=11,
                                                     labelFontSize=11, gradientLength=120)),
         tooltip=[alt.Tooltip("network:N"), alt.Tooltip("layer:N"), alt.Tooltip("part:N"),
@@ -401,7 +402,7 @@ def _png(rgb: np.ndarray, scale: int = 1) -> str:
     if scale > 1:
         im = im.resize((rgb.shape[1] * scale, rgb.shape[0] * scale), Image.NEAREST)
     buf = io.BytesIO()
-    im.save(buf, "PNG", optimize=True)
+    im.save(buf, "PNG", compress_level=6)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -433,8 +434,8 @@ def filter_tiles(filters: dict, per_row: int = 8) -> list[dict]:
 
 
 def tuning_rows(filters: dict) -> list[dict]:
-    """Rows: unit, network, angle (degrees), response (/ the unit's largest), osi, edge. Silent units (no response
-    to any stimulus) have no rows."""
+    """Rows: unit, k, network, angle (degrees), response (/ the unit's largest), osi, edge, silent (False). A silent
+    unit (no response to any stimulus) has one row with ``silent`` True and no response, so its panel still shows."""
     deg = _floats(filters["angles_deg"])
     rows = []
     for which, net in (("trained", NETWORKS[0]), ("random", NETWORKS[1])):
@@ -442,35 +443,43 @@ def tuning_rows(filters: dict) -> list[dict]:
         curves = _floats(f["curves"])
         for k in range(curves.shape[1]):
             if f["silent"][k]:
+                rows.append({"unit": f"L1:{k}", "k": k, "network": net, "silent": True,
+                             "text": f"{'trained' if which == 'trained' else 'untrained'}: silent",
+                             "ty": 0.62 if which == "trained" else 0.38})
                 continue
             for a, v in zip(deg, curves[:, k]):
                 if np.isfinite(v):
                     rows.append({"unit": f"L1:{k}", "k": k, "network": net, "angle": round(float(a), 2),
                                  "response": round(float(v), 4), "osi": round(float(_floats(f["osi"])[k]), 4),
-                                 "edge": "yes" if f["edge"][k] else "no"})
+                                 "edge": "yes" if f["edge"][k] else "no", "silent": False})
     return rows
 
 
 def chart_tuning(data_name: str, stimulus: str, columns: int = 4) -> dict:
     """Small multiples: each first-layer unit's response to ``stimulus`` by orientation (scaled to its largest),
-    trained (blue) and random init (orange, dashed). A single clear peak is an edge detector."""
+    trained (blue) and random init (orange, dashed); a silent unit's panel says so. A single clear peak is a tuned
+    unit."""
     import altair as alt
-    data = alt.Data(name=data_name)
-    line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=14), strokeWidth=1.8).encode(
-        x=alt.X("angle:Q", scale=alt.Scale(domain=[0, 180], nice=False),
-                axis=alt.Axis(**axis(f"{stimulus} angle (°)", values=[0, 90, 180]))),
-        y=alt.Y("response:Q", scale=alt.Scale(domain=[0, 1.05], nice=False),
-                axis=alt.Axis(**axis("response (/ max)", values=[0, 0.5, 1]))),
-        color=alt.Color("network:N", scale=alt.Scale(domain=list(NETWORKS), range=[TRAINED, RANDOM]),
-                        legend=alt.Legend(title=None, orient="top", labelFontSize=11)),
+    legend = alt.Legend(title=None, orient="top", labelFontSize=11, symbolType="stroke", symbolStrokeWidth=2.5)
+    x = alt.X("angle:Q", scale=alt.Scale(domain=[0, 180], nice=False),
+              axis=alt.Axis(**axis(f"{stimulus} angle (°)", values=[0, 90, 180])))
+    y_scale = alt.Scale(domain=[0, 1.05], nice=False)
+    colour = alt.Color("network:N", scale=alt.Scale(domain=list(NETWORKS), range=[TRAINED, RANDOM]), legend=legend)
+    line = alt.Chart().transform_filter("!datum.silent").mark_line(
+        point=alt.OverlayMarkDef(size=14), strokeWidth=1.8).encode(
+        x=x, y=alt.Y("response:Q", scale=y_scale, axis=alt.Axis(**axis("response (/ max)", values=[0, 0.5, 1]))),
+        color=colour,
         strokeDash=alt.StrokeDash("network:N", scale=alt.Scale(domain=list(NETWORKS), range=[[1, 0], [5, 3]]),
-                                  legend=None),
-        facet=alt.Facet("unit:N", sort=alt.EncodingSortField(field="k", order="ascending"), columns=columns,
-                        header=alt.Header(title=None, labelFontSize=11)),
-        tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("network:N"), alt.Tooltip("angle:Q", format=".0f", title="angle (°)"),
+                                  legend=legend),
+        tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("network:N"),
+                 alt.Tooltip("angle:Q", format=".0f", title="angle (°)"),
                  alt.Tooltip("response:Q", format=".2f", title="response / max"),
                  alt.Tooltip("osi:Q", format=".2f", title="OSI"), alt.Tooltip("edge:N", title="edge detector")])
-    return _vl(line.properties(width=130, height=80))
+    silent = alt.Chart().transform_filter("datum.silent").mark_text(fontSize=11).encode(
+        x=alt.value(65), y=alt.Y("ty:Q", scale=y_scale), text=alt.Text("text:N"), color=colour)
+    chart = alt.layer(line, silent, data=alt.Data(name=data_name)).properties(width=130, height=80)
+    return _vl(chart.facet(facet=alt.Facet("unit:N", sort=alt.EncodingSortField(field="k", order="ascending"),
+                                           header=alt.Header(title=None, labelFontSize=11)), columns=columns))
 
 
 def _outline(mask: np.ndarray) -> np.ndarray:
@@ -521,8 +530,8 @@ def chart_pictures(data_name: str, rows: list[dict], *, side: int = 64, label_wi
         x=alt.X("px:Q", **ident), y=alt.Y("py:Q", **ident), url=alt.Url("url:N"),
         tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("network:N"), alt.Tooltip("title:N", title="picture")])
     titles = alt.Chart(data, transform=pos + [{"calculate": "split(datum.title, '\\n')", "as": "lines"},
-                                              {"calculate": "datum.py - 3", "as": "ty"}]).mark_text(
-        fontSize=10, baseline="bottom", lineHeight=12).encode(x=alt.X("px:Q", **ident), y=alt.Y("ty:Q", **ident),
+                                              {"calculate": f"datum.py - {top - 2}", "as": "ty"}]).mark_text(
+        fontSize=10, baseline="top", lineHeight=12).encode(x=alt.X("px:Q", **ident), y=alt.Y("ty:Q", **ident),
                                                               text=alt.Text("lines:N"))
     labels = alt.Chart(data, transform=[{"filter": "datum.col == 0"}] + pos + [
         {"calculate": "split(datum.rowlabel, '\\n')", "as": "lines"},

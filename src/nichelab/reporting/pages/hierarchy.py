@@ -191,8 +191,8 @@ def _edges(r) -> Section:
                     "every tuned unit. Where the solid (trained) and dashed (untrained) lines coincide, training did "
                     "not change how many units are tuned." + _bands(r)),
             Chart("hierarchy_filters", fig.chart_pictures("hi_filters", tiles, side=56, label_width=84),
-                  f"Each first-layer 3x3 filter ({_first(r)}; first input channel; orange +, purple −, white 0) after "
-                  "training and at its random initialisation: an edge detector has a light and a dark side.",
+                  f"Each first-layer 3x3 filter ({_first(r)}; first input channel; orange +, purple −, white 0) "
+                  "after training and at its random initialisation: an edge detector has a light and a dark side.",
                   datasets={"hi_filters": tiles}),
             Chart("hierarchy_tuning", fig.chart_tuning("hi_tuning", _stim(r)),
                   f"Each first-layer unit's response to {_stim(r)} by orientation ({_first(r)}): one clear peak is "
@@ -394,7 +394,8 @@ def _control_only(r) -> Section:
                    findings=[f"Every one of the {plural(n, 'trained network')} diverged, so there is no trained "
                              "network to compare with; these are the untrained networks' numbers, for reference."],
                    figures=_depth("control", depth, "Dashed: the untrained networks (no trained line: every seed "
-                                  "diverged)." + (f" Lines: mean over {n} seeds; bands: their range." if n > 1 else "")))
+                                  "diverged)." + (f" Lines: mean over {n} seeds; bands: their range." if n > 1
+                                                  else "")))
 
 
 # ---- tables ---------------------------------------------------------------------------------------

@@ -350,8 +350,12 @@ def stages(m, names, cfg, *, has_masks: bool, object_name: str, object_target: s
 
 def summary_findings(verdict: str, stage_list: list[StageVerdict], scrambled: dict | None,
                      probe_threshold: float) -> list[str]:
-    """The short answer: the story's verdict, each measured stage's first sentence, the scrambled-face layer."""
-    out = [verdict] + [s.sentence.split(". ")[0] + "." for s in stage_list if s.holds is not None]
+    """The short answer after :func:`story_plainly`: the story's verdict and the scrambled-face layer.
+
+    Each stage's numbers (every layer, with counts and intervals) are in its own section; the short answer
+    keeps only where each kind is most common and its control (:func:`story_plainly`).
+    """
+    out = [verdict]
     if scrambled is not None:
         out.append(f"A linear probe first tells faces from scrambled faces ({pct(probe_threshold)} held-out accuracy) "
                    f"at {scrambled['trained'] or 'no layer'}; in the untrained network at "
