@@ -174,9 +174,12 @@ def chart_depth(data_name: str, rows: list[dict], title: str, ylabel: str, ylim=
     palette = [c for c in OKABE_ITO if c not in ("#F0E442",)]
     ref = {d["line"] for d in rows if d["kind"] == "reference"}
     colours, k = [], 0
+    fixed = {"trained": TRAINED, "random init (untrained)": RANDOM}     # one measure: its networks' colours
     for ln in lines:
         if ln in ref:
             colours.append("#555555")
+        elif ln in fixed:
+            colours.append(fixed[ln])
         else:
             colours.append(palette[k % len(palette)])
             k += 1
