@@ -7,14 +7,14 @@ except the run's own timings, versions, time and command line, and the words iss
   against the untrained network with unit counts and 95% intervals) and ``verdict["story"]`` (it no
   longer claims every stage beats the untrained network; the new ``verdict["controls"]`` says whether
   each does);
-- the per-section sentences ``findings["edges" | "parts" | "objects"]`` and each stage's ``text`` in
-  ``verdict["stages"]``: every share of units now carries its count and 95% interval, and a difference
+- the per-section sentences ``findings["edges" | "parts" | "objects" | "featvis"]`` and each stage's
+  ``text`` in ``verdict["stages"]``: every share of units now carries its count and 95% interval, and a difference
   from the untrained network (or between layers) is called one only when its interval excludes zero.
   Each stage's name, layer and verdict are still compared.
 """
 
 _PER_RUN = ("timings", "versions", "created", "command")
-_CHANGED = {"findings": ("summary", "edges", "parts", "objects"), "verdict": ("story", "stages")}
+_CHANGED = {"findings": ("summary", "edges", "parts", "objects", "featvis"), "verdict": ("story", "stages")}
 
 
 def test_hierarchy_numbers_unchanged(golden):

@@ -369,3 +369,9 @@ def test_object_stage_holds_only_when_the_top_layer_beats_the_untrained_one_meas
     same = fx.object_stage(np.array([0, 0, 3]) / 192, np.array([0, 0, 2]) / 192, ap, ap, names, 0.8, "face",
                            units=t)
     assert same.holds is False and "this run cannot tell their share from the untrained network's" in same.sentence
+
+
+def test_featvis_share_above_the_best_image_has_its_count_and_interval():
+    text = fx.featvis_findings([0.5, 1.5, 2.0, 0.9], [0.1, 0.2, 0.3, 0.4], how="two units", steps=5)[0]
+    lo, hi = _wilson(2, 4)
+    assert f"above 1 for 50% (2 of 4 units; 95% CI {100 * lo:.0f}%–{100 * hi:.0f}%)" in text

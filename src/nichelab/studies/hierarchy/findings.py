@@ -457,9 +457,9 @@ def featvis_findings(ratio_t, ratio_r, *, how: str, steps: int) -> list[str]:
         return ["No unit was chosen (units_per_layer 0 and no units given)."]
     return [f"For {how}, gradient ascent (Adam, {steps} steps; jitter, total-variation and L2 penalties; pixels "
             f"kept in the data's range) found inputs that drive the trained unit to {num(np.nanmin(rt))}–"
-            f"{num(np.nanmax(rt))} times its best held-out image's activation ({int(np.sum(rt > 1))} of {len(rt)} "
-            f"above 1); the same units before training reach {num(np.nanmin(rr))}–{num(np.nanmax(rr))} times "
-            "theirs.",
+            f"{num(np.nanmax(rt))} times its best held-out image's activation (above 1 for "
+            f"{share(int(np.sum(rt > 1)), len(rt), 'units')}); the same units before training reach "
+            f"{num(np.nanmin(rr))}–{num(np.nanmax(rr))} times theirs.",
             "An optimised input shows what can drive a unit, not what drives it on real images: compare it with "
             "the real examples beside it before reading it as a 'part' or a 'face'."]
 
