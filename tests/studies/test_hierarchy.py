@@ -239,15 +239,17 @@ def test_fewer_edge_detectors_than_untrained_means_edges_are_there_before_traini
     assert [c.learned for c in controls] == [False, True, True]
     assert "12% (12 of 100 units; 95% CI" in controls[0].sentence and "training made them rarer" in controls[0].sentence
     text = hf.story_plainly(stages, controls)
-    assert "So only in part: the layers are in the story's order, but for edges training did not measurably" in text
-    assert "'edges first' is there before any training" in text
+    assert ("hold in this run? Only in part: the layers are in the story's order, but for edges training did not "
+            "measurably") in text
+    assert "What the control means for 'edges first': the untrained network has more edge detectors in L1" in text
+    assert "edge detectors are there before any training" in text
 
 
 def test_the_story_holds_only_when_every_stage_beats_the_untrained_network():
     from nichelab.studies.hierarchy import findings as hf
     stages = [_stage("edges", True, 0), _stage("parts", True, 1), _stage("objects", True, 2)]
     controls = [hf.stage_control(s, f"L{i + 1}", 40, 100, 5, 100) for i, s in enumerate(stages)]
-    assert "So yes: each kind is most common in a later layer" in hf.story_plainly(stages, controls)
+    assert "hold in this run? Yes: each kind is most common in a later layer" in hf.story_plainly(stages, controls)
 
 
 def test_no_difference_from_untrained_is_called_cannot_tell_and_a_missing_stage_is_named():
@@ -256,7 +258,8 @@ def test_no_difference_from_untrained_is_called_cannot_tell_and_a_missing_stage_
     controls = [hf.stage_control(stages[0], "L1", 3, 16, 2, 16), hf.stage_control(stages[2], "L3", 0, 16, 0, 16)]
     assert controls[0].learned is None and "the run cannot tell the two apart" in controls[0].sentence
     text = hf.story_plainly(stages, controls)
-    assert "objects: none in any layer" in text and "So no: the objects step does not hold" in text
+    assert "objects: none in any layer" in text and "hold in this run? No: the objects step does not hold" in text
+    assert "What the control means for 'edges first': this run cannot tell the trained L1" in text
     assert "(Parts: not measurable on this dataset.)" in text
 
 
@@ -270,3 +273,105 @@ def test_heatmap_labels_are_short_and_the_colour_bar_covers_the_data():
     assert [cell_label(x) for x in (2.0, 0.333333, 2.3333333, 0.5)] == ["2", "0.33", "2.3", "0.5"]
     assert heatmap_vmax(np.array([[0.0, 2.33]]), np.array([[1.0, np.nan]])) == pytest.approx(2.33)
     assert heatmap_vmax(np.zeros((2, 2)), np.zeros((2, 2))) == 1.0
+
+
+# ---- per-section findings on hand-built per-layer numbers: counts, intervals, differences -------------------------
+def _totals(n_units=(16, 32, 64, 128), n_seeds=3):
+    from nichelab.studies.hierarchy.findings import UnitTotals
+    return UnitTotals(list(n_units), n_seeds)
+
+
+def _wilson(k, n):
+    """Reference: the Wilson 95% interval, written out in float64."""
+    z = 1.959963984540054
+    p = k / n
+    c = (p + z * z / (2 * n)) / (1 + z * z / n)
+    h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return c - h, c + h
+
+
+def test_unit_totals_recover_pooled_counts_and_intervals():
+    t = _totals()
+    # 3 seeds of a 16-unit layer with 2, 3 and 4 detectors: mean share 3/16; pooled 9 of 48
+    assert t.count(np.mean([2 / 16, 3 / 16, 4 / 16]), 0) == (9, 48)
+    lo, hi = _wilson(9, 48)
+    assert t.share(9 / 48, 0) == f"19% (9 of 48 units; 95% CI {100 * lo:.0f}%–{100 * hi:.0f}%)"
+
+
+def test_a_real_difference_from_the_untrained_network_is_called_one():
+    names, t = ["L1", "L2", "L3", "L4"], _totals()
+    det_t = np.array([40, 10, 10, 10]) / 48         # L1: 40 of 48 after training
+    det_r = np.array([5, 10, 10, 10]) / 48          # against 5 of 48 untrained
+    st = fx.edge_stage(det_t, det_r, det_t, None, names, 0.3, 0.5, "bars", t)
+    assert st.holds is True and st.layer == 0
+    assert "In L1 it is 83% (40 of 48 units; 95% CI" in st.sentence
+    assert "more than the untrained network's 10% (5 of 48 units;" in st.sentence
+    assert "Training added the most edge detectors in L1" in st.sentence
+    assert "training made them more common than in the untrained first layer" in st.sentence
+    assert "cannot tell" not in st.sentence.split("Training added")[1]
+
+
+def test_no_difference_from_the_untrained_network_is_not_called_one():
+    names, t = ["L1", "L2", "L3", "L4"], _totals()
+    det_t = np.array([6, 1, 1, 1]) / 48
+    det_r = np.array([5, 1, 1, 1]) / 48
+    st = fx.edge_stage(det_t, det_r, det_t, None, names, 0.3, 0.5, "bars", t)
+    assert "not measurably different from the untrained network's" in st.sentence
+    assert "this run cannot tell them apart" in st.sentence
+    assert "No layer has more edge detectors than the untrained network by more than this run can tell" in st.sentence
+    assert "more common than" not in st.sentence and "fewer than" not in st.sentence
+    # the same shares with 10x the units: now the layers differ and the trend says so
+    big = _totals((160, 320, 640, 1280), 3)
+    wide = np.array([0.5, 0.1, 0.1, 0.1])
+    assert fx.trend(wide, names, units=big).startswith("falls with depth (L1 50% (240 of 480 units")
+    assert fx.trend(np.array([3, 1, 1, 1]) / 48, names, units=t).startswith(
+        "does not differ between layers by more than this run can tell")
+
+
+def test_fewer_trained_edge_detectors_in_the_first_layer_means_edges_come_before_training():
+    names, t = ["L1", "L2", "L3"], _totals((16, 32, 64))
+    det_t = np.array([10, 2, 2]) / 48
+    det_r = np.array([40, 2, 2]) / 48
+    st = fx.edge_stage(det_t, det_r, det_t, None, names, 0.3, 0.5, "bars", t)
+    assert "fewer than the untrained network's 83% (40 of 48 units" in st.sentence
+    assert "the untrained first layer has more of them" in st.sentence
+    assert "'edges first' is there before any training" in st.sentence
+
+
+def test_a_single_seed_still_gives_counts_and_intervals():
+    names, t = ["L1", "L2"], _totals((8, 16), 1)
+    text = fx.trend(np.array([1 / 8, 8 / 16]), names, units=t)
+    lo, hi = _wilson(1, 8)
+    assert f"L1 12% (1 of 8 units; 95% CI {100 * lo:.1f}%–{100 * hi:.0f}%)" in text
+    assert "L2 50% (8 of 16 units;" in text
+
+
+def test_silent_units_are_counted_and_never_prefer_a_class():
+    names, t = ["L1", "L2"], _totals((8, 16), 2)
+    dead = {"trained": np.array([0.0, 0.5]), "random": np.array([0.0, 0.0])}
+    text = fx.silent_findings(lambda m, w="trained": dead[w], names, t)
+    assert "Silent units" in text and "L2 50% (16 of 32 units;" in text and "untrained: L1 0% (0 of 16 units;" in text
+    from types import SimpleNamespace
+
+    from nichelab.studies.hierarchy.views import unit_label
+    layer = SimpleNamespace(name="L2", dead=np.array([True, False]), preferred=np.array([1, 0]), part_detector=None,
+                            edge_detector=None)
+    assert unit_label(layer, 0, ["face", "house"], None) == "L2:0\nsilent"
+    assert unit_label(layer, 1, ["face", "house"], None) == "L2:1\nprefers face"
+
+
+def test_object_stage_holds_only_when_the_top_layer_beats_the_untrained_one_measurably():
+    names, t = ["L1", "L2", "L3"], _totals((16, 32, 64))
+    ap = np.array([0.3, 0.5, 0.9])
+    real = fx.object_stage(np.array([0, 0, 60]) / 192, np.array([0, 0, 2]) / 192, ap, ap, names, 0.8, "face",
+                           units=t)
+    assert real.holds is True and "measurably above the untrained network" in real.sentence
+    same = fx.object_stage(np.array([0, 0, 3]) / 192, np.array([0, 0, 2]) / 192, ap, ap, names, 0.8, "face",
+                           units=t)
+    assert same.holds is False and "this run cannot tell their share from the untrained network's" in same.sentence
+
+
+def test_featvis_share_above_the_best_image_has_its_count_and_interval():
+    text = fx.featvis_findings([0.5, 1.5, 2.0, 0.9], [0.1, 0.2, 0.3, 0.4], how="two units", steps=5)[0]
+    lo, hi = _wilson(2, 4)
+    assert f"above 1 for 50% (2 of 4 units; 95% CI {100 * lo:.0f}%–{100 * hi:.0f}%)" in text

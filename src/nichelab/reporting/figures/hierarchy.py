@@ -1,46 +1,30 @@
-"""Figures of the hierarchy study: curves by depth, filters, dissection, AUPRC, galleries.
+"""Charts and pictures of the hierarchy study, drawn in the browser (Vega-Lite via Altair).
 
-Every function takes already-computed arrays and returns PNG bytes; nothing here measures.
-Trained networks are drawn in blue with solid lines and filled markers, their random
-initialisations in orange with dashed lines and open markers, chance in black dots,
-thresholds in grey dashes.
+Nothing here measures: every function takes numbers the result holds and returns rows of a named
+dataset or a Vega-Lite specification. Trained networks are drawn in blue (solid lines, filled
+marks), their random initialisations in orange (dashed lines, open marks), chance and thresholds
+in grey. Pictures (filters, IoU examples, top windows, feature visualisations) are small PNG data
+URLs drawn by Vega image marks (:func:`tile_png`, :func:`chart_pictures`).
 """
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.patches import Rectangle
 
-from ..style import DIV_CMAP, OKABE_ITO, blank_figure, new_figure, to_png
+from ..charts import OKABE_ITO, axis
 
-__all__ = ["cell_label", "heatmap_vmax", "TRAINED", "RANDOM", "fig_depth", "fig_filters", "fig_unit_strip", "fig_part_heatmap",
-           "fig_levels", "fig_iou_examples", "fig_gallery", "fig_featvis"]
+__all__ = ["cell_label", "heatmap_vmax", "TRAINED", "RANDOM", "NETWORKS", "tile_png", "chart_tiles", "depth_rows",
+           "depth_ylim", "chart_depth", "strip_rows", "chart_strip", "level_rows", "chart_levels", "part_rows",
+           "chart_parts", "filter_tiles", "tuning_rows", "chart_tuning", "iou_tiles", "chart_pictures"]
 
 TRAINED, RANDOM = OKABE_ITO[0], OKABE_ITO[1]
-_SERIES = [OKABE_ITO[0], OKABE_ITO[2], OKABE_ITO[3], OKABE_ITO[5]]
+#: The two networks compared everywhere, as the charts name them.
+NETWORKS = ("trained", "random init (untrained)")
 _LEVEL_COLORS = {"edge": OKABE_ITO[4], "part": OKABE_ITO[2], "object": OKABE_ITO[3], "none": "#DDDDDD"}
-_MARKERS = ["o", "s", "^", "D"]
 
 
 def _floats(values) -> np.ndarray:
     """A float array of numbers as the result holds them (JSON's None read back as NaN)."""
     return np.asarray(values, dtype=float)
-
-
-def _band(ax, x, entry: dict, color, ls, marker, label, filled=True):
-    """The mean over seeds as a line; the seeds' range as a band when there are several seeds.
-
-    ``entry``: ``mean`` (L,) and ``per_seed`` (S, L), as in the result's ``per_layer``.
-    """
-    mean, v = _floats(entry["mean"]), _floats(entry["per_seed"])
-    v = v[None] if v.ndim == 1 else v
-    ok = np.isfinite(mean)
-    xs = np.asarray(x)[ok]
-    ax.plot(xs, mean[ok], ls=ls, marker=marker, color=color, lw=1.8, ms=6, label=label,
-            mfc=color if filled else "white", mec=color, mew=1.5)
-    if v.shape[0] > 1:
-        with np.errstate(all="ignore"):
-            lo, hi = np.nanmin(v, axis=0), np.nanmax(v, axis=0)
-        ax.fill_between(xs, lo[ok], hi[ok], color=color, alpha=0.15, lw=0)
 
 
 def _ylim(p: dict):
@@ -51,129 +35,6 @@ def _ylim(p: dict):
     values = [_floats(e["per_seed"]) for s in p["series"] for e in (s.get("trained"), s.get("random")) if e is not None]
     top = max([float(np.nanmax(v)) for v in values if np.isfinite(v).any()] + [0.0])
     return -0.01, min(1.03, max(0.3, 1.25 * top))
-
-
-def fig_depth(names: list[str], panels: list[dict], *, width: float = 3.6, height: float = 3.0) -> bytes:
-    """Panels of measures by layer, trained vs. random initialisation.
-
-    Each panel is a dict: ``title``, ``ylabel``, ``series`` = list of ``{"label", "trained",
-    "random"}`` where trained and random (either may be None) are ``{"mean": (L,), "per_seed":
-    (S, L)}``; optional ``chance`` (L,), ``chance_label``, ``threshold`` (float),
-    ``threshold_label``, ``ylim`` ((lo, hi) or "auto"), ``reference`` = ``(label, {layer index: value})``.
-    """
-    fig, axes = new_figure(len(panels), 1, width=width, height=height)
-    x = np.arange(len(names))
-    for ax, p in zip(axes[0], panels):
-        single = len(p["series"]) == 1
-        for j, s in enumerate(p["series"]):
-            color = TRAINED if single else _SERIES[j % len(_SERIES)]
-            if s.get("trained") is not None:     # None: nothing trained to draw (every seed diverged)
-                _band(ax, x, s["trained"], color, "-", _MARKERS[j % 4],
-                      "trained" if single else f"{s['label']}, trained")
-            if s.get("random") is not None:
-                _band(ax, x, s["random"], RANDOM if single else color, "--", _MARKERS[j % 4],
-                      "random init (untrained)" if single else f"{s['label']}, random init", filled=False)
-        if p.get("chance") is not None:
-            ch = _floats(p["chance"])
-            ok = np.isfinite(ch)
-            ax.plot(x[ok], ch[ok], ":", color="black", lw=1.3, label=p.get("chance_label", "chance"))
-        if p.get("threshold") is not None:
-            ax.axhline(p["threshold"], ls=(0, (4, 3)), color="#777777", lw=1.0,
-                       label=p.get("threshold_label", f"threshold {p['threshold']:g}"))
-        if p.get("reference"):
-            label, ref = p["reference"]
-            ax.scatter(list(ref), list(ref.values()), marker="D", s=36, color="#555555", zorder=4, label=label)
-        ax.set_xticks(x, names)
-        ax.set_xlabel("layer (input → output)")
-        ax.set_ylabel(p["ylabel"])
-        ax.set_title(p["title"], fontsize=10)
-        ax.set_ylim(*_ylim(p))
-        ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=7, loc=p.get("legend_loc", "best"), framealpha=0.9)
-    return to_png(fig)
-
-
-def fig_filters(filters: dict, stimulus: str = "bars") -> bytes:
-    """First-layer filters as images (first input channel) with their orientation tuning curves.
-
-    ``filters``: ``angles_deg`` (n_angles,), and for ``"trained"`` and ``"random"``: ``weights``
-    (K, C, kh, kw), ``curves`` (n_angles, K) scaled to each unit's maximum, ``silent`` (K,) bool,
-    ``osi`` (K,), ``edge`` (K,) bool.
-    """
-    deg = np.asarray(filters["angles_deg"], dtype=float)
-    K = len(filters["trained"]["osi"])
-    fig, axes = new_figure(K, 4, width=1.05, height=1.2)
-    for row, (key, tag) in enumerate((("trained", "trained"), ("random", "random init"))):
-        f = filters[key]
-        w, curves = _floats(f["weights"]), _floats(f["curves"])
-        osi, edge, silent = _floats(f["osi"]), list(f["edge"]), list(f["silent"])
-        color = TRAINED if row == 0 else RANDOM
-        for k in range(K):
-            ax = axes[2 * row, k]
-            m = max(float(np.abs(w[k, 0]).max()), 1e-12)
-            ax.imshow(w[k, 0], cmap=DIV_CMAP, vmin=-m, vmax=m)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            sel = "" if not np.isfinite(osi[k]) else f"\nOSI {osi[k]:.2f}{' edge' if edge[k] else ''}"
-            ax.set_title(f"L1:{k}{sel}", fontsize=7, fontweight="bold" if edge[k] else "normal")
-            if k == 0:
-                ax.set_ylabel(tag, fontsize=8)
-            ax2 = axes[2 * row + 1, k]
-            if not silent[k]:
-                ax2.plot(deg, curves[:, k], "-o", ms=2, lw=1.2, color=color)
-            else:
-                ax2.text(0.5, 0.5, "silent", ha="center", va="center", fontsize=7, transform=ax2.transAxes)
-            ax2.set_ylim(0, 1.08)
-            ax2.set_xticks([0, 90])
-            ax2.tick_params(labelsize=6)
-            if k == 0:
-                ax2.set_ylabel("response\n(/ max)", fontsize=7)
-            else:
-                ax2.set_yticklabels([])
-            ax2.set_xlabel(f"{stimulus} angle (°)", fontsize=6)
-    fig.suptitle("First-layer 3x3 filters (orange +, purple −; rows 1–2 trained, rows 3–4 random init) "
-                 f"and their responses to {stimulus} by orientation", fontsize=8)
-    return to_png(fig)
-
-
-def fig_unit_strip(names: list[str], strip: dict, ylabel: str, title: str, *, threshold: float | None = None,
-                   threshold_label: str = "", chance=None, reference: tuple | None = None,
-                   ylim=(-0.03, 1.03)) -> bytes:
-    """Every unit's value by layer, trained (left of each tick) and random init (right), with medians.
-
-    ``strip``: ``trained`` and ``random`` (per layer, every unit's value), ``median_trained`` and
-    ``median_random`` (per layer).
-    """
-    fig, axes = new_figure(1, 1, width=6.4, height=3.4)
-    ax = axes[0, 0]
-    rng = np.random.default_rng(0)       # horizontal jitter of the dots only
-    for key, dx, color, marker, label in (("trained", -0.18, TRAINED, "o", "trained (one dot per unit)"),
-                                          ("random", 0.18, RANDOM, "s", "random init")):
-        medians = _floats(strip[f"median_{key}"])
-        for i, v in enumerate(strip[key]):
-            v = _floats(v)
-            v = v[np.isfinite(v)]
-            if not v.size:
-                continue
-            ax.scatter(i + dx + rng.uniform(-0.09, 0.09, v.size), v, s=9, color=color, marker=marker,
-                       alpha=0.65, lw=0, label=label if i == 0 else None)
-            ax.hlines(medians[i], i + dx - 0.14, i + dx + 0.14, color="black", lw=1.8,
-                      label="median" if (i == 0 and dx < 0) else None)
-    if chance is not None:
-        ax.plot(np.arange(len(names)), _floats(chance), ":", color="black", lw=1.3, label="chance (share of positives)")
-    if threshold is not None:
-        ax.axhline(threshold, ls=(0, (4, 3)), color="#777777", lw=1.0, label=threshold_label)
-    if reference:
-        label, ref = reference
-        ax.scatter(list(ref), list(ref.values()), marker="D", s=40, color="#555555", zorder=5, label=label)
-    ax.set_xticks(np.arange(len(names)), names)
-    ax.set_xlabel("layer (input → output)")
-    ax.set_ylabel(ylabel)
-    ax.set_ylim(*ylim)
-    ax.set_title(title, fontsize=10)
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return to_png(fig)
 
 
 def cell_label(c: float) -> str:
@@ -187,74 +48,6 @@ def heatmap_vmax(*arrays) -> float:
     """The colour scale's top: the largest finite value of the arrays (at least 1), so the bar covers the data."""
     finite = [float(np.nanmax(a)) for a in arrays if np.size(a) and np.isfinite(a).any()]
     return max(finite + [1.0])
-
-
-def fig_part_heatmap(names: list[str], part_names: list[str], counts_t, counts_r, n_units: list[int]) -> bytes:
-    """How many units of each conv layer detect each part (layers, parts), trained and random init."""
-    counts_t, counts_r = _floats(counts_t), _floats(counts_r)
-    fig, axes = new_figure(2, 1, width=5.2, height=0.45 * len(names) + 1.6)
-    vmax = heatmap_vmax(counts_t, counts_r)
-    for ax, counts, tag in ((axes[0, 0], counts_t, "trained"), (axes[0, 1], counts_r, "random init")):
-        im = ax.imshow(counts, cmap="Blues", vmin=0, vmax=vmax, aspect="auto")
-        for (i, j), c in np.ndenumerate(counts):
-            if c:
-                ax.text(j, i, cell_label(c), ha="center", va="center", fontsize=7,
-                        color="white" if c > vmax / 2 else "black")
-        ax.set_xticks(np.arange(len(part_names)), part_names, rotation=60, ha="right", fontsize=7)
-        ax.set_yticks(np.arange(len(names)), [f"{n} ({u} units)" for n, u in zip(names, n_units)], fontsize=8)
-        ax.set_title(f"part detectors, {tag}", fontsize=10)
-        ax.set_xlabel("part (best part of the unit, IoU above threshold)")
-    fig.colorbar(im, ax=axes[0, 1], label="units (mean over seeds)")
-    return to_png(fig)
-
-
-def fig_levels(names: list[str], levels_t: dict, levels_r: dict) -> bytes:
-    """Share of units whose best concept is an edge, a part, an object, or none above threshold."""
-    fig, axes = new_figure(1, 1, width=6.0, height=3.2)
-    ax = axes[0, 0]
-    x = np.arange(len(names))
-    for dx, levels, hatch, tag in ((-0.2, levels_t, "", "trained"), (0.2, levels_r, "///", "random init")):
-        bottom = np.zeros(len(names))
-        for level in ("edge", "part", "object", "none"):
-            v = np.nan_to_num(np.asarray(levels[level], dtype=float))
-            ax.bar(x + dx, v, 0.38, bottom=bottom, color=_LEVEL_COLORS[level], hatch=hatch, edgecolor="white",
-                   lw=0.5, label=f"{level}" if dx < 0 else None)
-            bottom += v
-    ax.set_xticks(x, [f"{n}\ntrained | random" for n in names], fontsize=8)
-    ax.set_ylabel("share of the layer's units")
-    ax.set_ylim(0, 1.02)
-    ax.set_title("Network Dissection: the level of each unit's best concept (IoU > threshold)", fontsize=10)
-    ax.legend(title="best concept", fontsize=7, title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return to_png(fig)
-
-
-def fig_iou_examples(examples: list[dict]) -> bytes:
-    """Each example unit: images with its thresholded map (orange outline) and its part's mask (blue).
-
-    ``examples``: dicts with ``title`` (str), ``pixels`` (m, H, W) images, ``unit_masks`` and
-    ``part_masks`` (m, H, W) bool, ``image_iou`` (m,).
-    """
-    m = max(len(e["pixels"]) for e in examples)
-    fig, axes = new_figure(m, len(examples), width=1.55, height=1.7)
-    for r, e in enumerate(examples):
-        for c in range(m):
-            ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c >= len(e["pixels"]):
-                ax.set_visible(False)
-                continue
-            rgb = np.stack([np.asarray(e["pixels"][c], dtype=float) * 0.55] * 3, -1)
-            part = np.asarray(e["part_masks"][c], dtype=bool)
-            rgb[part] = 0.35 * rgb[part] + 0.65 * np.array([0.0, 0.45, 0.70])      # blue: the part
-            ax.imshow(rgb, interpolation="nearest")
-            ax.contour(np.asarray(e["unit_masks"][c], dtype=float), levels=[0.5], colors=[OKABE_ITO[1]],
-                       linewidths=1.4)
-            ax.set_title(f"IoU {e['image_iou'][c]:.2f}", fontsize=7)
-            if c == 0:
-                ax.set_ylabel(e["title"], fontsize=7)
-    fig.suptitle("blue: the part's pixels; orange outline: where the unit is in its top 0.5%", fontsize=8)
-    return to_png(fig)
 
 
 _OUTSIDE = np.array([0.78, 0.85, 0.91])     # light blue: outside the image (windows at the border)
@@ -275,83 +68,6 @@ def _tile_rgb(img: np.ndarray, vmin: float, vmax: float) -> tuple[np.ndarray, fl
     rgb = np.repeat(norm[..., None], 3, axis=-1) if norm.ndim == 2 else norm
     rgb[~np.isfinite(big) if big.ndim == 2 else ~np.isfinite(big).all(-1)] = _OUTSIDE
     return rgb, _TILE / max(h, w)
-
-
-def _mosaic(rows: list[dict], *, vmin: float, vmax: float, title: str) -> bytes:
-    """Draw rows of image tiles as one picture (fast): each row ``{"label", "tiles": [(img, title, color, box)]}``.
-
-    ``box`` is ``(row, col, side)`` in the tile's own pixels, drawn as an orange square (skipped when
-    it covers the whole tile or is None).
-    """
-    n_cols = max(len(r["tiles"]) for r in rows)
-    step = _TILE + _GAP
-    two_lines = any("\n" in str((list(t) + [None, ""])[1] or "") for r in rows for t in r["tiles"])
-    top = 17 if two_lines else 10                          # room for the tile titles
-    H, W = len(rows) * (step + top), n_cols * step
-    canvas = np.ones((H, W, 3))
-    boxes, texts = [], []
-    for i, r in enumerate(rows):
-        y0 = i * (step + top) + top
-        for j, tile in enumerate(r["tiles"]):
-            img, ttl, color, box = (list(tile) + [None] * 4)[:4]
-            if img is None:
-                continue
-            rgb, f = _tile_rgb(img, vmin, vmax)
-            x0 = j * step
-            canvas[y0:y0 + _TILE, x0:x0 + _TILE] = rgb
-            if box is not None and box[2] * f < _TILE - 1e-9:
-                boxes.append((x0 + box[1] * f - 0.5, y0 + box[0] * f - 0.5, box[2] * f))
-            if ttl:
-                texts.append((x0 + _TILE / 2, y0 - 2, ttl, color or "black"))
-    inch = 0.95 / step                                    # inches per display pixel
-    longest = max(len(line) for r in rows for line in str(r["label"]).split("\n"))
-    label_w = 0.25 + 0.062 * longest                      # inches for the row labels (fontsize 7)
-    title_h = (0.2 + 0.14 * title.count("\n")) if title else 0.05
-    w_in, h_in = W * inch, H * inch
-    fig = blank_figure(figsize=(w_in + label_w + 0.1, h_in + title_h + 0.1))
-    ax = fig.add_axes([label_w / (w_in + label_w + 0.1), 0.05 / (h_in + title_h + 0.1),
-                       w_in / (w_in + label_w + 0.1), h_in / (h_in + title_h + 0.1)])
-    ax.imshow(canvas, interpolation="nearest")
-    for x, y, side in boxes:
-        ax.add_patch(Rectangle((x, y), side, side, fill=False, ec=OKABE_ITO[1], lw=1.1))
-    for x, y, t, color in texts:
-        ax.text(x, y, t, ha="center", va="bottom", fontsize=6, color=color)
-    for i, r in enumerate(rows):
-        ax.text(-_GAP, i * (step + top) + top + _TILE / 2, r["label"], ha="right", va="center", fontsize=7)
-    ax.set_axis_off()
-    ax.set_xlim(-0.5, W - 0.5)
-    ax.set_ylim(H - 0.5, -0.5)
-    if title:
-        fig.text(0.5, 1 - 0.04 / (h_in + title_h + 0.1), title, ha="center", va="top", fontsize=8)
-    return to_png(fig, dpi=130)
-
-
-def fig_gallery(rows: list[tuple], *, vmin: float = 0.0, vmax: float = 1.0, title: str = "") -> bytes:
-    """Rows of small images: ``(row label, images, per-image titles[, box])``; box = (row, col, side) drawn on each."""
-    return _mosaic([{"label": r[0], "tiles": [(img, (r[2][j] if r[2] else ""), None, r[3] if len(r) > 3 else None)
-                                             for j, img in enumerate(r[1])]} for r in rows],
-                   vmin=vmin, vmax=vmax, title=title)
-
-
-def fig_featvis(rows: list[dict], *, vmin: float = 0.0, vmax: float = 1.0) -> bytes:
-    """For each unit: optimised input (trained), top held-out examples, optimised input (random init).
-
-    ``rows``: dicts with ``label``, ``optimised`` (image), ``ratio`` (activation / best example's),
-    ``patches`` (list of images), ``random`` (image), ``random_ratio``, optional ``box``.
-    """
-    n_p = max(len(r["patches"]) for r in rows)
-    out = []
-    for r in rows:
-        box = r.get("box")
-        tiles = [(r["optimised"], f"optimised\n{r['ratio']:.1f}× best", TRAINED, box)]
-        tiles += [(r["patches"][j], f"top {j + 1}", None, box) if j < len(r["patches"]) else (None,)
-                  for j in range(n_p)]
-        tiles.append((r["random"], f"before training\n{r['random_ratio']:.1f}× best", RANDOM, box))
-        out.append({"label": r["label"], "tiles": tiles})
-    return _mosaic(out, vmin=vmin, vmax=vmax,
-                   title="Left: input found by gradient ascent (its activation as a multiple of the best held-out "
-                         "image's); middle: top held-out images;\nright: the same unit's optimised input before "
-                         "training (orange box: receptive field; light blue: outside the image)")
 
 
 # --- interactive galleries and depth charts (Vega-Lite via Altair), drawn in the browser ---------------------------
@@ -379,7 +95,7 @@ def tile_png(img, vmin: float, vmax: float, box=None) -> str:
     im = Image.fromarray((255 * np.clip(rgb, 0, 1)).round().astype(np.uint8), "RGB").resize((2 * _TILE, 2 * _TILE),
                                                                                            Image.NEAREST)
     buf = io.BytesIO()
-    im.save(buf, "PNG", optimize=True)
+    im.save(buf, "PNG", compress_level=6)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -411,7 +127,7 @@ def chart_tiles(kind: str, unit: str, n_cols: int) -> dict:
 
 
 def depth_rows(names: list[str], panel: dict) -> list[dict]:
-    """Rows of one depth panel (the ``fig_depth`` panel dict): per series, network and layer its mean and range
+    """Rows of one depth panel: per series, network and layer its mean and range
     over seeds; ``chance`` and ``threshold`` as reference lines. NaN values (a layer without the measure) are left
     out."""
     single = len(panel["series"]) == 1
@@ -430,7 +146,9 @@ def depth_rows(names: list[str], panel: dict) -> list[dict]:
                              "hi": round(float(hi[i]), 4) if np.isfinite(hi[i]) else None})
 
     for s in panel["series"]:
-        add("trained" if single else s["label"], "trained", s["label"], s["trained"]["mean"], s["trained"].get("per_seed"))
+        if s.get("trained") is not None:     # None: nothing trained to draw (every seed diverged)
+            add("trained" if single else s["label"], "trained", s["label"], s["trained"]["mean"],
+                s["trained"].get("per_seed"))
         if s.get("random") is not None:
             add("random init (untrained)" if single else s["label"], "random init (untrained)", s["label"],
                 s["random"]["mean"], s["random"].get("per_seed"))
@@ -452,15 +170,16 @@ def chart_depth(data_name: str, rows: list[dict], title: str, ylabel: str, ylim=
     measure (blue trained / orange random init when there is one measure); the range over seeds as a band; hover a
     point for its value."""
     import altair as alt
-
-    from ..charts import axis
     lines = list(dict.fromkeys(d["line"] for d in rows))
     palette = [c for c in OKABE_ITO if c not in ("#F0E442",)]
     ref = {d["line"] for d in rows if d["kind"] == "reference"}
     colours, k = [], 0
+    fixed = {"trained": TRAINED, "random init (untrained)": RANDOM}     # one measure: its networks' colours
     for ln in lines:
         if ln in ref:
             colours.append("#555555")
+        elif ln in fixed:
+            colours.append(fixed[ln])
         else:
             colours.append(palette[k % len(palette)])
             k += 1
@@ -492,3 +211,335 @@ def chart_depth(data_name: str, rows: list[dict], title: str, ylabel: str, ylim=
     if banded:   # the band's fill has no legend of its own; keep the lines' colour legend
         spec["resolve"] = {"scale": {"fill": "independent"}, "legend": {"fill": "independent", "color": "independent"}}
     return spec
+
+
+# --- every unit of every layer: OSI and object AUPRC, per seed -----------------------------------------------------
+# Named dataset (one per measure): seed, layer, li (layer position), unit, network (NETWORKS), value, x (li shifted
+#   left for trained, right for random init, with a fixed jitter per unit), state ("live" | "silent").
+# Page parameter: ``hseed`` (a seed number).
+
+def _jitter(k: int) -> float:
+    """A fixed horizontal offset in [-0.09, 0.09] for unit ``k`` (golden-ratio sequence: no two neighbours overlap)."""
+    return round(((k * 0.6180339887) % 1.0 - 0.5) * 0.18, 4)
+
+
+def strip_rows(seeds: list[int], units: dict, field: str) -> list[dict]:
+    """Rows of a unit strip: every unit's ``field`` (``"osi"`` or ``"object_ap"``) for every seed and both networks.
+
+    ``units``: the result's ``units`` (``{"trained" | "random": [per seed: [per layer: {"layer", "units"}] or
+    None]}``); a diverged seed (None) and non-finite values are left out.
+    """
+    rows = []
+    for which, net, dx in (("trained", NETWORKS[0], -0.2), ("random", NETWORKS[1], 0.2)):
+        for seed, layers in zip(seeds, units[which]):
+            if layers is None:
+                continue
+            for li, layer in enumerate(layers):
+                for k, u in enumerate(layer["units"]):
+                    v = u.get(field)
+                    if v is None or not np.isfinite(v):
+                        continue
+                    rows.append({"seed": int(seed), "layer": layer["layer"], "li": li, "unit": u["name"],
+                                 "network": net, "value": round(float(v), 4), "x": round(li + dx + _jitter(k), 4),
+                                 "state": "silent on every held-out image" if u["dead"] else "live"})
+    return rows
+
+
+def _layer_axis(names: list[str]):
+    import json
+
+    import altair as alt
+    return alt.Axis(**axis("layer (input → output)", values=list(range(len(names))), grid=False,
+                           labelExpr=f"{json.dumps(list(names))}[datum.value]"))
+
+
+def chart_strip(data_name: str, names: list[str], seed: int, ylabel: str, title: str, *,
+                threshold: float | None = None, threshold_label: str = "", chance=None,
+                reference: tuple | None = None, ylim=(-0.03, 1.03)) -> dict:
+    """Every unit's value by layer for the selected seed (``hseed``): trained dots left of each layer, random-init
+    squares right, black bars at each group's median (computed from the drawn dots); an optional threshold (grey
+    dashes), chance per layer (black dots) and published reference values (grey diamonds). Hover a dot for its unit.
+
+    ``chance``: (L,) values or None; ``reference``: ``(label, {layer index: value})`` or None.
+    """
+    import altair as alt
+    L = len(names)
+    x_scale = alt.Scale(domain=[-0.5, L - 0.5], nice=False, zero=False)
+    y_scale = alt.Scale(domain=[float(v) for v in ylim], nice=False)
+    refs = [("median of the layer's units", "#000000")]
+    extra = []
+    if threshold is not None:
+        refs.append((threshold_label or f"threshold {threshold:g}", "#777777"))
+        extra.append(alt.Chart(alt.Data(values=[{"y": float(threshold), "what": refs[-1][0]}])).mark_rule(
+            strokeDash=[6, 4], strokeWidth=1.5).encode(y=alt.Y("y:Q", scale=y_scale), color=alt.Color("what:N")))
+    if chance is not None:
+        refs.append(("chance (share of positives)", "#333333"))
+        pts = [{"x": i, "y": round(float(c), 4), "what": refs[-1][0]} for i, c in enumerate(_floats(chance))
+               if np.isfinite(c)]
+        extra.append(alt.Chart(alt.Data(values=pts)).mark_line(strokeDash=[2, 2], strokeWidth=1.5).encode(
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), color=alt.Color("what:N"),
+            tooltip=[alt.Tooltip("y:Q", format=".2f", title="chance")]))
+    if reference:
+        label, ref = reference
+        refs.append((label, "#555555"))
+        pts = [{"x": int(i), "y": float(v), "what": label} for i, v in ref.items()]
+        extra.append(alt.Chart(alt.Data(values=pts)).mark_point(shape="diamond", size=70, filled=True).encode(
+            x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), color=alt.Color("what:N"),
+            tooltip=[alt.Tooltip("what:N", title="reference"), alt.Tooltip("y:Q", format=".2f", title="value")]))
+    domain = list(NETWORKS) + [r[0] for r in refs]
+    colours = [TRAINED, RANDOM] + [r[1] for r in refs]
+    colour = alt.Color("what:N", scale=alt.Scale(domain=domain, range=colours),
+                       legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=320, labelFontSize=11))
+    data = alt.Data(name=data_name)
+    pick = [{"filter": "datum.seed == hseed"}, {"calculate": "datum.network", "as": "what"}]
+    tips = [alt.Tooltip("unit:N"), alt.Tooltip("network:N"), alt.Tooltip("value:Q", format=".3f", title=ylabel),
+            alt.Tooltip("state:N")]
+    x = alt.X("x:Q", scale=x_scale, axis=_layer_axis(names))
+    y = alt.Y("value:Q", scale=y_scale, axis=alt.Axis(**axis(ylabel)))
+    dots = alt.Chart(data, transform=pick).mark_point(size=28, opacity=0.75, filled=True).encode(
+        x=x, y=y, color=colour,
+        shape=alt.Shape("network:N", scale=alt.Scale(domain=list(NETWORKS), range=["circle", "square"]), legend=None),
+        tooltip=tips)
+    median = alt.Chart(data, transform=pick + [
+        {"aggregate": [{"op": "median", "field": "value", "as": "median"}], "groupby": ["li", "layer", "network"]},
+        {"calculate": "datum.li + (datum.network == 'trained' ? -0.2 : 0.2)", "as": "xm"},
+        {"calculate": "datum.xm - 0.15", "as": "x0"}, {"calculate": "datum.xm + 0.15", "as": "x1"},
+        {"calculate": "'median of the layer\\'s units'", "as": "what"}]).mark_rule(strokeWidth=3).encode(
+        x=alt.X("x0:Q", scale=x_scale), x2="x1:Q", y=alt.Y("median:Q", scale=y_scale), color=alt.Color("what:N"),
+        tooltip=[alt.Tooltip("layer:N"), alt.Tooltip("network:N"),
+                 alt.Tooltip("median:Q", format=".3f", title=f"median {ylabel}")])
+    spec = _vl(alt.layer(dots, median, *extra).properties(width=520, height=260,
+                                                          title=alt.TitleParams(title, fontSize=13)))
+    spec["params"] = [{"name": "hseed", "value": int(seed)}]
+    return spec
+
+
+# --- Network Dissection: the level of each unit's best concept, per conv layer --------------------------------------
+def level_rows(names: list[str], levels: dict) -> list[dict]:
+    """Rows: network, layer, li, level ("edge", "part", "object", "none"), share. ``levels``: the result's
+    ``views["parts"]["levels"]`` (``{"trained" | "random": {level: (conv layers,)}}``)."""
+    rows = []
+    for which, net in (("trained", NETWORKS[0]), ("random", NETWORKS[1])):
+        for o, level in enumerate(("edge", "part", "object", "none")):
+            for li, (n, v) in enumerate(zip(names, _floats(levels[which][level]))):
+                rows.append({"network": net, "layer": n, "li": li, "level": level, "order": o,
+                             "share": round(float(np.nan_to_num(v)), 4)})
+    return rows
+
+
+def chart_levels(data_name: str) -> dict:
+    """Stacked bars: per conv layer, the share of units whose best concept is an edge, a part, an object or none
+    above the IoU threshold; trained (left panel) and random init (right). Hover a bar for its share."""
+    import altair as alt
+    data = alt.Data(name=data_name)
+    colour = alt.Color("level:N", scale=alt.Scale(domain=list(_LEVEL_COLORS), range=list(_LEVEL_COLORS.values())),
+                       legend=alt.Legend(title="best concept", orient="right", labelFontSize=11, titleFontSize=12))
+    bars = alt.Chart(data).mark_bar(stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("layer:N", sort=alt.EncodingSortField(field="li", order="ascending"),
+                axis=alt.Axis(**axis("layer (input → output)", labelAngle=0))),
+        y=alt.Y("share:Q", stack="zero", scale=alt.Scale(domain=[0, 1], nice=False),
+                axis=alt.Axis(**axis("share of the layer's units", format="%"))),
+        color=colour, order=alt.Order("order:Q", sort="ascending"),
+        column=alt.Column("network:N", sort=list(NETWORKS),
+                          header=alt.Header(title=None, labelFontSize=12, labelFontWeight="bold")),
+        tooltip=[alt.Tooltip("network:N"), alt.Tooltip("layer:N"), alt.Tooltip("level:N", title="best concept"),
+                 alt.Tooltip("share:Q", format=".1%", title="share of units")])
+    return _vl(bars.properties(width=190, height=220, title=alt.TitleParams(
+        "Network Dissection: the level of each unit's best concept", fontSize=13)))
+
+
+# --- part detectors per layer and part ------------------------------------------------------------------------------
+def part_rows(names: list[str], part_names: list[str], counts: dict, n_units: list[int], n_seeds: int) -> list[dict]:
+    """Rows of the part heatmap: network, layer, li, part, pi, mean (units per seed whose best part passes the IoU
+    threshold), label (:func:`cell_label`; "" for 0), n_units, n_seeds. ``counts``: ``{"trained" | "random":
+    (conv layers, parts)}``."""
+    rows = []
+    for which, net in (("trained", NETWORKS[0]), ("random", NETWORKS[1])):
+        c = _floats(counts[which])
+        for li, n in enumerate(names):
+            for pi, p in enumerate(part_names):
+                v = float(c[li, pi])
+                rows.append({"network": net, "layer": f"{n} ({n_units[li]} units)", "li": li, "part": p, "pi": pi,
+                             "mean": round(v, 4), "label": cell_label(v) if v else "", "n_units": int(n_units[li]),
+                             "n_seeds": int(n_seeds)})
+    return rows
+
+
+def chart_parts(data_name: str, rows: list[dict]) -> dict:
+    """Heatmaps (trained above, random init below): how many units of each conv layer have each part as their best
+    part above the IoU threshold, mean over seeds, each non-zero cell labelled; one colour scale from 0 to the
+    largest cell (:func:`heatmap_vmax`), so the legend covers the data. Hover a cell for its numbers."""
+    import altair as alt
+    vmax = heatmap_vmax(np.array([d["mean"] for d in rows]))
+    data = alt.Data(name=data_name)
+    x = alt.X("part:N", sort=alt.EncodingSortField(field="pi", order="ascending"),
+              axis=alt.Axis(**axis("part (the unit's best part, IoU above threshold)", labelAngle=-40)))
+    y = alt.Y("layer:N", sort=alt.EncodingSortField(field="li", order="ascending"), axis=alt.Axis(**axis(None)))
+    rect = alt.Chart().mark_rect(stroke="#EEEEEE").encode(
+        x=x, y=y, color=alt.Color("mean:Q", scale=alt.Scale(domain=[0, vmax], range=["#FFFFFF", "#08519C"],
+                                                           interpolate="rgb", nice=False),
+                                  legend=alt.Legend(title=["units", "(mean over seeds)"], titleFontSize=11,
+                                                    labelFontSize=11, gradientLength=120)),
+        tooltip=[alt.Tooltip("network:N"), alt.Tooltip("layer:N"), alt.Tooltip("part:N"),
+                 alt.Tooltip("mean:Q", format=".2f", title="detectors (mean over seeds)"),
+                 alt.Tooltip("n_seeds:Q", title="seeds")])
+    text = alt.Chart().transform_filter("datum.mean > 0").mark_text(fontSize=11).encode(
+        x=x, y=y, text=alt.Text("label:N"),
+        color=alt.condition(f"datum.mean > {vmax / 2:.6g}", alt.value("white"), alt.value("black")))
+    n_parts = len({d["part"] for d in rows})
+    chart = alt.layer(rect, text, data=data).properties(width=max(240, 34 * n_parts),
+                                                        height=30 * len({d["li"] for d in rows}))
+    spec = _vl(chart.facet(row=alt.Row("network:N", sort=list(NETWORKS), header=alt.Header(
+        title=None, labelFontSize=12, labelFontWeight="bold", labelAngle=0, labelAlign="left", labelOrient="top")),
+        title=alt.TitleParams("Part detectors by layer and part", fontSize=13)))
+    return spec
+
+
+# --- pictures: first-layer filters and IoU examples ------------------------------------------------------------------
+def _png(rgb: np.ndarray, scale: int = 1) -> str:
+    import base64
+    import io
+
+    from PIL import Image
+    im = Image.fromarray((255 * np.clip(rgb, 0, 1)).round().astype(np.uint8), "RGB")
+    if scale > 1:
+        im = im.resize((rgb.shape[1] * scale, rgb.shape[0] * scale), Image.NEAREST)
+    buf = io.BytesIO()
+    im.save(buf, "PNG", compress_level=6)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+_NEG, _POS = np.array([0x5E, 0x3C, 0x99]) / 255, np.array([0xE6, 0x61, 0x01]) / 255   # purple -, orange +
+
+
+def _diverging(w: np.ndarray) -> np.ndarray:
+    """(h, w) weights -> (h, w, 3) RGB: purple negative, white 0, orange positive, scaled to the largest |w|."""
+    w = np.asarray(w, dtype=float)
+    t = w / max(float(np.abs(w).max()), 1e-12)
+    white = np.ones(3)
+    return np.where(t[..., None] >= 0, white + t[..., None] * (_POS - white), white - t[..., None] * (_NEG - white))
+
+
+def filter_tiles(filters: dict, per_row: int = 8) -> list[dict]:
+    """Picture rows (:func:`chart_pictures`) of the first-layer filters (first input channel), trained and random
+    init, ``per_row`` units per row; titled with the unit, its OSI and whether it is an edge detector or silent."""
+    K = len(filters["trained"]["osi"])
+    rows = []
+    for k in range(K):
+        block, col = divmod(k, per_row)
+        for j, (which, tag) in enumerate((("trained", "trained"), ("random", "random init"))):
+            f = filters[which]
+            osi, silent, edge = _floats(f["osi"])[k], bool(f["silent"][k]), bool(f["edge"][k])
+            state = "silent" if silent else (f"OSI {osi:.2f}" + ("\nedge" if edge else "")) if np.isfinite(osi) else ""
+            rows.append({"row": 2 * block + j, "rowlabel": tag, "col": col, "unit": f"L1:{k}", "network": tag,
+                         "title": f"L1:{k}\n{state}", "url": _png(_diverging(_floats(f["weights"])[k, 0]), 16)})
+    return rows
+
+
+def tuning_rows(filters: dict) -> list[dict]:
+    """Rows: unit, k, network, angle (degrees), response (/ the unit's largest), osi, edge, silent (False). A silent
+    unit (no response to any stimulus) has one row with ``silent`` True and no response, so its panel still shows."""
+    deg = _floats(filters["angles_deg"])
+    rows = []
+    for which, net in (("trained", NETWORKS[0]), ("random", NETWORKS[1])):
+        f = filters[which]
+        curves = _floats(f["curves"])
+        for k in range(curves.shape[1]):
+            if f["silent"][k]:
+                rows.append({"unit": f"L1:{k}", "k": k, "network": net, "silent": True,
+                             "text": f"{'trained' if which == 'trained' else 'untrained'}: silent",
+                             "ty": 0.62 if which == "trained" else 0.38})
+                continue
+            for a, v in zip(deg, curves[:, k]):
+                if np.isfinite(v):
+                    rows.append({"unit": f"L1:{k}", "k": k, "network": net, "angle": round(float(a), 2),
+                                 "response": round(float(v), 4), "osi": round(float(_floats(f["osi"])[k]), 4),
+                                 "edge": "yes" if f["edge"][k] else "no", "silent": False})
+    return rows
+
+
+def chart_tuning(data_name: str, stimulus: str, columns: int = 4) -> dict:
+    """Small multiples: each first-layer unit's response to ``stimulus`` by orientation (scaled to its largest),
+    trained (blue) and random init (orange, dashed); a silent unit's panel says so. A single clear peak is a tuned
+    unit."""
+    import altair as alt
+    legend = alt.Legend(title=None, orient="top", labelFontSize=11, symbolType="stroke", symbolStrokeWidth=2.5)
+    x = alt.X("angle:Q", scale=alt.Scale(domain=[0, 180], nice=False),
+              axis=alt.Axis(**axis(f"{stimulus} angle (°)", values=[0, 90, 180])))
+    y_scale = alt.Scale(domain=[0, 1.05], nice=False)
+    colour = alt.Color("network:N", scale=alt.Scale(domain=list(NETWORKS), range=[TRAINED, RANDOM]), legend=legend)
+    line = alt.Chart().transform_filter("!datum.silent").mark_line(
+        point=alt.OverlayMarkDef(size=14), strokeWidth=1.8).encode(
+        x=x, y=alt.Y("response:Q", scale=y_scale, axis=alt.Axis(**axis("response (/ max)", values=[0, 0.5, 1]))),
+        color=colour,
+        strokeDash=alt.StrokeDash("network:N", scale=alt.Scale(domain=list(NETWORKS), range=[[1, 0], [5, 3]]),
+                                  legend=legend),
+        tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("network:N"),
+                 alt.Tooltip("angle:Q", format=".0f", title="angle (°)"),
+                 alt.Tooltip("response:Q", format=".2f", title="response / max"),
+                 alt.Tooltip("osi:Q", format=".2f", title="OSI"), alt.Tooltip("edge:N", title="edge detector")])
+    silent = alt.Chart().transform_filter("datum.silent").mark_text(fontSize=11).encode(
+        x=alt.value(65), y=alt.Y("ty:Q", scale=y_scale), text=alt.Text("text:N"), color=colour)
+    chart = alt.layer(line, silent, data=alt.Data(name=data_name)).properties(width=130, height=80)
+    return _vl(chart.facet(facet=alt.Facet("unit:N", sort=alt.EncodingSortField(field="k", order="ascending"),
+                                           header=alt.Header(title=None, labelFontSize=11)), columns=columns))
+
+
+def _outline(mask: np.ndarray) -> np.ndarray:
+    """Pixels of ``mask`` with a neighbour (4-connected) outside it: its outline."""
+    m = np.pad(mask, 1)
+    inner = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
+    return mask & ~inner
+
+
+def iou_tiles(examples: list[dict], scale: int = 3) -> list[dict]:
+    """Picture rows (:func:`chart_pictures`) of the IoU examples: each image darkened, the part's pixels blue, the
+    outline of the unit's top-0.5% map orange, titled with the image's IoU.
+
+    ``examples``: dicts with ``title`` (str), ``pixels`` (m, H, W) images in [0, 1], ``unit_masks`` and
+    ``part_masks`` (m, H, W) bool, ``image_iou`` (m,).
+    """
+    blue, orange = np.array([0.0, 0.45, 0.70]), np.array([0xE6, 0x9F, 0x00]) / 255
+    rows = []
+    for r, e in enumerate(examples):
+        for c in range(len(e["pixels"])):
+            px = np.kron(np.asarray(e["pixels"][c], dtype=float), np.ones((scale, scale)))
+            part = np.kron(np.asarray(e["part_masks"][c], dtype=bool), np.ones((scale, scale), dtype=bool))
+            unit = np.kron(np.asarray(e["unit_masks"][c], dtype=bool), np.ones((scale, scale), dtype=bool))
+            rgb = np.repeat(np.clip(px, 0, 1)[..., None] * 0.55, 3, axis=-1)
+            rgb[part] = 0.35 * rgb[part] + 0.65 * blue
+            rgb[_outline(unit)] = orange
+            rows.append({"row": r, "rowlabel": e["title"], "col": c, "unit": e["title"].split("\n")[0],
+                         "network": "trained", "title": f"IoU {float(e['image_iou'][c]):.2f}",
+                         "url": _png(rgb, 1)})
+    return rows
+
+
+def chart_pictures(data_name: str, rows: list[dict], *, side: int = 64, label_width: int = 90) -> dict:
+    """A grid of pictures: ``rows`` with ``row``, ``rowlabel`` (drawn left of each row, may have several lines),
+    ``col``, ``title`` (above each picture, may have several lines), ``url``; hover a picture for its title.
+    Positions are computed here in pixels (the data keep only row and column)."""
+    import altair as alt
+    n_lines = max(str(d["title"]).count("\n") + 1 for d in rows)
+    top, gap = 13 * n_lines + 4, 10
+    n_rows, n_cols = max(d["row"] for d in rows) + 1, max(d["col"] for d in rows) + 1
+    step_y, step_x = side + top + gap, side + gap
+    ident = dict(scale=None, axis=None)
+    data = alt.Data(name=data_name)
+    pos = [{"calculate": f"{label_width} + datum.col * {step_x} + {side / 2}", "as": "px"},
+           {"calculate": f"datum.row * {step_y} + {top}", "as": "py"}]
+    imgs = alt.Chart(data, transform=pos).mark_image(width=side, height=side, smooth=False, align="center",
+                                                     baseline="top").encode(
+        x=alt.X("px:Q", **ident), y=alt.Y("py:Q", **ident), url=alt.Url("url:N"),
+        tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("network:N"), alt.Tooltip("title:N", title="picture")])
+    titles = alt.Chart(data, transform=pos + [{"calculate": "split(datum.title, '\\n')", "as": "lines"},
+                                              {"calculate": f"datum.py - {top - 2}", "as": "ty"}]).mark_text(
+        fontSize=10, baseline="top", lineHeight=12).encode(x=alt.X("px:Q", **ident), y=alt.Y("ty:Q", **ident),
+                                                              text=alt.Text("lines:N"))
+    labels = alt.Chart(data, transform=[{"filter": "datum.col == 0"}] + pos + [
+        {"calculate": "split(datum.rowlabel, '\\n')", "as": "lines"},
+        {"calculate": f"datum.py + {side / 2}", "as": "ly"}]).mark_text(
+        fontSize=11, align="right", baseline="middle", lineHeight=13).encode(
+        x=alt.value(label_width - 8), y=alt.Y("ly:Q", **ident), text=alt.Text("lines:N"))
+    return _vl(alt.layer(imgs, titles, labels).properties(width=label_width + n_cols * step_x,
+                                                          height=n_rows * step_y, view={"stroke": None}))

@@ -7,8 +7,7 @@ import numpy as np
 from ...studies.text import num, pct, plural
 from ..figures import hierarchy as fig
 from ..glossary import glossary_link
-from ..model import Chart, Control, Figure, Report, Section, Table
-from ..style import FigurePool
+from ..model import Chart, Control, Report, Section, Table
 
 __all__ = ["page", "summary_table", "tile_rows"]
 
@@ -47,29 +46,18 @@ def summary_table(r) -> Table:
 
 
 def page(r) -> Report:
-    """The HTML report: the question first, the measured answer, then figures and tables.
+    """The HTML report: the question first, the measured answer, then charts and tables.
 
-    Figures are rendered in parallel worker processes (:class:`~nichelab.reporting.style.FigurePool`).
+    Every chart is a Vega-Lite specification drawn in the browser from data embedded in the page.
     """
-    with FigurePool() as pool:
-        if r.shown is None:
-            report = Report(title=_TITLE, summary=list(r.findings["summary"]) + [glossary_link()], setup=_setup(r),
-                            sections=[_control_only(r, pool), _numbers(r)])
-            for section in report.sections:
-                for f in section.figures:
-                    f.png = FigurePool.resolve(f.png)
-            return report
-        sections = [_edges(r, pool), _parts(r, pool) if "parts" in r.views else _no_parts(r), _objects(r, pool)]
-        if "scrambled" in r.findings:
-            sections.append(_scrambled(r, pool))
-        sections += [_examples(r, pool), _featvis(r, pool), _numbers(r)]
-        report = Report(title=_TITLE, summary=list(r.findings["summary"]) + [glossary_link()], setup=_setup(r),
-                        sections=sections)
-    for section in report.sections:
-        for f in section.figures:
-            if isinstance(f, Figure):
-                f.png = FigurePool.resolve(f.png)
-    return report
+    summary = list(r.findings["summary"]) + [glossary_link()]
+    if r.shown is None:
+        return Report(title=_TITLE, summary=summary, setup=_setup(r), sections=[_control_only(r), _numbers(r)])
+    sections = [_edges(r), _parts(r) if "parts" in r.views else _no_parts(r), _objects(r)]
+    if "scrambled" in r.findings:
+        sections.append(_scrambled(r))
+    sections += [_examples(r), _featvis(r), _numbers(r)]
+    return Report(title=_TITLE, summary=summary, setup=_setup(r), sections=sections)
 
 
 # ---- setup ----------------------------------------------------------------------------------------
@@ -135,7 +123,7 @@ def _bands(r) -> str:
 
 
 def _series(r, measure: str, label: str, layers: list[int] | None = None) -> dict:
-    """A fig_depth series: the measure's per-layer mean and per-seed values, trained and random init."""
+    """A depth series: the measure's per-layer mean and per-seed values, trained and random init."""
     def pick(which):
         if layers is None:
             return r.per_layer[which][measure]
@@ -144,7 +132,12 @@ def _series(r, measure: str, label: str, layers: list[int] | None = None) -> dic
 
 
 def _panels(names: list[str], panels: list[dict], **_) -> tuple[list[str], list[dict]]:
-    """The depth panels (as ``fig.fig_depth`` takes them) and their layer names, for :func:`_depth`."""
+    """The depth panels and their layer names, for :func:`_depth`.
+
+    Each panel: ``title``, ``ylabel``, ``series`` (list of ``{"label", "trained", "random"}``, each
+    ``{"mean": (L,), "per_seed": (S, L)}`` or None), optional ``chance`` (L,), ``chance_label``, ``threshold``,
+    ``threshold_label``, ``ylim`` ((lo, hi) or "auto").
+    """
     return names, panels
 
 
@@ -165,27 +158,54 @@ def _stim(r) -> str:
 
 
 # ---- sections -------------------------------------------------------------------------------------
-def _edges(r, pool) -> Section:
+def _kept_seeds(r) -> list[int]:
+    return [s for s, d in zip(r.seeds, _div(r)) if not d]
+
+
+def _seed_controls(r) -> list[Control]:
+    """The seed selector of the unit strips (only when more than one seed was measured)."""
+    seeds = _kept_seeds(r)
+    if len(seeds) < 2:
+        return []
+    return [Control("hseed", "Seed", "select", int(r.seeds[r.shown]), [(int(s), f"seed {s}", "") for s in seeds],
+                    help="Pick a network: the unit strips below (orientation and object AUPRC) show its units.")]
+
+
+def _strip_chart(r, name: str, field: str, ylabel: str, title: str, caption: str, **kw) -> Chart:
+    key = f"hi_strip_{field}"
+    rows = fig.strip_rows(r.seeds, r.units, field)
+    spec = fig.chart_strip(key, r.layers, int(r.seeds[r.shown]), ylabel, title, **kw)
+    return Chart(name, spec, caption, datasets={key: rows})
+
+
+def _edges(r) -> Section:
     c = r.config
     depth = _panels(r.layers, [
         {"title": "Edge detectors by depth", "ylabel": "share of units",
          "series": [_series(r, "edge_detectors", "edge detectors")]},
         {"title": "Orientation-selective units by depth", "ylabel": "share of units",
          "series": [_series(r, "orientation_selective", "OSI ≥ threshold")]}])
-    strip = pool.draw(fig.fig_unit_strip, r.layers, r.views["strips"]["osi"], "OSI (1 − circular variance)",
-                      f"Orientation selectivity of every unit to {_stim(r)} ({_first(r)})",
-                      threshold=c.osi_threshold, threshold_label=f"selective: OSI ≥ {c.osi_threshold:g}")
-    figs = [*_depth("edges", depth, "Edge detectors are tuned and strongly driven units; orientation-selective counts every tuned unit. Where the solid (trained) "
-                          "and dashed (untrained) lines coincide, training did not change how many units are tuned."
-                   + _bands(r)),
-            Figure(pool.draw(fig.fig_filters, r.views["filters"], _stim(r)),
-                   "Each first-layer filter before and after training: an edge detector has a light and a dark side "
-                   "and a tuning curve with one clear peak."),
-            Figure(strip, "Dots above the dashed line are orientation-selective units; compare the medians (black "
-                          "bars) layer by layer.")]
+    filters = r.views["filters"]
+    tiles = fig.filter_tiles(filters)
+    figs = [*_depth("edges", depth, "Edge detectors are tuned and strongly driven units; orientation-selective counts "
+                    "every tuned unit. Where the solid (trained) and dashed (untrained) lines coincide, training did "
+                    "not change how many units are tuned." + _bands(r)),
+            Chart("hierarchy_filters", fig.chart_pictures("hi_filters", tiles, side=56, label_width=84),
+                  f"Each first-layer 3x3 filter ({_first(r)}; first input channel; orange +, purple −, white 0) "
+                  "after training and at its random initialisation: an edge detector has a light and a dark side.",
+                  datasets={"hi_filters": tiles}),
+            Chart("hierarchy_tuning", fig.chart_tuning("hi_tuning", _stim(r)),
+                  f"Each first-layer unit's response to {_stim(r)} by orientation ({_first(r)}): one clear peak is "
+                  "a tuned unit; a unit with no line is silent to every stimulus.",
+                  datasets={"hi_tuning": fig.tuning_rows(filters)}),
+            _strip_chart(r, "hierarchy_osi_strip", "osi", "OSI (1 − circular variance)",
+                         f"Orientation selectivity of every unit to {_stim(r)}",
+                         "Dots above the dashed line are orientation-selective units; compare the medians (black "
+                         "bars) layer by layer; hover a dot for its unit.",
+                         threshold=c.osi_threshold, threshold_label=f"selective: OSI ≥ {c.osi_threshold:g}")]
     return Section("Edges: does the first layer find edges?",
                    question="Do units respond to oriented edges, and is that most common in the first layer?",
-                   findings=r.findings["edges"], figures=figs)
+                   findings=r.findings["edges"], controls=_seed_controls(r), figures=figs)
 
 
 def _no_parts(r) -> Section:
@@ -198,45 +218,54 @@ def _iou_examples(r) -> list[dict]:
              "part_masks": r.images[f"{e['images']}.part_masks"]} for e in r.views.get("iou_examples", [])]
 
 
-def _parts(r, pool) -> Section:
+def _parts(r) -> Section:
     v = r.views["parts"]
     conv = list(v["conv_layers"])
     names = [r.layers[i] for i in conv]
     depth = _panels(names, [
         {"title": "Part detectors by depth (conv layers)", "ylabel": "share of units",
          "series": [_series(r, "part_detectors", "best part IoU > threshold", conv),
-                    _series(r, "level_part", "best concept is a part", conv)]}], width=5.0)
-    figs = [*_depth("parts", depth, "Blue: units whose best part passes the IoU threshold; orange: those that also match a part "
-                          "better than any edge orientation or whole object. Dashed: the untrained network."
-                   + _bands(r)),
-            Figure(pool.draw(fig.fig_levels, names, v["levels"]["trained"], v["levels"]["random"]),
-                   "Read each pair of bars as the layer's census: which level of concept its units match best."),
-            Figure(pool.draw(fig.fig_part_heatmap, names, v["part_names"], v["counts"]["trained"],
-                             v["counts"]["random"], v["n_units"]),
-                   "Which parts have detectors, and in which layer: darker cells hold more detectors.")]
+                    _series(r, "level_part", "best concept is a part", conv)]}])
+    parts = fig.part_rows(names, v["part_names"], v["counts"], v["n_units"], r.n_kept)
+    levels = fig.level_rows(names, v["levels"])
+    over = f" (mean over {plural(r.n_kept, 'seed')})" if r.n_kept > 1 else ""
+    figs = [*_depth("parts", depth, "Blue: units whose best part passes the IoU threshold; orange: those that "
+                    "also match a part better than any edge orientation or whole object. Dashed: the untrained "
+                    "network." + _bands(r)),
+            Chart("hierarchy_levels", fig.chart_levels("hi_levels"),
+                  f"Read each bar as the layer's census{over}: which level of concept its units match best, trained "
+                  "(left) against untrained (right).", datasets={"hi_levels": levels}),
+            Chart("hierarchy_parts", fig.chart_parts("hi_parts", parts),
+                  f"Which parts have detectors, and in which layer{over}: darker cells hold more detectors; the "
+                  "number is the units per network.", datasets={"hi_parts": parts})]
     examples = _iou_examples(r)
     if examples:
-        figs.append(Figure(pool.draw(fig.fig_iou_examples, examples),
-                           "Where the orange outline covers the blue part, the unit detects that part on that image."))
+        tiles = fig.iou_tiles(examples)
+        figs.append(Chart("hierarchy_iou", fig.chart_pictures("hi_iou", tiles, side=72, label_width=90),
+                          f"The best part detectors ({_first(r)}) on their top images: where the orange outline (the "
+                          "unit's top 0.5%) covers the blue part, the unit detects that part there.",
+                          datasets={"hi_iou": tiles}))
     return Section("Parts: does a middle layer find eyes, noses and wheels?",
                    question="Which units' activation maps coincide with the masks of object parts, and in which "
                             "layers?",
                    findings=r.findings["parts"], figures=figs)
 
 
-def _auprc_strip(r, pool):
+def _auprc_strip(r) -> Chart:
     c, v = r.config, r.views
+    obj, face = v["object_name"], bool(r.data["object_class"])
     ref = r.reference["lee_2009_face_auprc_layers_1_3"]
     ref = {i: x for i, x in enumerate(ref) if i < len(r.layers)} if r.data["object_class"] else None
-    return pool.draw(fig.fig_unit_strip, r.layers, v["strips"]["object_ap"],
-                     f"AUPRC for {v['object_target']} (one unit alone)",
-                     f"How well each unit alone detects {v['object_target']} ({_first(r)})",
-                     threshold=c.ap_threshold, threshold_label=f"detector: AUPRC ≥ {c.ap_threshold:g}",
-                     chance=v["strips"]["object_ap"]["chance"],
-                     reference=("Lee et al. 2009 mean, layers 1–3", ref) if ref else None)
+    return _strip_chart(r, "hierarchy_ap_strip", "object_ap", f"AUPRC for {v['object_target']} (one unit alone)",
+                        f"How well each unit alone detects {v['object_target']}",
+                        "Dots high above the dotted chance line are units that pick out "
+                        f"{obj + ' images' if face else 'one class'} on their own; hover a dot for its unit.",
+                        threshold=c.ap_threshold, threshold_label=f"detector: AUPRC ≥ {c.ap_threshold:g}",
+                        chance=v["strips"]["object_ap"]["chance"],
+                        reference=("Lee et al. 2009 mean, layers 1–3", ref) if ref else None)
 
 
-def _objects(r, pool) -> Section:
+def _objects(r) -> Section:
     obj, face = r.views["object_name"], bool(r.data["object_class"])
     probes = [_series(r, "probe_class", "class")] + ([_series(r, "probe_parts", "part presence")]
                                                      if "parts" in r.views else [])
@@ -246,12 +275,10 @@ def _objects(r, pool) -> Section:
         {"title": "Class selectivity by depth", "ylabel": "mean selectivity index",
          "series": [_series(r, "selectivity_mean", "selectivity")]},
         {"title": "Linear probes by depth", "ylabel": "held-out accuracy", "series": probes,
-         "chance": r.per_layer["trained"]["probe_class_chance"]["mean"], "chance_label": "class chance",
-         "legend_loc": "lower right"}])
-    figs = [Figure(_auprc_strip(r, pool), "Dots high above the dotted chance line are units that pick out "
-                                          f"{obj + ' images' if face else 'one class'} on their own."),
-            *_depth("objects", depth, "Where the solid line rises above the dashed one, training added class information to that "
-                          "layer." + _bands(r))]
+         "chance": r.per_layer["trained"]["probe_class_chance"]["mean"], "chance_label": "class chance"}])
+    figs = [_auprc_strip(r),
+            *_depth("objects", depth, "Where the solid line rises above the dashed one, training added class "
+                    "information to that layer." + _bands(r))]
     target = r.views["object_target"].replace("its ", "their ")
     return Section(f"Objects: does the top find whole {obj + 's' if face else 'objects'}?",
                    question=f"Do single units detect {target} on their own, and does that grow with depth as in Lee "
@@ -259,21 +286,21 @@ def _objects(r, pool) -> Section:
                    findings=r.findings["objects"], figures=figs)
 
 
-def _scrambled(r, pool) -> Section:
+def _scrambled(r) -> Section:
     thr = r.config.probe_threshold
     depth = _panels(r.layers, [
         {"title": "Faces vs. scrambled faces", "ylabel": "probe held-out accuracy",
          "series": [_series(r, "probe_scrambled", "probe")],
          "chance": r.per_layer["trained"]["probe_scrambled_chance"]["mean"], "threshold": thr,
-         "threshold_label": f"'tells apart': {pct(thr)}", "ylim": (0.3, 1.03), "legend_loc": "lower right"}])
+         "threshold_label": f"'tells apart': {pct(thr)}", "ylim": (0.3, 1.03)}])
     note = ("Conv units are reduced to their spatial maximum, which keeps what a unit detects but not where; a layer "
             "separates the two classes only if some unit responds to the arrangement of the parts itself.")
     return Section("Faces vs. scrambled faces: which layer first tells them apart?",
                    question="Scrambled faces have every part of a face in the wrong place. Which layer first "
                             "distinguishes them from faces?",
                    findings=r.findings["scrambled"], notes=[note],
-                   figures=[*_depth("scrambled", depth, "The first layer where the solid line crosses the dashed threshold is where "
-                                          "the layout of a face becomes readable." + _bands(r))])
+                   figures=[*_depth("scrambled", depth, "The first layer where the solid line crosses the dashed "
+                                    "threshold is where the layout of a face becomes readable." + _bands(r))])
 
 
 def _featvis_unit(r, i: int) -> str:
@@ -317,7 +344,7 @@ def _n_cols(rows: list[dict], kind: str) -> int:
     return max([d["col"] + 1 for d in rows if d["kind"] == kind] + [1])
 
 
-def _examples(r, pool) -> Section:
+def _examples(r) -> Section:
     tiles = tile_rows(r)
     r._hi_tiles = tiles          # reused by the feature-visualisation section (same page, same dataset)
     first = _gallery_units(r)[0][0]
@@ -332,7 +359,7 @@ def _examples(r, pool) -> Section:
                           "visualised units (below); a unit without pictures of one kind shows an empty row there."])
 
 
-def _featvis(r, pool) -> Section:
+def _featvis(r) -> Section:
     if not r.featvis:
         return Section("Feature visualisation", question="What input maximises a unit?", findings=r.findings["featvis"])
     tiles = getattr(r, "_hi_tiles", None) or tile_rows(r)
@@ -349,25 +376,26 @@ def _featvis(r, pool) -> Section:
                           "around that cell's receptive field; its activation is compared with that best image's."])
 
 
-def _control_only(r, pool) -> Section:
+def _control_only(r) -> Section:
     """Every seed diverged: the untrained networks (the control), layer by layer."""
     def ctrl(measure, label):
         return {"label": label, "trained": None, "random": r.per_layer["random"][measure]}
-    panels = [{"title": "Edge detectors by depth", "ylabel": "share of units",
-               "series": [ctrl("edge_detectors", "edge detectors")]},
-              {"title": f"{r.views['object_name'].capitalize()} detectors by depth", "ylabel": "share of units",
-               "series": [ctrl("object_detectors", "AUPRC ≥ threshold")], "ylim": "auto"},
-              {"title": "Class probe by depth", "ylabel": "held-out accuracy",
-               "series": [ctrl("probe_class", "class")],
-               "chance": r.per_layer["random"]["probe_class_chance"]["mean"], "chance_label": "class chance"}]
-    depth = pool.draw(fig.fig_depth, r.layers, panels)
+    depth = _panels(r.layers, [
+        {"title": "Edge detectors by depth", "ylabel": "share of units",
+         "series": [ctrl("edge_detectors", "edge detectors")]},
+        {"title": f"{r.views['object_name'].capitalize()} detectors by depth", "ylabel": "share of units",
+         "series": [ctrl("object_detectors", "AUPRC ≥ threshold")], "ylim": "auto"},
+        {"title": "Class probe by depth", "ylabel": "held-out accuracy",
+         "series": [ctrl("probe_class", "class")],
+         "chance": r.per_layer["random"]["probe_class_chance"]["mean"], "chance_label": "class chance"}])
     n = len(r.seeds)
     return Section("The untrained network (the control) only",
                    question="What do the layers detect before any training?",
                    findings=[f"Every one of the {plural(n, 'trained network')} diverged, so there is no trained "
                              "network to compare with; these are the untrained networks' numbers, for reference."],
-                   figures=[Figure(depth, "Dashed: the untrained networks (no trained line: every seed diverged)."
-                                   + (f" Lines: mean over {n} seeds; bands: their range." if n > 1 else ""))])
+                   figures=_depth("control", depth, "Dashed: the untrained networks (no trained line: every seed "
+                                  "diverged)." + (f" Lines: mean over {n} seeds; bands: their range." if n > 1
+                                                  else "")))
 
 
 # ---- tables ---------------------------------------------------------------------------------------
@@ -399,7 +427,7 @@ def _named(name, value) -> str:
 def _unit_row(u: dict, class_names: list[str]) -> list:
     angle = u["preferred_angle_deg"]
     finite = angle is not None and np.isfinite(angle)
-    return [u["name"], "dead" if u["dead"] else ("edge" if u["edge_detector"] else ""), num(u["osi"], 2),
+    return [u["name"], "silent" if u["dead"] else ("edge" if u["edge_detector"] else ""), num(u["osi"], 2),
             num(u["drive"], 2), f"{angle:.0f}°" if finite else "–",
             _named(u.get("best_concept"), u.get("best_concept_iou")),
             _named(u.get("best_part"), u.get("best_part_iou")),

@@ -15,7 +15,8 @@ from ..text import num as _num
 __all__ = ["trend", "series", "peak", "StageVerdict", "edge_stage", "part_stage", "object_stage", "story_verdict",
            "first_layer_reaching", "added_most", "LEE_2009_AUPRC", "TOL", "num", "stages", "summary_findings",
            "edge_findings", "object_findings", "scrambled_findings", "example_findings", "featvis_findings",
-           "STAGE_MEASURE", "StageControl", "unit_counts", "stage_control", "story_plainly"]
+           "STAGE_MEASURE", "StageControl", "unit_counts", "stage_control", "story_plainly", "UnitTotals",
+           "versus", "diff_words", "silent_findings"]
 
 #: Lee, Grosse, Ranganath & Ng 2009: mean face AUPRC of the features of layers 1-3.
 LEE_2009_AUPRC = (0.39, 0.86, 0.95)
@@ -28,12 +29,50 @@ def num(x, digits: int = 2) -> str:
     return _num(x, digits)
 
 
+@dataclass
+class UnitTotals:
+    """How many units stand behind each per-layer share: ``n_units`` (L,) per network, ``n_seeds`` networks.
+
+    A per-layer share of units is a mean over seeds of ``k_s / n``; pooled over the seeds it is
+    ``k / (n_seeds * n)`` with ``k = sum k_s``, so :meth:`count` recovers the whole count.
+    """
+
+    n_units: list[int]
+    n_seeds: int
+
+    def count(self, value, i: int) -> tuple[int, int]:
+        """(units with the trait, units) of layer ``i`` pooled over seeds, from its mean share ``value``."""
+        n = int(self.n_units[i]) * int(self.n_seeds)
+        return int(np.rint(float(value) * n)), n
+
+    def share(self, value, i: int) -> str:
+        """``"12% (3 of 24 units; 95% CI 4.3–31%)"``: layer ``i``'s share with its count and Wilson interval."""
+        k, n = self.count(value, i)
+        return share(k, n, "units")
+
+    def difference(self, a, b, i: int, j: int | None = None) -> tuple[float, float, float, bool]:
+        """Difference of two shares (layer ``i``'s ``a`` minus layer ``j``'s ``b``, ``j`` defaults to ``i``) with its
+        Newcombe 95% interval and whether it excludes zero (:func:`nichelab.studies.text.difference`)."""
+        return difference(*self.count(a, i), *self.count(b, i if j is None else j))
+
+
 def _fmt(x: float, as_pct: bool) -> str:
     return pct(x) if as_pct else num(x)
 
 
-def series(values, names, as_pct: bool) -> str:
-    """``"L1 10%, L2 30%"``: each layer's finite value."""
+def _points(x: float) -> str:
+    return f"{'+' if x >= 0 else '−'}{abs(100 * x):.1f}"
+
+
+def diff_words(d: float, lo: float, hi: float) -> str:
+    """``"difference −5.0 points, 95% CI −11.6 to +1.6"``."""
+    return f"difference {_points(d)} points, 95% CI {_points(lo)} to {_points(hi)}"
+
+
+def series(values, names, as_pct: bool, units: UnitTotals | None = None) -> str:
+    """``"L1 10%, L2 30%"``: each layer's finite value; with ``units``, each share with its count and 95% interval."""
+    if units is not None and as_pct:
+        return ", ".join(f"{n} {units.share(v, i)}" for i, (n, v) in enumerate(zip(names, values)) if np.isfinite(v))
     return ", ".join(f"{n} {_fmt(v, as_pct)}" for n, v in zip(names, values) if np.isfinite(v))
 
 
@@ -43,45 +82,57 @@ def peak(values) -> int:
     return int(np.nanargmax(v)) if np.isfinite(v).any() else -1
 
 
-def trend(values, names, *, as_pct: bool = True, tol: float = TOL) -> str:
+def trend(values, names, *, as_pct: bool = True, tol: float = TOL, units: UnitTotals | None = None) -> str:
     """How a measure changes with depth, e.g. ``"rises with depth (L1 10%, L2 30%, L3 60%)"``.
 
     Rises / falls: every step moves at most ``tol`` the other way and the last layer differs from
     the first by more than ``tol``. Otherwise "peaks at" / "is lowest at" an inner layer that
     beats both ends by more than ``tol``, "stays about the same" when the range is within
     ``tol``, or "changes without a steady trend".
+
+    With ``units`` (shares of units), "more than ``tol``" becomes "a difference whose 95% interval
+    excludes zero", the values carry their counts and intervals, and a range the run cannot tell
+    from zero reads "does not differ between layers by more than this run can tell".
     """
     v = np.asarray(values, dtype=float)
     keep = np.isfinite(v)
-    v, names = v[keep], [n for n, k in zip(names, keep) if k]
-    listed = f"({series(v, names, as_pct)})"
+    idx = [i for i, k in enumerate(keep) if k]
+    v, kept_names = v[keep], [n for n, k in zip(names, keep) if k]
+    listed = f"({series(values, names, as_pct, units)})"
     if len(v) < 2:
         return f"is measured on {'one layer' if len(v) else 'no layer'} only {listed}"
-    if v.max() - v.min() <= tol:
-        return f"stays about the same across layers {listed}"
-    steps = np.diff(v)
-    if np.all(steps >= -tol) and v[-1] - v[0] > tol:
-        return f"rises with depth {listed}"
-    if np.all(steps <= tol) and v[0] - v[-1] > tol:
-        return f"falls with depth {listed}"
+    if units is not None:
+        def apart(a: int, b: int) -> bool:       # layer a's share above layer b's, the interval excluding zero
+            d, _, _, sep = units.difference(v[a], v[b], idx[a], idx[b])
+            return sep and d > 0
+    else:
+        def apart(a: int, b: int) -> bool:
+            return v[a] - v[b] > tol
     hi, lo = int(np.argmax(v)), int(np.argmin(v))
-    if 0 < hi < len(v) - 1 and v[hi] - max(v[0], v[-1]) > tol:
-        return f"peaks at {names[hi]} {listed}"
-    if 0 < lo < len(v) - 1 and min(v[0], v[-1]) - v[lo] > tol:
-        return f"is lowest at {names[lo]} {listed}"
+    if not apart(hi, lo):
+        return (f"does not differ between layers by more than this run can tell {listed}" if units is not None
+                else f"stays about the same across layers {listed}")
+    steps = np.diff(v)
+    if np.all(steps >= -tol) and apart(len(v) - 1, 0):
+        return f"rises with depth {listed}"
+    if np.all(steps <= tol) and apart(0, len(v) - 1):
+        return f"falls with depth {listed}"
+    if 0 < hi < len(v) - 1 and apart(hi, 0) and apart(hi, len(v) - 1):
+        return f"peaks at {kept_names[hi]} {listed}"
+    if 0 < lo < len(v) - 1 and apart(0, lo) and apart(len(v) - 1, lo):
+        return f"is lowest at {kept_names[lo]} {listed}"
     return f"changes without a steady trend {listed}"
 
 
-def _versus(trained: float, random: float, as_pct: bool = True, tol: float = TOL) -> str:
+def versus(trained: float, random: float, i: int, units: UnitTotals) -> str:
+    """Layer ``i``'s share after training against the untrained network's, each with its count and interval, and
+    their difference: called more or fewer only when its 95% interval excludes zero."""
     if not (np.isfinite(trained) and np.isfinite(random)):
-        return ""
-    if trained - random > tol:
-        word = "more than"
-    elif random - trained > tol:
-        word = "less than"
-    else:
-        word = "about the same as"
-    return f"{_fmt(trained, as_pct)}, {word} the untrained network's {_fmt(random, as_pct)}"
+        return "not measured"
+    d, lo, hi, sep = units.difference(trained, random, i)
+    word = ("more than" if d > 0 else "fewer than") if sep else "not measurably different from"
+    return (f"{units.share(trained, i)}, {word} the untrained network's {units.share(random, i)} "
+            f"({diff_words(d, lo, hi)}{'' if sep else ': this run cannot tell them apart'})")
 
 
 def first_layer_reaching(values, names, threshold: float) -> str | None:
@@ -106,90 +157,123 @@ class StageVerdict:
     sentence: str
 
 
-def added_most(det_t, det_r, names, what: str) -> str:
-    """``"Training added the most part detectors in L2 (15% against 0% untrained)."`` or that it added none."""
-    diff = np.asarray(det_t, dtype=float) - np.asarray(det_r, dtype=float)
-    i = peak(diff)
-    if i < 0 or not diff[i] > TOL:
-        return (f"No layer has more {what} than the untrained network by more than {pct(TOL, 0)} of its units, "
-                "so training did not add any.")
-    return f"Training added the most {what} in {names[i]} ({pct(det_t[i])} against {pct(det_r[i])} untrained)."
+def added_most(det_t, det_r, names, what: str, units: UnitTotals) -> str:
+    """Where training added the most detectors, counting only layers whose difference from the untrained network
+    has a 95% interval excluding zero: ``"Training added the most part detectors in L2 (15% (…) against 0% (…)
+    untrained; difference …)."``, or that no layer has measurably more."""
+    best, best_d = -1, 0.0
+    for i in range(len(names)):
+        if not (np.isfinite(det_t[i]) and np.isfinite(det_r[i])):
+            continue
+        d, _, _, sep = units.difference(det_t[i], det_r[i], i)
+        if sep and d > best_d:
+            best, best_d = i, d
+    if best < 0:
+        return (f"No layer has more {what} than the untrained network by more than this run can tell (every "
+                "difference's 95% interval includes zero), so this run does not show training adding any.")
+    d, lo, hi, _ = units.difference(det_t[best], det_r[best], best)
+    return (f"Training added the most {what} in {names[best]} ({units.share(det_t[best], best)} against "
+            f"{units.share(det_r[best], best)} untrained; {diff_words(d, lo, hi)}).")
+
+
+def _more_than_untrained(t: float, r: float, i: int, units: UnitTotals) -> bool:
+    d, _, _, sep = units.difference(t, r, i)
+    return bool(sep and d > 0)
 
 
 def edge_stage(det_t, det_r, sel_t, level_t, names, osi_threshold: float, drive_threshold: float,
-               stimulus: str) -> StageVerdict:
-    """Edges: is the first layer where edge detectors are most common?"""
+               stimulus: str, units: UnitTotals) -> StageVerdict:
+    """Edges: is the first layer where edge detectors are most common, and how does it compare with the untrained
+    first layer?
+
+    Parameters
+    ----------
+    det_t, det_r : (L,) float — share of edge detectors per layer, trained and untrained (mean over seeds).
+    sel_t : (L,) float — share of orientation-selective units (trained).
+    level_t : (L,) float or None — share of units whose best Network-Dissection concept is an edge.
+    names : list of str — layer names.
+    units : UnitTotals — units and seeds behind each share (every share is given with its count and interval).
+    """
     i = peak(det_t)
     if i < 0:
         return StageVerdict("edges", None, -1, "No layer could be measured for orientation tuning.")
     first_is_top = np.isfinite(det_t[0]) and det_t[0] >= det_t[i] - TOL and det_t[i] > TOL
     s = (f"The share of edge detectors (units tuned to the orientation of {stimulus}: OSI >= {osi_threshold:g}, "
          f"and driven by them at least {pct(drive_threshold)} as strongly as by their best held-out image) "
-         f"{trend(det_t, names)}. In {names[0]} it is {_versus(det_t[0], det_r[0])}. ")
+         f"{trend(det_t, names, units=units)}. In {names[0]} it is {versus(det_t[0], det_r[0], 0, units)}. ")
     if np.nanmax(np.abs(np.asarray(sel_t) - np.asarray(det_t))) > TOL:
-        s += f"Counting every orientation-selective unit, however weakly driven, the share {trend(sel_t, names)}. "
+        s += ("Counting every orientation-selective unit, however weakly driven, the share "
+              f"{trend(sel_t, names, units=units)}. ")
     if level_t is not None and np.isfinite(level_t[0]):
-        s += f"By Network Dissection, {pct(level_t[0])} of {names[0]}'s units match an edge orientation best. "
-    s += added_most(det_t, det_r, names, "edge detectors") + " "
+        s += (f"By Network Dissection, {units.share(level_t[0], 0)} of {names[0]}'s units match an edge orientation "
+              "best. ")
+    s += added_most(det_t, det_r, names, "edge detectors", units) + " "
+    d0, _, _, sep0 = units.difference(det_t[0], det_r[0], 0)
     if first_is_top:
         s += "So the first layer is where edge detectors are most common, as the story says"
-        if det_r[0] > det_t[0] + TOL:
-            s += (f", but an untrained first layer has more ({pct(det_r[0])}): random 3x3 filters are already "
-                  "oriented, so edges are not something training had to find.")
-        elif det_r[0] >= det_t[0] - TOL:
-            s += (", but an untrained first layer has as many: random 3x3 filters are already oriented, so edges "
-                  "are not something training had to find.")
+        if sep0 and d0 < 0:
+            s += (", but the untrained first layer has more of them: random 3x3 filters are already oriented, so "
+                  "'edges first' is there before any training, and training did not have to find edges.")
+        elif not sep0:
+            s += (", but this run cannot tell the trained first layer from the untrained one: random 3x3 filters are "
+                  "already oriented, so 'edges first' is not shown to be something training found.")
         else:
-            s += ", and training made them more common than in the untrained network."
+            s += ", and training made them more common than in the untrained first layer."
         return StageVerdict("edges", True, 0, s)
     if not det_t[i] > TOL:
-        s += (f"Hardly any unit of any layer is an edge detector (at most {pct(det_t[i])}), so this step of the story "
-              "does not hold in this run.")
+        s += (f"Hardly any unit of any layer is an edge detector (at most {units.share(det_t[i], i)}), so this step "
+              "of the story does not hold in this run.")
         return StageVerdict("edges", False, -1, s)
     s += (f"Edge detectors are most common in {names[i]}, not in the first layer, so this step of the "
           "story does not hold in this run.")
+    if sep0 and d0 < 0:
+        s += (f" The trained {names[0]} even has fewer than the untrained one: training turned some of the edge "
+              "detectors that random filters give into something else.")
     return StageVerdict("edges", False, i, s)
 
 
 def part_stage(det_t, det_r, level_t, level_r, level_edge_t, names, threshold: float, parts_by_layer: list[str],
-               first_rf: int) -> StageVerdict:
+               first_rf: int, units: UnitTotals) -> StageVerdict:
     """Parts: are part detectors most common in a middle layer, after the first, and above the control?
 
-    The layer is chosen by the units whose best concept over edges, parts and objects is a part.
+    The layer is chosen by the units whose best concept over edges, parts and objects is a part; "above the
+    control" means a difference from the untrained network whose 95% interval excludes zero.
     """
     det_t = np.asarray(det_t, dtype=float)
     if not np.isfinite(det_t).any():
         return StageVerdict("parts", None, -1, "This dataset has no part masks, so part detectors cannot be "
                                                "measured here; run with the dataset parts.")
     conv = [n for n, v in zip(names, det_t) if np.isfinite(v)]
-    s = (f"The share of part detectors (units whose best part has IoU > {threshold:g}) {trend(det_t, names)}; "
-         f"in the untrained network it {trend(det_r, names)}. ")
+    s = (f"The share of part detectors (units whose best part has IoU > {threshold:g}) "
+         f"{trend(det_t, names, units=units)}; in the untrained network it {trend(det_r, names, units=units)}. ")
     s += (f"Counting only units that match a part better than any edge orientation or whole object, the share "
-          f"{trend(level_t, names)} (untrained: {series(level_r, names, True)}). ")
+          f"{trend(level_t, names, units=units)} (untrained: {series(level_r, names, True, units)}). ")
     found = [f"{n}: {p}" for n, p in zip(names, parts_by_layer) if p]
     if found:
         s += "Parts detected (first seed): " + "; ".join(found) + ". "
-    s += added_most(level_t, level_r, names, "part detectors") + " "
+    s += added_most(level_t, level_r, names, "part detectors", units) + " "
     best = peak(level_t)
-    holds = best > 0 and level_t[best] - level_r[best] > TOL
+    holds = best > 0 and _more_than_untrained(level_t[best], level_r[best], best, units)
     if holds:
-        s += (f"Part detectors are most common in {names[best]}, after the first layer and above the untrained "
-              "network, as the story says.")
+        s += (f"Part detectors are most common in {names[best]}, after the first layer and measurably above the "
+              "untrained network, as the story says.")
     elif best == 0:
-        s += (f"Part detectors are most common in the first layer; there, {pct(level_edge_t[0])} of the units match "
-              f"an edge orientation better than any part, and a {first_rf}x{first_rf}-pixel receptive field can "
-              "overlap a part but not see all of it. So the 'parts in the middle' step does not hold in this run.")
+        s += (f"Part detectors are most common in the first layer; there, {units.share(level_edge_t[0], 0)} of the "
+              f"units match an edge orientation better than any part, and a {first_rf}x{first_rf}-pixel receptive "
+              "field can overlap a part but not see all of it. So the 'parts in the middle' step does not hold in "
+              "this run.")
     else:
-        s += (f"The layer with the most part detectors ({names[best]}) has no more than the untrained network, "
-              "so the 'parts in the middle' step does not hold in this run.")
+        s += (f"The layer with the most part detectors ({names[best]}) does not have measurably more than the "
+              "untrained network, so the 'parts in the middle' step does not hold in this run.")
     if len(conv) < len(names):
         s += " Dense layers have no maps, so they cannot be dissected."
     return StageVerdict("parts", bool(holds), best, s)
 
 
 def object_stage(det_t, det_r, apmax_t, apmax_r, names, threshold: float, object_name: str,
-                 target: str | None = None) -> StageVerdict:
-    """Objects: are single-unit object detectors (AUPRC >= threshold) most common in the last layers?
+                 target: str | None = None, *, units: UnitTotals) -> StageVerdict:
+    """Objects: are single-unit object detectors (AUPRC >= threshold) most common in the last layers, and measurably
+    more common there than in the untrained network?
 
     ``object_name`` names the detectors ("face", "class"); ``target`` what they detect
     (default ``"the {object_name} class"``).
@@ -199,21 +283,22 @@ def object_stage(det_t, det_r, apmax_t, apmax_r, names, threshold: float, object
     what = f"{object_name} detectors"
     target = target or f"the {object_name} class"
     s = (f"The share of {what} (units that alone reach AUPRC >= {threshold:g} for {target}) "
-         f"{trend(det_t, names)}; in the untrained network it {trend(det_r, names)}. "
+         f"{trend(det_t, names, units=units)}; in the untrained network it {trend(det_r, names, units=units)}. "
          f"The best single unit's AUPRC {trend(apmax_t, names, as_pct=False)} "
          f"(untrained: {series(apmax_r, names, False)}). ")
     if i < 0 or not det_t[i] > 0:
         s += (f"No unit of any layer detects {target} this well, so the 'whole objects at the top' step "
               "does not hold in this run.")
         return StageVerdict("objects", False, int(np.nanargmax(apmax_t)) if np.isfinite(apmax_t).any() else -1, s)
-    s += added_most(det_t, det_r, names, what) + " "
+    s += added_most(det_t, det_r, names, what, units) + " "
     deep = i >= last - 1 and det_t[last] >= det_t[i] - TOL
-    if deep and det_t[i] - det_r[i] > TOL:
-        s += f"{what.capitalize()} sit at the top ({names[i]}), above the untrained network, as the story says."
+    if deep and _more_than_untrained(det_t[i], det_r[i], i, units):
+        s += (f"{what.capitalize()} sit at the top ({names[i]}), measurably above the untrained network, as the "
+              "story says.")
         return StageVerdict("objects", True, i, s)
     if deep:
-        s += (f"{what.capitalize()} are most common at the top ({names[i]}), but the untrained network has as many, "
-              "so training did not create them.")
+        s += (f"{what.capitalize()} are most common at the top ({names[i]}), but this run cannot tell their share "
+              "from the untrained network's, so it does not show training creating them.")
         return StageVerdict("objects", False, i, s)
     s += f"{what.capitalize()} are most common in {names[i]}, not at the top, so this step does not hold."
     return StageVerdict("objects", False, i, s)
@@ -250,23 +335,27 @@ def story_verdict(stages: list[StageVerdict], names) -> str:
 # measure's (L,) mean over seeds (see :func:`.summary.seed_mean`).
 # ---------------------------------------------------------------------------------------------
 def stages(m, names, cfg, *, has_masks: bool, object_name: str, object_target: str,
-           parts_by_layer: list[str], first_rf: int) -> list[StageVerdict]:
-    """The verdicts on edges, parts and objects."""
+           parts_by_layer: list[str], first_rf: int, units: UnitTotals) -> list[StageVerdict]:
+    """The verdicts on edges, parts and objects (``units``: the units and seeds behind every share)."""
     level = m("level_edge") if has_masks else None
     edges = edge_stage(m("edge_detectors"), m("edge_detectors", "random"), m("orientation_selective"), level,
-                       names, cfg.osi_threshold, cfg.drive_threshold, cfg.stimulus)
+                       names, cfg.osi_threshold, cfg.drive_threshold, cfg.stimulus, units)
     parts = part_stage(m("part_detectors"), m("part_detectors", "random"), m("level_part"), m("level_part", "random"),
-                       m("level_edge"), names, cfg.iou_threshold, parts_by_layer, first_rf)
+                       m("level_edge"), names, cfg.iou_threshold, parts_by_layer, first_rf, units)
     objects = object_stage(m("object_detectors"), m("object_detectors", "random"), m("object_ap_max"),
                            m("object_ap_max", "random"), names, cfg.ap_threshold, object_name,
-                           object_target.replace("its ", "their "))
+                           object_target.replace("its ", "their "), units=units)
     return [edges, parts, objects]
 
 
 def summary_findings(verdict: str, stage_list: list[StageVerdict], scrambled: dict | None,
                      probe_threshold: float) -> list[str]:
-    """The short answer: the story's verdict, each measured stage's first sentence, the scrambled-face layer."""
-    out = [verdict] + [s.sentence.split(". ")[0] + "." for s in stage_list if s.holds is not None]
+    """The short answer after :func:`story_plainly`: the story's verdict and the scrambled-face layer.
+
+    Each stage's numbers (every layer, with counts and intervals) are in its own section; the short answer
+    keeps only where each kind is most common and its control (:func:`story_plainly`).
+    """
+    out = [verdict]
     if scrambled is not None:
         out.append(f"A linear probe first tells faces from scrambled faces ({pct(probe_threshold)} held-out accuracy) "
                    f"at {scrambled['trained'] or 'no layer'}; in the untrained network at "
@@ -274,15 +363,24 @@ def summary_findings(verdict: str, stage_list: list[StageVerdict], scrambled: di
     return out
 
 
+def silent_findings(m, names, units: UnitTotals) -> str:
+    """Silent units per layer, trained and untrained, with counts and intervals."""
+    dt, dr = m("dead"), m("dead", "random")
+    return ("Silent units (no response to any held-out image, so they prefer no class and are labelled silent, "
+            f"not counted as detectors of anything): {series(dt, names, True, units)}; untrained: "
+            f"{series(dr, names, True, units)}.")
+
+
 def edge_findings(stage: StageVerdict, m, names, *, stimulus: str, first_layer: str, seed: int,
-                  preferred_deg: list[float]) -> list[str]:
-    """Edges: the stage, the drive by depth, and the first layer's preferred orientations."""
+                  preferred_deg: list[float], units: UnitTotals) -> list[str]:
+    """Edges: the stage, the drive by depth, silent units, and the first layer's preferred orientations."""
     stim = "bars" if stimulus == "bars" else "stripes"
     pref = ", ".join(f"{p:.0f}°" for p in preferred_deg)
     return [stage.sentence,
             f"The median drive (strongest response to a {stim[:-1]} / largest response to a held-out image) "
             f"{trend(m('drive_median'), names, as_pct=False)}; untrained: "
             f"{series(m('drive_median', 'random'), names, False)}.",
+            silent_findings(m, names, units),
             (f"The edge detectors of {first_layer} (seed {seed}) prefer {stim} at {pref} (0° horizontal, 90° "
              f"vertical)." if preferred_deg else f"No unit of {first_layer} (seed {seed}) is an edge detector.")]
 
@@ -359,9 +457,9 @@ def featvis_findings(ratio_t, ratio_r, *, how: str, steps: int) -> list[str]:
         return ["No unit was chosen (units_per_layer 0 and no units given)."]
     return [f"For {how}, gradient ascent (Adam, {steps} steps; jitter, total-variation and L2 penalties; pixels "
             f"kept in the data's range) found inputs that drive the trained unit to {num(np.nanmin(rt))}–"
-            f"{num(np.nanmax(rt))} times its best held-out image's activation ({int(np.sum(rt > 1))} of {len(rt)} "
-            f"above 1); the same units before training reach {num(np.nanmin(rr))}–{num(np.nanmax(rr))} times "
-            "theirs.",
+            f"{num(np.nanmax(rt))} times its best held-out image's activation (above 1 for "
+            f"{share(int(np.sum(rt > 1)), len(rt), 'units')}); the same units before training reach "
+            f"{num(np.nanmin(rr))}–{num(np.nanmax(rr))} times theirs.",
             "An optimised input shows what can drive a unit, not what drives it on real images: compare it with "
             "the real examples beside it before reading it as a 'part' or a 'face'."]
 
@@ -406,14 +504,13 @@ def stage_control(stage: StageVerdict, layer: str, k_t: int, n_t: int, k_r: int,
     d, lo, hi, sep = difference(k_t, n_t, k_r, n_r)
     head = (f"in {layer}, {share(k_t, n_t, 'units')} are {what} after training, against "
             f"{share(k_r, n_r, 'units')} in the untrained network")
-    sg = lambda x: f"{'+' if x >= 0 else '−'}{abs(100 * x):.1f}"  # noqa: E731
-    ci = f"difference {sg(d)} points, 95% CI {sg(lo)} to {sg(hi)}" if n_t and n_r else "no units counted"
+    ci = diff_words(d, lo, hi) if n_t and n_r else "no units counted"
     if sep and d > 0:
         return StageControl(stage.stage, layer, k_t, n_t, k_r, n_r, True,
                             f"{head} ({ci}): training made them more common")
     if sep:
         return StageControl(stage.stage, layer, k_t, n_t, k_r, n_r, False,
-                            f"{head} ({ci}): training made them rarer -- random weights already give them, so "
+                            f"{head} ({ci}): training made them rarer; random weights already give them, so "
                             "they are not something training had to find")
     return StageControl(stage.stage, layer, k_t, n_t, k_r, n_r, None,
                         f"{head} ({ci}): the run cannot tell the two apart, so these {what} are not shown to be "
@@ -422,6 +519,10 @@ def stage_control(stage: StageVerdict, layer: str, k_t: int, n_t: int, k_r: int,
 
 def story_plainly(stage_list: list[StageVerdict], controls: list[StageControl]) -> str:
     """Did "edges, then parts, then objects" hold in this run, and what does the untrained control say?
+
+    The answer comes first ("Yes", "Only in part" or "No"), then where each kind of detector is most common,
+    then each stage against the untrained network (counts, 95% intervals, a difference only when its interval
+    excludes zero), and what the control means for "edges first".
 
     Parameters
     ----------
@@ -432,25 +533,35 @@ def story_plainly(stage_list: list[StageVerdict], controls: list[StageControl]) 
     placed = all(s.holds for s in measured) and measured
     order = [s.layer for s in measured if s.layer >= 0]
     in_order = all(a < b for a, b in zip(order, order[1:]))
-    first = ("Did 'edges, then parts, then objects' hold in this run? Where the detectors are most common: "
+    not_learned = [c.stage for c in controls if c.learned is not True]
+    if placed and in_order and not not_learned:
+        verdict = ("Yes: each kind is most common in a later layer than the one before, and training made each "
+                   "more common than it is in the untrained network.")
+    elif placed and in_order:
+        verdict = (f"Only in part: the layers are in the story's order, but for {_join(not_learned)} training did "
+                   "not measurably add detectors over the untrained network, so this run does not show training "
+                   f"creating {'those steps' if len(not_learned) > 1 else 'that step'}.")
+    else:
+        bad = [s.stage for s in measured if not s.holds]
+        verdict = "No: " + (f"the {_join(bad)} step{'s do' if len(bad) > 1 else ' does'} not hold where the story "
+                            "puts it" if bad else "the detectors are not in the story's order") + "."
+    where = (" Where each kind of detector is most common: "
              + ("; ".join(f"{c.stage}: {c.layer if c.k_trained else 'none in any layer'}" for c in controls)
                 or "nowhere") + ".")
     against = (" Against the untrained network (the same architecture at its random initial weights): "
                + "; ".join(f"{c.stage}: {c.sentence}" for c in controls) + ".") if controls else ""
-    not_learned = [c.stage for c in controls if c.learned is not True]
-    if placed and in_order and not not_learned:
-        verdict = (" So yes: each kind is most common in a later layer than the one before, and training made "
-                   "each more common than it is in the untrained network.")
-    elif placed and in_order:
-        verdict = (f" So only in part: the layers are in the story's order, but for {_join(not_learned)} training "
-                   "did not measurably add detectors over the untrained network, so this run does not show training "
-                   f"creating {'those steps' if len(not_learned) > 1 else 'that step'}"
-                   + (" -- 'edges first' is there before any training: random first-layer filters are already "
-                      "oriented." if "edges" in not_learned else "."))
-    else:
-        bad = [s.stage for s in measured if not s.holds]
-        verdict = (" So no: " + (f"the {_join(bad)} step{'s do' if len(bad) > 1 else ' does'} not hold where the "
-                                 "story puts it" if bad else "the detectors are not in the story's order") + ".")
+    edges = next((c for c in controls if c.stage == "edges"), None)
+    step = "'edges first'" if any(s.stage == "edges" and s.layer == 0 for s in stage_list) else "the edges step"
+    note = ""
+    if edges is not None and edges.learned is False:
+        note = (f" What the control means for {step}: the untrained network has more edge detectors in "
+                f"{edges.layer} than the trained one, so edge detectors are there before any training (random "
+                "filters are already oriented) and training turned some of them into something else; they come "
+                "from the architecture and its random start, not from something training found.")
+    elif edges is not None and edges.learned is None:
+        note = (f" What the control means for {step}: this run cannot tell the trained {edges.layer} from "
+                "the untrained one, so edge detectors are not shown to come from training: random filters are "
+                "already oriented.")
     missing = [s.stage for s in stage_list if s.holds is None]
     tail = f" ({_join(missing).capitalize()}: not measurable on this dataset.)" if missing else ""
-    return first + against + verdict + tail
+    return "Did 'edges, then parts, then objects' hold in this run? " + verdict + where + against + note + tail

@@ -281,9 +281,10 @@ def _result(cfg: HierarchyConfig, data: StudyData, all_nets: dict, pairs: list[d
     first = {w: fx.first_layer_reaching(m("probe_scrambled", w), names, cfg.probe_threshold)
              for w in ("trained", "random")}
     view, images = _views(cfg, data, nets, pairs, per_layer)
+    totals = fx.UnitTotals([l.geometry.n_units for l in nets["trained"][0].layers], len(idx))
     stage_list = fx.stages(m, names, cfg, has_masks=data.has_masks, object_name=view["object_name"],
                            object_target=view["object_target"], parts_by_layer=view["parts_by_layer"],
-                           first_rf=nets["trained"][0].layers[0].geometry.rf)
+                           first_rf=nets["trained"][0].layers[0].geometry.rf, units=totals)
     verdict = _verdict(stage_list, names, first)
     controls = _controls(stage_list, names, nets, per_layer)
     verdict["controls"] = [{"stage": c.stage, "layer": c.layer, "trained": [c.k_trained, c.n_trained],
@@ -304,7 +305,7 @@ def _result(cfg: HierarchyConfig, data: StudyData, all_nets: dict, pairs: list[d
         units={w: [None if n is None else _unit_records(n, data) for n in all_nets[w]] for w in ("trained", "random")},
         loss_curves=np.array(all_nets["loss"]),
         findings=_findings(cfg, data, nets, stage_list, verdict, featvis, m, names, first, shown_seed,
-                           all_nets["diverged"]),
+                           all_nets["diverged"], totals),
         views=view, timings=timings,
         params={k: np.stack([p[k] for p in all_nets["params"]]) for k in all_nets["params"][0]},
         initial={k: np.stack([p[k] for p in all_nets["initial"]]) for k in all_nets["initial"][0]},
@@ -312,7 +313,7 @@ def _result(cfg: HierarchyConfig, data: StudyData, all_nets: dict, pairs: list[d
 
 
 def _findings(cfg, data: StudyData, nets: dict, stage_list, verdict: dict, featvis: list[dict], m, names,
-              first: dict, shown_seed: int, diverged: list[bool]) -> dict:
+              first: dict, shown_seed: int, diverged: list[bool], totals) -> dict:
     l1 = nets["trained"][0].layers[0]
     scrambled = first if data.scrambled_class is not None else None
     how = ("the units given in units" if cfg.units else
@@ -322,7 +323,7 @@ def _findings(cfg, data: StudyData, nets: dict, stage_list, verdict: dict, featv
            "edges": fx.edge_findings(stage_list[0], m, names, stimulus=cfg.stimulus, first_layer=l1.name,
                                      seed=shown_seed,
                                      preferred_deg=[float(np.degrees(p)) for p, e in
-                                                    zip(l1.tuning.preferred, l1.edge_detector) if e]),
+                                                    zip(l1.tuning.preferred, l1.edge_detector) if e], units=totals),
            "parts": [stage_list[1].sentence],
            "objects": fx.object_findings(stage_list[2], m, names, has_object=data.object_class is not None,
                                          has_scrambled=data.scrambled_class is not None,

@@ -53,8 +53,11 @@ def top_patches(lm: LayerMeasures, unit: int, X: np.ndarray) -> tuple[np.ndarray
 
 
 def unit_label(l: LayerMeasures, k: int, class_names: list[str], part_names: list[str] | None) -> str:
-    """``"L2:5\\nprefers face\\neye IoU 0.12\\nedge 45°"``: the unit, its class, part and edge."""
+    """``"L2:5\\nprefers face\\neye IoU 0.12\\nedge 45°"``: the unit, its class, part and edge;
+    a silent unit (no response to any held-out image) is labelled ``"L2:5\\nsilent"``."""
     label = f"{l.name}:{k}"
+    if l.dead[k]:                # silent on every held-out image: it prefers nothing
+        return label + "\nsilent"
     if l.preferred[k] >= 0:
         label += f"\nprefers {class_names[l.preferred[k]]}"
     if l.part_detector is not None and l.part_detector[k]:
