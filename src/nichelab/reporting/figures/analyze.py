@@ -241,10 +241,14 @@ def chart_ablation(unit: str, layer: str, n_classes: int, vmax: float) -> dict:
     a diverging colour scale, linear within +-1 point and logarithmic beyond; indispensable units marked by a
     triangle on the overall row. Clicking a cell selects its unit."""
     import altair as alt
+    vmax = float(vmax)
+    ticks = sorted({round(vmax, 1), -round(vmax, 1)} | {float(t) for t in (1, 10, 100) if t < 0.8 * vmax}
+                   | {-float(t) for t in (1, 10, 100) if t < 0.8 * vmax})
     colour = alt.Color("pp:Q", scale=alt.Scale(type="symlog", constant=1, scheme="purpleorange",
                                                domain=[-float(vmax), float(vmax)], domainMid=0),
-                       legend=alt.Legend(title=["accuracy lost (pp)", "log beyond ±1; < 0: rose"], orient="right",
-                                         gradientLength=120, format=".0f"))
+                       legend=alt.Legend(title=["accuracy lost", "(pp; log scale", "beyond ±1;", "< 0: it rose)"],
+                                         orient="right", gradientLength=140, format=".0f", values=ticks,
+                                         titleFontSize=11, labelFontSize=10))
     tips = [alt.Tooltip("unit:N"), alt.Tooltip("class:N", title="accuracy on"),
             alt.Tooltip("pp:Q", format=".2f", title="lost (percentage points)"), alt.Tooltip("keyText:N", title="indispensable")]
     keys = alt.Chart(alt.Data(name="an_abl"), transform=[
