@@ -239,3 +239,17 @@ def test_compare_unit_distributions(runs, open_page, artifacts, width):
     _check_opened(o)
     dist = {k: dict(zip(data["views"]["pairs"], per)) for k, per in data["views"]["unit_distributions"].items()}
     _check_distributions(o, dist, "A vs B", artifacts, "compare", width)
+
+
+def test_convergence_page_says_which_layers_the_identification_counts(runs):
+    """Issue 12: the page says the layer identification counts the logits layer, and gives the hidden layers'
+    share alone, with its count and 95% interval (numbers from results.json)."""
+    import re
+
+    base, data, _ = runs
+    html = (base / "conv" / "report.html").read_text()
+    text = " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", html, flags=re.S)).split())
+    layers = data["model"]["layers"]
+    assert f"the logits (output) layer {layers[-1]} included" in text
+    assert re.search(rf"counting the {len(layers) - 1} hidden layers only .*?\d+% \(\d+ of \d+ rows; 95% CI", text)
+    assert f"over all {len(layers)} layers, the logits layer {layers[-1]} included" in text     # the table says so too

@@ -338,7 +338,8 @@ def _identification(r) -> Section:
              "ref": 100 * KORNBLITH_CKA if m == "linear_cka" else None} for m, v in ident.items()]
     figure = Chart("identification", fig.identification("conv_ident", labels, chance, len(layers)),
                    "Bars right of the dashed chance line find the corresponding layer more often than guessing; "
-                   f"the diamond is Kornblith et al.'s {KORNBLITH_TEXT['cka']} for linear CKA.",
+                   f"the diamond is Kornblith et al.'s {KORNBLITH_TEXT['cka']} for linear CKA. Every layer counts, "
+                   f"the logits layer {layers[-1]} included (the text gives the hidden layers alone).",
                    datasets={"conv_ident": rows})
     rows = [[MEASURE_LABELS[m], pct(v["accuracy"])] + [pct(v["per_layer"][n]) for n in layers]
             for m, v in ident.items()]
@@ -347,8 +348,9 @@ def _identification(r) -> Section:
                             "similar layer of another seed the same layer?",
                    findings=r.findings["identification"], figures=[figure],
                    tables=[Table(["measure", "overall"] + layers, rows,
-                                 "Share of (seed pair, layer) rows whose most similar layer is the same layer; "
-                                 "ties count as misses")])
+                                 f"Share of (seed pair, layer) rows whose most similar layer is the same layer, "
+                                 f"over all {len(layers)} layers, the logits layer {layers[-1]} included (as a row "
+                                 "and as a candidate); ties count as misses")])
 
 
 def _table(r) -> Section:
