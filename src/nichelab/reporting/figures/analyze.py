@@ -276,7 +276,7 @@ def chart_selectivity(unit: str, layers: list[str]) -> dict:
     x = alt.X("x:Q", scale=xs, axis=alt.Axis(**axis("layer (input side to output side)", values=list(range(n)),
                                                      labelExpr=f"{json.dumps(list(layers))}[datum.value]", grid=False)))
     ys = alt.Scale(domain=[0, 1])
-    y = alt.Y("s:Q", scale=ys, axis=alt.Axis(**axis("class selectivity index (0 = all classes alike, 1 = one class)")))
+    y = alt.Y("s:Q", scale=ys, axis=alt.Axis(**axis("class selectivity (0: classes alike, 1: one class)")))
     dots = alt.Chart(alt.Data(name="an_sel")).mark_point(filled=True, size=22, opacity=0.6, color=OI[0],
                                                          cursor="pointer").encode(
         x=x, y=y, tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("layer:N"), alt.Tooltip("s:Q", format=".3f", title="selectivity")])
@@ -294,7 +294,10 @@ def chart_selectivity(unit: str, layers: list[str]) -> dict:
         x=alt.X("xa:Q", scale=xs), x2=alt.X2("xb:Q"), y=alt.Y("q1:Q", scale=ys), y2=alt.Y2("q3:Q"), tooltip=tips)
     med = alt.Chart(box_data, transform=spread).mark_rule(color=OI[5], strokeWidth=3).encode(
         x=alt.X("xa:Q", scale=xs), x2=alt.X2("xb:Q"), y=alt.Y("med:Q", scale=ys), tooltip=tips)
-    spec = _vl(alt.layer(whisker, box, dots, med, sel).properties(width=min(660, max(300, 140 * n)), height=260))
+    spec = _vl(alt.layer(whisker, box, dots, med, sel).properties(width=min(660, max(300, 140 * n)), height=300))
+    spec["title"] = {"text": "dot: one live unit · box: quartiles · orange bar: median · line: within 1.5 IQR · "
+                             "ring: the selected unit", "fontSize": 11, "fontWeight": "normal", "anchor": "start",
+                     "limit": 700}
     spec["params"] = _unit_param(unit)
     return spec
 

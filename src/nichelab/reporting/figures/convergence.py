@@ -250,4 +250,6 @@ def unit_distributions(points: str, boxes: str, layers: list[str], kinds: list[s
                                 "color": "#333333"},
                        "encoding": {"x": {"value": {"expr": "width"}}, "y": {"datum": t}, "text": {"value": text}}})
     return {"layer": [pts, box, med] + rules + labels, "width": min(540, max(360, 150 * n)), "height": 300,
+            "title": {"text": "dot: one unit in one seed pair · box: quartiles · black bar: median", "fontSize": 11,
+                      "fontWeight": "normal", "anchor": "start"},
             "resolve": {"scale": {"fill": "independent", "stroke": "independent", "shape": "independent"}}}
