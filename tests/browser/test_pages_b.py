@@ -171,9 +171,85 @@ def test_specs_are_valid_vega_lite_and_export(runs, tmp_path):
 
     base, *_ = runs
     schema = alt.vegalite.v6.schema.core.load_schema()
-    for folder, n in (("conv", 5), ("cmp", 2)):
+    for folder, n in (("conv", 6), ("cmp", 3)):   # the unit-agreement chart on both pages
         charts = build_report(load_run(base / folder)).charts()
         assert len(charts) == n
         for c in charts:
             validate_jsonschema(spec_with_data(c), schema)
             assert export_chart(c, tmp_path / f"{folder}_{c.name}", "png").read_bytes()[:4] == b"\x89PNG"
+
+
+# --- the unit-agreement chart (boxes and one dot per unit) -----------------------------------------------------
+
+ITEMS = """([name, type]) => { const v = window.nichelab.views[name]; const out = [];
+  const r = v.container().querySelector('canvas').getBoundingClientRect(), o = v.origin(), pad = v.padding();
+  function walk(mark, ox, oy) { for (const it of mark.items || []) {
+      if (mark.marktype === type && it.datum) { const w = it.width || 0, h = it.height || 0;
+        out.push({d: JSON.parse(JSON.stringify(it.datum, (k, x) => k && x !== null && typeof x === 'object' ? undefined : x)),
+                  x: r.left + pad.left + o[0] + ox + (it.x || 0) + w / 2, y: r.top + pad.top + o[1] + oy + (it.y || 0) + h / 2}); }
+      if (mark.marktype === 'group') for (const c of it.items || []) walk(c, ox + (it.x || 0), oy + (it.y || 0)); } }
+  walk(v.scenegraph().root, 0, 0); return out; }"""
+
+
+def _tooltip(o, x, y):
+    o.page.mouse.move(x, y)
+    o.page.wait_for_selector("#vg-tooltip-element.visible", timeout=5000)
+    text = o.page.text_content("#vg-tooltip-element")
+    o.page.mouse.move(0, 0)
+    return text
+
+
+def _check_distributions(o, dist, pairs, artifacts, stem, width):
+    """Every stored value is a dot (these runs have fewer than MAX_DOTS per box) and hovering a dot names its unit."""
+    from nichelab.reporting.pages.convergence import DISTRIBUTION_LABELS, MAX_DOTS
+    o.page.locator("#chart-unit_distributions").scroll_into_view_if_needed()
+    dots = [d for d in o.page.evaluate(ITEMS, ["unit_distributions", "symbol"]) if "v" in d["d"]]   # not the legend
+    for key, per in dist.items():
+        for layer, vals in per.items():
+            assert len(vals) <= MAX_DOTS
+            drawn = sorted(d["d"]["v"] for d in dots if d["d"]["kind"] == DISTRIBUTION_LABELS[key] and d["d"]["layer"] == layer)
+            assert drawn == pytest.approx(sorted(vals), abs=1e-4), (key, layer)
+    boxes = [b for b in o.page.evaluate(ITEMS, ["unit_distributions", "rect"]) if "med" in b["d"]]
+    assert len(boxes) == sum(len(v) > 0 for per in dist.values() for v in per.values())
+    for b in boxes:
+        vals = dist[{v: k for k, v in DISTRIBUTION_LABELS.items()}[b["d"]["kind"]]][b["d"]["layer"]]
+        assert b["d"]["med"] == pytest.approx(np.median(vals), abs=1e-4) and b["d"]["n"] == len(vals)
+    one = [d for d in dots if d["d"]["kind"] == DISTRIBUTION_LABELS["one_to_one"] and d["d"]["unit"]]
+    assert len(one) == sum(len(v) for v in dist["one_to_one"].values())      # every one-to-one dot knows its unit
+    target = max(one, key=lambda d: d["d"]["v"])
+    text = _tooltip(o, target["x"], target["y"])
+    assert target["d"]["unit"] in text and f"{target['d']['v']:.3f}" in text and pairs in text
+    o.page.locator("#chart-unit_distributions").screenshot(path=str(artifacts / f"{stem}_{width}_unit_distributions.png"))
+    right = o.page.eval_on_selector_all(".nl-chart canvas", "els => els.map(e => e.getBoundingClientRect().right)")
+    assert max(right) <= width, "a chart is wider than the window"
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_convergence_unit_distributions(runs, open_page, artifacts, width):
+    base, data, _ = runs
+    o = open_page(base / "conv" / "report.html", width=width)
+    _check_opened(o)
+    _check_distributions(o, data["views"]["unit_distributions"], "seed", artifacts, "convergence", width)
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_compare_unit_distributions(runs, open_page, artifacts, width):
+    base, _, data = runs
+    o = open_page(base / "cmp" / "report.html", width=width)
+    _check_opened(o)
+    dist = {k: dict(zip(data["views"]["pairs"], per)) for k, per in data["views"]["unit_distributions"].items()}
+    _check_distributions(o, dist, "A vs B", artifacts, "compare", width)
+
+
+def test_convergence_page_says_which_layers_the_identification_counts(runs):
+    """Issue 12: the page says the layer identification counts the logits layer, and gives the hidden layers'
+    share alone, with its count and 95% interval (numbers from results.json)."""
+    import re
+
+    base, data, _ = runs
+    html = (base / "conv" / "report.html").read_text()
+    text = " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", html, flags=re.S)).split())
+    layers = data["model"]["layers"]
+    assert f"the logits (output) layer {layers[-1]} included" in text
+    assert re.search(rf"counting the {len(layers) - 1} hidden layers only .*?\d+% \(\d+ of \d+ rows; 95% CI", text)
+    assert f"over all {len(layers)} layers, the logits layer {layers[-1]} included" in text     # the table says so too

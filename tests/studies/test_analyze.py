@@ -358,9 +358,10 @@ def test_builtin_digits_json_report_and_weights(digits_result):
                           "Indispensable units", "What each layer knows about the labels"]
     assert "What drives the units" in titles                # digits are 8x8 images: top-k grids, weights
     figs = [f for s in report.sections for f in s.figures if not hasattr(f, "spec")]
-    assert len(figs) == 4 + 2 + 1 and all(f.png.startswith(b"\x89PNG") and f.caption for f in figs)
-    charts = [f.name for f in report.charts()]          # the interactive unit detail (Vega-Lite)
-    assert charts == ["unit_map", "unit_class_means", "unit_top"] and all(f.caption for f in report.charts())
+    assert len(figs) == 2 + 1 and all(f.png.startswith(b"\x89PNG") and f.caption for f in figs)  # pictures only
+    charts = [f.name for f in report.charts()]          # the census charts and the unit detail (Vega-Lite)
+    assert charts == ["class_means", "selectivity", "ablation", "probes", "unit_map", "unit_class_means",
+                      "unit_top"] and all(f.caption for f in report.charts())
     table = summary_table(res)
     assert [r[0] for r in table.rows] == ["L1", "L2"]
     tables = res.tables()
@@ -386,6 +387,36 @@ def test_figure_views_hold_the_drawn_numbers(digits_result):
     assert key == res.layers[0]["ablation"]["indispensable"]
     sel = _units(res, 0, "selectivity")
     assert np.median(sel[np.isfinite(sel)]) == pytest.approx(res.views["selectivity"]["stats"][0]["med"])
+
+
+def test_census_charts_draw_the_views_numbers(digits_result):
+    """Every heatmap cell, selectivity dot and probe point of the page is a number of results.json's views,
+    under the right unit's name."""
+    from nichelab.reporting.pages.analyze import census_datasets
+    res = digits_result
+    data = census_datasets(res)
+    names = res.class_names
+    for panel in res.views["class_means"]:
+        z, order = np.asarray(panel["z"], float), np.asarray(panel["order"])
+        rows = [d for d in data["an_cm"] if d["layer"] == panel["name"]]
+        assert len(rows) == z.size
+        for d in rows:
+            assert d["unit"] == f"{panel['name']}:{order[d['pos']]}" and d["class"] == names[d["row"]]
+            want = z[d["row"], d["pos"]]
+            assert (d["z"] is None) if np.isnan(want) else d["z"] == pytest.approx(want, abs=1e-9)
+    ab = res.views["ablation"]["panels"][0]
+    rows = [d for d in data["an_abl"] if d["layer"] == ab["name"]]
+    z = np.asarray(ab["z"], float)
+    assert len(rows) == z.size and all(d["pp"] == pytest.approx(z[d["row"], d["pos"]]) for d in rows)
+    assert sorted({d["pos"] for d in rows if d["key"]}) == sorted(np.asarray(ab["key"]).tolist())
+    units = {u["unit"]: u for rec in res.layers for u in rec["unit_records"]}
+    for li, live in enumerate(res.views["selectivity"]["live"]):
+        dots = [d for d in data["an_sel"] if d["li"] == li]
+        assert sorted(d["s"] for d in dots) == pytest.approx(sorted(np.asarray(live, float)))
+        assert all(d["s"] == pytest.approx(units[d["unit"]]["selectivity"], abs=1e-4) for d in dots)
+    p = res.views["probes"]
+    held = [d["acc"] for d in data["an_probe"] if d["split"] == "held-out samples"]
+    assert held == pytest.approx([100 * x for x in p["test"]], abs=1e-2)
 
 
 def test_same_seed_same_numbers(digits_result):

@@ -208,8 +208,8 @@ def test_small_run_findings_quote_the_numbers(small):
 
 def test_small_run_report_renders(small):
     html = render_page(small)
-    assert html.count("data:image/png;base64,") == 1          # the violins; the rest are Vega-Lite charts
-    assert html.count("class=\"nl-chart\"") == 5    # contrast, shares, heatmap, unit matching, identification
+    assert html.count("data:image/png;base64,") == 0          # every figure is a Vega-Lite chart
+    assert html.count("class=\"nl-chart\"") == 6    # contrast, unit agreement, shares, heatmap, unit matching, identification
     assert "Same units, or only the same subspace?" in html and "Kornblith" in html
     assert len(build_report(small).sections) == 5
     table = summary_table(small)

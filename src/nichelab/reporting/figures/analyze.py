@@ -1,19 +1,21 @@
 """Figures of ``nichelab analyze``: the unit census of one model.
 
 Every function takes the figure-ready numbers of ``AnalyzeResult.views`` (see
-``nichelab.studies.analyze.views``) and returns PNG bytes; nothing here measures, scales or
-sorts. Units of a layer come already in one ``order`` (preferred class, then selectivity, dead
-units last), so that the class-mean and ablation heatmaps line up.
+``nichelab.studies.analyze.views``), arranged by the page into named datasets, and returns a
+Vega-Lite spec drawn in the browser; nothing here measures, scales or sorts. Units of a layer come
+already in one ``order`` (preferred class, then selectivity, dead units last), so that the
+class-mean and ablation heatmaps line up. The two picture figures (:func:`fig_top_examples`,
+:func:`fig_first_weights`) stay PNG (matplotlib): they are mosaics of input pictures, and the unit
+browser already shows each unit's top inputs as image marks.
 """
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import SymLogNorm
 
-from ..style import DIV_CMAP, OKABE_ITO, SEQ_CMAP, new_figure, to_png
+from ..style import DIV_CMAP, new_figure, to_png
 
-__all__ = ["fig_class_means", "fig_selectivity", "fig_ablation", "fig_probes", "fig_top_examples",
-           "fig_first_weights"]
+__all__ = ["fig_top_examples", "fig_first_weights", "chart_class_means", "chart_selectivity", "chart_ablation",
+           "chart_probes", "chart_unit_map", "chart_unit_class_means", "chart_unit_top"]
 
 _GREY = "#d9d9d9"
 
@@ -21,154 +23,6 @@ _GREY = "#d9d9d9"
 def _cmap(name: str):
     import matplotlib
     return matplotlib.colormaps[name].with_extremes(bad=_GREY)
-
-
-def _unit_ticks(ax, order: np.ndarray) -> None:
-    n = len(order)
-    if n <= 64:
-        ax.set_xticks(range(n), [str(int(u)) for u in order], fontsize=6 if n > 24 else 8,
-                      rotation=90 if n > 24 else 0)
-    else:
-        step = int(np.ceil(n / 32))
-        ax.set_xticks(range(0, n, step), [str(int(u)) for u in order[::step]], fontsize=6, rotation=90)
-
-
-def _class_ticks(ax, class_names: list[str], extra: list[str] = ()) -> None:
-    labels = list(extra) + [str(c) for c in class_names]
-    ax.set_yticks(range(len(labels)), labels, fontsize=7 if len(labels) > 12 else 8)
-
-
-def fig_class_means(panels: list[dict], class_names: list[str]) -> bytes:
-    """Class-mean activation of every unit, one heatmap per layer (classes x units).
-
-    Parameters
-    ----------
-    panels : list of dict
-        ``name`` (str), ``z`` (n_classes, n_units) already scaled to [0, 1] and in display order
-        (NaN for dead units, drawn grey), ``order`` (n_units,) unit indices, ``n_dead`` (int),
-        ``what`` (e.g. ``"channels (spatial mean)"``).
-    class_names : list of str
-    """
-    K = len(class_names)
-    heights = [0.24 * K + 1.1 for _ in panels]
-    fig, axes = new_figure(1, len(panels), width=8.0, height=1.0,
-                           gridspec_kw={"height_ratios": heights})
-    fig.set_size_inches(8.0, sum(heights) + 0.3)
-    im = None
-    for ax, p in zip(axes[:, 0], panels):
-        z = np.asarray(p["z"], float).reshape(K, -1)
-        im = ax.imshow(z, aspect="auto", cmap=_cmap(SEQ_CMAP), vmin=0, vmax=1, interpolation="nearest")
-        _unit_ticks(ax, p["order"])
-        _class_ticks(ax, class_names)
-        ax.set_ylabel("class")
-        n_dead = int(p["n_dead"])
-        ax.set_title(f"{p['name']}: {z.shape[1]} {p['what']}" + (f" ({n_dead} dead, grey)" if n_dead else ""),
-                     fontsize=9, loc="left")
-    axes[-1, 0].set_xlabel("unit index (sorted by preferred class, then selectivity; dead units last)")
-    fig.colorbar(im, ax=axes[:, 0].tolist(), shrink=0.9, pad=0.01,
-                 label="class-mean activation / unit's largest class mean")
-    return to_png(fig)
-
-
-def fig_selectivity(names: list[str], live: list[np.ndarray], stats: list[dict]) -> bytes:
-    """Class selectivity index of every live unit, by layer (one dot per unit, box = quartiles).
-
-    Parameters
-    ----------
-    names : list of str
-        Layer names, input side first.
-    live : list of np.ndarray
-        Per layer, the selectivity of its live units.
-    stats : list of dict
-        Per layer, the box: ``med``, ``q1``, ``q3``, ``whislo``, ``whishi`` (NaN: no box).
-    """
-    fig, axes = new_figure(1, 1, width=max(4.2, 1.1 * len(names) + 2.0), height=3.4)
-    ax = axes[0, 0]
-    rng = np.random.default_rng(0)            # horizontal jitter of the dots only
-    for i, v in enumerate(live):
-        v = np.asarray(v, float)
-        ax.scatter(i + rng.uniform(-0.22, 0.22, len(v)), v, s=10, alpha=0.65, color=OKABE_ITO[0],
-                   edgecolor="none", label="one live unit" if i == 0 else None, zorder=3)
-    boxes = [dict(st, fliers=[]) for st in stats]
-    ax.bxp(boxes, positions=range(len(names)), widths=0.6, showfliers=False,
-           medianprops={"color": OKABE_ITO[5], "lw": 2}, zorder=2)
-    ax.plot([], [], color=OKABE_ITO[5], lw=2, label="median (box: quartiles)")
-    ax.set_xticks(range(len(names)), [f"{n}\n({len(v)} live)" for n, v in zip(names, live)], fontsize=8)
-    ax.set_xlim(-0.6, len(names) - 0.4)
-    ax.set_ylim(-0.03, 1.2)
-    ax.set_yticks(np.linspace(0, 1, 6))
-    ax.set_xlabel("layer (input side to output side)")
-    ax.set_ylabel("class selectivity index")
-    ax.set_title("0 = same response to every class, 1 = responds to one class only", fontsize=8)
-    ax.legend(fontsize=7, loc="upper center", ncol=2, frameon=False)
-    return to_png(fig)
-
-
-def fig_ablation(panels: list[dict], class_names: list[str], vmax: float) -> bytes:
-    """Accuracy lost when each unit is ablated alone: overall (top row) and per class, one heatmap per layer.
-
-    The colour scale is linear within +-1 point and logarithmic beyond, so that small overall costs
-    and large single-class costs are both visible.
-
-    Parameters
-    ----------
-    panels : list of dict
-        ``name``, ``what``, ``z`` (1 + n_classes, n_units) percentage points lost (positive =
-        damage; the overall row first) in display order, ``order`` (n_units,) unit indices,
-        ``key`` positions (in display order) of indispensable units (a black triangle above).
-    class_names : list of str
-    vmax : float
-        The colour limit (largest |cost| over all panels, at least 1).
-    """
-    K = len(class_names)
-    heights = [0.24 * (K + 1) + 1.2 for _ in panels]
-    fig, axes = new_figure(1, len(panels), width=8.0, height=1.0, gridspec_kw={"height_ratios": heights})
-    fig.set_size_inches(8.0, sum(heights) + 0.3)
-    norm = SymLogNorm(linthresh=1.0, linscale=0.6, vmin=-vmax, vmax=vmax, base=10)
-    im = None
-    for ax, p in zip(axes[:, 0], panels):
-        o = p["order"]
-        z = np.asarray(p["z"], float).reshape(K + 1, -1)
-        im = ax.imshow(z, aspect="auto", cmap=_cmap(DIV_CMAP), norm=norm, interpolation="nearest")
-        ax.axhline(0.5, color="black", lw=1.2)
-        key = np.asarray(p["key"], float)
-        if key.size:
-            ax.scatter(key, np.full(key.size, -0.95), marker="v", s=14, color="black", clip_on=False,
-                       label="indispensable unit", zorder=4)
-            ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, borderaxespad=0.1)
-        ax.set_ylim(len(z) - 0.5, -1.3)
-        _unit_ticks(ax, o)
-        _class_ticks(ax, class_names, ["overall"])
-        ax.set_ylabel("class")
-        ax.set_title(f"{p['name']}: {len(o)} {p['what']}", fontsize=9, loc="left")
-    axes[-1, 0].set_xlabel("unit index (same order as the class-mean heatmap)")
-    ticks = [t for t in (1, 3, 10, 30, 100) if t <= vmax]
-    cb = fig.colorbar(im, ax=axes[:, 0].tolist(), shrink=0.9, pad=0.01, ticks=[-t for t in ticks[::-1]] + [0] + ticks,
-                      label="accuracy lost when the unit is ablated\n(percentage points, log scale beyond ±1; < 0: accuracy rose)")
-    cb.ax.set_yticklabels([f"{-t:g}" for t in ticks[::-1]] + ["0"] + [f"{t:g}" for t in ticks])
-    cb.ax.minorticks_off()
-    return to_png(fig)
-
-
-def fig_probes(names: list[str], test_acc: list[float], train_acc: list[float], chance: float,
-               model_acc: float | None) -> bytes:
-    """Linear-probe accuracy by layer (held-out and training split), with chance and the model's accuracy."""
-    fig, axes = new_figure(1, 1, width=max(4.4, 0.9 * len(names) + 2.4), height=3.3)
-    ax = axes[0, 0]
-    x = np.arange(len(names))
-    te, tr = 100 * np.asarray(test_acc, float), 100 * np.asarray(train_acc, float)
-    ax.plot(x, te, "-o", color=OKABE_ITO[0], lw=2, label="probe, held-out samples")
-    ax.plot(x, tr, "--s", color=OKABE_ITO[1], lw=1.2, ms=4, label="probe, training samples")
-    ax.axhline(100 * chance, color="black", ls=":", lw=1.2, label=f"chance (majority class) {100 * chance:.0f}%")
-    if model_acc is not None:
-        ax.axhline(100 * model_acc, color=OKABE_ITO[2], ls="-.", lw=1.2,
-                   label=f"the model itself {100 * model_acc:.1f}%")
-    ax.set_xticks(x, names, fontsize=8)
-    ax.set_xlabel("layer (input = the raw input, flattened)")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(max(0.0, 100 * chance - 10), 101)
-    ax.legend(fontsize=7, loc="lower right")
-    return to_png(fig)
 
 
 def _mosaic(cells: list[list[np.ndarray | None]], fill: float = np.nan, gap_y: int = 1) -> np.ndarray:
@@ -254,12 +108,19 @@ def fig_first_weights(name: str, pictures: np.ndarray, rgb: bool, n_units: int) 
 
 
 # --- interactive charts (Vega-Lite via Altair), drawn in the browser ---------------------------------------------
-# Named datasets (built by nichelab.reporting.pages.analyze.unit_datasets):
+# Named datasets (built by nichelab.reporting.pages.analyze.unit_datasets and census_datasets):
+#   an_cm:      layer, pos (display order), unit, k (unit index), row (class position), class, z (class mean / the
+#               unit's largest, null for dead units)
+#   an_abl:     layer, pos, unit, k, row (0 = overall, then class position + 1), class ("overall" or the name), pp
+#               (accuracy lost, percentage points), key (indispensable: true on every row of that unit)
+#   an_sel:     layer, li (layer position), x (li + fixed jitter), s (selectivity of a live unit), unit
+#   an_selbox:  layer, li, n, q1, med, q3, lo, hi (box-plot statistics of the live units' selectivity)
+#   an_probe:   layer, li, split ("held-out samples" / "training samples"), acc (%)
 #   an_units:   unit, layer, selectivity, cost (overall accuracy lost, pp; null without ablation), dead ("dead"/"live"),
 #               pref (preferred class name)
 #   an_means:   unit, cls (class position), class (name), mean (class-mean activation), pref (bool)
 #   an_top:     unit, rank (1 = strongest), sample, class, value, url (PNG data URL or null)
-# Page parameter: ``unit`` (a unit name such as "L1:3").
+# Page parameters: ``unit`` (a unit name such as "L1:3") and ``clayer`` (the layer the heatmaps show).
 
 def _vl(chart) -> dict:
     import altair as alt  # noqa: F401  (imported lazily: the PNG figures above do not need it)
@@ -343,4 +204,127 @@ def chart_unit_top(unit: str, pictures: bool, class_names: list[str] = ()) -> di
             y=alt.value(32), url=alt.Url("url:N"), tooltip=tips).properties(width=660, height=64, view={"stroke": None})
         spec = _vl(alt.vconcat(imgs, bars, spacing=4).resolve_scale(x="shared"))
     spec["params"] = _unit_param(unit)
+    return spec
+
+
+def _heat(data: str, unit: str, layer: str, colour, rows_title: str, n_rows: int, tips: list,
+          extra: list = ()) -> dict:
+    import altair as alt
+    from ..charts import axis
+    x = alt.X("k:O", sort=alt.EncodingSortField(field="pos", order="ascending"),
+              axis=alt.Axis(**axis("unit index (sorted by preferred class, then selectivity; dead units last)",
+                                   labelOverlap="greedy", labelSeparation=3, labelAngle=0, labelFontSize=9)))
+    y = alt.Y("class:N", sort=alt.EncodingSortField(field="row", order="ascending"),
+              axis=alt.Axis(**axis(rows_title, labelLimit=120)))
+    base = alt.Chart(alt.Data(name=data), transform=[{"filter": "datum.layer == clayer"}])
+    grey = base.mark_rect(color="#d9d9d9").encode(x=x, y=y, tooltip=tips)        # dead units: no value, grey
+    cells = base.mark_rect(cursor="pointer").encode(x=x, y=y, color=colour, tooltip=tips)
+    ring = base.transform_filter("datum.unit == unit").mark_rect(fill=None, stroke="black", strokeWidth=2).encode(
+        x=x, y=y)
+    spec = _vl(alt.layer(grey, cells, ring, *extra).properties(width=560, height=min(420, 16 * n_rows)))
+    spec["params"] = _unit_param(unit) + [{"name": "clayer", "value": layer}]
+    return spec
+
+
+def chart_class_means(unit: str, layer: str, n_classes: int) -> dict:
+    """The selected layer's class-mean heatmap (classes x units, each unit scaled to its largest class mean;
+    dead units grey); the selected unit's column outlined; clicking a cell selects its unit."""
+    import altair as alt
+    colour = alt.Color("z:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]),
+                       legend=alt.Legend(title=["class mean /", "unit's largest"], orient="right", gradientLength=120))
+    tips = [alt.Tooltip("unit:N"), alt.Tooltip("class:N"), alt.Tooltip("z:Q", format=".2f", title="scaled class mean")]
+    return _heat("an_cm", unit, layer, colour, "class", n_classes, tips)
+
+
+def chart_ablation(unit: str, layer: str, n_classes: int, vmax: float) -> dict:
+    """Accuracy lost when each unit of the selected layer is ablated alone: overall (top row) and per class,
+    a diverging colour scale, linear within +-1 point and logarithmic beyond; indispensable units marked by a
+    triangle on the overall row. Clicking a cell selects its unit."""
+    import altair as alt
+    vmax = float(vmax)
+    ticks = sorted({round(vmax, 1), -round(vmax, 1)} | {float(t) for t in (1, 10, 100) if t < 0.8 * vmax}
+                   | {-float(t) for t in (1, 10, 100) if t < 0.8 * vmax})
+    colour = alt.Color("pp:Q", scale=alt.Scale(type="symlog", constant=1, scheme="purpleorange",
+                                               domain=[-float(vmax), float(vmax)], domainMid=0),
+                       legend=alt.Legend(title=["accuracy lost", "(pp; log scale", "beyond ±1;", "< 0: it rose)"],
+                                         orient="right", gradientLength=140, format=".0f", values=ticks,
+                                         titleFontSize=11, labelFontSize=10))
+    tips = [alt.Tooltip("unit:N"), alt.Tooltip("class:N", title="accuracy on"),
+            alt.Tooltip("pp:Q", format=".2f", title="lost (percentage points)"), alt.Tooltip("keyText:N", title="indispensable")]
+    keys = alt.Chart(alt.Data(name="an_abl"), transform=[
+        {"filter": "datum.layer == clayer && datum.key && datum.row == 0"}]).mark_point(
+        shape="triangle-down", filled=True, size=40, color="black", yOffset=-2).encode(
+        x=alt.X("k:O", sort=alt.EncodingSortField(field="pos", order="ascending")),
+        y=alt.Y("class:N", sort=alt.EncodingSortField(field="row", order="ascending")), tooltip=tips)
+    spec = _heat("an_abl", unit, layer, colour, "accuracy on (overall, then each class)", n_classes + 1, tips,
+                 [keys])
+    for leaf in spec["layer"]:
+        leaf.setdefault("transform", [])
+        leaf["transform"].append({"calculate": "datum.key ? 'yes' : 'no'", "as": "keyText"})
+    return spec
+
+
+def chart_selectivity(unit: str, layers: list[str]) -> dict:
+    """Class selectivity of every live unit by layer: one dot per unit (hover for its name; click to select),
+    a box from the lower to the upper quartile with the median, whiskers to the most extreme values within
+    1.5 IQR."""
+    import altair as alt
+    import json
+    from ..charts import OKABE_ITO as OI, axis
+    n = max(len(layers), 1)
+    xs = alt.Scale(domain=[-0.5, n - 0.5], nice=False, zero=False)
+    x = alt.X("x:Q", scale=xs, axis=alt.Axis(**axis("layer (input side to output side)", values=list(range(n)),
+                                                     labelExpr=f"{json.dumps(list(layers))}[datum.value]", grid=False)))
+    ys = alt.Scale(domain=[0, 1])
+    y = alt.Y("s:Q", scale=ys, axis=alt.Axis(**axis("class selectivity (0: classes alike, 1: one class)")))
+    dots = alt.Chart(alt.Data(name="an_sel")).mark_point(filled=True, size=22, opacity=0.6, color=OI[0],
+                                                         cursor="pointer").encode(
+        x=x, y=y, tooltip=[alt.Tooltip("unit:N"), alt.Tooltip("layer:N"), alt.Tooltip("s:Q", format=".3f", title="selectivity")])
+    sel = alt.Chart(alt.Data(name="an_sel"), transform=[{"filter": "datum.unit == unit"}]).mark_point(
+        size=200, strokeWidth=3, color=OI[5]).encode(x=x, y=y)
+    box_data = alt.Data(name="an_selbox")
+    spread = [{"calculate": "datum.li - 0.25", "as": "xa"}, {"calculate": "datum.li + 0.25", "as": "xb"}]
+    tips = [alt.Tooltip("layer:N"), alt.Tooltip("n:Q", title="live units"), alt.Tooltip("hi:Q", format=".3f", title="upper whisker"),
+            alt.Tooltip("q3:Q", format=".3f", title="upper quartile"), alt.Tooltip("med:Q", format=".3f", title="median"),
+            alt.Tooltip("q1:Q", format=".3f", title="lower quartile"), alt.Tooltip("lo:Q", format=".3f", title="lower whisker")]
+    whisker = alt.Chart(box_data).mark_rule(color="#555555").encode(
+        x=alt.X("li:Q", scale=xs), y=alt.Y("lo:Q", scale=ys), y2=alt.Y2("hi:Q"), tooltip=tips)
+    box = alt.Chart(box_data, transform=spread).mark_rect(fill="#ffffff", fillOpacity=0.0, stroke="#555555",
+                                                           strokeWidth=1.5).encode(
+        x=alt.X("xa:Q", scale=xs), x2=alt.X2("xb:Q"), y=alt.Y("q1:Q", scale=ys), y2=alt.Y2("q3:Q"), tooltip=tips)
+    med = alt.Chart(box_data, transform=spread).mark_rule(color=OI[5], strokeWidth=3).encode(
+        x=alt.X("xa:Q", scale=xs), x2=alt.X2("xb:Q"), y=alt.Y("med:Q", scale=ys), tooltip=tips)
+    spec = _vl(alt.layer(whisker, box, dots, med, sel).properties(width=min(660, max(300, 140 * n)), height=300))
+    spec["title"] = {"text": "dot: one live unit · box: quartiles · orange bar: median · line: within 1.5 IQR · "
+                             "ring: the selected unit", "fontSize": 11, "fontWeight": "normal", "anchor": "start",
+                     "limit": 700}
+    spec["params"] = _unit_param(unit)
+    return spec
+
+
+def chart_probes(layers: list[str], chance: float, model_acc: float | None) -> dict:
+    """Linear-probe accuracy by layer on held-out and training samples, with chance (majority class) and the
+    model's own accuracy as labelled rules."""
+    import altair as alt
+    from ..charts import OKABE_ITO as OI, axis
+    x = alt.X("layer:N", sort=list(layers), axis=alt.Axis(**axis("layer (input = the raw input, flattened)", labelAngle=0)))
+    lo = max(0.0, 100 * chance - 10)
+    y = alt.Y("acc:Q", scale=alt.Scale(domain=[lo, 100], nice=False, clamp=True), axis=alt.Axis(**axis("accuracy (%)")))
+    splits = ["held-out samples", "training samples"]
+    colour = alt.Color("split:N", sort=splits, scale=alt.Scale(domain=splits, range=[OI[0], OI[1]]),
+                       legend=alt.Legend(title="linear probe on", orient="bottom"))
+    lines = alt.Chart(alt.Data(name="an_probe")).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=60, filled=True)).encode(
+        x=x, y=y, color=colour, strokeDash=alt.StrokeDash("split:N", sort=splits, scale=alt.Scale(domain=splits, range=[[1, 0], [5, 3]]),
+                                                          legend=None),
+        tooltip=[alt.Tooltip("layer:N"), alt.Tooltip("split:N", title="probe on"), alt.Tooltip("acc:Q", format=".1f", title="accuracy (%)")])
+    refs = [(100 * chance, f"chance (majority class) {100 * chance:.0f}%", "black", [2, 2])]
+    if model_acc is not None:
+        refs.append((100 * model_acc, f"the model itself {100 * model_acc:.1f}%", OI[2], [6, 2, 1, 2]))
+    spec = {"layer": [_vl(lines)], "width": min(600, max(300, 110 * len(layers))), "height": 240}
+    for v, text, col, dash in refs:
+        spec["layer"].append({"data": {"values": [{}]}, "mark": {"type": "rule", "color": col, "strokeDash": dash},
+                              "encoding": {"y": {"datum": v}}})
+        spec["layer"].append({"data": {"values": [{}]}, "mark": {"type": "text", "align": "left", "dx": 4, "dy": -6,
+                                                                  "fontSize": 11, "color": col},
+                              "encoding": {"x": {"value": 0}, "y": {"datum": v}, "text": {"value": text}}})
     return spec

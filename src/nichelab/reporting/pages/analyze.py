@@ -12,7 +12,7 @@ from ..figures import analyze as fig
 from ..model import Chart, Control, Figure, Readout, Report, Section, Table
 from ..style import FigurePool
 
-__all__ = ["page", "summary_table", "unit_datasets"]
+__all__ = ["page", "summary_table", "unit_datasets", "census_datasets"]
 
 _UNIT_ROWS = 1000       # unit-table rows in the HTML report (all units are in results.json)
 
@@ -55,8 +55,9 @@ def page(r) -> Report:
     """
     f = r.findings
     with FigurePool() as pool:
-        sections = [_layers(r, f), _dead(f), _duplicates(f), _selective(r, f, pool), _ablation(r, f, pool),
-                    _probes(r, f, pool)]
+        data = census_datasets(r)
+        sections = [_layers(r, f), _dead(f), _duplicates(f), _selective(r, f, data), _ablation(r, f, data),
+                    _probes(r, f, data)]
         drives = _drives(r, pool)
         if drives is not None:
             sections.append(drives)
@@ -157,39 +158,113 @@ def _duplicates(f) -> Section:
                    findings=f["duplicates"])
 
 
-def _selective(r, f, pool) -> Section:
-    v = r.views
+def _unit_names(r) -> dict:
+    """Layer name -> the names of its units by index (``L1:0`` ...)."""
+    return {rec["name"]: [u["unit"] for u in rec["unit_records"]] for rec in r.layers}
+
+
+def census_datasets(r) -> dict:
+    """The named datasets of the census charts (see :mod:`nichelab.reporting.figures.analyze`), from ``r.views``.
+
+    Returns
+    -------
+    dict of str -> list of dict
+        ``an_cm`` and ``an_abl`` (one row per heatmap cell), ``an_sel`` (one row per live unit), ``an_selbox``
+        (one row per layer), ``an_probe`` (one row per layer and split).
+    """
+    v, names = r.views, r.class_names
+    units = _unit_names(r)
+
+    def name(layer, k):
+        us = units.get(layer, [])
+        return us[k] if k < len(us) else f"{layer}:{k}"
+    cm = []
+    for p in v["class_means"]:
+        z = np.asarray(p["z"], float).reshape(len(names), -1)
+        for pos, k in enumerate(np.asarray(p["order"]).ravel().tolist()):
+            for c in range(len(names)):
+                cm.append({"layer": p["name"], "pos": pos, "unit": name(p["name"], int(k)), "k": int(k), "row": c,
+                           "class": names[c], "z": _r(z[c, pos])})
+    abl = []
+    if v.get("ablation") is not None:
+        for p in v["ablation"]["panels"]:
+            z = np.asarray(p["z"], float).reshape(len(names) + 1, -1)
+            key = set(np.asarray(p["key"]).ravel().tolist())
+            for pos, k in enumerate(np.asarray(p["order"]).ravel().tolist()):
+                for row in range(len(names) + 1):
+                    abl.append({"layer": p["name"], "pos": pos, "unit": name(p["name"], int(k)), "k": int(k), "row": row,
+                                "class": "overall" if row == 0 else names[row - 1], "pp": _r(z[row, pos]),
+                                "key": pos in key})
     s = v["selectivity"]
-    figs = [Figure(pool.draw(fig.fig_class_means, v["class_means"], r.class_names),
-                   "Each column is a unit: a single bright cell means the unit answers to one class; "
-                   "an evenly coloured column means no preference."),
-            Figure(pool.draw(fig.fig_selectivity, s["names"], s["live"], s["stats"]),
-                   "Compare the boxes: a higher box means the layer's units are more class-specific.")]
+    sel, box = [], []
+    for li, (layer, live, st) in enumerate(zip(s["names"], s["live"], s["stats"])):
+        live = np.asarray(live, float).ravel()
+        rec = next((x for x in r.layers if x["name"] == layer), {"unit_records": []})
+        cands = [(u["selectivity"], u["unit"]) for u in rec["unit_records"] if not u["dead"]
+                 and u["selectivity"] is not None and math.isfinite(float(u["selectivity"]))]
+        labelled = len(cands) == len(live) and all(abs(round(c, 4) - x) <= 2e-4 for (c, _), x in zip(cands, live))
+        for n, x in enumerate(live.tolist()):
+            sel.append({"layer": layer, "li": li, "x": round(li + ((n * 0.6180339887) % 1.0 - 0.5) * 0.36, 4),
+                        "s": _r(x), "unit": cands[n][1] if labelled else ""})
+        if live.size:
+            box.append({"layer": layer, "li": li, "n": int(live.size), "q1": _r(st["q1"]), "med": _r(st["med"]),
+                        "q3": _r(st["q3"]), "lo": _r(st["whislo"]), "hi": _r(st["whishi"])})
+    probe = []
+    if v.get("probes") is not None:
+        p = v["probes"]
+        for li, layer in enumerate(p["names"]):
+            probe.append({"layer": layer, "li": li, "split": "held-out samples", "acc": _r(100 * p["test"][li], 2)})
+            probe.append({"layer": layer, "li": li, "split": "training samples", "acc": _r(100 * p["train"][li], 2)})
+    return {"an_cm": cm, "an_abl": abl, "an_sel": sel, "an_selbox": box, "an_probe": probe}
+
+
+def _heat_layer(r) -> str:
+    return r.views["class_means"][0]["name"] if r.views["class_means"] else ""
+
+
+def _selective(r, f, data) -> Section:
+    layers = [p["name"] for p in r.views["class_means"]]
+    first, layer = _first_unit(r), _heat_layer(r)
+    what = {p["name"]: f"{p['name']} ({len(np.asarray(p['order']).ravel())} {p['what']}"
+            + (f", {p['n_dead']} dead in grey" if p["n_dead"] else "") + ")" for p in r.views["class_means"]}
+    controls = [Control("clayer", "Heatmap layer", "select", layer, [(n, what[n], "") for n in layers],
+                        help="The layer the class-mean heatmap here and the ablation heatmap below show.")] if layers else []
+    figs = []
+    if layers:
+        figs.append(Chart("class_means", fig.chart_class_means(first, layer, len(r.class_names)),
+                          "Each column is a unit: a single bright cell means the unit answers to one class; an evenly "
+                          "coloured column means no preference. Click a column to select its unit below.",
+                          datasets={"an_cm": data["an_cm"]}, click=("unit", "unit")))
+    figs.append(Chart("selectivity", fig.chart_selectivity(first, r.views["selectivity"]["names"]),
+                      "Compare the boxes: a higher box means the layer's units are more class-specific; the ringed "
+                      "dot is the selected unit (click a dot to select it).",
+                      datasets={"an_sel": data["an_sel"], "an_selbox": data["an_selbox"]}, click=("unit", "unit")))
     return Section("Selective units", question="Which units respond to one class, and how does that change "
-                   "with depth?", findings=f["selectivity"], figures=figs)
+                   "with depth?", findings=f["selectivity"], figures=figs, controls=controls)
 
 
-def _ablation(r, f, pool) -> Section:
+def _ablation(r, f, data) -> Section:
     a = r.views["ablation"]
     figs = []
-    if a is not None:
-        figs.append(Figure(pool.draw(fig.fig_ablation, a["panels"], r.class_names, a["vmax"]),
-                           "Dark orange cells are damage: look for units that cost little overall (top row) "
-                           "but a lot on one class."))
+    if a is not None and data["an_abl"]:
+        figs.append(Chart("ablation", fig.chart_ablation(_first_unit(r), _heat_layer(r), len(r.class_names), a["vmax"]),
+                          "Orange cells are damage: look for units that cost little overall (top row) but a lot on one "
+                          "class; triangles mark indispensable units. The layer is the one chosen above the class-mean "
+                          "heatmap; click a cell to select its unit.",
+                          datasets={"an_abl": data["an_abl"]}, click=("unit", "unit")))
     notes = [f"{rec['name']}: {rec['ablation_note']}" for rec in r.layers
              if rec["ablation"] is None and rec["ablation_note"]]
     return Section("Indispensable units", question="Which single units can the model not do without?",
                    findings=f["indispensable"], figures=figs, notes=notes)
 
 
-def _probes(r, f, pool) -> Section:
+def _probes(r, f, data) -> Section:
     p = r.views["probes"]
     figs = []
     if p is not None:
-        figs.append(Figure(pool.draw(fig.fig_probes, p["names"], p["test"], p["train"], p["chance"],
-                                     p["model_accuracy"]),
-                           "Follow the solid line: where it climbs, that layer makes the labels more linearly "
-                           "readable than the one before."))
+        figs.append(Chart("probes", fig.chart_probes(p["names"], p["chance"], p["model_accuracy"]),
+                          "Follow the solid line: where it climbs, that layer makes the labels more linearly "
+                          "readable than the one before.", datasets={"an_probe": data["an_probe"]}))
     return Section("What each layer knows about the labels", question="How well can a linear classifier read "
                    "the class from each layer?", findings=f["probes"], figures=figs)
 

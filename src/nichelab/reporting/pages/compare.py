@@ -8,8 +8,9 @@ from ...studies.convergence.agreement import SHORT_VERDICT
 from ...studies.compare.analysis import pair_name
 from ...studies.text import num, pct
 from ..figures import convergence as fig
-from ..model import Chart, Control, Figure, Readout, Report, Section, Table
-from .convergence import DISTRIBUTION_LABELS, _heat_rows, _match_readout, _match_rows
+from ..model import Chart, Control, Readout, Report, Section, Table
+from .convergence import (DISTRIBUTION_LABELS, _align, _heat_rows, _match_readout, _match_rows, _thinned,
+                          distribution_datasets)
 
 __all__ = ["page", "summary_table"]
 
@@ -104,9 +105,16 @@ def _setup(r) -> dict:
 def _units(r) -> Section:
     c, v = r.config, r.views
     series = {DISTRIBUTION_LABELS[k]: [np.asarray(x, float) for x in per] for k, per in v["unit_distributions"].items()}
-    dist = Figure(fig.fig_unit_distributions(v["pairs"], series, (c.threshold_high, c.threshold_low), "live units of A"),
-                  "Blue: each A unit against its matched B unit; green: against all of B's units combined — "
-                  "a gap means the layers share a subspace but not single units.")
+    field = {"one_to_one": "matched_corr", "semi": "semi_corr", "linear_combination": "linear_combination_corr"}
+    labels = {DISTRIBUTION_LABELS[k]: [_align(series[DISTRIBUTION_LABELS[k]][p], _candidates(m, field[k]))
+                                       for p, m in enumerate(r.matching)] for k in v["unit_distributions"]}
+    points, boxes, y_min = distribution_datasets(v["pairs"], series, labels)
+    dist = Chart("unit_distributions", fig.unit_distributions("cmp_dist_pts", "cmp_dist_box", v["pairs"], list(series),
+                                                              c.threshold_high, c.threshold_low,
+                                                              "matched layer pair, A=B (live units of A)", y_min),
+                 "Blue: each A unit against its matched B unit; green: against all of B's units combined — a gap "
+                 f"means the layers share a subspace but not single units. Hover a dot for its unit{_thinned(series)}.",
+                 datasets={"cmp_dist_pts": points, "cmp_dist_box": boxes})
     rows = [[u["name"], u["partner"], num(u["matched_corr"], 3), u["semi_partner"], num(u["semi_corr"], 3),
              num(u["linear_combination_corr"], 3), "dead" if u["dead"] else ""] for m in r.matching for u in m["units"]]
     return Section("Unit matching", question="Does each unit of A have a counterpart in B (Li et al. 2015)?",
@@ -114,3 +122,16 @@ def _units(r) -> Section:
                    tables=[Table(["unit of A", "matched unit of B", "r", "best single partner", "r (semi)",
                                   "lin. comb. r", ""], rows, "Every unit's one-to-one match")],
                    notes=list(r.notes))
+
+
+def _candidates(m: dict, field: str) -> list:
+    """(value, unit, networks) of the live units of A in one matched layer pair, in the stored order."""
+    out = []
+    for u in m["units"]:
+        if u["dead"]:
+            continue
+        x = u.get(field)
+        val = float("nan") if x is None or not np.isfinite(float(x)) else float(x)
+        unit = u["name"] + (f" (B: {u['partner']})" if field == "matched_corr" and u.get("partner") is not None else "")
+        out.append((val, unit, "A vs B"))
+    return out

@@ -11,15 +11,16 @@ from ...studies.compare.analysis import pair_name
 from ...studies.text import num, pct, share
 from ..figures import convergence as fig
 from ..glossary import glossary_link
-from ..model import Chart, Control, Figure, Readout, Report, Section, Table
-from ..style import FigurePool
+from ..model import Chart, Control, Readout, Report, Section, Table
 
-__all__ = ["page", "summary_table", "DISTRIBUTION_LABELS"]
+__all__ = ["page", "summary_table", "DISTRIBUTION_LABELS", "distribution_datasets"]
 
 #: How the figures name the three ways a unit is compared (keys of ``views["unit_distributions"]``).
 DISTRIBUTION_LABELS = {"one_to_one": "one-to-one match (Hungarian)",
                        "semi": "best single partner (semi-matching)",
                        "linear_combination": "best linear combination"}
+#: Dots drawn per layer and kind of comparison (evenly spaced over the sorted values); boxes use every value.
+MAX_DOTS = 400
 
 
 def _r(x, digits: int = 4):
@@ -45,17 +46,92 @@ def summary_table(r) -> Table:
 
 
 def page(r) -> Report:
-    """The HTML report: question, measured answer and figures, one idea per section."""
-    with FigurePool() as pool:
-        report = Report(
-            title="Do networks trained from different seeds learn the same units, or only the same subspace?",
-            summary=list(r.findings["short"]) + [glossary_link()], setup=_setup(r),
-            sections=[_contrast(r, pool), _units(r, pool), _heatmaps(r, pool), _identification(r, pool), _table(r)])
-    for section in report.sections:
-        for f in section.figures:
-            if isinstance(f, Figure):
-                f.png = FigurePool.resolve(f.png)
-    return report
+    """The HTML report: question, measured answer and interactive charts, one idea per section."""
+    return Report(
+        title="Do networks trained from different seeds learn the same units, or only the same subspace?",
+        summary=list(r.findings["short"]) + [glossary_link()], setup=_setup(r),
+        sections=[_contrast(r), _units(r), _heatmaps(r), _identification(r), _table(r)])
+
+
+def _thinned(series: dict) -> str:
+    """The caption's note when some layers have more dots than are drawn."""
+    most = max((len(x) for per in series.values() for x in per), default=0)
+    return (f"; where a layer has more than {MAX_DOTS} values, {MAX_DOTS} dots evenly spaced over the sorted "
+            "values are drawn (the boxes use every value)" if most > MAX_DOTS else "")
+
+
+def _align(values: np.ndarray, candidates: list) -> list | None:
+    """(unit, networks) of each of ``values`` when ``candidates`` line up with them, else None.
+
+    ``candidates``: (value, unit, networks) in the order the values were pooled, value None when the result
+    does not store it per pair, NaN where the pooled values skip it.
+    """
+    keep = [x for x in candidates if x[0] is None or np.isfinite(x[0])]
+    if len(keep) != len(values):
+        return None
+    if any(x[0] is not None and abs(round(float(x[0]), 4) - float(v)) > 2e-4 for x, v in zip(keep, values)):
+        return None
+    return [(u, w) for _, u, w in keep]
+
+
+def _get(d: dict, k: int):
+    return d[k] if k in d else d.get(str(k))
+
+
+def _conv_candidates(r, layer: str, kind: str) -> list:
+    """Candidate labels of a layer's pooled values: ordered seed pairs (i, j), then the live units of seed i."""
+    S = len(r.seeds)
+    out = []
+    for i in range(S):
+        units = (_get(r.units, i) or {}).get(layer, [])
+        for j in range(S):
+            if i == j:
+                continue
+            for u in units:
+                if u["dead"]:
+                    continue
+                if kind == "one_to_one":
+                    m = _get(u["matched"], j)
+                    val = float("nan") if m is None else float(m)
+                else:
+                    val = None
+                out.append((val, u["name"], f"seed {r.seeds[i]} vs seed {r.seeds[j]}"))
+    return out
+
+
+def distribution_datasets(layers: list[str], series: dict, labels: dict | None = None) -> tuple[list, list, float]:
+    """The unit points and boxes of :func:`..figures.convergence.unit_distributions`.
+
+    Parameters
+    ----------
+    layers : list of str
+    series : dict of kind label -> list (one per layer) of 1-D arrays of finite correlations
+    labels : dict of kind label -> list (one per layer) of [(unit, networks)] aligned with the values, or None
+
+    Returns
+    -------
+    (points, boxes, y_min) : rows of the two datasets and the lowest value rounded down to 0.1 (at most -0.05)
+    """
+    points, boxes, lo = [], [], -0.05
+    for ki, (kind, per) in enumerate(series.items()):
+        for li, (layer, vals) in enumerate(zip(layers, per)):
+            vals = np.asarray(vals, float)
+            if not vals.size:
+                continue
+            centre = li + fig.KIND_OFFSETS[ki % len(fig.KIND_OFFSETS)]
+            q1, med, q3 = np.percentile(vals, [25, 50, 75])
+            boxes.append({"kind": kind, "layer": layer, "x": round(centre, 4), "n": int(vals.size),
+                          "q1": _r(q1), "med": _r(med), "q3": _r(q3)})
+            lab = (labels or {}).get(kind, [None] * len(layers))[li]
+            order = np.argsort(vals, kind="stable")
+            pick = order if vals.size <= MAX_DOTS else order[np.unique(np.round(np.linspace(0, vals.size - 1, MAX_DOTS)).astype(int))]
+            for n, k in enumerate(pick):
+                jit = ((n * 0.6180339887) % 1.0 - 0.5) * 0.16
+                unit, nets = lab[k] if lab else ("", "")
+                points.append({"kind": kind, "layer": layer, "x": round(centre + jit, 4), "v": _r(vals[k]),
+                               "unit": unit, "seeds": nets})
+            lo = min(lo, float(np.floor(vals.min() * 10) / 10))
+    return points, boxes, lo
 
 
 def _setup(r) -> dict:
@@ -86,7 +162,7 @@ def _setup(r) -> dict:
     }
 
 
-def _contrast(r, pool) -> Section:
+def _contrast(r) -> Section:
     s, c = r.layers, r.config
     layers = [x["layer"] for x in s]
     svcca = "svcca" in r.similarity
@@ -118,15 +194,22 @@ def _contrast(r, pool) -> Section:
                    notes=[r.findings["thresholds"]] + list(r.notes))
 
 
-def _units(r, pool) -> Section:
+def _units(r) -> Section:
     c, v = r.config, r.views
     layers = r.model["layers"]
+    kinds = [DISTRIBUTION_LABELS[k] for k in v["unit_distributions"]]
     series = {DISTRIBUTION_LABELS[k]: [np.asarray(per[n], float) for n in layers]
               for k, per in v["unit_distributions"].items()}
-    dist = Figure(pool.draw(fig.fig_unit_distributions, layers, series, (c.threshold_high, c.threshold_low),
-                            "live units, all ordered seed pairs"),
-                  "Compare the blue violins (one unit against one unit) with the green ones (one unit against a "
-                  "whole layer): the gap is agreement that lives in the subspace, not in single units.")
+    labels = {DISTRIBUTION_LABELS[k]: [_align(series[DISTRIBUTION_LABELS[k]][li], _conv_candidates(r, n, k))
+                                       for li, n in enumerate(layers)] for k in v["unit_distributions"]}
+    points, boxes, y_min = distribution_datasets(layers, series, labels)
+    dist = Chart("unit_distributions", fig.unit_distributions("conv_dist_pts", "conv_dist_box", layers, kinds,
+                                                              c.threshold_high, c.threshold_low,
+                                                              "layer (live units, all ordered seed pairs)", y_min),
+                 "Compare the blue boxes (one unit against one unit) with the green ones (one unit against a whole "
+                 "layer): the gap is agreement that lives in the subspace, not in single units. Hover a dot for "
+                 f"its unit{_thinned(series)}.",
+                 datasets={"conv_dist_pts": points, "conv_dist_box": boxes})
     sh = v["unit_shares"]
     shares = {f"counterpart ≥ {c.threshold_high:g}": sh["high"],
               f"{c.threshold_low:g} ≤ r < {c.threshold_high:g}": sh["loose"],
@@ -136,14 +219,14 @@ def _units(r, pool) -> Section:
     bars = Chart("unit_shares", fig.unit_shares("conv_shares", layers, list(shares),
                                                 "all units, all ordered seed pairs"),
                  "The green part of each bar is the share of units with a near-copy in another seed; "
-                 "orange-red units have no counterpart at all.", datasets={"conv_shares": rows})
+                 "vermilion units have no counterpart at all.", datasets={"conv_shares": rows})
     return Section("Which units have a counterpart in another seed?",
                    question="Does each unit of one network have a near-copy in another seed (Li et al. 2015)?",
                    findings=r.findings["units"], figures=[dist, bars],
                    notes=[f"Seed {r.seeds[0]}, unit by unit:"] + r.findings["counterparts_first_seed"])
 
 
-def _heatmaps(r, pool) -> Section:
+def _heatmaps(r) -> Section:
     layers, c = r.model["layers"], r.config
     lp = r.views.get("layer_pairs") or {"pairs": []}
     pairs = {pair_name(p["layer_a"], p["layer_b"]): p for p in lp["pairs"]}
@@ -246,7 +329,7 @@ def _match_readout(rows: list, high: float, low: float, a_title: str, b_title: s
     return out
 
 
-def _identification(r, pool) -> Section:
+def _identification(r) -> Section:
     layers = r.model["layers"]
     ident = r.identification
     labels = [MEASURE_LABELS[m] for m in ident]
@@ -255,7 +338,8 @@ def _identification(r, pool) -> Section:
              "ref": 100 * KORNBLITH_CKA if m == "linear_cka" else None} for m, v in ident.items()]
     figure = Chart("identification", fig.identification("conv_ident", labels, chance, len(layers)),
                    "Bars right of the dashed chance line find the corresponding layer more often than guessing; "
-                   f"the diamond is Kornblith et al.'s {KORNBLITH_TEXT['cka']} for linear CKA.",
+                   f"the diamond is Kornblith et al.'s {KORNBLITH_TEXT['cka']} for linear CKA. Every layer counts, "
+                   f"the logits layer {layers[-1]} included (the text gives the hidden layers alone).",
                    datasets={"conv_ident": rows})
     rows = [[MEASURE_LABELS[m], pct(v["accuracy"])] + [pct(v["per_layer"][n]) for n in layers]
             for m, v in ident.items()]
@@ -264,8 +348,9 @@ def _identification(r, pool) -> Section:
                             "similar layer of another seed the same layer?",
                    findings=r.findings["identification"], figures=[figure],
                    tables=[Table(["measure", "overall"] + layers, rows,
-                                 "Share of (seed pair, layer) rows whose most similar layer is the same layer; "
-                                 "ties count as misses")])
+                                 f"Share of (seed pair, layer) rows whose most similar layer is the same layer, "
+                                 f"over all {len(layers)} layers, the logits layer {layers[-1]} included (as a row "
+                                 "and as a candidate); ties count as misses")])
 
 
 def _table(r) -> Section:

@@ -88,10 +88,18 @@
   });
 
   /* tables: sort by a header click, filter by typing, select a row by click or Enter */
+  /* a cell with no value ("", "–", "-", "n/a", "nan", "none") sorts last in both directions */
+  var MISSING = /^(|[-–—]|n\/a|na|nan|none|null)$/i;
   function cellKey(tr, i) {
     var t = tr.children[i] ? tr.children[i].textContent.trim() : "";
+    if (MISSING.test(t)) return null;
     var n = parseFloat(t.replace(/[%,]/g, ""));
     return isNaN(n) || !/^[-+]?[\d.]/.test(t) ? t.toLowerCase() : n;
+  }
+  function compareKeys(x, y, asc) {
+    if (x === null || y === null) return x === y ? 0 : x === null ? 1 : -1;
+    var c = (typeof x === typeof y) ? (x < y ? -1 : x > y ? 1 : 0) : (typeof x === "number" ? -1 : 1);
+    return asc ? c : -c;
   }
   function countRows(block) {
     var rows = block.querySelectorAll("tbody tr"), shown = 0;
@@ -107,11 +115,7 @@
         table.querySelectorAll("th").forEach(function (o) { o.setAttribute("aria-sort", "none"); });
         th.setAttribute("aria-sort", asc ? "ascending" : "descending");
         var rows = Array.prototype.slice.call(body.rows);
-        rows.sort(function (a, b) {
-          var x = cellKey(a, i), y = cellKey(b, i);
-          var c = (typeof x === typeof y) ? (x < y ? -1 : x > y ? 1 : 0) : (typeof x === "number" ? -1 : 1);
-          return asc ? c : -c;
-        });
+        rows.sort(function (a, b) { return compareKeys(cellKey(a, i), cellKey(b, i), asc); });
         rows.forEach(function (r) { body.appendChild(r); });
       });
     });
