@@ -186,14 +186,8 @@ def _recorded(cfg: CompareConfig, a: Source, b: Source, data: Dataset) -> Compar
 def run(config: CompareConfig, *, progress=None) -> CompareResult:
     """Compare two networks on the same inputs.
 
-    Parameters
-    ----------
-    config : CompareConfig
-    progress : callable (stage: str, done: int, total: int) -> None, optional
-
-    Returns
-    -------
-    CompareResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`CompareConfig` in, a
+    :class:`CompareResult` out.
 
     Raises
     ------

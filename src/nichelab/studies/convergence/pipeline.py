@@ -74,15 +74,10 @@ def _blas_threads(n: int | None):
 def run(config: ConvergenceConfig, *, progress=None) -> ConvergenceResult:
     """Train ``config.seeds`` networks at once and compare every pair, layer by layer and unit by unit.
 
-    Parameters
-    ----------
-    config : ConvergenceConfig
-        Defaults: 5 seeds of ``mlp 64-64-64-64`` on digits (30% held out for measuring).
-    progress : callable (stage: str, done: int, total: int) -> None, optional
+    Defaults: 5 seeds of ``mlp 64-64-64-64`` on digits (30% held out for measuring).
 
-    Returns
-    -------
-    ConvergenceResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`ConvergenceConfig` in, a
+    :class:`ConvergenceResult` out.
 
     Raises
     ------

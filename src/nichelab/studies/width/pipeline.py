@@ -30,14 +30,8 @@ def run(config: WidthConfig, *, progress=None) -> WidthResult:
 
     Runs with one torch thread (see :func:`nichelab.train.threads`).
 
-    Parameters
-    ----------
-    config : WidthConfig
-    progress : callable (stage: str, done: int, total: int) -> None, optional
-
-    Returns
-    -------
-    WidthResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`WidthConfig` in, a
+    :class:`WidthResult` out.
     """
     cfg = config
     runs, timings = {}, {}
