@@ -78,7 +78,7 @@ def test_split_is_disjoint_stratified_and_seeded():
     again = split_task(d, 0.3, seed=0)[1].meta["index"]
     other = split_task(d, 0.3, seed=1)[1].meta["index"]
     assert np.array_equal(again, b) and not np.array_equal(other, b)
-    with pytest.raises(NichelabError, match="--test-fraction"):
+    with pytest.raises(NichelabError, match="^test_fraction must be a number in"):
         split_task(d, 1.0)
 
 

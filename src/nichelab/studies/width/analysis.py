@@ -20,7 +20,7 @@ from ...train.divergence import nonfinite_rows
 from ...train.ensemble import ensemble_forward, train_ensemble
 from .config import WidthConfig
 
-__all__ = ["WidthRun", "DatasetWidths", "stratified_split", "hidden_acts", "duplicate_pairs", "partitions",
+__all__ = ["WidthRun", "DatasetWidths", "hidden_acts", "duplicate_pairs", "partitions",
            "census", "run_dataset"]
 
 
@@ -97,13 +97,6 @@ class DatasetWidths:
     @property
     def widths(self) -> list[int]:
         return sorted(self.runs)
-
-
-def stratified_split(ds: Dataset, test_fraction: float = 0.25, seed: int = 0) -> tuple[Dataset, Dataset]:
-    """Split ``ds`` into train and test, keeping each class's share (scikit-learn, ``random_state=seed``)."""
-    from sklearn.model_selection import train_test_split
-    train, test = train_test_split(np.arange(len(ds)), test_size=test_fraction, stratify=ds.y, random_state=seed)
-    return ds.subset(np.sort(train), ds.name), ds.subset(np.sort(test), ds.name)
 
 
 def hidden_acts(params: dict, X: np.ndarray) -> np.ndarray:

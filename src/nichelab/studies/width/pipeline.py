@@ -8,9 +8,10 @@ import numpy as np
 from ...data.base import Dataset
 from ...data.blobs import load_blobs
 from ...data.digits import load_digits
+from ...data.split import stratified_split
 from ...train.config import threads
 from . import findings as fx
-from .analysis import DatasetWidths, WidthRun, run_dataset, stratified_split
+from .analysis import DatasetWidths, WidthRun, run_dataset
 from .config import DIGITS_TEST_FRACTION, EVAL_RANDOM_STATE, WidthConfig
 from .result import DatasetCensus, WidthCensus, WidthResult
 from .views import width_views
