@@ -15,7 +15,7 @@ from ...data.loaders import load_dataset
 from ...errors import NichelabError, suggest
 from ...metrics.identification import most_similar
 from ...metrics.similarity import DegenerateCCAWarning, cka_matrix
-from ..convergence.measures import DISTANCES, MEASURE_LABELS
+from ...metrics.registry import DISTANCES, MEASURE_LABELS
 from ..convergence.views import matching_panel
 from . import findings as fx
 from .analysis import PairMatch, match_pair, pair_name
