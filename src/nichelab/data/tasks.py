@@ -262,7 +262,7 @@ def _check_fraction(name: str, value, closed_low: bool = False) -> float:
         v = float("nan")
     ok = np.isfinite(v) and (0.0 <= v if closed_low else 0.0 < v) and v <= 1.0
     if not ok:
-        raise NichelabError(f"{name} must be a number in {'[0' if closed_low else '(0'}, 1]; got {value!r}")
+        raise NichelabError(f"{name} must be a number in {'[0' if closed_low else '(0'}, 1]; got {value!r}", field=name)
     return v
 
 
@@ -299,9 +299,9 @@ def subsample(ds: Dataset, fraction: float, seed: int = 0) -> Dataset:
     Raises
     ------
     NichelabError
-        ``fraction`` outside (0, 1] (message names ``--target-fraction``).
+        ``fraction`` outside (0, 1] (about the field ``target_fraction``).
     """
-    f = _check_fraction("--target-fraction", fraction)
+    f = _check_fraction("target_fraction", fraction)
     if f == 1.0:
         return ds
     rng = np.random.default_rng([int(seed), 11])
@@ -368,13 +368,13 @@ def prepare_tasks(sources, target, *, target_fraction: float = 1.0, size=None, t
     tspec = parse_task(target)
     specs = [parse_task(s) for s in ([sources] if isinstance(sources, (str, TaskSpec)) else list(sources))]
     if not specs:
-        raise NichelabError("--source must name at least one source task; got none")
+        raise NichelabError("sources must name at least one source task; got none", field="sources")
     if len({str(s) for s in specs}) != len(specs):
-        raise NichelabError(f"--source tasks must differ; got {', '.join(str(s) for s in specs)}")
+        raise NichelabError(f"sources must differ; got {', '.join(str(s) for s in specs)}", field="sources")
     for s in specs:
         check_disjoint(s, tspec)
-    _check_fraction("--target-fraction", target_fraction)
-    _check_fraction("--test-fraction", test_fraction)
+    _check_fraction("target_fraction", target_fraction)
+    stratified_indices([0, 0, 1, 1], test_fraction)  # checks test_fraction early, before loading
     size = _check_size(size)
     b = load_task(tspec, size=size, parts_per_class=parts_per_class, seed=seed)
     size = size or tuple(b.X.shape[2:])

@@ -62,7 +62,10 @@ def load_data(cfg: CompareConfig, a: Source, b: Source) -> tuple[Dataset, str]:
         data = _as_dataset(cfg.data)
         return data, data.name
     name = _data_name(cfg, a, b)
-    return load_dataset(name, images=a.images or b.images), name
+    try:
+        return load_dataset(name, images=a.images or b.images), name
+    except NichelabError as exc:  # the loader's argument "dataset" is this study's field "data"
+        raise (exc.renamed("data") if exc.field == "dataset" else exc) from None
 
 
 def _check_layer(name: str, src: Source, side: str) -> None:

@@ -27,11 +27,8 @@ __all__ = ["run", "load_data", "split", "model_spec"]
 
 
 def model_spec(cfg: ConvergenceConfig) -> ModelSpec:
-    """The parsed ``cfg.model`` (NichelabError about field ``model`` when it is not a spec)."""
-    try:
-        return parse_spec(cfg.model)
-    except NichelabError as exc:
-        raise NichelabError(f"model must be a model spec such as 'mlp 64-32': {exc}", field="model") from None
+    """The parsed ``cfg.model`` (:func:`~nichelab.nn.spec.parse_spec`'s NichelabError names the field ``model``)."""
+    return parse_spec(cfg.model)
 
 
 def load_data(cfg: ConvergenceConfig) -> Dataset:
