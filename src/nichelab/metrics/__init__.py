@@ -5,7 +5,7 @@ Names are imported from their submodule on first use (PEP 562), so that importin
 """
 from __future__ import annotations
 
-import importlib
+from .._lazy import lazy_exports
 
 #: submodule -> the names it exports here.
 _EXPORTS = {
@@ -27,7 +27,6 @@ _EXPORTS = {
     "prediction": ("linear_prediction", "pearson_columns",),
     "superposition": ("feature_dimensionality", "feature_norms",),
 }
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 
 __all__ = [
@@ -48,13 +47,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _WHERE:
-        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

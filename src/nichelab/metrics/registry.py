@@ -71,16 +71,14 @@ def _cca_mean(x, y) -> float:
     return cca(x, y).mean_rho
 
 
-def _linear_cka_debiased(x, y) -> float:
-    """:func:`nichelab.metrics.linear_cka` with ``debiased=True``."""
-    from .similarity import linear_cka
-    return linear_cka(x, y, debiased=True)
-
-
-def _rbf_cka_debiased(x, y) -> float:
-    """:func:`nichelab.metrics.rbf_cka` with ``debiased=True``."""
-    from .similarity import rbf_cka
-    return rbf_cka(x, y, debiased=True)
+def _debiased(name: str) -> Callable[..., float]:
+    """``similarity.<name>(x, y, debiased=True)`` (imported on first call)."""
+    def function(x, y) -> float:
+        from . import similarity
+        return getattr(similarity, name)(x, y, debiased=True)
+    function.__name__ = function.__qualname__ = f"{name}_debiased"
+    function.__doc__ = f":func:`nichelab.metrics.{name}` with ``debiased=True``."
+    return function
 
 
 def _m(name, label, function, higher, description, debiased=False, matrix_name=None) -> Measure:
@@ -92,12 +90,12 @@ SIMILARITY_MEASURES: dict[str, Measure] = {m.name: m for m in (
     _m("linear_cka", "linear CKA", _SIM + "linear_cka", True,
        "Centred kernel alignment with linear kernels (Kornblith et al. 2019), in [0, 1]; "
        "invariant to orthogonal transforms and isotropic scaling."),
-    _m("linear_cka_debiased", "linear CKA (debiased)", _linear_cka_debiased, True,
+    _m("linear_cka_debiased", "linear CKA (debiased)", _debiased("linear_cka"), True,
        "Linear CKA with the unbiased HSIC estimator (Song et al. 2012): near 0 for independent "
        "representations even at small n; can be slightly negative.", True, "linear_cka"),
     _m("rbf_cka", "RBF CKA", _SIM + "rbf_cka", True,
        "CKA with Gaussian kernels, bandwidth 0.4 x the median distance, in [0, 1]; O(n^2) memory."),
-    _m("rbf_cka_debiased", "RBF CKA (debiased)", _rbf_cka_debiased, True,
+    _m("rbf_cka_debiased", "RBF CKA (debiased)", _debiased("rbf_cka"), True,
        "RBF CKA with the unbiased HSIC estimator; can be slightly negative.", True, "rbf_cka"),
     _m("cca", "CCA (mean ρ)", _cca_mean, True,
        "Mean canonical correlation, in [0, 1]; invariant to invertible linear maps, "
