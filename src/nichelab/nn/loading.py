@@ -271,7 +271,7 @@ def _load_object(model) -> LoadedModel:
     if isinstance(model, nn.Module):
         return LoadedModel(model.eval(), "module", None, type(model).__name__)
     raise NichelabError(f"model must be a path, package.module:factory, an nn.Module, a Keras or a transformers "
-                        f"model; got {type(model).__name__}")
+                        f"model; got {type(model).__name__}", field="model")
 
 
 def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pickle: bool = False) -> LoadedModel:
