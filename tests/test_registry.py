@@ -59,6 +59,19 @@ def test_import_nichelab_does_not_import_torch_or_matplotlib():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_study_packages_and_configs_import_no_torch():
+    """Every Config (built with its defaults) and every study package import without torch."""
+    code = ("import sys, importlib, nichelab, nichelab.studies; from nichelab.studies import STUDIES; "
+            "[STUDIES[n].Config for n in STUDIES]; import nichelab.metrics.registry; "
+            "assert 'numpy' not in sys.modules, 'numpy'; "
+            "[STUDIES[n].Config() for n in STUDIES if n != 'compare']; "
+            "[importlib.import_module(STUDIES[n].package) for n in STUDIES]; "
+            "import nichelab.studies.hierarchy.config; "
+            "bad = [m for m in ('torch', 'matplotlib') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_field_errors_name_the_flag(tmp_path):
     res = runner.invoke(app, ["run", "lab", "--first-seed", "-3", "--out", str(tmp_path / "r")])
     assert res.exit_code == 2

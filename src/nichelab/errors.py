@@ -27,6 +27,11 @@ class NichelabError(ValueError):
         self.field = field
 
     @classmethod
+    def about(cls, field: str, message: str) -> "NichelabError":
+        """``message`` (which starts with ``field``), remembering ``field``."""
+        return cls(message, field=field)
+
+    @classmethod
     def for_field(cls, field: str, rule: str, value) -> "NichelabError":
         """``"{field} {rule}; got {value!r}"``, remembering ``field``."""
         return cls(f"{field} {rule}; got {value!r}", field=field)
@@ -37,6 +42,14 @@ class NichelabError(ValueError):
         if self.field and text.startswith(self.field):
             text = flag + text[len(self.field):]
         return NichelabError(text, field=self.field)
+
+    def renamed(self, field: str) -> "NichelabError":
+        """The same error about ``field`` instead (a helper's argument that is a config's field of
+        another name, e.g. ``model`` -> ``models``); a message without a field gets ``field: `` first."""
+        text = str(self)
+        if self.field and text.startswith(self.field):
+            return NichelabError(field + text[len(self.field):], field=field)
+        return NichelabError(f"{field}: {text}", field=field)
 
 
 def suggest(name: str, choices: Iterable[str], n: int = 3) -> str:

@@ -23,7 +23,7 @@ def test_blobs_samples_option_uses_same_rule():
 
 
 def test_blobs_rejects_too_few_samples():
-    with pytest.raises(NichelabError, match="--samples"):
+    with pytest.raises(NichelabError, match="^n_samples must be an integer >= 4"):
         load_blobs(3)
 
 

@@ -168,7 +168,7 @@ def test_normalize_imagenet_and_dataset(tmp_path):
     np.testing.assert_allclose(ds.X.std(axis=(0, 2, 3)), [1, 1, 0], atol=1e-4)   # blue is constant: left at 0
     with pytest.raises(NichelabError, match="imagenet needs 3-channel"):
         load_image_folder(tmp_path, channels=1, normalize="imagenet")
-    with pytest.raises(NichelabError, match="--normalize must be"):
+    with pytest.raises(NichelabError, match="^normalize must be"):
         load_image_folder(tmp_path, normalize="zscore")
 
 

@@ -78,16 +78,16 @@ def test_split_is_disjoint_stratified_and_seeded():
     again = split_task(d, 0.3, seed=0)[1].meta["index"]
     other = split_task(d, 0.3, seed=1)[1].meta["index"]
     assert np.array_equal(again, b) and not np.array_equal(other, b)
-    with pytest.raises(NichelabError, match="--test-fraction"):
+    with pytest.raises(NichelabError, match="^test_fraction must be a number in"):
         split_task(d, 1.0)
 
 
 @pytest.mark.parametrize("bad", [0, -0.1, 1.5, float("nan"), "x"])
 def test_target_fraction_outside_unit_interval_is_rejected(bad):
     train = split_task(load_task("digits:5-9"))[0]
-    with pytest.raises(NichelabError, match=r"--target-fraction must be a number in \(0, 1\]"):
+    with pytest.raises(NichelabError, match=r"^target_fraction must be a number in \(0, 1\]"):
         subsample(train, bad)
-    with pytest.raises(NichelabError, match="--target-fraction"):
+    with pytest.raises(NichelabError, match="^target_fraction"):
         prepare_tasks(["digits:0-4"], "digits:5-9", target_fraction=bad)
 
 
@@ -106,5 +106,5 @@ def test_prepare_tasks_pairs_without_leakage_or_overlap():
     assert set(SK.target[a_rows]) == set(range(5)) and set(SK.target[b_rows]) == set(range(5, 10))
     # every task at the target's size
     assert faces.train.X.shape[1:] == sim.train.X.shape[1:] == target.test.X.shape[1:] == (1, 8, 8)
-    with pytest.raises(NichelabError, match="--source tasks must differ"):
+    with pytest.raises(NichelabError, match="^sources must differ"):
         prepare_tasks(["digits:0-4", "digits:0-4"], "digits:5-9")

@@ -13,7 +13,8 @@ from nichelab.nn import build_model
 from nichelab.reporting import build_report, render_page, summary_table
 from nichelab.runs.jsonio import dumps
 from nichelab.studies import width
-from nichelab.studies.width.analysis import census, duplicate_pairs, hidden_acts, partitions, stratified_split
+from nichelab.data.split import stratified_split
+from nichelab.studies.width.analysis import census, duplicate_pairs, hidden_acts, partitions
 from nichelab.train import TrainConfig, train_ensemble
 
 runner = CliRunner()

@@ -138,7 +138,7 @@ def test_bad_backend_and_seeds():
         train_ensemble(build, IMGS, YIMG, TrainConfig(epochs=1), [0], backend="stacked")
     with pytest.raises(NichelabError, match="backend"):
         train_ensemble(build, IMGS, YIMG, TrainConfig(epochs=1), [0], backend="fast")
-    with pytest.raises(NichelabError, match="--seeds"):
+    with pytest.raises(NichelabError, match="^seeds must be >= 1"):
         train_ensemble(build, IMGS, YIMG, TrainConfig(epochs=1), [])
     with pytest.raises(NichelabError, match="dtype"):
         TrainConfig(dtype="float16")

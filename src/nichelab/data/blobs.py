@@ -55,7 +55,7 @@ def load_blobs(n_samples: int = 100, *, cluster_std: float = 1.0, random_state: 
     NichelabError
         If ``n_samples`` is not an integer >= 4.
     """
-    n_samples = check_positive_int("--samples", n_samples, minimum=4)
+    n_samples = check_positive_int("n_samples", n_samples, minimum=4)
     X, y = make_blobs(n_samples=n_samples, centers=LAB_CENTERS, cluster_std=cluster_std,
                       random_state=random_state)
     meta = {"centers": LAB_CENTERS, "cluster_std": cluster_std, "random_state": random_state,

@@ -20,6 +20,17 @@ BUILTIN_DATASETS = ("blobs", "digits", "digits-images", "faces", "parts")
 _IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff"}
 
 
+#: The loaders' arguments that a message may be about (the studies' fields of the same names).
+_ARGUMENTS = ("dataset", "label_column", "channels", "normalize")
+
+
+def _error(text: str) -> NichelabError:
+    """A loader's error about the argument its message starts with (``dataset``, ``label_column``,
+    ``channels``, ``normalize``): the CLI shows it as that option's flag."""
+    word = text.split(" ", 1)[0].rstrip(":")
+    return NichelabError(text, field=word if word in _ARGUMENTS else None)
+
+
 def _labels(raw: np.ndarray, what: str, source: str = "") -> tuple[np.ndarray, list[str], dict]:
     """Class indices 0..k-1, class names and the mapping original label -> index, from labels of any kind.
 
@@ -37,14 +48,14 @@ def _labels(raw: np.ndarray, what: str, source: str = "") -> tuple[np.ndarray, l
     raw = np.asarray(raw)
     where = f" in {source!r}" if source else ""
     if raw.ndim != 1:
-        raise NichelabError(f"{what} labels{where} must be one label per sample, shape (n,); found shape {raw.shape}")
+        raise _error(f"{what} labels{where} must be one label per sample, shape (n,); found shape {raw.shape}")
     if raw.dtype.kind == "b":
         raw = raw.astype(np.int64)
     if raw.dtype.kind == "f":
         finite = np.isfinite(raw)
         if not finite.all() or not np.all(raw == np.round(raw)):
             bad = raw[~finite][:3].tolist() if not finite.all() else raw[raw != np.round(raw)][:3].tolist()
-            raise NichelabError(f"{what} labels must be integers (class indices) or class names; found{where} "
+            raise _error(f"{what} labels must be integers (class indices) or class names; found{where} "
                                 f"non-integer values such as {bad}")
         raw = raw.astype(np.int64)
     if raw.dtype.kind not in "iu":
@@ -52,7 +63,7 @@ def _labels(raw: np.ndarray, what: str, source: str = "") -> tuple[np.ndarray, l
     uniq, inverse = np.unique(raw, return_inverse=True)
     k, n = len(uniq), len(raw)
     if k > 2 and k > n / 2:
-        raise NichelabError(f"{what} labels{where} must be class labels with several samples per class; found {k} "
+        raise _error(f"{what} labels{where} must be class labels with several samples per class; found {k} "
                             f"different values in {n} samples (more classes than half the samples), e.g. "
                             f"{uniq[:4].tolist()}: is it an id or a measurement column?")
     if raw.dtype.kind in "iu" and k and uniq[0] >= 0 and int(uniq[-1]) + 1 <= 2 * k:
@@ -119,11 +130,11 @@ def load_npy_pair(x_path: str | Path, y_path: str | Path) -> Dataset:
         X = np.load(xp, mmap_mode="r", allow_pickle=False)
         raw = np.load(yp, allow_pickle=False)
     except (OSError, ValueError) as exc:
-        raise NichelabError(f"--data {str(xp)!r},{str(yp)!r} must be two readable .npy files (features, labels): "
+        raise _error(f"dataset {str(xp)!r},{str(yp)!r} must be two readable .npy files (features, labels): "
                             f"{exc}") from None
     if X.dtype.kind not in "fiub":
-        raise NichelabError(f"--data {str(xp)!r}: X must be numeric; got dtype {X.dtype}")
-    y, names, mapping = _labels(raw, "--data", str(yp))
+        raise _error(f"dataset {str(xp)!r}: X must be numeric; got dtype {X.dtype}")
+    y, names, mapping = _labels(raw, "dataset", str(yp))
     return Dataset(_features(X), y, names, xp.stem, {"source": f"{xp},{yp}", "label_mapping": mapping,
                                                       "memory_mapped": X.dtype == np.float32})
 
@@ -143,7 +154,7 @@ def load_npz(path: str | Path) -> Dataset:
                 return _token_npz(path, {k: z[k] for k in z.files})
             missing = [k for k in ("X", "y") if k not in z.files]
             if missing:
-                raise NichelabError(f"--data {str(path)!r} must hold arrays 'X' and 'y' (or 'input_ids' and 'y'); "
+                raise _error(f"dataset {str(path)!r} must hold arrays 'X' and 'y' (or 'input_ids' and 'y'); "
                                     f"missing {missing}, has {z.files}")
             mapped = npz_member_mmap(path, "X")
             X, raw = (mapped if mapped is not None else z["X"]), z["y"]
@@ -153,11 +164,11 @@ def load_npz(path: str | Path) -> Dataset:
         # numpy reads a file that is not a zip archive as a pickle and then suggests allow_pickle:
         # never pass that advice on (loading pickles can run code)
         why = "not a numpy .npz archive" if "pickle" in str(exc) else str(exc).splitlines()[0]
-        raise NichelabError(f"--data {str(path)!r} is not a readable .npz file (a numpy archive of arrays X and y): "
+        raise _error(f"dataset {str(path)!r} is not a readable .npz file (a numpy archive of arrays X and y): "
                             f"{why}") from None
     if X.dtype.kind not in "fiub":
-        raise NichelabError(f"--data {str(path)!r}: X must be numeric; got dtype {X.dtype}")
-    y, names, mapping = _labels(raw, "--data", str(path))
+        raise _error(f"dataset {str(path)!r}: X must be numeric; got dtype {X.dtype}")
+    y, names, mapping = _labels(raw, "dataset", str(path))
     return Dataset(_features(X), y, names, path.stem, {"source": str(path), "label_mapping": mapping,
                                                        "memory_mapped": mapped is not None and X.dtype == np.float32})
 
@@ -181,23 +192,23 @@ def load_csv(path: str | Path, label_column: str = "label") -> Dataset:
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise NichelabError(f"--data {str(path)!r} is not a readable CSV file (UTF-8 text, a header row, then one "
+        raise _error(f"dataset {str(path)!r} is not a readable CSV file (UTF-8 text, a header row, then one "
                             f"row per sample): {exc}") from None
     if len(rows) < 2:
-        raise NichelabError(f"--data {str(path)!r} must have a header row and at least one data row")
+        raise _error(f"dataset {str(path)!r} must have a header row and at least one data row")
     header = [h.strip() for h in rows[0]]
     if label_column not in header:
-        raise NichelabError(f"--label-column {label_column!r} is not a column of {path.name}; columns: "
+        raise _error(f"label_column {label_column!r} is not a column of {path.name}; columns: "
                             f"{', '.join(header)}{suggest(label_column, header)}")
     j = header.index(label_column)
     body = [r for r in rows[1:] if r]
     bad = [i + 2 for i, r in enumerate(body) if len(r) != len(header)]
     if bad:
-        raise NichelabError(f"--data {str(path)!r}: every row must have {len(header)} fields; rows {bad[:5]} differ")
+        raise _error(f"dataset {str(path)!r}: every row must have {len(header)} fields; rows {bad[:5]} differ")
     try:
         X = np.array([[float(v) for k, v in enumerate(r) if k != j] for r in body], dtype=np.float32)
     except ValueError as exc:
-        raise NichelabError(f"--data {str(path)!r}: feature columns must be numeric: {exc}") from None
+        raise _error(f"dataset {str(path)!r}: feature columns must be numeric: {exc}") from None
     raw = np.array([r[j].strip() for r in body])
     try:
         raw = raw.astype(np.int64)
@@ -206,7 +217,7 @@ def load_csv(path: str | Path, label_column: str = "label") -> Dataset:
             raw = raw.astype(np.float64)
         except ValueError:
             pass
-    y, names, mapping = _labels(raw, f"--label-column {label_column!r}", str(path))
+    y, names, mapping = _labels(raw, f"label_column {label_column!r}", str(path))
     feats = [h for k, h in enumerate(header) if k != j]
     return Dataset(X, y, names, path.stem, {"source": str(path), "features": feats, "label_mapping": mapping})
 
@@ -224,11 +235,11 @@ def _read_image(f: Path) -> np.ndarray:
     try:
         img = np.asarray(skio.imread(f))
     except Exception as exc:
-        raise NichelabError(f"--data: cannot read image {str(f)!r}: expected an image file "
+        raise _error(f"dataset: cannot read image {str(f)!r}: expected an image file "
                             f"({', '.join(sorted(_IMAGE_EXT))}); found {type(exc).__name__}: "
                             f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'unreadable'}") from None
     if img.dtype == object or img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 2, 3, 4)):
-        raise NichelabError(f"--data: image {str(f)!r} must be a grey or colour picture (H, W) / (H, W, 1-4 channels); "
+        raise _error(f"dataset: image {str(f)!r} must be a grey or colour picture (H, W) / (H, W, 1-4 channels); "
                             f"found an array of shape {img.shape}")
     return img
 
@@ -298,14 +309,14 @@ def load_image_folder(path: str | Path, *, size: int | tuple[int, int] | None = 
     if grayscale is not None:
         channels = 1 if grayscale else 3
     if channels not in CHANNELS and str(channels) not in ("1", "3"):
-        raise NichelabError(f"--channels must be auto, 1 or 3; got {channels!r}")
+        raise _error(f"channels must be auto, 1 or 3; got {channels!r}")
     channels = channels if channels == "auto" else int(channels)
     if normalize not in NORMALIZE:
-        raise NichelabError(f"--normalize must be one of {', '.join(NORMALIZE)}; got {normalize!r}")
+        raise _error(f"normalize must be one of {', '.join(NORMALIZE)}; got {normalize!r}")
     root = Path(path)
     classes = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     if not classes:
-        raise NichelabError(f"--data {str(path)!r} must be a folder with one subfolder of images per class; found "
+        raise _error(f"dataset {str(path)!r} must be a folder with one subfolder of images per class; found "
                             f"{'a folder without subfolders' if root.is_dir() else 'no such folder'}")
     files, labels = [], []
     for k, cls in enumerate(classes):
@@ -313,7 +324,7 @@ def load_image_folder(path: str | Path, *, size: int | tuple[int, int] | None = 
             files.append(f)
             labels.append(k)
     if not files:
-        raise NichelabError(f"--data {str(path)!r}: no images ({', '.join(sorted(_IMAGE_EXT))}) in the class folders "
+        raise _error(f"dataset {str(path)!r}: no images ({', '.join(sorted(_IMAGE_EXT))}) in the class folders "
                             f"{classes[:5]}")
     raw = [_read_image(f) for f in files]
     colour = any(img.ndim == 3 and img.shape[2] >= 3 for img in raw)
@@ -331,8 +342,8 @@ def load_image_folder(path: str | Path, *, size: int | tuple[int, int] | None = 
             "channels_option": channels, "image_size": tuple(int(t) for t in target), "normalize": normalize}
     if normalize == "imagenet":
         if c != 3:
-            raise NichelabError(f"--normalize imagenet needs 3-channel (RGB) images; {str(path)!r} gives {c} channel "
-                                "(use --channels 3, or --normalize dataset)")
+            raise _error(f"normalize imagenet needs 3-channel (RGB) images; {str(path)!r} gives {c} channel "
+                                "(use channels 3, or normalize 'dataset')")
         mean, std = np.array(IMAGENET_MEAN), np.array(IMAGENET_STD)
     elif normalize == "dataset":
         mean = X.mean(axis=(0, 2, 3), dtype=np.float64)
@@ -350,14 +361,14 @@ def _read_idx(path: Path) -> np.ndarray:
         with opener(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        raise NichelabError(f"cannot read idx file {str(path)!r}: {exc}") from None
+        raise _error(f"cannot read idx file {str(path)!r}: {exc}") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise NichelabError(f"{str(path)!r} is not an unsigned-byte idx file (MNIST format)")
+        raise _error(f"{str(path)!r} is not an unsigned-byte idx file (MNIST format)")
     ndim = data[3]
     shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     arr = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if arr.size != int(np.prod(shape)):
-        raise NichelabError(f"{str(path)!r}: header says shape {shape} but holds {arr.size} values")
+        raise _error(f"{str(path)!r}: header says shape {shape} but holds {arr.size} values")
     return arr.reshape(shape)
 
 
@@ -368,7 +379,7 @@ def _token_npz(path: Path, arrays: dict) -> Dataset:
     """A token data set from an .npz with ``input_ids`` (n, seq), optional ``attention_mask`` /
     ``token_type_ids`` of the same shape, and labels ``y``."""
     if "y" not in arrays:
-        raise NichelabError(f"--data {str(path)!r} holds input_ids but no labels 'y'; has {sorted(arrays)}")
+        raise _error(f"dataset {str(path)!r} holds input_ids but no labels 'y'; has {sorted(arrays)}")
     return tokens_dataset({k: arrays[k] for k in TOKEN_KEYS if k in arrays}, arrays["y"], name=path.stem,
                           source=str(path))
 
@@ -404,7 +415,7 @@ def tokens_dataset(inputs, y, *, name: str = "tokens", source: str = "", pad_id:
     if not isinstance(inputs, dict):
         items = [dict(item) for item in inputs]
         if not items or any("input_ids" not in it for it in items):
-            raise NichelabError(f"token inputs{where} must be dicts holding 'input_ids'; found keys "
+            raise _error(f"token inputs{where} must be dicts holding 'input_ids'; found keys "
                                 f"{sorted(items[0]) if items else 'nothing'}")
         rows = {k: [] for k in TOKEN_KEYS if k in items[0]}
         for it in items:
@@ -419,17 +430,17 @@ def tokens_dataset(inputs, y, *, name: str = "tokens", source: str = "", pad_id:
                                                  for r in rows["input_ids"]])
     ids = np.asarray(inputs.get("input_ids"))
     if ids.ndim != 2 or ids.dtype.kind not in "iu":
-        raise NichelabError(f"input_ids{where} must be integer token ids of shape (n, seq); found dtype {ids.dtype}, "
+        raise _error(f"input_ids{where} must be integer token ids of shape (n, seq); found dtype {ids.dtype}, "
                             f"shape {ids.shape}")
     meta = {"source": source, "inputs": "tokens"}
     for k in TOKEN_KEYS[1:]:
         if k in inputs:
             a = np.asarray(inputs[k])
             if a.shape != ids.shape:
-                raise NichelabError(f"{k}{where} must have the shape of input_ids {ids.shape}; found {a.shape}")
+                raise _error(f"{k}{where} must have the shape of input_ids {ids.shape}; found {a.shape}")
             meta[k] = a.astype(np.int64)
     meta.setdefault("attention_mask", np.ones(ids.shape, np.int64))
-    labels, names, mapping = _labels(np.asarray(y), "--data", source)
+    labels, names, mapping = _labels(np.asarray(y), "dataset", source)
     meta["label_mapping"] = mapping
     return Dataset(ids.astype(np.int64), labels, names, name, meta)
 
@@ -456,7 +467,7 @@ def load_idx(images: str | Path, labels: str | Path) -> Dataset:
     """
     X, y = _read_idx(Path(images)), _read_idx(Path(labels))
     if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
-        raise NichelabError(f"idx images must be (n, H, W) and labels (n,); got {X.shape} and {y.shape}")
+        raise _error(f"idx images must be (n, H, W) and labels (n,); got {X.shape} and {y.shape}")
     return Dataset((X[:, None] / 255.0).astype(np.float32), y.astype(np.int64), [str(i) for i in range(int(y.max()) + 1)],
                    Path(images).name.split("-")[0], {"source": str(images), "image_shape": (1,) + X.shape[1:]})
 
@@ -502,5 +513,5 @@ def load_dataset(name: str, *, label_column: str = "label", image_size: int | No
         return load_npz(path)
     if path.suffix == ".csv" and path.exists():
         return load_csv(path, label_column)
-    raise NichelabError(f"--dataset must be one of {', '.join(BUILTIN_DATASETS)} or an existing .npz/.csv file, "
+    raise _error(f"dataset must be one of {', '.join(BUILTIN_DATASETS)} or an existing .npz/.csv file, "
                         f"image folder or IMAGES,LABELS idx pair; got {name!r}{suggest(name, BUILTIN_DATASETS)}")

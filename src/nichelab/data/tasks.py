@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import NichelabError, check_positive_int, suggest
 from .base import Dataset
+from .split import stratified_indices
 
 __all__ = ["SOURCES", "TaskSpec", "parse_task", "load_task", "split_task", "subsample",
            "check_disjoint", "pair_kind", "TaskData", "prepare_tasks"]
@@ -261,7 +262,7 @@ def _check_fraction(name: str, value, closed_low: bool = False) -> float:
         v = float("nan")
     ok = np.isfinite(v) and (0.0 <= v if closed_low else 0.0 < v) and v <= 1.0
     if not ok:
-        raise NichelabError(f"{name} must be a number in {'[0' if closed_low else '(0'}, 1]; got {value!r}")
+        raise NichelabError(f"{name} must be a number in {'[0' if closed_low else '(0'}, 1]; got {value!r}", field=name)
     return v
 
 
@@ -273,10 +274,10 @@ def split_task(ds: Dataset, test_fraction: float = 0.3, seed: int = 0) -> tuple[
     ds : Dataset
         From :func:`load_task` (``meta["index"]`` is carried into both parts).
     test_fraction : float, default 0.3
-        Share of every class held out for testing, in (0, 1); at least one sample of each
-        class goes to each side.
+        Share held out for testing, in (0, 1), shared among the classes in proportion to
+        their sizes (:func:`nichelab.data.split.stratified_indices`, scikit-learn's split).
     seed : int, default 0
-        Seed of the split.
+        Seed of the split (``random_state``).
 
     Returns
     -------
@@ -288,20 +289,7 @@ def split_task(ds: Dataset, test_fraction: float = 0.3, seed: int = 0) -> tuple[
     NichelabError
         ``test_fraction`` outside (0, 1), or a class with fewer than 2 samples.
     """
-    f = _check_fraction("--test-fraction", test_fraction)
-    if f >= 1.0:
-        raise NichelabError(f"--test-fraction must be a number in (0, 1); got {test_fraction!r}")
-    rng = np.random.default_rng([int(seed), 7])
-    test = []
-    for c in range(ds.n_classes):
-        idx = np.flatnonzero(ds.y == c)
-        if len(idx) < 2:
-            raise NichelabError(f"class {ds.class_names[c]!r} of task {ds.meta.get('task', ds.name)!r} needs at "
-                                f"least 2 samples to split into train and test; got {len(idx)}")
-        k = min(max(int(round(f * len(idx))), 1), len(idx) - 1)
-        test.append(rng.choice(idx, size=k, replace=False))
-    test_idx = np.concatenate(test)
-    train_idx = np.setdiff1d(np.arange(len(ds)), test_idx)
+    train_idx, test_idx = stratified_indices(ds.y, test_fraction, seed)
     return _subset(ds, train_idx, split="train"), _subset(ds, test_idx, split="test")
 
 
@@ -311,9 +299,9 @@ def subsample(ds: Dataset, fraction: float, seed: int = 0) -> Dataset:
     Raises
     ------
     NichelabError
-        ``fraction`` outside (0, 1] (message names ``--target-fraction``).
+        ``fraction`` outside (0, 1] (about the field ``target_fraction``).
     """
-    f = _check_fraction("--target-fraction", fraction)
+    f = _check_fraction("target_fraction", fraction)
     if f == 1.0:
         return ds
     rng = np.random.default_rng([int(seed), 11])
@@ -380,13 +368,13 @@ def prepare_tasks(sources, target, *, target_fraction: float = 1.0, size=None, t
     tspec = parse_task(target)
     specs = [parse_task(s) for s in ([sources] if isinstance(sources, (str, TaskSpec)) else list(sources))]
     if not specs:
-        raise NichelabError("--source must name at least one source task; got none")
+        raise NichelabError("sources must name at least one source task; got none", field="sources")
     if len({str(s) for s in specs}) != len(specs):
-        raise NichelabError(f"--source tasks must differ; got {', '.join(str(s) for s in specs)}")
+        raise NichelabError(f"sources must differ; got {', '.join(str(s) for s in specs)}", field="sources")
     for s in specs:
         check_disjoint(s, tspec)
-    _check_fraction("--target-fraction", target_fraction)
-    _check_fraction("--test-fraction", test_fraction)
+    _check_fraction("target_fraction", target_fraction)
+    stratified_indices([0, 0, 1, 1], test_fraction)  # checks test_fraction early, before loading
     size = _check_size(size)
     b = load_task(tspec, size=size, parts_per_class=parts_per_class, seed=seed)
     size = size or tuple(b.X.shape[2:])

@@ -1,20 +1,33 @@
-"""Metrics: pure functions, arrays in -> arrays out (numpy / scipy only)."""
-from .similarity import CCAResult, DegenerateCCAWarning, MinibatchCKA, cca, cka_matrix, hsic
-from .similarity import linear_cka, procrustes_distance, pwcca, rbf_cka, rsa, svcca
-from .streaming import StreamingCKA, streaming_cka
-from .registry import SIMILARITY_MEASURES, Measure, get_measure
-from .matching import UnitMatch, match_units, unit_correlation
-from .units import class_means, constant_units, dead_units, preferred_class, selectivity_index, top_k, unit_stats
-from .layers import correlation_groups, dead_fraction, near_duplicate_groups, participation_ratio
-from .layers import unit_correlation_matrix
-from .probes import ProbeResult, linear_probe
-from .partitions import active_classes, describe_unit, split_key
-from .dissection import DissectionResult, dissect, iou_scores, upsample_bilinear
-from .tuning import TuningResult, orientation_selectivity, orientation_tuning, tuning_curves
-from .detection import average_precision, one_vs_rest_average_precision
-from .identification import identify_layers, most_similar
-from .prediction import linear_prediction, pearson_columns
-from .superposition import feature_dimensionality, feature_norms
+"""Metrics: pure functions, arrays in -> arrays out (numpy / scipy only).
+
+Names are imported from their submodule on first use (PEP 562), so that importing one submodule
+(e.g. :mod:`nichelab.metrics.registry`, which the study configs read) imports no numpy or scipy.
+"""
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+#: submodule -> the names it exports here.
+_EXPORTS = {
+    "similarity": ("CCAResult", "DegenerateCCAWarning", "MinibatchCKA", "cca", "cka_matrix", "hsic",
+                   "linear_cka", "procrustes_distance", "pwcca", "rbf_cka", "rsa", "svcca",),
+    "streaming": ("StreamingCKA", "streaming_cka",),
+    "registry": ("SIMILARITY_MEASURES", "Measure", "get_measure",),
+    "matching": ("UnitMatch", "match_units", "unit_correlation",),
+    "units": ("class_means", "constant_units", "dead_units", "preferred_class", "selectivity_index",
+              "top_k", "unit_stats",),
+    "layers": ("correlation_groups", "dead_fraction", "near_duplicate_groups",
+               "participation_ratio", "unit_correlation_matrix",),
+    "probes": ("ProbeResult", "linear_probe",),
+    "partitions": ("active_classes", "describe_unit", "split_key",),
+    "dissection": ("DissectionResult", "dissect", "iou_scores", "upsample_bilinear",),
+    "tuning": ("TuningResult", "orientation_selectivity", "orientation_tuning", "tuning_curves",),
+    "detection": ("average_precision", "one_vs_rest_average_precision",),
+    "identification": ("identify_layers", "most_similar",),
+    "prediction": ("linear_prediction", "pearson_columns",),
+    "superposition": ("feature_dimensionality", "feature_norms",),
+}
+
 
 __all__ = [
     "hsic", "linear_cka", "rbf_cka", "MinibatchCKA", "cka_matrix", "StreamingCKA", "streaming_cka",
@@ -32,3 +45,6 @@ __all__ = [
     "identify_layers", "most_similar", "linear_prediction", "pearson_columns",
     "feature_norms", "feature_dimensionality",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

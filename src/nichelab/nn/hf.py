@@ -165,24 +165,24 @@ def load_hf(path: str | Path, *, trust_pickle: bool = False) -> HFModule:
     root = Path(path)
     config_file = root / "config.json"
     if not config_file.is_file():
-        raise NichelabError(f"--model {str(root)!r} must be a folder written by save_pretrained (with config.json); "
+        raise NichelabError.about("model", f"model {str(root)!r} must be a folder written by save_pretrained (with config.json); "
                             f"found {sorted(p.name for p in root.iterdir())[:8] if root.is_dir() else 'no folder'}")
     has_safe = any(root.glob("*.safetensors"))
     if not has_safe and not trust_pickle:
-        raise NichelabError(f"--model {str(root)!r} has no .safetensors weights (only pickled ones, which can run code "
+        raise NichelabError.about("model", f"model {str(root)!r} has no .safetensors weights (only pickled ones, which can run code "
                             "when loaded); re-save with model.save_pretrained(..., safe_serialization=True) or pass "
                             "--trust-pickle if you trust the folder")
     transformers = _import_transformers()
     try:
         arch = json.loads(config_file.read_text()).get("architectures") or []
     except ValueError as exc:
-        raise NichelabError(f"--model {str(config_file)!r} is not valid JSON: {exc}") from None
+        raise NichelabError.about("model", f"model {str(config_file)!r} is not valid JSON: {exc}") from None
     auto = (transformers.AutoModelForSequenceClassification
             if any(str(a).endswith("ForSequenceClassification") for a in arch) else transformers.AutoModel)
     try:
         model = auto.from_pretrained(str(root), local_files_only=True, trust_remote_code=False,
                                      use_safetensors=has_safe)
     except Exception as exc:  # transformers raises OSError, ValueError, KeyError ... for bad folders
-        raise NichelabError(f"--model {str(root)!r} could not be loaded by transformers: {type(exc).__name__}: "
+        raise NichelabError.about("model", f"model {str(root)!r} could not be loaded by transformers: {type(exc).__name__}: "
                             f"{' '.join(str(exc).split())[:300]}") from None
     return wrap_hf(model)

@@ -72,7 +72,8 @@ def init_model(model: nn.Module, scheme: str = "glorot", *, seed: int | None = N
         Unknown scheme.
     """
     if scheme not in INIT_SCHEMES:
-        raise NichelabError(f"--init must be one of {', '.join(INIT_SCHEMES)}; got {scheme!r}{suggest(scheme, INIT_SCHEMES)}")
+        raise NichelabError(f"init must be one of {', '.join(INIT_SCHEMES)}; got {scheme!r}{suggest(scheme, INIT_SCHEMES)}",
+                            field="init")
     gen = generator if generator is not None else torch.Generator().manual_seed(int(seed or 0))
     for module in model.modules():
         if isinstance(module, (nn.Linear, nn.Conv2d)):

@@ -269,19 +269,19 @@ def load_keras(path: str | Path, *, trust_pickle: bool = False) -> KerasModule:
     keras = import_keras()
     path = Path(path)
     if not path.is_file():
-        raise NichelabError(f"--model {str(path)!r}: no such Keras file")
+        raise NichelabError.about("model", f"model {str(path)!r}: no such Keras file")
     try:
         model = keras.saving.load_model(str(path), compile=False, safe_mode=not trust_pickle)
     except Exception as exc:  # keras raises ValueError, TypeError, OSError ... for bad files
         msg = " ".join(str(exc).split())
         if "safe_mode" in msg or "arbitrary code" in msg:
-            raise NichelabError(
-                f"--model {str(path)!r} holds a Lambda layer (or other Python code) that runs when loaded; Keras' "
+            raise NichelabError.about(
+                "model", f"model {str(path)!r} holds a Lambda layer (or other Python code) that runs when loaded; Keras' "
                 "safe mode refuses it. Pass --trust-pickle (trust_pickle=True) only if you trust the file"
             ) from None
         if path.suffix == ".h5" and ("model_config" in msg or "No model config" in msg or "weights" in msg):
-            raise NichelabError(f"--model {str(path)!r} is not a full-model .h5 file (it holds weights only?); "
+            raise NichelabError.about("model", f"model {str(path)!r} is not a full-model .h5 file (it holds weights only?); "
                                 f"save the whole model with model.save('model.keras'): {msg[:200]}") from None
-        raise NichelabError(f"--model {str(path)!r} could not be read as a Keras model: {type(exc).__name__}: "
+        raise NichelabError.about("model", f"model {str(path)!r} could not be read as a Keras model: {type(exc).__name__}: "
                             f"{msg[:300]}") from None
     return wrap_keras(model)

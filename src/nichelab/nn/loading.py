@@ -152,13 +152,13 @@ def _read_pt2(path: Path, trust_pickle: bool) -> bytes:
         with zipfile.ZipFile(io.BytesIO(blob)) as archive:
             members = {info.filename: archive.read(info) for info in archive.infolist()}
     except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
-        raise NichelabError(f"--model {str(path)!r} could not be read: it is not a torch.export archive (a .pt2 file is a zip archive): {exc}") from None
+        raise NichelabError.about("model", f"model {str(path)!r} could not be read: it is not a torch.export archive (a .pt2 file is a zip archive): {exc}") from None
     unsafe = _unsafe_pt2_members(members)
     if unsafe:
-        raise NichelabError(
-            f"--model {str(path)!r}: the .pt2 archive has members that only a full unpickle can read "
+        raise NichelabError.about(
+            "model", f"model {str(path)!r}: the .pt2 archive has members that only a full unpickle can read "
             f"({', '.join(unsafe[:3])}{', ...' if len(unsafe) > 3 else ''}); unpickling can run arbitrary code. "
-            "Pass --trust-pickle only if you trust the file, or re-export it with torch.export.save"
+            "Pass trust_pickle=True (--trust-pickle) only if you trust the file, or re-export it with torch.export.save"
         )
     return blob
 
@@ -194,8 +194,8 @@ def _import_factory_module(spec: str, mod_name: str):
         except ModuleNotFoundError as exc:
             if exc.name not in (top, mod_name):
                 raise
-    raise NichelabError(
-        f"--model {spec!r}: cannot import factory from module {mod_name!r}: no module named {top!r} in the current folder {cwd!r} or on the Python path; run "
+    raise NichelabError.about(
+        "model", f"model {spec!r}: cannot import factory from module {mod_name!r}: no module named {top!r} in the current folder {cwd!r} or on the Python path; run "
         f"nichelab from the folder that holds {top}/ (or {top}.py), or add that folder to PYTHONPATH")
 
 
@@ -206,14 +206,14 @@ def _load_factory(spec: str, weights: str | None) -> LoadedModel:
     except NichelabError:
         raise
     except (ImportError, AttributeError) as exc:
-        raise NichelabError(f"--model {spec!r}: cannot import factory {attr!r} from module {mod_name!r}: {exc}") from None
+        raise NichelabError.about("model", f"model {spec!r}: cannot import factory {attr!r} from module {mod_name!r}: {exc}") from None
     try:
         model = factory()
     except Exception as exc:
-        raise NichelabError(f"--model {spec!r}: calling {attr}() failed (the factory must take no arguments and "
+        raise NichelabError.about("model", f"model {spec!r}: calling {attr}() failed (the factory must take no arguments and "
                             f"return an nn.Module): {type(exc).__name__}: {exc}") from None
     if not isinstance(model, nn.Module):
-        raise NichelabError(f"--model {spec!r}: the factory must return a torch.nn.Module; got {type(model).__name__}")
+        raise NichelabError.about("model", f"model {spec!r}: the factory must return a torch.nn.Module; got {type(model).__name__}")
     if weights is not None:
         _load_weights(model, Path(weights))
     else:
@@ -224,19 +224,19 @@ def _load_factory(spec: str, weights: str | None) -> LoadedModel:
 
 def _load_weights(model: nn.Module, path: Path) -> None:
     if path.suffix != ".safetensors":
-        raise NichelabError(f"--weights must be a .safetensors file; got {str(path)!r}")
+        raise NichelabError.about("weights", f"weights must be a .safetensors file; got {str(path)!r}")
     from safetensors.torch import load_file
     try:
         state = load_file(str(path))
     except Exception as exc:  # safetensors raises several types for bad files
-        raise NichelabError(f"--weights {str(path)!r} is not a readable safetensors file: {exc}") from None
+        raise NichelabError.about("weights", f"weights {str(path)!r} is not a readable safetensors file: {exc}") from None
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as exc:
         lines = [l.strip() for l in str(exc).splitlines() if l.strip()]
-        raise NichelabError(f"--weights {str(path)!r} does not fit the model: {' '.join(lines[1:3]) or lines[0]}") from None
+        raise NichelabError.about("weights", f"weights {str(path)!r} does not fit the model: {' '.join(lines[1:3]) or lines[0]}") from None
     if missing or unexpected:
-        raise NichelabError(f"--weights {str(path)!r} does not fit the model: missing {list(missing)[:5]}, "
+        raise NichelabError.about("weights", f"weights {str(path)!r} does not fit the model: missing {list(missing)[:5]}, "
                             f"unexpected {list(unexpected)[:5]}")
 
 
@@ -248,14 +248,14 @@ def _load_pt(path: Path, trust_pickle: bool) -> LoadedModel:
     if scripted is not None:
         return LoadedModel(plain_from_script(scripted).eval(), "torchscript", None, str(path))
     if not trust_pickle:
-        raise NichelabError(
-            f"--model {str(path)!r} is not TorchScript; loading it as a pickle could run arbitrary code. "
-            "Pass --trust-pickle only if you trust the file, or save the model with torch.export (.pt2), "
+        raise NichelabError.about(
+            "model", f"model {str(path)!r} is not TorchScript; loading it as a pickle could run arbitrary code. "
+            "Pass trust_pickle=True (--trust-pickle) only if you trust the file, or save the model with torch.export (.pt2), "
             "or give --model package.module:factory --weights file.safetensors"
         )
     obj = torch.load(str(path), map_location="cpu", weights_only=False)
     if not isinstance(obj, nn.Module):
-        raise NichelabError(f"--model {str(path)!r} holds a {type(obj).__name__}, not a torch.nn.Module "
+        raise NichelabError.about("model", f"model {str(path)!r} holds a {type(obj).__name__}, not a torch.nn.Module "
                             "(a state dict needs --model package.module:factory --weights ...)")
     return LoadedModel(obj.eval(), "pickle", None, str(path))
 
@@ -271,7 +271,7 @@ def _load_object(model) -> LoadedModel:
     if isinstance(model, nn.Module):
         return LoadedModel(model.eval(), "module", None, type(model).__name__)
     raise NichelabError(f"model must be a path, package.module:factory, an nn.Module, a Keras or a transformers "
-                        f"model; got {type(model).__name__}")
+                        f"model; got {type(model).__name__}", field="model")
 
 
 def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pickle: bool = False) -> LoadedModel:
@@ -319,7 +319,7 @@ def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pi
     if ":" in text and not path.exists() and not text.endswith((".pt", ".pt2", ".pth")):
         return _load_factory(text, None if weights is None else str(weights))
     if not path.is_file():
-        raise NichelabError(f"--model must be a .pt2 / .pt file or package.module:factory; {text!r} does not exist")
+        raise NichelabError.about("model", f"model must be a .pt2 / .pt file or package.module:factory; {text!r} does not exist")
     try:
         if path.suffix in (".keras", ".h5"):
             from .keras import load_keras
@@ -329,12 +329,12 @@ def load_model(model: str | Path, *, weights: str | Path | None = None, trust_pi
         elif path.suffix in (".pt", ".pth"):
             loaded = _load_pt(path, trust_pickle)
         else:
-            raise NichelabError(f"--model file must end in .pt2 (torch.export), .pt/.pth (TorchScript) or "
+            raise NichelabError.about("model", f"model file must end in .pt2 (torch.export), .pt/.pth (TorchScript) or "
                                 f".keras/.h5 (Keras 3); got {path.name!r}")
     except NichelabError:
         raise
     except Exception as exc:
-        raise NichelabError(f"--model {text!r} could not be read: {type(exc).__name__}: {exc}") from None
+        raise NichelabError.about("model", f"model {text!r} could not be read: {type(exc).__name__}: {exc}") from None
     if weights is not None:
         _load_weights(loaded.module, Path(weights))
     loaded.module.eval()

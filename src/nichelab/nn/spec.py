@@ -62,10 +62,10 @@ def _widths(token: str, what: str, text: str) -> tuple[int, ...]:
         ws = tuple(int(t) for t in token.split("-"))
     except ValueError:
         raise NichelabError(
-            f"model spec {text!r}: {what} must be positive integers joined by '-', e.g. '64-32'; got {token!r}"
-        ) from None
+            f"model spec {text!r}: {what} must be positive integers joined by '-', e.g. '64-32'; got {token!r}",
+            field="model") from None
     if not ws or min(ws) < 1:
-        raise NichelabError(f"model spec {text!r}: {what} must be >= 1; got {token!r}")
+        raise NichelabError(f"model spec {text!r}: {what} must be >= 1; got {token!r}", field="model")
     return ws
 
 
@@ -96,18 +96,19 @@ def parse_spec(text: str) -> ModelSpec:
     tokens = str(text).split()
     if len(tokens) < 2:
         raise NichelabError(
-            f"--model must look like 'mlp 64-32' or 'cnn 8-16-32 fc=64'; got {text!r}"
+            f"model must look like 'mlp 64-32' or 'cnn 8-16-32 fc=64'; got {text!r}", field="model"
         )
     kind = tokens[0].lower()
     if kind not in _OPTIONS:
-        raise NichelabError(f"--model kind must be 'mlp' or 'cnn'; got {tokens[0]!r}{suggest(kind, _OPTIONS)}")
+        raise NichelabError(f"model kind must be 'mlp' or 'cnn'; got {tokens[0]!r}{suggest(kind, _OPTIONS)}",
+                            field="model")
     kw: dict = {"kind": kind, "widths": _widths(tokens[1], "widths", text), "text": str(text)}
     for tok in tokens[2:]:
         key, _, val = tok.partition("=")
         if key not in _OPTIONS[kind] or not val:
             raise NichelabError(
                 f"model spec {text!r}: unknown option {tok!r}; {kind} takes "
-                + ", ".join(f"{k}=..." for k in _OPTIONS[kind]) + suggest(key, _OPTIONS[kind])
+                + ", ".join(f"{k}=..." for k in _OPTIONS[kind]) + suggest(key, _OPTIONS[kind]), field="model"
             )
         kw.update(_option(key, val, text))
     return ModelSpec(**kw)
@@ -118,7 +119,8 @@ def _option(key: str, val: str, text: str) -> dict:
         return {"fc": _widths(val, "fc widths", text)}
     if key == "act":
         if val not in ACTIVATIONS:
-            raise NichelabError(f"model spec {text!r}: act must be one of {', '.join(ACTIVATIONS)}; got {val!r}")
+            raise NichelabError(f"model spec {text!r}: act must be one of {', '.join(ACTIVATIONS)}; got {val!r}",
+                                field="model")
         return {"act": val}
     if key == "dropout":
         try:
@@ -126,9 +128,10 @@ def _option(key: str, val: str, text: str) -> dict:
         except ValueError:
             p = -1.0
         if not 0.0 <= p < 1.0:
-            raise NichelabError(f"model spec {text!r}: dropout must be a number in [0, 1); got {val!r}")
+            raise NichelabError(f"model spec {text!r}: dropout must be a number in [0, 1); got {val!r}",
+                                field="model")
         return {"dropout": p}
     name = {"k": "kernel", "pool": "pool"}[key]
     if not val.isdigit() or (key == "k" and int(val) < 1):
-        raise NichelabError(f"model spec {text!r}: {key} must be a positive integer; got {val!r}")
+        raise NichelabError(f"model spec {text!r}: {key} must be a positive integer; got {val!r}", field="model")
     return {name: int(val)}

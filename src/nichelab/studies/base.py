@@ -13,7 +13,7 @@ import importlib
 from typing import Any, Callable, ClassVar
 
 
-__all__ = ["Study", "Result", "SCHEMA_VERSION", "resolve"]
+__all__ = ["Study", "Result", "SeededResult", "SCHEMA_VERSION", "resolve"]
 
 #: Version of the results.json envelope (bump when its layout changes).
 SCHEMA_VERSION = 2
@@ -70,7 +70,33 @@ class Study:
         return self.Config.__module__.rsplit(".", 1)[0]
 
     def run(self, config=None, *, progress: Callable[[str, int, int], None] | None = None):
-        """Run the study: ``config`` defaults to ``Config()``; progress(stage, done, total)."""
+        """Run the study. This is the protocol every study's ``pipeline.run`` follows.
+
+        ``pipeline.run(config, *, progress=None) -> Result`` takes the study's Config and returns
+        its Result; it writes nothing (the runner, :func:`nichelab.runs.execute`, writes the run
+        folder) and draws no figure.
+
+        Parameters
+        ----------
+        config : Config, optional
+            The study's settings (a :class:`nichelab.options.Options` dataclass, checked when
+            built). Default: ``Config()``.
+        progress : callable (stage: str, done: int, total: int) -> None, optional
+            Called as work proceeds (the CLI draws its progress bar from it).
+
+        Returns
+        -------
+        Result
+            The study's :class:`Result` subclass: typed data only.
+
+        Raises
+        ------
+        NichelabError
+            Bad input that the config alone cannot check (a model that does not fit the data,
+            an unreadable file), raised before any training.
+        TypeError
+            ``config`` is not an instance of the study's Config.
+        """
         config = self.Config() if config is None else config
         if not isinstance(config, self.Config):
             raise TypeError(f"{self.name}.run expects a {self.Config.__name__}; got {type(config).__name__}")
@@ -90,6 +116,14 @@ class Study:
             raise TypeError(f"study {self.name!r}: expected one Result subclass with study={self.name!r} "
                             f"in {module.__name__}; found {len(found)}")
         return found[0]
+
+
+def _default_for(annotation: str):
+    """The default of a Result field declared without one (see :meth:`Result.__init_subclass__`)."""
+    root = annotation.split("[", 1)[0].strip()
+    if "None" in annotation or root not in ("dict", "list"):
+        return None
+    return dataclasses.field(default_factory=dict if root == "dict" else list)
 
 
 @dataclasses.dataclass(repr=False)
@@ -114,8 +148,15 @@ class Result:
     study: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs):
-        """Every subclass is a dataclass too (``repr=False``: the compact repr below is kept)."""
+        """Every subclass is a dataclass too (``repr=False``: the compact repr below is kept).
+
+        A field declared without a default gets one from its type: an empty dict or list for
+        ``dict``/``list`` types, else None; so ``layers: list[dict]`` needs no ``field(...)``.
+        """
         super().__init_subclass__(**kwargs)
+        for name, annotation in vars(cls).get("__annotations__", {}).items():
+            if name not in vars(cls) and not str(annotation).startswith(("ClassVar", "typing.ClassVar")):
+                setattr(cls, name, _default_for(str(annotation)))
         dataclasses.dataclass(repr=False)(cls)
 
     #: Name of a ``dict[str, array]`` field saved to weights.safetensors under its own keys (no
@@ -223,6 +264,30 @@ class Result:
     def summary(self) -> str:
         """The short answer in words (override)."""
         return ""
+
+
+class SeededResult(Result):
+    """Base of the studies that train networks over seeds: the fields they all hold.
+
+    Attributes
+    ----------
+    seeds : list of int
+        The seeds, in the order of axis 0 of every per-seed array and of the weights.
+    views : dict (or the study's views dataclass)
+        Figure-ready numbers (the figures draw these and compute nothing).
+    params : dict of str -> (S, ...) array
+        Weights of every seed (weights file, saved under their own names with ``seeds``; see
+        :attr:`Result.flat_weights`).
+    initial : dict of str -> (S, ...) array
+        Initial weights, for studies that keep them (weights file, as ``initial.<name>``; empty
+        otherwise).
+    """
+
+    flat_weights: ClassVar[str | None] = "params"
+    seeds: list[int]
+    views: dict
+    params: dict = dataclasses.field(default_factory=dict, metadata={"weights": True})
+    initial: dict = dataclasses.field(default_factory=dict, metadata={"weights": True})
 
 
 def _weights_field(tp, name: str, weights: dict):

@@ -54,14 +54,14 @@ class TrainConfig:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
-        check_positive_int("--epochs", self.epochs, minimum=0)
-        check_positive_int("--batch-size", self.batch_size, minimum=1)
+        check_positive_int("epochs", self.epochs, minimum=0)
+        check_positive_int("batch_size", self.batch_size, minimum=1)
         if not (isinstance(self.lr, (int, float)) and self.lr > 0 and np.isfinite(self.lr)):
-            raise NichelabError(f"--lr must be a positive number; got {self.lr!r}")
+            raise NichelabError.for_field("lr", "must be a positive number", self.lr)
         if self.optimizer not in OPTIMIZERS:
             raise NichelabError(
-                f"--optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}"
-                + suggest(self.optimizer, OPTIMIZERS)
+                f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}"
+                + suggest(self.optimizer, OPTIMIZERS), field="optimizer"
             )
         if self.momentum < 0 or self.weight_decay < 0:
             raise NichelabError("momentum and weight_decay must be >= 0; got "

@@ -155,7 +155,7 @@ def train_ensemble(build: Callable[[int], nn.Module], X: np.ndarray, y: np.ndarr
     """
     seeds = np.asarray(list(seeds), dtype=np.int64)
     if seeds.size == 0:
-        raise NichelabError("--seeds must be >= 1; got no seeds")
+        raise NichelabError("seeds must be >= 1; got no seeds", field="seeds")
     if backend not in ("auto", "stacked", "vmap"):
         raise NichelabError(f"backend must be 'auto', 'stacked' or 'vmap'; got {backend!r}")
     models = [build(int(s)) for s in seeds]

@@ -155,20 +155,13 @@ def run(config: AnalyzeConfig, *, progress=None) -> AnalyzeResult:
     examples and a linear probe; single-unit ablation on at most ``config.ablation_samples`` samples;
     a warning when the model's accuracy is within noise of chance.
 
-    Parameters
-    ----------
-    config : AnalyzeConfig
-    progress : callable (stage: str, done: int, total: int) -> None, optional
-
-    Returns
-    -------
-    AnalyzeResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`AnalyzeConfig` in, a
+    :class:`AnalyzeResult` out.
 
     Raises
     ------
     NichelabError
-        Any bad input (see :func:`nichelab.studies.analyze.prepare.prepare`); raised before
-        anything is written.
+        Any bad input (see :func:`~.prepare.prepare`), before anything is written.
     """
     with restore_modes(config.model):
         return _run(config, progress)

@@ -8,7 +8,7 @@ from ...errors import NichelabError
 from ...options import Options, option
 from ..base import Study
 from ..convergence.agreement import AgreementOptions
-from ..convergence.measures import CKA_MEASURES, MEASURE_CHOICES, canonical, measures_help
+from ...metrics.registry import CKA_MEASURES, MEASURE_CHOICES, canonical, measures_help
 
 __all__ = ["CompareConfig", "CONV_REDUCE", "parse_layer_pairs", "STUDY"]
 
@@ -65,7 +65,7 @@ class CompareConfig(AgreementOptions, Options):
                                          "library also an array of inputs or an (X, y) tuple.", objects=True)
     measure: Literal[MEASURE_CHOICES] = option(
         "linear_cka", help=f"Measure of the layers-by-layers heatmap: {measures_help()}.")
-    debiased: bool = option(False, help="Debiased HSIC for linear_cka / rbf_cka.")
+    debiased: bool = option(False, help=f"Debiased HSIC for {' / '.join(CKA_MEASURES)}.")
     layers: tuple[str, ...] = option((), min_items=0,
                                      help="Layers whose units are matched, comma-separated: NAME (same in A and "
                                           "B) or A_NAME=B_NAME. Default: the layer names A and B share.")

@@ -15,7 +15,7 @@ from ...data.loaders import load_dataset
 from ...errors import NichelabError, suggest
 from ...metrics.identification import most_similar
 from ...metrics.similarity import DegenerateCCAWarning, cka_matrix
-from ..convergence.measures import DISTANCES, MEASURE_LABELS
+from ...metrics.registry import DISTANCES, MEASURE_LABELS
 from ..convergence.views import matching_panel
 from . import findings as fx
 from .analysis import PairMatch, match_pair, pair_name
@@ -62,7 +62,10 @@ def load_data(cfg: CompareConfig, a: Source, b: Source) -> tuple[Dataset, str]:
         data = _as_dataset(cfg.data)
         return data, data.name
     name = _data_name(cfg, a, b)
-    return load_dataset(name, images=a.images or b.images), name
+    try:
+        return load_dataset(name, images=a.images or b.images), name
+    except NichelabError as exc:  # the loader's argument "dataset" is this study's field "data"
+        raise (exc.renamed("data") if exc.field == "dataset" else exc) from None
 
 
 def _check_layer(name: str, src: Source, side: str) -> None:
@@ -186,14 +189,8 @@ def _recorded(cfg: CompareConfig, a: Source, b: Source, data: Dataset) -> Compar
 def run(config: CompareConfig, *, progress=None) -> CompareResult:
     """Compare two networks on the same inputs.
 
-    Parameters
-    ----------
-    config : CompareConfig
-    progress : callable (stage: str, done: int, total: int) -> None, optional
-
-    Returns
-    -------
-    CompareResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`CompareConfig` in, a
+    :class:`CompareResult` out.
 
     Raises
     ------

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..base import Result
-from ..convergence.measures import MEASURE_LABELS
+from ...metrics.registry import MEASURE_LABELS
 from .config import CompareConfig
 
 __all__ = ["CompareResult"]

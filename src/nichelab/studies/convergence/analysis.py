@@ -18,7 +18,7 @@ from ...metrics.prediction import linear_prediction
 from ...metrics.similarity import DegenerateCCAWarning, cka_matrix, linear_cka
 from ...metrics.units import constant_units
 from .agreement import verdict
-from .measures import DISTANCES
+from .measures import CKA_MEASURES, DISTANCES
 
 __all__ = ["ConvergenceAnalysis", "analyse", "layer_summaries", "unit_census"]
 
@@ -101,7 +101,7 @@ def _similarities(test: list[dict], layers: list[str], pairs, measures, debiased
                 a = {n: test[i][n] for n in layers}
                 b = {n: test[j][n] for n in layers}
                 mats[(i, j)] = cka_matrix(a, b, measure=measure,
-                                          debiased=debiased and measure in ("linear_cka", "rbf_cka"))[2]
+                                          debiased=debiased and measure in CKA_MEASURES)[2]
         if any(issubclass(w.category, DegenerateCCAWarning) for w in caught):
             notes.append(f"{measure}: some layer pairs have more dimensions than test samples allow "
                          "(rank(x) + rank(y) > n - 1), so some canonical correlations are 1 by construction.")

@@ -10,6 +10,7 @@ import numpy as np
 from ...capture import capture
 from ...data.base import Dataset
 from ...data.loaders import load_dataset
+from ...data.split import stratified_indices
 from ...errors import NichelabError
 from ...nn.models import build_model
 from ...nn.spec import ModelSpec, parse_spec
@@ -26,11 +27,8 @@ __all__ = ["run", "load_data", "split", "model_spec"]
 
 
 def model_spec(cfg: ConvergenceConfig) -> ModelSpec:
-    """The parsed ``cfg.model`` (NichelabError about field ``model`` when it is not a spec)."""
-    try:
-        return parse_spec(cfg.model)
-    except NichelabError as exc:
-        raise NichelabError(f"model must be a model spec such as 'mlp 64-32': {exc}", field="model") from None
+    """The parsed ``cfg.model`` (:func:`~nichelab.nn.spec.parse_spec`'s NichelabError names the field ``model``)."""
+    return parse_spec(cfg.model)
 
 
 def load_data(cfg: ConvergenceConfig) -> Dataset:
@@ -39,29 +37,17 @@ def load_data(cfg: ConvergenceConfig) -> Dataset:
 
 
 def split(data: Dataset, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified train / test row indices (sorted), the same for every network.
+    """Stratified train / test row indices (sorted, disjoint), the same for every network.
 
-    ``round(test_fraction * n_c)`` rows of every class c (at least one, at most ``n_c - 1``) are
-    held out, drawn with ``numpy.random.default_rng([seed, 11])`` class by class.
+    :func:`nichelab.data.split.stratified_indices` (scikit-learn's stratified split,
+    ``random_state=seed``).
 
     Raises
     ------
     NichelabError
         A class too small to appear on both sides.
     """
-    rng = np.random.default_rng([int(seed), 11])
-    test = []
-    for c in range(data.n_classes):
-        idx = np.flatnonzero(data.y == c)
-        if len(idx) == 0:
-            continue
-        if len(idx) < 2:
-            raise NichelabError(f"dataset {data.name!r} has {len(idx)} sample of class {data.class_names[c]!r}; "
-                                "every class needs at least 2 to split into train and test", field="dataset")
-        k = min(max(int(round(test_fraction * len(idx))), 1), len(idx) - 1)
-        test.append(rng.choice(idx, size=k, replace=False))
-    te = np.sort(np.concatenate(test))
-    return np.setdiff1d(np.arange(len(data)), te), te
+    return stratified_indices(data.y, test_fraction, seed)
 
 
 def _blas_threads(n: int | None):
@@ -74,15 +60,10 @@ def _blas_threads(n: int | None):
 def run(config: ConvergenceConfig, *, progress=None) -> ConvergenceResult:
     """Train ``config.seeds`` networks at once and compare every pair, layer by layer and unit by unit.
 
-    Parameters
-    ----------
-    config : ConvergenceConfig
-        Defaults: 5 seeds of ``mlp 64-64-64-64`` on digits (30% held out for measuring).
-    progress : callable (stage: str, done: int, total: int) -> None, optional
+    Defaults: 5 seeds of ``mlp 64-64-64-64`` on digits (30% held out for measuring).
 
-    Returns
-    -------
-    ConvergenceResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`ConvergenceConfig` in, a
+    :class:`ConvergenceResult` out.
 
     Raises
     ------

@@ -6,14 +6,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..base import Result
+from ..base import SeededResult
 from .config import ConvergenceConfig
 from .measures import MEASURE_LABELS
 
 __all__ = ["ConvergenceResult"]
 
 
-class ConvergenceResult(Result):
+class ConvergenceResult(SeededResult):
     """Everything the convergence study measured (S seeds, L layers, P = S(S-1) ordered seed pairs).
 
     Attributes
@@ -39,26 +39,21 @@ class ConvergenceResult(Result):
     """
 
     study: ClassVar[str] = "convergence"
-    flat_weights: ClassVar[str] = "params"
-    config: ConvergenceConfig = None
-    seeds: list[int] = field(default_factory=list)
-    data: dict = field(default_factory=dict)
-    model: dict = field(default_factory=dict)
-    accuracy: dict = field(default_factory=dict)
+    config: ConvergenceConfig
+    data: dict
+    model: dict
+    accuracy: dict
     answer: str = ""
-    verdicts: dict = field(default_factory=dict)
-    layers: list[dict] = field(default_factory=list)
-    identification: dict = field(default_factory=dict)
-    similarity: dict = field(default_factory=dict)
-    within_seed_linear_cka: dict = field(default_factory=dict)
-    baseline_untrained: dict = field(default_factory=dict)
-    units: dict = field(default_factory=dict)
-    findings: dict = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    diverged_seeds: list[int] = field(default_factory=list)
-    views: dict = field(default_factory=dict)
-    params: dict = field(default_factory=dict, metadata={"weights": True})
-    initial: dict = field(default_factory=dict, metadata={"weights": True})
+    verdicts: dict
+    layers: list[dict]
+    identification: dict
+    similarity: dict
+    within_seed_linear_cka: dict
+    baseline_untrained: dict
+    units: dict
+    findings: dict
+    notes: list[str]
+    diverged_seeds: list[int]
 
     def tables(self) -> dict:
         """``layers`` (one row per layer), ``identification`` (measure x layer), ``seeds`` (accuracy, loss)."""

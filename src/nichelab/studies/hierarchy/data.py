@@ -9,6 +9,7 @@ from ...data.base import Dataset
 from ...data.digits import load_digits
 from ...data.faces import load_faces
 from ...data.parts import gratings, load_parts, oriented_bars
+from ...data.split import stratified_split
 from .config import STIMULI
 
 __all__ = ["StudyData", "load_study_data", "grating_stimuli", "bar_stimuli", "tuning_stimuli", "STIMULI",
@@ -54,27 +55,16 @@ class StudyData:
         return None if self.object_class is None else self.train.class_names[self.object_class]
 
 
-def _split(d: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
-    """Stratified split: ``fraction`` of every class (at least one sample) goes to the test set."""
-    rng = np.random.default_rng([seed, 7])
-    test = np.zeros(len(d), bool)
-    for c in range(d.n_classes):
-        idx = np.flatnonzero(d.y == c)
-        if len(idx) >= 2:
-            test[rng.choice(idx, max(1, int(round(fraction * len(idx)))), replace=False)] = True
-    return d.subset(np.flatnonzero(~test)), d.subset(np.flatnonzero(test))
-
-
 def load_study_data(dataset: str, *, per_class: int = 300, size: int = 32, noise: float = 0.05,
                     test_fraction: float = 0.3, seed: int = 0) -> StudyData:
-    """Load ``dataset`` ("parts", "faces" or "digits") and split it (stratified, seeded)."""
+    """Load ``dataset`` ("parts", "faces" or "digits") and split it (:func:`nichelab.data.split.stratified_split`)."""
     if dataset == "parts":
         d = load_parts(per_class, size, seed, noise)
     elif dataset == "faces":
         d = load_faces()
     else:
         d = load_digits(images=True)
-    train, test = _split(d, test_fraction, seed)
+    train, test = stratified_split(d, test_fraction, seed)
     names = d.class_names
     has_masks = "part_masks" in d.meta
     return StudyData(train, test, has_masks, names.index(FACE) if FACE in names else None,

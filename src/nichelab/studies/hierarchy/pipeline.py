@@ -30,14 +30,8 @@ def run(config: HierarchyConfig, *, progress=None) -> HierarchyResult:
     Torch runs on one intra-op thread: the networks are tiny, and threads make training and
     measuring 5-20 times slower on shared cores (benchmarks/bench_hierarchy.py).
 
-    Parameters
-    ----------
-    config : HierarchyConfig
-    progress : callable (stage: str, done: int, total: int) -> None, optional
-
-    Returns
-    -------
-    HierarchyResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`HierarchyConfig` in, a
+    :class:`HierarchyResult` out.
     """
     cfg = config
     tick = progress or (lambda stage, done, total: None)

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..base import Result
+from ..base import SeededResult
 from .config import HierarchyConfig
 
 __all__ = ["HierarchyResult"]
@@ -16,7 +16,7 @@ _TABLE_MEASURES = ("edge_detectors", "orientation_selective", "osi_median", "par
                    "probe_scrambled")
 
 
-class HierarchyResult(Result):
+class HierarchyResult(SeededResult):
     """Everything the hierarchy study measured.
 
     Attributes
@@ -46,25 +46,20 @@ class HierarchyResult(Result):
     """
 
     study: ClassVar[str] = "hierarchy"
-    flat_weights: ClassVar[str] = "params"
-    config: HierarchyConfig = None
-    seeds: list[int] = field(default_factory=list)
-    data: dict = field(default_factory=dict)
-    layers: list[str] = field(default_factory=list)
-    measures: dict = field(default_factory=dict)
-    per_layer: dict = field(default_factory=dict)
-    test_accuracy: dict = field(default_factory=dict)
-    verdict: dict = field(default_factory=dict)
-    reference: dict = field(default_factory=dict)
-    featvis: list[dict] = field(default_factory=list)
-    units: dict = field(default_factory=dict)
-    loss_curves: np.ndarray = None
-    findings: dict = field(default_factory=dict)
-    views: dict = field(default_factory=dict)
-    params: dict = field(default_factory=dict, metadata={"weights": True})
-    initial: dict = field(default_factory=dict, metadata={"weights": True})
+    config: HierarchyConfig
+    data: dict
+    layers: list[str]
+    measures: dict
+    per_layer: dict
+    test_accuracy: dict
+    verdict: dict
+    reference: dict
+    featvis: list[dict]
+    units: dict
+    loss_curves: np.ndarray
+    findings: dict
     images: dict = field(default_factory=dict, metadata={"weights": True})
-    diverged: list[bool] = field(default_factory=list)
+    diverged: list[bool]
 
     @property
     def shown(self) -> int | None:

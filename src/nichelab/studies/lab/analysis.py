@@ -10,22 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...metrics.partitions import split_key
+from ...metrics.units import dead_units
+from ...nn.forward import hidden_forward
 from ...train.divergence import nonfinite_rows
 from .config import ALL_OUTCOMES, DIVERGED
 
-__all__ = ["forward", "SeedAnalysis", "analyse_seeds", "classify_outcome", "pairwise_angles"]
-
-
-def forward(params: dict, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pre-activations, ReLU activations (S, n, H) and logits (S, n, C) of every seed, in float64."""
-    W1 = np.asarray(params["L1.linear.weight"], dtype=np.float64)
-    b1 = np.asarray(params["L1.linear.bias"], dtype=np.float64)
-    W2 = np.asarray(params["L2.linear.weight"], dtype=np.float64)
-    b2 = np.asarray(params["L2.linear.bias"], dtype=np.float64)
-    pre = np.einsum("nd,shd->snh", np.asarray(X, dtype=np.float64), W1) + b1[:, None, :]
-    acts = np.maximum(pre, 0.0)
-    logits = np.einsum("snh,sch->snc", acts, W2) + b2[:, None, :]
-    return pre, acts, logits
+__all__ = ["SeedAnalysis", "analyse_seeds", "classify_outcome", "pairwise_angles"]
 
 
 def _active(acts: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -137,7 +127,7 @@ def analyse_seeds(seeds, params: dict, init_params: dict, X: np.ndarray, y: np.n
     """
     y = np.asarray(y)
     with np.errstate(all="ignore"):
-        _, acts, logits = forward(params, X)
+        _, acts, logits = hidden_forward(params, X)
     with np.errstate(all="ignore"):
         z = logits - logits.max(axis=2, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=2, keepdims=True))
@@ -148,8 +138,11 @@ def analyse_seeds(seeds, params: dict, init_params: dict, X: np.ndarray, y: np.n
     bad = nonfinite_rows(acts, logits)
     if diverged is not None:
         bad |= np.asarray(diverged, dtype=bool)
-    dead = ~(acts > 0).any(axis=1) & ~bad[:, None]
-    _, init_acts, _ = forward(init_params, X)
+    # dead = silent on every sample: the shared definition's first rule (the lab counts silence only)
+    dead = np.zeros(acts.shape[::2], dtype=bool)
+    for s in np.flatnonzero(~bad):
+        dead[s] = dead_units(acts[s], constant_is_dead=False)
+    _, init_acts, _ = hidden_forward(init_params, X)
     splits = [[split_key(a) for a in act] for act in active]
     outcome = [DIVERGED if bad[s] else classify_outcome(active[s], dead[s], recall[s]) for s in range(len(active))]
     assert all(o in ALL_OUTCOMES for o in outcome)

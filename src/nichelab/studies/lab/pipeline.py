@@ -22,14 +22,8 @@ __all__ = ["run", "run_chunk", "merge_chunks", "LabChunk"]
 def run(config: LabConfig, *, progress=None) -> LabResult:
     """Train ``config.seeds`` lab networks at once and measure every unit.
 
-    Parameters
-    ----------
-    config : LabConfig
-    progress : callable (stage: str, done: int, total: int) -> None, optional
-
-    Returns
-    -------
-    LabResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`LabConfig` in, a
+    :class:`LabResult` out.
     """
     return merge_chunks(config, [run_chunk(config, config.seed_list, progress=progress)])
 

@@ -6,14 +6,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..base import Result
+from ..base import SeededResult
 from ..codec import arrays
 from .config import OUTCOMES, LabConfig
 
 __all__ = ["LabResult"]
 
 
-class LabResult(Result):
+class LabResult(SeededResult):
     """Everything the lab study measured.
 
     Attributes
@@ -35,18 +35,14 @@ class LabResult(Result):
     """
 
     study: ClassVar[str] = "lab"
-    flat_weights: ClassVar[str] = "params"
-    config: LabConfig = None
-    seeds: list[int] = field(default_factory=list)
-    data: dict = field(default_factory=dict)
-    summary: dict = field(default_factory=dict)
-    per_seed: list[dict] = field(default_factory=list)
-    findings: dict = field(default_factory=dict)
-    loss_curves: np.ndarray = None
-    views: dict = field(default_factory=dict)
-    mechanism: dict = field(default_factory=dict)
-    params: dict = field(default_factory=dict)
-    initial: dict = field(default_factory=dict, metadata={"weights": True})
+    config: LabConfig
+    params: dict = field(default_factory=dict)  # kept in results.json too (not only the weights file)
+    data: dict
+    summary: dict
+    per_seed: list[dict]
+    findings: dict
+    loss_curves: np.ndarray
+    mechanism: dict
     film: dict = field(default_factory=dict, metadata={"weights": True})
 
     @classmethod

@@ -121,13 +121,14 @@ def film(snapshots: dict, index: list[int], seeds: list[int], loss: np.ndarray, 
         uint8 (1: class on the unit's active side at that epoch, as
         :func:`~nichelab.studies.lab.analysis.analyse_seeds` measures it) and ``loss`` (F, epochs) float64.
     """
-    from .analysis import _active, forward
+    from ...nn.forward import hidden_forward
+    from .analysis import _active
     epochs = sorted(snapshots)
     names = ("L1.linear.weight", "L1.linear.bias", "L2.linear.weight", "L2.linear.bias")
     stack = {k: np.stack([np.asarray(snapshots[e][k])[index] for e in epochs], axis=1) for k in names}
     F, E = len(index), len(epochs)
     flat = {k: v.reshape(F * E, *v.shape[2:]) for k, v in stack.items()}
-    _, acts, _ = forward(flat, X)
+    _, acts, _ = hidden_forward(flat, X)
     active = _active(acts, np.asarray(y), n_classes).reshape(F, E, -1, n_classes)
     return {"seeds": np.asarray(seeds, np.int64), "epochs": np.asarray(epochs, np.int64),
             "W1": stack["L1.linear.weight"], "b1": stack["L1.linear.bias"],

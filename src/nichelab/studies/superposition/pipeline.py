@@ -129,9 +129,8 @@ def _by_sparsity(cfg, models) -> list[dict]:
 def run(config: SuperpositionConfig, *, progress=None) -> SuperpositionResult:
     """Train one toy model per (sparsity level, seed), all at once, and measure its features.
 
-    Returns
-    -------
-    SuperpositionResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`SuperpositionConfig` in, a
+    :class:`SuperpositionResult` out.
     """
     cfg = config
     plan = [(p, s) for p in cfg.sparsity for s in cfg.seed_list]

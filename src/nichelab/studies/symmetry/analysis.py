@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ...data.base import Dataset
+from ...nn.forward import hidden_forward
 from ...nn.init import make_symmetric, perturb
 from ...nn.models import build_model
 from ...nn.tied import tie_units, untie
@@ -204,10 +205,7 @@ def _alone(model, k: int):
 
 def _forward(p: dict, X: np.ndarray) -> np.ndarray:
     """Logits (S, n, C) of one-hidden-layer networks, float64 (dropout is off at evaluation)."""
-    X = np.asarray(X, np.float64).reshape(len(X), -1)
-    W1, W2 = (np.asarray(p[k], np.float64) for k in ("L1.linear.weight", "L2.linear.weight"))
-    h = np.maximum(np.matmul(X, W1.transpose(0, 2, 1)) + np.asarray(p["L1.linear.bias"], np.float64)[:, None, :], 0)
-    return np.matmul(h, W2.transpose(0, 2, 1)) + np.asarray(p["L2.linear.bias"], np.float64)[:, None, :]
+    return hidden_forward(p, X)[2]
 
 
 def loss_accuracy(p: dict, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -41,15 +41,10 @@ def measure(config: SymmetryConfig, *, progress=None) -> tuple[dict[str, Dataset
 def run(config: SymmetryConfig, *, progress=None) -> SymmetryResult:
     """Train every condition on every dataset and measure the gaps between units.
 
-    Parameters
-    ----------
-    config : SymmetryConfig
-        Defaults: 5 seeds per condition, blobs (4 units, 200 epochs) and digits (32 units, 15 epochs).
-    progress : callable (stage: str, done: int, total: int) -> None, optional
+    Defaults: 5 seeds per condition, blobs (4 units, 200 epochs) and digits (32 units, 15 epochs).
 
-    Returns
-    -------
-    SymmetryResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`SymmetryConfig` in, a
+    :class:`SymmetryResult` out.
     """
     datasets, timings = measure(config, progress=progress)
     return to_result(config, datasets, timings)

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..base import Result
+from ..base import SeededResult
 from .config import SymmetryConfig
 
 __all__ = ["SymmetryResult", "DatasetResult", "ConditionResult", "ConditionSummary", "TimeToSplit",
@@ -231,7 +231,7 @@ class SymmetryViews:
     split_vs_eps: list[SplitPanel] = field(default_factory=list)
 
 
-class SymmetryResult(Result):
+class SymmetryResult(SeededResult):
     """Everything the symmetry study measured.
 
     Attributes
@@ -243,12 +243,9 @@ class SymmetryResult(Result):
     """
 
     study: ClassVar[str] = "symmetry"
-    flat_weights: ClassVar[str] = "params"
-    config: SymmetryConfig = None
-    seeds: list[int] = field(default_factory=list)
-    datasets: dict[str, DatasetResult] = field(default_factory=dict)
+    config: SymmetryConfig
+    datasets: dict[str, DatasetResult]
     views: SymmetryViews = field(default_factory=SymmetryViews)
-    params: dict = field(default_factory=dict, metadata={"weights": True})
 
     def tables(self) -> dict:
         """``conditions`` (one row per dataset and condition) and ``time_to_split`` (per dataset and seed)."""

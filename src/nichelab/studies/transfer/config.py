@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ...errors import NichelabError
-from ...options import Options, flag_of, option
+from ...options import Options, option
 from ..base import Study
 from ..common import SeedOptions, TrainOptions
 
@@ -125,10 +125,8 @@ class TransferConfig(TrainOptions, SeedOptions, Options):
         for m in self.models:
             try:
                 spec = parse_spec(m)
-            except NichelabError as exc:  # parse_spec's messages may start with the flag
-                text, flag = str(exc), flag_of("model") + " "
-                text = text[len(flag):] if text.startswith(flag) else f": {text}"
-                raise NichelabError(f"models {text}".replace(" : ", ": "), field="models") from None
+            except NichelabError as exc:  # about parse_spec's argument "model": this field is "models"
+                raise exc.renamed("models") from None
             if len(spec.widths) + len(spec.fc) < 2:
                 raise self.field_error("models", "must each have at least 2 hidden layers so that there are cuts "
                                        "between blocks to compare (e.g. 'mlp 64-64-64')", m)

@@ -67,16 +67,11 @@ def run_arch(spec: str, sources: list, target: TaskData, cfg: TransferConfig, pr
 def run(config: TransferConfig, *, progress=None) -> TransferResult:
     """Run the transfer experiment for every architecture and source task.
 
-    Parameters
-    ----------
-    config : TransferConfig
-        Defaults: digits 0–4 (similar) and parts images (dissimilar) → digits 5–9, an MLP
-        64-64-64 and a CNN 16-32 fc=64, 3 seeds.
-    progress : callable (stage: str, done: int, total: int) -> None, optional
+    Defaults: digits 0–4 (similar) and parts images (dissimilar) → digits 5–9, an MLP
+    64-64-64 and a CNN 16-32 fc=64, 3 seeds.
 
-    Returns
-    -------
-    TransferResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`TransferConfig` in, a
+    :class:`TransferResult` out.
 
     Raises
     ------

@@ -7,13 +7,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..base import Result
+from ..base import SeededResult
 from .config import CONDITION_INFO, TransferConfig
 
 __all__ = ["TransferResult"]
 
 
-class TransferResult(Result):
+class TransferResult(SeededResult):
     """Everything the transfer study measured (the layout of ``results.json``).
 
     Attributes
@@ -43,15 +43,12 @@ class TransferResult(Result):
     """
 
     study: ClassVar[str] = "transfer"
-    config: TransferConfig = None
-    seeds: list[int] = field(default_factory=list)
+    config: TransferConfig
     init_offset: int = 0
     margin: float = 0.0
-    tasks: dict = field(default_factory=dict)
-    summary: list[str] = field(default_factory=list)
-    architectures: list[dict] = field(default_factory=list)
-    views: dict = field(default_factory=dict)
-    params: dict = field(default_factory=dict, metadata={"weights": True})
+    tasks: dict
+    summary: list[str]
+    architectures: list[dict]
 
     # ---- data out ---------------------------------------------------------------------------
     def weights(self) -> dict:

@@ -14,12 +14,13 @@ from ...interventions.ablation import ablate_units
 from ...metrics.layers import participation_ratio, unit_correlation_matrix
 from ...metrics.partitions import active_classes, split_key
 from ...metrics.units import dead_units
+from ...nn.forward import hidden_forward
 from ...nn.models import build_model
 from ...train.divergence import nonfinite_rows
 from ...train.ensemble import ensemble_forward, train_ensemble
 from .config import WidthConfig
 
-__all__ = ["WidthRun", "DatasetWidths", "stratified_split", "hidden_acts", "duplicate_pairs", "partitions",
+__all__ = ["WidthRun", "DatasetWidths", "hidden_acts", "duplicate_pairs", "partitions",
            "census", "run_dataset"]
 
 
@@ -98,19 +99,9 @@ class DatasetWidths:
         return sorted(self.runs)
 
 
-def stratified_split(ds: Dataset, test_fraction: float = 0.25, seed: int = 0) -> tuple[Dataset, Dataset]:
-    """Split ``ds`` into train and test, keeping each class's share (scikit-learn, ``random_state=seed``)."""
-    from sklearn.model_selection import train_test_split
-    train, test = train_test_split(np.arange(len(ds)), test_size=test_fraction, stratify=ds.y, random_state=seed)
-    return ds.subset(np.sort(train), ds.name), ds.subset(np.sort(test), ds.name)
-
-
 def hidden_acts(params: dict, X: np.ndarray) -> np.ndarray:
-    """ReLU activations of L1 for every seed: (S, n, W), float64."""
-    X = np.asarray(X, np.float64).reshape(len(X), -1)
-    W = np.asarray(params["L1.linear.weight"], np.float64)
-    b = np.asarray(params["L1.linear.bias"], np.float64)
-    return np.maximum(np.matmul(X, W.transpose(0, 2, 1)) + b[:, None, :], 0.0)
+    """ReLU activations of L1 for every seed: (S, n, W), float64 (:func:`nichelab.nn.forward.hidden_forward`)."""
+    return hidden_forward(params, X)[1]
 
 
 def duplicate_pairs(acts: np.ndarray, threshold: float) -> tuple[int, float]:

@@ -8,9 +8,10 @@ import numpy as np
 from ...data.base import Dataset
 from ...data.blobs import load_blobs
 from ...data.digits import load_digits
+from ...data.split import stratified_split
 from ...train.config import threads
 from . import findings as fx
-from .analysis import DatasetWidths, WidthRun, run_dataset, stratified_split
+from .analysis import DatasetWidths, WidthRun, run_dataset
 from .config import DIGITS_TEST_FRACTION, EVAL_RANDOM_STATE, WidthConfig
 from .result import DatasetCensus, WidthCensus, WidthResult
 from .views import width_views
@@ -30,14 +31,8 @@ def run(config: WidthConfig, *, progress=None) -> WidthResult:
 
     Runs with one torch thread (see :func:`nichelab.train.threads`).
 
-    Parameters
-    ----------
-    config : WidthConfig
-    progress : callable (stage: str, done: int, total: int) -> None, optional
-
-    Returns
-    -------
-    WidthResult
+    Follows the study protocol (:meth:`nichelab.studies.base.Study.run`): a :class:`WidthConfig` in, a
+    :class:`WidthResult` out.
     """
     cfg = config
     runs, timings = {}, {}

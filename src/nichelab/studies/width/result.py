@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..base import Result
+from ..base import SeededResult
 from .config import WidthConfig
 
 __all__ = ["WidthResult", "DatasetCensus", "WidthCensus", "CensusSeries", "UnitLines", "WidthViews"]
@@ -114,7 +114,7 @@ class WidthViews:
     unit_lines: list[UnitLines] = field(default_factory=list)
 
 
-class WidthResult(Result):
+class WidthResult(SeededResult):
     """Everything the width study measured.
 
     Attributes
@@ -125,12 +125,9 @@ class WidthResult(Result):
     """
 
     study: ClassVar[str] = "width"
-    flat_weights: ClassVar[str] = "params"
-    config: WidthConfig = None
-    seeds: list[int] = field(default_factory=list)
-    datasets: dict[str, DatasetCensus] = field(default_factory=dict)
+    config: WidthConfig
+    datasets: dict[str, DatasetCensus]
     views: WidthViews = None
-    params: dict = field(default_factory=dict, metadata={"weights": True})
 
     def to_dict(self) -> dict:
         """The whole results.json; per-width blobs-only keys are left out on other datasets."""
