@@ -119,9 +119,10 @@ def _command(study, config, fields) -> str:
 
 def _changed(study, config) -> dict:
     """The settings of ``config`` that differ from the study's defaults (what the tour changed)."""
+    from ..options import option_specs
     base = study.Config()
-    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
-            if f.name != "first_seed" and getattr(config, f.name) != getattr(base, f.name)}
+    return {s.name: getattr(config, s.name) for s in option_specs(config)
+            if s.cli and s.name != "first_seed" and getattr(config, s.name) != getattr(base, s.name)}
 
 
 def run_tour(config: TourConfig | None = None, out: str | Path | None = None, *, settings: dict | None = None,

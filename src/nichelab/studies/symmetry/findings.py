@@ -105,7 +105,7 @@ def one_unit_verdict(ref: tuple[int, int], one: tuple[int, int], rnd: tuple[int,
 
 
 def _where(d: DatasetRun) -> str:
-    return f"the {d.dataset} ({d.hidden} hidden units, {len(d.seeds)} seeds)"
+    return f"the {d.dataset} ({d.hidden} hidden units, {plural(len(d.seeds), 'seed')})"
 
 
 def tie_outcome(r: ConditionRun) -> str:
