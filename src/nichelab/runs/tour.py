@@ -153,6 +153,7 @@ def run_tour(config: TourConfig | None = None, out: str | Path | None = None, *,
     """
     from rich.console import Console
     from rich.markup import escape
+    from ..reporting import build_report
     from ..reporting.glossary import FILENAME, render_glossary
     from ..reporting.html import render_html
     from ..reporting.pages.tour import page as tour_page
@@ -169,7 +170,7 @@ def run_tour(config: TourConfig | None = None, out: str | Path | None = None, *,
     command = shell_command(argv)
     t0 = time.perf_counter()
     outcome = TourOutcome(folder=out, page=out / "report.html")
-    results = {}
+    results, reports = {}, {}
     try:
         with run_folder(out) as tmp:
             for i, (name, question) in enumerate(STEPS, start=1):
@@ -185,7 +186,9 @@ def run_tour(config: TourConfig | None = None, out: str | Path | None = None, *,
                     result.provenance = {"versions": versions(), "command": sub,
                                          "created": _dt.datetime.now().isoformat(timespec="seconds")}
                     (tmp / name).mkdir()
-                    write_run(result, tmp / name, started=t1, progress=progress)
+                    progress("report", 0, 3)
+                    reports[name] = build_report(result)      # once: for its run folder and for the tour
+                    write_run(result, tmp / name, started=t1, progress=progress, report=reports[name])
                 results[name] = result
                 outcome.studies[name] = {"folder": name, "seconds": time.perf_counter() - t1, "command": sub,
                                          "settings": changed}
@@ -193,7 +196,7 @@ def run_tour(config: TourConfig | None = None, out: str | Path | None = None, *,
             info = {"scale": config.scale if settings is None else "custom", "seed": config.seed,
                     "command": command, "seconds": outcome.seconds, "versions": versions(),
                     "created": _dt.datetime.now().isoformat(timespec="seconds"), "studies": outcome.studies}
-            report = tour_page(results, info)
+            report = tour_page(results, info, reports)
             info["answers"] = {s.title: list(map(str, s.findings)) for s in report.sections}
             (tmp / "report.html").write_text(render_html(report), encoding="utf-8")
             (tmp / FILENAME).write_text(render_glossary(), encoding="utf-8")

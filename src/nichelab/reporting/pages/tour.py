@@ -164,7 +164,7 @@ def _settings(given: dict) -> str:
                      for k, v in items)
 
 
-def page(results: dict, info: dict) -> Report:
+def page(results: dict, info: dict, reports: dict | None = None) -> Report:
     """The tour report.
 
     Parameters
@@ -175,18 +175,25 @@ def page(results: dict, info: dict) -> Report:
         ``scale``, ``seed``, ``command``, ``seconds``, ``versions`` and ``studies`` (name ->
         ``{"folder", "seconds", "command", "settings"}``), as :func:`nichelab.runs.tour.run_tour` records them.
 
+    reports : dict of str -> Report, optional
+        The studies' own reports if already built (``build_report(result)``); built here otherwise.
+
     Returns
     -------
     Report
     """
     from .. import build_report
+    reports = dict(reports or {})
+    for name, r in results.items():
+        if name not in reports:
+            reports[name] = build_report(r)
     studies = info.get("studies", {})
     sections = []
     for title, study, question in QUESTIONS:
         r = results[study]
-        figs = figures(study, build_report(r))
+        figs = figures(study, reports[study])
         if study == "symmetry" and "lab" in results:
-            ex = {c.name: c for c in build_report(results["lab"]).charts()}.get(_EXCLUSION)
+            ex = {c.name: c for c in reports["lab"].charts()}.get(_EXCLUSION)
             if ex is not None:
                 figs.append(_chart("lab", ex))
         notes = [_link(study, studies.get(study, {}).get("seconds"))]
