@@ -86,7 +86,7 @@ TOUR_HELP = """Answer the learner's questions in one command: why hidden units s
 converge on the same thing, whether seeds learn the same units, edges -> parts -> objects, and
 whether layers are general or domain-specific.
 
-Runs five studies (lab, symmetry, convergence, hierarchy, transfer) in quick settings (about two
+Runs five studies (lab, symmetry, convergence, hierarchy, transfer) in quick settings (under three
 minutes on 2 cores) and writes one folder: report.html (each question, the measured answer, one
 figure, a link to the full report), glossary.html, tour.json and each study's full run folder.
 

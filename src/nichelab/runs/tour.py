@@ -40,8 +40,8 @@ STEPS: tuple[tuple[str, str], ...] = (
 )
 
 #: Settings per scale: study -> options that replace the study's defaults. ``quick`` takes about
-#: 1.5-3 minutes on 2 cores (benchmarks/bench_tour.py); ``full`` runs each study at its defaults
-#: (the lab with 1000 seeds), tens of minutes.
+#: 40 s of CPU time, under 3 minutes of wall time on 2 busy cores (benchmarks/bench_tour.py);
+#: ``full`` runs each study at its defaults (the lab with 1000 seeds), tens of minutes.
 SCALES: dict[str, dict[str, dict]] = {
     "quick": {
         "lab": {"seeds": 200},
@@ -74,7 +74,7 @@ class TourConfig(Options):
     seed: int = option(0, help="First seed of every study (each study trains seeds seed, seed+1, ...).",
                        ge=0, le=2**32 - 1 - 10_000_000)
     scale: Literal["quick", "full"] = option(
-        "quick", help="quick: small settings, about 2 minutes on 2 cores; full: each study at its default "
+        "quick", help="quick: small settings, under 3 minutes on 2 cores; full: each study at its default "
                       "settings (the lab with 1000 seeds), tens of minutes.")
 
 
