@@ -201,12 +201,12 @@ def run_tour(config: TourConfig | None = None, out: str | Path | None = None, *,
             (tmp / "report.html").write_text(render_html(report), encoding="utf-8")
             (tmp / FILENAME).write_text(render_glossary(), encoding="utf-8")
             (tmp / "tour.json").write_text(json.dumps(info, indent=1, default=_jsonable), encoding="utf-8")
-    except OSError as exc:
-        raise NichelabError(f"writing the tour folder {str(out)!r} failed: {exc.strerror or exc}; "
-                            "nothing was left behind") from None
-    except BaseException:
+    except BaseException as exc:
         if reserved and out.is_dir() and not any(out.iterdir()):
             out.rmdir()
+        if isinstance(exc, OSError):
+            raise NichelabError(f"the tour stopped on a file error ({exc.strerror or exc}); nothing was left "
+                                f"in {str(out)!r}") from None
         raise
     append_index(out, {"study": "tour", "created": info["created"], "command": command})
     _print_summary(console, outcome)
