@@ -143,3 +143,23 @@ def test_non_empty_out_is_refused_before_any_training(tmp_path):
     res = runner.invoke(app, ["tour", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "--out must be a new or empty folder" in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x"]
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, OSError(28, "No space left on device")])
+def test_a_stopped_tour_leaves_no_folder(tmp_path, monkeypatch, exc):
+    from nichelab.errors import NichelabError
+    from nichelab.studies.base import Study
+    calls = []
+
+    def fail(self, config=None, *, progress=None):
+        calls.append(self.name)
+        raise exc
+    monkeypatch.setattr(Study, "run", fail)
+    monkeypatch.chdir(tmp_path)
+    expected = KeyboardInterrupt if exc is KeyboardInterrupt else NichelabError
+    with pytest.raises(expected) as info:
+        run_tour(TourConfig(), None, settings=TINY, console=Console(file=io.StringIO()))
+    assert calls == ["lab"]
+    if expected is NichelabError:
+        assert "No space left on device" in str(info.value) and "nothing was left" in str(info.value)
+    assert not any(p.name.startswith("tour-") or p.name.startswith(".tour") for p in (tmp_path / "runs").iterdir())
