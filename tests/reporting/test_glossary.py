@@ -13,7 +13,8 @@ NEEDED = ["ReLU", "pre-activation", "unit", "layer", "split", "niche", "dead uni
           "linear probe", "selectivity index", "AnB", "BnB (selffer)", "co-adaptation", "fine-tuning",
           "Network Dissection / IoU", "AUPRC", "participation ratio", "random control", "baseA / baseB",
           "untrained-network control", "95% confidence interval", "general / domain-specific layer",
-          "edge detector", "logits", "seed", "frivolous unit", "near-duplicate", "layer identification"]
+          "edge detector", "logits", "seed", "frivolous unit", "near-duplicate", "layer identification",
+          "niche exclusion", "tied units", "subspace", "outcome", "pull of a class"]
 
 
 @pytest.mark.parametrize("word", NEEDED)

@@ -167,6 +167,7 @@ def test_failed_cell_is_listed_and_retried_on_resume(tmp_path, monkeypatch):
     assert [p.name for p in (out / "cells").iterdir() if p.is_dir()] == ["hidden-2_epochs-2"]
     report = (out / "report.html").read_text()
     assert "simulated failure in hidden=3" in report and "did not finish" in report
+    assert 'href="glossary.html"' in report and (out / "glossary.html").is_file()   # the link resolves
     done = out / "cells" / "hidden-2_epochs-2" / "results.json"
     stamp = done.stat().st_mtime_ns
 

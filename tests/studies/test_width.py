@@ -179,10 +179,12 @@ def test_cli_help_lists_every_old_option():
 
 def test_dims_verdict_depends_on_the_numbers():
     from nichelab.studies.width.findings import _dims_verdict
-    assert "mostly repeat" in _dims_verdict(1.2, 8, 0.7)
-    low = _dims_verdict(1.2, 8, 0.0)
+    assert "mostly repeat" in _dims_verdict(1.2, 8, 70, 100)        # 95% CI 60-78%: a majority
+    low = _dims_verdict(1.2, 8, 0, 100)
     assert "mostly repeat" not in low and "fewer than half of them are near-copies" in low
-    assert "add new directions" in _dims_verdict(6.0, 8, 0.0)
+    assert "add new directions" in _dims_verdict(6.0, 8, 0, 100)
+    unsure = _dims_verdict(1.2, 8, 6, 10)                            # 60%, 95% CI 31-83%: cannot tell
+    assert "cannot tell" in unsure and "mostly" not in unsure and "fewer than half" not in unsure
 
 
 # ---- findings on hand-built censuses whose right sentence is known ---------------------------------------------

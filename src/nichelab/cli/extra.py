@@ -6,7 +6,7 @@ from typing import List, Literal, Optional
 
 import typer
 
-__all__ = ["register", "sweep"]
+__all__ = ["register", "sweep", "tour_command"]
 
 SWEEP_HELP = """Run a study once per cell of a grid of settings, every cell with the same seeds.
 
@@ -65,8 +65,9 @@ sweep.__doc__ = SWEEP_HELP
 
 
 def register(app: typer.Typer) -> None:
-    """Add the non-study commands to ``app`` (``nichelab sweep``)."""
+    """Add the non-study commands to ``app`` (``nichelab sweep``, ``tour``, ``export``)."""
     app.command("sweep", help=SWEEP_HELP)(sweep)
+    app.command("tour", help=TOUR_HELP)(tour_command())
     app.command("export")(export)
 
 
@@ -79,3 +80,44 @@ def export(run: str = typer.Argument(..., help="A run folder written by 'nichela
     typer.echo(f"wrote {len(files)} figure{'s' if len(files) != 1 else ''} to {files[0].parent if files else out or run}")
     for f in files:
         typer.echo(f"  {f.name}")
+
+
+TOUR_HELP = """Answer the learner's questions in one command: why hidden units specialise, why they do not
+converge on the same thing, whether seeds learn the same units, edges -> parts -> objects, and
+whether layers are general or domain-specific.
+
+Runs five studies (lab, symmetry, convergence, hierarchy, transfer) in quick settings (under three
+minutes on 2 cores) and writes one folder: report.html (each question, the measured answer, one
+figure, a link to the full report), glossary.html, tour.json and each study's full run folder.
+
+Example: nichelab tour --out my-tour
+"""
+
+
+def tour_command():
+    """The ``nichelab tour`` command: its options come from :class:`nichelab.runs.tour.TourConfig`'s fields."""
+    import inspect
+    from ..errors import NichelabError
+    from ..runs.tour import TourConfig
+    from .generate import _parameter, cli_options
+    specs = cli_options(TourConfig)
+    flags = {s.name: s.flag for s in specs}
+
+    def tour(**values) -> None:
+        from ..runs.tour import run_tour
+        out = values.pop("out", None)
+        try:
+            run_tour(TourConfig(**values), out)
+        except NichelabError as exc:
+            if exc.field in flags:
+                raise exc.with_flag(flags[exc.field]) from None
+            raise
+
+    params = [_parameter(s, False) for s in specs]
+    params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str],
+                                    default=typer.Option(None, "--out", show_default=False,
+                                                         help="Tour folder to create (default: a new "
+                                                              "runs/tour-<timestamp>).")))
+    tour.__signature__ = inspect.Signature(params)
+    tour.__doc__ = TOUR_HELP
+    return tour

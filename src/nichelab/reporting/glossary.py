@@ -61,6 +61,16 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
               "non-empty groups."),
     ("niche", "The job a unit takes in its layer: the split or feature it responds to that other units do not "
               "cover. 'Each unit finds its own niche' means units end up responding to different things."),
+    ("outcome (distinct, duplicate, dead, other)", "What one seed of the lab ended with: distinct when its units "
+                                                   "split the classes in different ways and every class is mostly "
+                                                   "right; duplicate when two units make the same split; dead when a "
+                                                   "unit is silent on every point; other for the rest."),
+    ("niche exclusion", "The lab's experiment on why units take different niches: one trained unit is frozen, a "
+                        "second unit is started from many random weights and trained beside it, and we count how "
+                        "often it ends on the first unit's split, against a control in which the first unit is "
+                        "silenced (its output set to 0)."),
+    ("pull of a class", "How hard the errors on one class's points push a unit's line during training: the size of "
+                        "that class's part of the gradient on the unit's incoming weights and bias."),
     ("specialisation", "A unit responding strongly to some inputs (a class, an edge, a part) and little to the "
                        "rest."),
     ("dead unit", "A ReLU unit whose output is 0 (or constant) on every evaluation example: it tells the next layer "
@@ -72,6 +82,9 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("ablation", "Switching a unit off (setting its output to 0) and measuring how much accuracy is lost."),
     ("symmetry", "Units that start with identical weights get identical gradients, so in exact arithmetic they "
                  "stay identical forever; random initialisation breaks this symmetry."),
+    ("tied units", "Units that share one set of weights (one parameter vector used by all of them), so they are "
+                   "identical by construction on any computer; separate copies that start identical can instead be "
+                   "split apart by rounding."),
     ("edge detector", "A first-layer unit whose preferred input is an oriented edge or grating (a stripe pattern): "
                       "measured by how sharply it prefers one orientation."),
     ("orientation selectivity", "How much more a unit responds to gratings of its best orientation than to the "
@@ -142,6 +155,8 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("unit matching (layer identification)", "For each unit of one network, its best-correlated unit in another "
                                              "network trained from a different seed; layer identification asks "
                                              "whether a layer's best match in the other network is the same layer."),
+    ("subspace", "The directions a layer's activations span. Two networks share a subspace when each unit of one "
+                 "is (close to) a weighted sum of the units of the other, even if no single unit has a counterpart."),
     ("convergent learning", "Different seeds learning the same units or the same layer representations (Li et al. "
                             "2016)."),
     ("Spearman correlation (ρ)", "Correlation of the ranks of two lists of numbers: +1 when they rise together, −1 "

@@ -64,17 +64,24 @@ def _warm_report(study: str) -> None:
     threading.Thread(target=bundle, name="nichelab-vega-bundle", daemon=True).start()
 
 
-def write_run(result, folder: Path, *, started: float | None = None, progress=None) -> None:
+def write_run(result, folder: Path, *, started: float | None = None, progress=None, report=None) -> None:
     """Write ``result``'s HTML report, the glossary page, weights (if any) and ``results.json`` into ``folder``.
 
     ``results.json`` is written last, once, with the writing time and (given ``started``, a
-    ``time.perf_counter()`` value) the total time in ``result.timings``.
+    ``time.perf_counter()`` value) the total time in ``result.timings``. ``report``: the result's
+    report if the caller already built it (``build_report(result)``), so it is not built twice.
     """
     from ..reporting import render_page
     t1 = time.perf_counter()
     step = progress or (lambda *a: None)
     step("report", 0, 3)
-    (folder / "report.html").write_text(render_page(result, _footer(result)), encoding="utf-8")
+    if report is None:
+        page = render_page(result, _footer(result))
+    else:
+        from ..reporting.html import render_html
+        report.footer = _footer(result)
+        page = render_html(report)
+    (folder / "report.html").write_text(page, encoding="utf-8")
     from ..reporting.glossary import FILENAME, render_glossary
     (folder / FILENAME).write_text(render_glossary(), encoding="utf-8")   # the pages link to it
     step("report", 1, 3)

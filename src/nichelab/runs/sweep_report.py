@@ -160,6 +160,8 @@ def write_report(out: Path, study: str, spec: dict, rows: list[dict], seconds: f
     v = meta["versions"]
     report.footer = (f"nichelab {v.get('nichelab')} · torch {v.get('torch')} · numpy {v.get('numpy')} · "
                      f"sweep ran {seconds:.1f} s")
+    from ..reporting.glossary import FILENAME, render_glossary
+    (Path(out) / FILENAME).write_text(render_glossary(), encoding="utf-8")   # the page links it
     path = Path(out) / "report.html"
     tmp = path.with_name(".report.html.tmp")
     tmp.write_text(render_html(report), encoding="utf-8")

@@ -73,6 +73,12 @@ def _counts(r, data) -> Section:
                                    f"{x['dims_per_feature_median']:.2f}"] for x in r.by_sparsity])])
 
 
+#: What to look at in the WᵀW heatmap (describes the reading, claims no result: the findings above it do).
+GRAM_CAPTION = ("Each cell is the overlap of two features' hidden directions: the diagonal shows how strongly each "
+                "feature is represented, colour off the diagonal means two features share directions; pick the "
+                "sparsity levels in turn and compare where off-diagonal colour appears.")
+
+
 def _gram(r, data) -> Section:
     grams = r.views["gram"]
     lim = max((float(np.abs(np.asarray(g["WtW"])).max()) for g in grams), default=1.0) or 1.0
@@ -80,8 +86,7 @@ def _gram(r, data) -> Section:
             for g in grams]
     titles = [f"S = {x['sparsity']:g}" for x in r.by_sparsity]
     figs = [Chart("gram", fig.fig_gram(r.config.features, round(lim, 4), _level(r), titles),
-                  "Off-diagonal colour means two features share directions: compare the dense level (a clean "
-                  "diagonal) with the sparse ones.", datasets={"sp_gram": data["sp_gram"]})] if grams else []
+                  GRAM_CAPTION, datasets={"sp_gram": data["sp_gram"]})] if grams else []
     controls = [Control("level", "Sparsity", "select", _level(r), opts,
                         help="The sparsity level whose trained model (its first seed) the WᵀW heatmap shows; "
                              "it is ringed in the chart above.")] if grams else []

@@ -11,8 +11,8 @@ from ..text import difference, plural, share, wilson_interval
 from .analysis import SeedAnalysis
 from .config import ALL_OUTCOMES, OUTCOMES
 
-__all__ = ["pct", "outcome_counts", "split_frequencies", "lab_story_share", "keep_initial_split", "initial_relation",
-           "answer_niches", "answer_origin", "answer_failures", "describe_seed", "answer_exclusion", "answer_pull",
+__all__ = ["pct", "outcome_counts", "split_frequencies", "split_counts", "lab_story_share", "lab_story_count",
+           "keep_initial_split", "initial_relation", "answer_niches", "answer_origin", "answer_failures", "describe_seed", "answer_exclusion", "answer_pull",
            "short_answer", "shared_units"]
 
 LAB_SPLITS = frozenset({"{0,1}|{2,3}", "{0,2}|{1,3}"})
@@ -32,11 +32,19 @@ def outcome_counts(a: SeedAnalysis) -> dict[str, int]:
 
 def split_frequencies(a: SeedAnalysis) -> list[tuple[str, float]]:
     """(split, share of live hidden units) sorted by decreasing share; dead units are listed as 'dead'."""
+    counts, total = split_counts(a)
+    return [(k, n / total) for k, n in counts]
+
+
+def split_counts(a: SeedAnalysis) -> tuple[list[tuple[str, int]], int]:
+    """``([(split, units), ...], all units)``: hidden units per split (dead units as 'dead'), most common first."""
     keys = [("dead" if a.dead[s, h] else a.splits[s][h]) for s in range(len(a.seeds)) for h in range(a.dead.shape[1])]
-    total = len(keys)
-    if not total:
-        return []
-    return [(k, n / total) for k, n in Counter(keys).most_common()]
+    return Counter(keys).most_common(), len(keys)
+
+
+def lab_story_count(a: SeedAnalysis) -> int:
+    """Seeds ending ``distinct`` with exactly the lab's splits {0,1}|{2,3} and {0,2}|{1,3}."""
+    return int(sum(set(s) == LAB_SPLITS and o == "distinct" for s, o in zip(a.splits, a.outcome)))
 
 
 def lab_story_share(a: SeedAnalysis) -> float:
@@ -116,9 +124,10 @@ def answer_niches(a: SeedAnalysis) -> list[str]:
 def _answer_niches(a: SeedAnalysis) -> list[str]:
     n = len(a.seeds)
     c = outcome_counts(a)
-    freq = split_frequencies(a)
-    top = ", ".join(f"{k} in {pct(v)} of units" for k, v in freq[:4])
+    counts, total = split_counts(a)
     H = a.active.shape[1]
+    top = ", ".join(f"{'dead (silent on every sample)' if k == 'dead' else k} in {share(m, total, 'units')}"
+                    for k, m in counts[:4])
     if H == 1:
         first = (f"Across {n} seeds, the single hidden unit cut the classes in two and every class was still mostly "
                  f"right in {share(c['distinct'], n, 'seeds')}; ")
@@ -127,9 +136,11 @@ def _answer_niches(a: SeedAnalysis) -> list[str]:
     if H >= 2:
         first += (f"{'two' if H == 2 else 'at least two'} units implemented the same split in "
                   f"{share(c['duplicate'], n)}; ")
-    out = [first + f"a unit died (silent on every sample) in {share(c['dead'], n)}; "
+    died = "the unit died" if H == 1 else ("a unit died" if H == 2 else "at least one unit died")
+    out = [first + f"{died} (silent on every sample) in {share(c['dead'], n)}; "
            f"{share(c['other'], n)} ended otherwise.",
-           f"The most common splits of the classes a unit implements: {top}."]
+           f"The most common splits of the classes {'the unit implements' if H == 1 else 'a unit implements'}, "
+           f"over all {plural(total, 'hidden unit')} of the {plural(n, 'seed')}: {top}."]
     if H > 2 and c["duplicate"]:
         idx = [i for i, o in enumerate(a.outcome) if o == "duplicate"]
         told = int(sum(bool(np.all(a.recall[i] > 0.5)) for i in idx))
@@ -137,11 +148,13 @@ def _answer_niches(a: SeedAnalysis) -> list[str]:
                    f"{share(told, len(idx), 'seeds')} still tell all four classes apart (every class right on most "
                    f"of its points); for example seed {int(a.seeds[idx[0]])}: {shared_units(a, idx[0])}.")
     if a.active.shape[1] == 2:
-        story = lab_story_share(a)
-        verdict = ("so the lab's story is the typical outcome" if story >= 0.5 else
-                   "so the lab's story is one outcome among several, not the rule")
-        out.append(f"The exact pair the lab shows ({{0,1}}|{{2,3}} and {{0,2}}|{{1,3}}) occurred in "
-                   f"{pct(story)} of seeds, {verdict}.")
+        k = lab_story_count(a)
+        lo, hi = wilson_interval(k, n)
+        verdict = ("so the lab's story is the typical outcome" if lo > 0.5 else
+                   "so the lab's story is one outcome among several, not the rule" if hi < 0.5 else
+                   "so the run cannot tell whether the lab's story is the typical outcome")
+        out.append(f"The exact pair the lab shows ({{0,1}}|{{2,3}} and {{0,2}}|{{1,3}}, distinct) occurred in "
+                   f"{share(k, n, 'seeds')}, {verdict}.")
     return out
 
 
@@ -167,26 +180,41 @@ def answer_origin(a: SeedAnalysis) -> list[str]:
                    + _angle_verdict(meds))
     rel = initial_relation(a)
     if rel:
-        out.append(_relation_sentence(rel)
-                   if rel["same"][1] and rel["different"][1] else
-                   f"All seeds started with their units splitting the classes "
-                   f"{'differently' if rel['different'][1] else 'the same way'}, so the start cannot be compared.")
-    out.append("Only the random starting weights tell the units apart; `nichelab run symmetry` tests what happens "
-               "when they start identical.")
+        if rel["same"][1] and rel["different"][1]:
+            out.append(_relation_sentence(rel, a.active.shape[1]))
+        elif a.active.shape[1] > 2:
+            out.append("In every seed " + ("all units started on different splits" if rel["different"][1] else
+                                           "at least two units started on the same split")
+                       + ", so the start cannot be compared.")
+        else:
+            out.append(f"All seeds started with their units splitting the classes "
+                       f"{'differently' if rel['different'][1] else 'the same way'}, so the start cannot be compared.")
+    if a.active.shape[1] >= 2:
+        out.append("Only the random starting weights tell the units apart; `nichelab run symmetry` tests what "
+                   "happens when they start identical.")
     return out
 
 
-def _relation_sentence(rel: dict) -> str:
+def _relation_sentence(rel: dict, units: int = 2) -> str:
     """Distinct share when the units started on different splits vs the same split, and whether that differs."""
     (p1, n1), (p0, n0) = rel["different"], rel["same"]
     k1, k0 = int(round(p1 * n1)), int(round(p0 * n0))
-    d, lo, hi, sep = difference(k1, n1, k0, n0)
-    verdict = (f"so starting on different splits {'helps' if d > 0 else 'hurts'} "
-               f"({100 * d:+.0f} percentage points, 95% CI {100 * lo:+.0f} to {100 * hi:+.0f})" if sep else
-               f"and the run cannot tell whether starting on different splits matters ({100 * d:+.0f} percentage "
-               f"points, 95% CI {100 * lo:+.0f} to {100 * hi:+.0f})")
+    if units > 2:
+        return (f"Seeds whose units all started on different splits ended distinct in {share(k1, n1, 'seeds')}; "
+                f"seeds where at least two units started on the same split ended distinct in "
+                f"{share(k0, n0, 'seeds')}, " + _relation_verdict(k1, n1, k0, n0, "all starting on different splits")
+                + ".")
     return (f"Seeds whose units started on different splits ended distinct in {share(k1, n1, 'seeds')}; seeds whose "
-            f"units started on the same split ended distinct in {share(k0, n0, 'seeds')}, {verdict}.")
+            f"units started on the same split ended distinct in {share(k0, n0, 'seeds')}, "
+            + _relation_verdict(k1, n1, k0, n0, "starting on different splits") + ".")
+
+
+def _relation_verdict(k1: int, n1: int, k0: int, n0: int, what: str) -> str:
+    d, lo, hi, sep = difference(k1, n1, k0, n0)
+    return (f"so {what} {'helps' if d > 0 else 'hurts'} "
+            f"({100 * d:+.0f} percentage points, 95% CI {100 * lo:+.0f} to {100 * hi:+.0f})" if sep else
+            f"and the run cannot tell whether {what} matters ({100 * d:+.0f} percentage "
+            f"points, 95% CI {100 * lo:+.0f} to {100 * hi:+.0f})")
 
 
 def initial_relation(a: SeedAnalysis) -> dict:
@@ -212,7 +240,9 @@ def _angle_verdict(meds: dict) -> str:
         more = "wider" if d > 0 else "narrower"
         return (f"Seeds that ended distinct started with {more} angles between their units "
                 f"({abs(d):.0f}° difference in median) than seeds that ended duplicated.")
-    return "Not every outcome occurred, so the angles cannot be compared across outcomes."
+    missing = [o for o in ("distinct", "duplicate") if o not in meds]
+    return (f"No seed ended {' or '.join(missing)}, so the angles of distinct and duplicate seeds cannot be "
+            "compared.")
 
 
 def answer_failures(a: SeedAnalysis) -> list[str]:
@@ -231,14 +261,16 @@ def answer_failures(a: SeedAnalysis) -> list[str]:
         worst = int(np.argmin(rec))
         lost = (f"the class they got wrong most is class {worst} (mean per-class accuracy {pct(rec[worst])})"
                 if rec[worst] < 0.995 else "every class is right on (nearly) every point")
-        spread = (f"median accuracy {pct(np.median(acc))} (range {pct(acc.min())}–{pct(acc.max())})" if len(idx) > 1
-                  else f"accuracy {pct(acc[0])}")
+        spread = (f"accuracy {pct(acc[0])}" if len(idx) == 1 else
+                  f"accuracy {pct(acc[0])} in every one" if pct(acc.min()) == pct(acc.max()) else
+                  f"median accuracy {pct(np.median(acc))} (range {pct(acc.min())}–{pct(acc.max())})")
         out.append(f"{o.capitalize()} {_seeds(len(idx))}: {spread}; {lost}.")
         if o == "duplicate":
             mir = mirrored_duplicates(a)
             same = [i for i in idx if i not in mir]
             if mir and same:
-                out.append(f"Of the duplicate seeds, {len(same)} have two units active on the same side of the same "
+                two = "two units" if a.active.shape[1] == 2 else "at least two units"
+                out.append(f"Of the duplicate seeds, {len(same)} have {two} active on the same side of the same "
                            f"split (median accuracy {pct(np.median(a.accuracy[same]))}); {len(mir)} have the same "
                            f"split with opposite active sides, which still tells the two sides apart by which unit "
                            f"fires (median accuracy {pct(np.median(a.accuracy[mir]))}).")
@@ -304,7 +336,9 @@ def answer_pull(pull: dict) -> list[str]:
         first = [int(np.argmax(norm[0, h])) for h in range(norm.shape[1])]
         parts = "; ".join(f"L1:{h} by class {c}" for h, c in enumerate(first))
         total0, total1 = float(norm[0].sum()), float(norm[-1].sum())
-        out.append(f"In seed {pull['seed']}, at epoch 0 the units are pulled hardest as follows: {parts}. By epoch "
+        how = ("the unit is pulled hardest by class " + str(first[0]) if len(first) == 1 else
+               f"the units are pulled hardest as follows: {parts}")
+        out.append(f"In seed {pull['seed']}, at epoch 0 {how}. By epoch "
                    f"{int(ep[-1])} the total pull has fallen to {pct(total1 / total0) if total0 > 0 else 'n/a'} of its "
                    f"start: once a unit's split fixes the errors of the classes that pulled it, they stop pulling.")
     return out
@@ -343,5 +377,6 @@ def short_answer(a: SeedAnalysis, ex: dict) -> list[str]:
     c = outcome_counts(a)
     costs = [f"{o} seeds {pct(np.median(a.accuracy[[i for i, x in enumerate(a.outcome) if x == o]]))} "
              f"(n={c[o]})" for o in OUTCOMES if c[o]]
-    parts.append(f"What duplicates and dead units cost: median accuracy by outcome is {', '.join(costs)}.")
+    what = "What a dead unit costs" if H == 1 else "What duplicates and dead units cost"
+    parts.append(f"{what}: median accuracy by outcome is {', '.join(costs)}.")
     return [" ".join(p if p.endswith(".") else p + "." for p in parts)]

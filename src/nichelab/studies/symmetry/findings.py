@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..text import pct, plural, share
+from ..text import difference, pct, plural, share
 
 if TYPE_CHECKING:
     from .analysis import ConditionRun, DatasetRun
 
-__all__ = ["fmt_gap", "steps_text", "tie_outcome", "tie_text", "answer_stay", "answer_one_unit", "answer_breaks", "answer_speed",
-           "answer_zero", "speed_numbers", "findings"]
+__all__ = ["fmt_gap", "steps_text", "tie_outcome", "tie_text", "answer_stay", "answer_one_unit", "answer_breaks",
+           "answer_speed", "answer_zero", "speed_numbers", "findings", "one_unit_verdict", "correct_counts"]
 
 OPTIMIZER_CHECKS = ("symmetric, sgd", "symmetric, sgd+momentum", "symmetric, adam+weight decay")
 
@@ -74,8 +74,38 @@ def _acc_text(r: ConditionRun) -> str:
     return f"{pct(a.mean())} (seeds {pct(a.min())}–{pct(a.max())})" if len(a) > 1 else pct(a.mean())
 
 
+def correct_counts(r: ConditionRun, n_samples: int) -> tuple[int, int]:
+    """(correct training predictions, predictions) at the end, pooled over the seeds that did not diverge."""
+    a = _final_acc(r)
+    a = a[np.isfinite(a)]
+    return int(round(float(a.sum()) * n_samples)), len(a) * int(n_samples)
+
+
+def _points(d: float, lo: float, hi: float) -> str:
+    return f"{100 * d:+.1f} points, 95% CI {100 * lo:+.1f} to {100 * hi:+.1f}"
+
+
+def one_unit_verdict(ref: tuple[int, int], one: tuple[int, int], rnd: tuple[int, int]) -> str:
+    """Is the identical-unit network's accuracy that of one unit? From pooled counts (correct, total) of the
+    identical-unit network, the separately trained one-unit network and the random start; a difference is
+    called one only when its 95% interval (Newcombe) excludes zero."""
+    d1, lo1, hi1, sep1 = difference(*ref, *one)
+    d2, lo2, hi2, sep2 = difference(*rnd, *ref)
+    if not (math.isfinite(d1) and math.isfinite(d2)):
+        return "so the accuracies cannot be compared (nothing counted)"
+    if sep1:
+        return (f"so its accuracy is not that of the separately trained one-unit network here ({'higher' if d1 > 0 else 'lower'}: "
+                f"{_points(d1, lo1, hi1)})")
+    if sep2 and d2 > 0:
+        return (f"so the run cannot tell its accuracy from the one-unit network's ({_points(d1, lo1, hi1)}), while "
+                f"the random start does better ({_points(d2, lo2, hi2)}): its accuracy is that of one unit, not "
+                "of many")
+    return (f"and the run cannot tell its accuracy from the one-unit network's ({_points(d1, lo1, hi1)}) nor from "
+            f"the random start's ({_points(d2, lo2, hi2)}): one unit is nearly enough for this data")
+
+
 def _where(d: DatasetRun) -> str:
-    return f"the {d.dataset} ({d.hidden} hidden units, {len(d.seeds)} seeds)"
+    return f"the {d.dataset} ({d.hidden} hidden units, {plural(len(d.seeds), 'seed')})"
 
 
 def tie_outcome(r: ConditionRun) -> str:
@@ -188,15 +218,12 @@ def answer_one_unit(d: DatasetRun) -> list[str]:
     sym = d.runs["symmetric"]
     tied = d.runs.get("tied")
     ref = tied if tied is not None else sym
-    a_ref, a_one, a_rnd = (float(_final_acc(r).mean()) for r in (ref, one, rnd))
-    close = abs(a_ref - a_one) <= 0.15
-    far = a_rnd - a_ref >= 0.15
-    verdict = ("so its accuracy is close to that of a separately trained one-unit network" if close and far else
-               "so its accuracy is not that of the separately trained one-unit network here" if not close else
-               "though here one unit is nearly enough for this data")
+    verdict = one_unit_verdict(*(correct_counts(r, d.n_samples) for r in (ref, one, rnd)))
     what = (f"tied {d.hidden}-unit network (identical units by construction)" if tied is not None else
             f"symmetric {d.hidden}-unit network")
-    out = [f"On the {d.dataset}, the {what} reached {_acc_text(ref)} training accuracy; "
+    out = [f"On the {d.dataset}, the {what} reached {_acc_text(ref)} training accuracy (correct predictions on the "
+           f"{d.n_samples} training {'points' if d.dataset == 'blobs' else 'images'}, pooled over seeds for the "
+           "intervals below); "
            f"a separate network made of the copied unit alone, trained on its own, reached {_acc_text(one)}, "
            f"and the same {d.hidden} units started from random weights {_acc_text(rnd)}, {verdict}."]
     if tied is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...train.divergence import RULE as DIVERGENCE_RULE
-from ..text import difference, num, pct, plural, share
+from ..text import difference, num, pct, plural, share, wilson_interval
 from .analysis import DatasetWidths
 from .config import N_SPLITS_4, WidthConfig
 
@@ -171,10 +171,7 @@ def answer_niches(d: DatasetWidths, cfg: WidthConfig) -> list[str]:
                    + (f": {w_max} units share a handful of niches." if w_max > N_SPLITS_4 else "."))
     k_e, n_e, _ = unit_counts(d, w_enough, "dup_units")
     k_m, n_m, s_m = unit_counts(d, w_max, "dup_units")
-    dup = k_m / n_m if n_m else float("nan")
-    verdict = ("most of them are near-copies of another unit" if dup >= 0.5 else
-               "some are near-copies of another unit" if dup >= 0.1 else
-               "few are near-copies of another unit")
+    verdict = _copies_verdict(k_m, n_m)
     with_pairs = int((np.asarray(d.runs[w_max].dup_pairs) > 0).sum())
     pair_txt = (f"{num(pairs[i_max], 2)} near-duplicate pairs per network on average over the {plural(S, 'seed')}; "
                 f"{with_pairs} of {S} networks have at least one")
@@ -191,23 +188,39 @@ def answer_niches(d: DatasetWidths, cfg: WidthConfig) -> list[str]:
     if w_max != w_enough:
         out.append(f"On the {d.dataset}, the hidden activations span {pr[i_e]:.1f} effective dimensions "
                    f"(participation ratio) {_at(w_enough)} and {pr[i_max]:.1f} {_at(w_max)} -- {more:.3g} times the "
-                   f"units, {grow:.1f} times the dimensions" + _dims_verdict(grow, more, dup) + ".")
+                   f"units, {grow:.1f} times the dimensions" + _dims_verdict(grow, more, k_m, n_m) + ".")
     else:
         out.append(f"On the {d.dataset}, the hidden activations span {pr[i_max]:.1f} effective dimensions "
                    f"(participation ratio) {_at(w_max)}.")
     return out
 
 
-def _dims_verdict(grow: float, more: float, dup: float) -> str:
-    """What the growth in effective dimensions says about the extra units, given the near-duplicate share."""
+def _copies_verdict(k: int, n: int) -> str:
+    """How many of the widest layer's live units are near-copies, in words the 95% interval supports."""
+    if n == 0:
+        return "no live unit is left to compare"
+    lo, hi = wilson_interval(k, n)
+    return ("most of them are near-copies of another unit" if lo > 0.5 else
+            "few are near-copies of another unit" if hi < 0.1 else
+            "fewer than half are near-copies of another unit" if hi < 0.5 else
+            "some are near-copies of another unit")
+
+
+def _dims_verdict(grow: float, more: float, k: int, n: int) -> str:
+    """What the growth in effective dimensions says about the extra units, given the near-duplicate count
+    ``k`` of ``n`` live units (a majority or minority only when the 95% interval says so)."""
     if not (np.isfinite(grow) and more > 1):
         return ""
     if grow >= 0.5 * more:
         return ": the extra units add new directions"
-    if dup >= 0.5:
+    lo, hi = wilson_interval(k, n) if n else (float("nan"), float("nan"))
+    if lo > 0.5:
         return ": the extra units mostly repeat directions already there"
-    return (": the extra units add few new directions, yet fewer than half of them are near-copies of another "
-            "unit (above) -- they mix directions already there rather than copy single units")
+    if hi < 0.5:
+        return (": the extra units add few new directions, yet fewer than half of them are near-copies of another "
+                "unit (above) -- they mix directions already there rather than copy single units")
+    return (": the extra units add few new directions; whether most of them are near-copies of another unit, the "
+            "run cannot tell (above)")
 
 
 def answer_dead(d: DatasetWidths) -> list[str]:
@@ -260,15 +273,15 @@ def answer_short(d: DatasetWidths) -> str:
     if nf == 0:
         return (f"On the {d.dataset}, every seed with {plural(W[-1], 'unit')} diverged, so there is no census of the "
                 "widest layer to summarise.")
-    dup = kd / nd if nd else float("nan")
-    friv, pr = kf / nf, curve(d, "participation")[-1]
+    pr = curve(d, "participation")[-1]
     parts = curve(d, "partitions")[-1]
     shared = np.isfinite(parts) and parts < 0.75 * W[-1]
-    verdict = ("extra units mostly copy niches that are already taken" if dup >= 0.5 else
+    most_copies = nd > 0 and wilson_interval(kd, nd)[0] > 0.5
+    verdict = ("extra units mostly copy niches that are already taken" if most_copies else
                f"several units make the same split of the classes ({num(parts)} distinct splits among {W[-1]} units "
                "on average), although their activations are not near-copies" if shared else
                "extra units are rarely exact copies, but each is dispensable: the redundancy is spread over many units"
-               if friv >= 0.5 else "extra units keep distinct roles")
+               if wilson_interval(kf, nf)[0] > 0.5 else "extra units keep distinct roles")
     enough = (f"{w_enough} units are enough" if w_enough < W[-1] else
               f"accuracy is best at the widest layer tried ({W[-1]} units), so this run cannot say how many are enough")
     return (f"On the {d.dataset}, {enough}; with {W[-1]} units, {share(kd, nd, 'live units')} "
