@@ -8,7 +8,7 @@ from nichelab.metrics.partitions import split_key
 from nichelab.studies import text
 from nichelab.studies.lab import findings as lab
 from nichelab.studies.lab.analysis import SeedAnalysis
-from nichelab.studies.symmetry.findings import one_unit_verdict
+from nichelab.studies.symmetry.findings import distinct_text, one_unit_verdict, split_meaning
 from nichelab.studies.width.findings import _copies_verdict, compare_shares
 
 # ---- symmetry: is the identical-unit network's accuracy that of one unit? --------------------------------
@@ -139,3 +139,13 @@ def test_lab_pull_sentence_for_one_unit():
 def test_gram_caption_claims_no_result():
     from nichelab.reporting.pages.superposition import GRAM_CAPTION
     assert "clean" not in GRAM_CAPTION and "diagonal" in GRAM_CAPTION and "compare" in GRAM_CAPTION
+
+
+def test_symmetry_split_meaning_follows_the_distinct_units():
+    # One distinct unit at the end: rounding split the copies but they still act as one unit;
+    # the sentence must not claim the network stopped being a one-unit network.
+    assert distinct_text(1.0) == "1 distinct unit"
+    assert distinct_text(2.5) == "2.5 distinct units"
+    assert "still act as one unit" in split_meaning(1.0)
+    assert "no longer a one-unit network" not in split_meaning(1.0)
+    assert "no longer a one-unit network" in split_meaning(2.0)

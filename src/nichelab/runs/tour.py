@@ -47,8 +47,8 @@ SCALES: dict[str, dict[str, dict]] = {
         "lab": {"seeds": 200},
         "symmetry": {"data": ("digits",), "seeds": 3, "epochs": 3, "eps": (1e-6, 1e-3)},
         "convergence": {"seeds": 3, "epochs": 8, "model": "mlp 16-16", "lr": 0.003, "batch_size": 64},
-        "hierarchy": {"seeds": 2, "epochs": 6, "per_class": 150, "featvis_steps": 50},
-        "transfer": {"quick": True},
+        "hierarchy": {"seeds": 3, "epochs": 6, "per_class": 150, "featvis_steps": 50},
+        "transfer": {"quick": True, "seeds": 4},
     },
     "full": {"lab": {"seeds": 1000}, "symmetry": {}, "convergence": {}, "hierarchy": {}, "transfer": {}},
 }

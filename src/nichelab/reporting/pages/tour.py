@@ -28,21 +28,21 @@ INTRO = ("The question: why do hidden units seem to specialise (edges, then eyes
 
 #: Section title, question, study per section (page order); the symmetry section also quotes the lab.
 QUESTIONS: tuple[tuple[str, str, str], ...] = (
-    ("1. Niches in the lab", "lab",
+    ("Niches in the lab", "lab",
      "In the multiclass lab (4 blobs, a layer of ReLU units, then 4 outputs), does each hidden unit find its own "
      "niche, a way of splitting the classes that no other unit makes? How often, over many random starts (seeds)?"),
-    ("2. Why units don't converge on the same thing", "symmetry",
+    ("Why units don't converge on the same thing", "symmetry",
      "If every unit follows the gradient of the same error, why don't they all end up computing the same thing? "
      "Two measurements: units started as identical copies (do they stay identical, or does rounding split "
      "them?), and niche exclusion in the lab (does a unit that already covers a split keep a fresh unit off it?)."),
-    ("3. Do different seeds learn the same units?", "convergence",
+    ("Do different seeds learn the same units?", "convergence",
      "Train the same network from several seeds: does a unit of one network have a one-to-one counterpart in the "
      "other, or do they only share the same subspace (the same information spread differently over the units)?"),
-    ("4. Edges, then parts, then objects?", "hierarchy",
+    ("Edges, then parts, then objects?", "hierarchy",
      "In a small convolutional network trained on images of objects with known parts, are edge detectors most "
      "common in the first layer, part detectors in the middle and object detectors at the top, and more so than "
      "in the same network untrained?"),
-    ("5. General or domain-specific layers?", "transfer",
+    ("General or domain-specific layers?", "transfer",
      "Reuse the first layers of a network trained on task A for task B: do they serve B as well as B's own layers "
      "(general), or worse than B's own and random frozen layers (domain-specific)?"),
 )
@@ -205,16 +205,17 @@ def page(results: dict, info: dict, reports: dict | None = None) -> Report:
                                 findings=answers(study, r, results.get("lab") if study == "symmetry" else None),
                                 figures=figs, notes=[n for n in notes if n]))
     scale = info.get("scale", "quick")
-    small = ("These are quick settings, the smallest that still answer each question, so that the tour finishes "
-             "in a few minutes; the full studies use more seeds, epochs and conditions, and their answers are "
-             "firmer (`nichelab tour --scale full`, or each study's command without the settings below)."
+    small = ("These are quick settings, small enough that the tour finishes in a few minutes. With few seeds the "
+             "95% intervals are wide, so a section may say that this run cannot tell; the full studies use more "
+             "seeds, epochs and conditions, and their answers are firmer (run “nichelab tour --scale full”, "
+             "or each study's command below without its settings)."
              if scale != "full" else "These are the studies' full default settings.")
     setup = {"question and study": "settings (every study's seeds start at " + str(info.get("seed", 0)) + ")"}
-    for title, study, _ in QUESTIONS:
+    for i, (_, study, _) in enumerate(QUESTIONS, 1):
         s = studies.get(study, {})
-        setup[f"{title.split('.')[0]}. {study}"] = (f"{_settings(s.get('settings', {}))} · ran {s.get('seconds', 0):.0f} s"
+        setup[f"{i}. {study}"] = (f"{_settings(s.get('settings', {}))} · ran {s.get('seconds', 0):.0f} s"
                                                    f" · same run alone: {s.get('command', '')}")
-    setup["scale"] = f"{scale}: {small}"
+    setup["scale"] = scale
     v = info.get("versions", {})
     footer = (f"nichelab {v.get('nichelab')} · torch {v.get('torch')} · numpy {v.get('numpy')} · {info.get('created', '')}"
               f" · tour ran {info.get('seconds', 0):.1f} s · command: {info.get('command', '')}")

@@ -183,7 +183,7 @@ def tie_text(r: ConditionRun, d: DatasetRun) -> str:
                  f"step {_median_range(when)}, i.e. after {float(np.median(when)) / per:.2g} epochs")
     else:
         text += ", but stayed below the split tolerance until the end"
-    text += f"; they ended with {r.distinct[split, -1].mean():.3g} distinct units (mean over those seeds)"
+    text += f"; they ended with {distinct_text(float(r.distinct[split, -1].mean()))} (mean over those seeds)"
     if k:
         text += f"; in the other {plural(k, 'seed')} the copies stayed bit-identical (gap exactly 0 at all {T} steps)"
     return text
@@ -234,10 +234,10 @@ def answer_one_unit(d: DatasetRun) -> list[str]:
                        f"{_acc_text(sym)}.")
         elif kind == "rounding":
             n = int(np.any(sym.max_gap != 0, axis=1).sum())
+            m = float(sym.distinct[:, -1].mean())
             out.append(f"The symmetric start with separate copies, which rounding split in {n} of "
                        f"{plural(S, 'seed')}, reached {_acc_text(sym)} and ended with "
-                       f"{sym.distinct[:, -1].mean():.3g} distinct units (mean over seeds): once the copies differ, "
-                       "training can pull them towards different features, so it is no longer a one-unit network.")
+                       f"{distinct_text(m)} (mean over seeds): {split_meaning(m)}.")
     first = tied if tied is not None and np.isfinite(d.tied_collapse_error) else None
     if first is None and np.isfinite(d.collapse_error):
         first = sym
@@ -253,6 +253,20 @@ def answer_one_unit(d: DatasetRun) -> list[str]:
         if first is tied and np.isfinite(d.collapse_error):
             out.append(f"So do the separate copies, which stayed bit-identical: {_within(d.collapse_error)}.")
     return out
+
+
+def distinct_text(mean_distinct: float) -> str:
+    """``"1 distinct unit"`` / ``"2.5 distinct units"``: a mean number of distinct units in words."""
+    return f"{mean_distinct:.3g} distinct {'unit' if mean_distinct == 1 else 'units'}"
+
+
+def split_meaning(mean_distinct: float) -> str:
+    """What a rounding split means for the network, from the mean number of distinct units at the end
+    (more than one: the copies became different features; otherwise they still act as one unit)."""
+    if mean_distinct > 1:
+        return ("once the copies differ, training can pull them towards different features, so it is no longer "
+                "a one-unit network")
+    return "the copies differ only by rounding, below the split tolerance, so they still act as one unit"
 
 
 def _within(err: float) -> str:
