@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -47,7 +49,8 @@ def state_numpy(model: nn.Module) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy().copy() for k, v in model.named_parameters()}
 
 
-def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, seed: int) -> TrainResult:
+def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, seed: int,
+              rows: np.ndarray | None = None) -> TrainResult:
     """Train one model with minibatch gradient descent on softmax cross-entropy from logits.
 
     Every epoch visits the samples in the order ``epoch_orders(seed, n, epochs)[epoch]`` in
@@ -66,13 +69,24 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
     cfg : TrainConfig
     seed : int
         Seed of the shuffling stream and of the dropout masks.
+    rows : np.ndarray of int, shape (len(y),), optional
+        Train on ``X[rows]`` (with labels ``y``) without copying those rows: each minibatch is
+        gathered from ``X`` (which may be memory-mapped). The same training as
+        ``train_one(model, X[rows], y, ...)``.
 
     Returns
     -------
     TrainResult
     """
     model.to(cfg.torch_dtype)
-    Xt = torch.as_tensor(np.asarray(X)).to(cfg.torch_dtype)
+    X = np.asarray(X)
+    if rows is not None and X.dtype == np.float32 and not X.flags.writeable:
+        with warnings.catch_warnings():      # a read-only memory map: only read here, never written
+            warnings.simplefilter("ignore")
+            Xt = torch.from_numpy(X).to(cfg.torch_dtype)
+    else:
+        Xt = torch.as_tensor(X).to(cfg.torch_dtype)
+    pick = None if rows is None else torch.as_tensor(np.asarray(rows, dtype=np.int64))
     yt = torch.as_tensor(np.asarray(y, dtype=np.int64))
     opt = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
     orders = epoch_orders(seed, len(yt), cfg.epochs)
@@ -86,7 +100,7 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
             for start in range(0, len(yt), cfg.batch_size):
                 idx = torch.as_tensor(orders[epoch, start:start + cfg.batch_size])
                 masks.step = step
-                loss = F.cross_entropy(model(Xt[idx]), yt[idx])
+                loss = F.cross_entropy(model(Xt[idx if pick is None else pick[idx]]), yt[idx])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -97,6 +111,6 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
                 snaps[epoch + 1] = state_numpy(model)
     model.eval()
     with torch.no_grad():
-        n_out = int(model(Xt[:1]).reshape(1, -1).shape[1]) if len(Xt) else 2
+        n_out = int(model(Xt[:1] if pick is None else Xt[pick[:1]]).reshape(1, -1).shape[1]) if len(yt) else 2
     weights = {k: v[None] for k, v in state_numpy(model).items()}
     return TrainResult(model, losses, snaps, bool(diverged_seeds(losses[None], weights, n_out)[0]))
