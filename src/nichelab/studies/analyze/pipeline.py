@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from ...capture import call_counts, call_key, capture, split_key
+from ...data._memory import count_nonfinite, release
 from ...nn.checks import chance_check
 from ...errors import NichelabError
 from ...interventions.ablation import ablate_units
@@ -183,13 +184,28 @@ def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
     if len(np.unique(y)) < 2:
         raise NichelabError(f"the analysed samples hold a single class ({data.class_names[int(y[0])]!r}); "
                             "give more samples of each class")
-    inputs = subject.inputs()
+    if subject.training and subject.training.get("diverged"):
+        return _not_measured(cfg, subject, fx.diverged_lines(subject.training, subject.source, data.name),
+                             {"prepare_s": t_prep - t0, "training_s": subject.training["seconds"]})
+    inputs = subject.rows()                     # streamed: a memory-mapped file is read batch by batch
     kw = _capture_kw(cfg, subject)
     with _threads(subject):
         raw = _raw_shapes(subject, inputs, kw)
         acts = capture(subject.module, inputs, subject.layers, batch_size=_CAPTURE_BATCH, reduce=cfg.reduce, **kw)
+    bad = {name: n for name, a in acts.items() if (n := count_nonfinite(a))}
+    if bad:
+        # finite weights can still overflow to inf / NaN in the forward pass (nichelab.train.divergence)
+        del acts
+        if subject.training:
+            subject.training["diverged"] = True
+        lines = fx.nonfinite_lines(bad, subject.training, subject.source, data.name, len(y))
+        timings = {"prepare_s": t_prep - t0, "capture_s": time.perf_counter() - t_prep}
+        if subject.training:
+            timings["training_s"] = subject.training["seconds"]
+        return _not_measured(cfg, subject, lines, timings)
+    with _threads(subject):
         probe_pos = stratified_subset(np.arange(len(y)), y, cfg.probe_samples, cfg.seed)
-        maps = _probe_maps(subject, subject.inputs(subject.census_idx[probe_pos]), raw, kw)
+        maps = _probe_maps(subject, subject.rows(subject.census_idx[probe_pos]), raw, kw)
         logits = (forward_logits(subject.module, inputs, fixed_batch=subject.fixed_batch)
                   if subject.classifier else None)
     t_cap = time.perf_counter()
@@ -224,7 +240,8 @@ def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
     if subject.tokens:
         input_probe = (None, "skipped: the inputs are token ids (a probe on ids would measure nothing)")
     else:
-        flat = inputs if len(probe_pos) == len(y) else subject.inputs(subject.census_idx[probe_pos])
+        flat = np.asarray(subject.rows(subject.census_idx[probe_pos]))   # the probe's rows only (float32)
+        release(data.X)
         input_probe = probe_layer(flat, y[probe_pos], cfg.seed)
         del flat
     if len(probe_pos) < len(y):
@@ -268,6 +285,28 @@ def _result(cfg: AnalyzeConfig, subject: Subject, layers: list[LayerCensus], log
         layers=layer_recs, findings=_findings(cfg, subject, layers, input_probe[0], acc, per),
         notes=list(subject.notes), warnings=warn, views=_views(cfg, subject, layers, probe, layer_recs, acc), params=params,
         timings=timings)
+
+
+def _not_measured(cfg: AnalyzeConfig, subject: Subject, lines: list[str], timings: dict) -> AnalyzeResult:
+    """The result of a run whose units cannot be measured (training diverged, or the activations are not finite):
+    no layer census, no accuracy, no ablation or probe, and the reason first in the findings and the warnings.
+
+    NaN activations are not silence: no unit is called dead, selective or indispensable on them."""
+    data, idx = subject.data, subject.census_idx
+    skipped = "not measured: " + lines[0][0].lower() + lines[0][1:]
+    findings = {"model": lines + list(subject.notes), "layers": [],
+                "dead": ["No unit is called dead: the units were not measured (NaN or infinite activations are not "
+                         "silence)."],
+                "duplicates": [], "selectivity": [], "indispensable": [], "probes": []}
+    views_ = {"class_means": [], "selectivity": views.selectivity_view([]), "ablation": None, "probes": None,
+              "top_examples": None, "first_weights": None}
+    return AnalyzeResult(
+        config=cfg.recorded(), data=records.data_record(subject), model=records.model_record(subject),
+        training=to_data(subject.training), accuracy=None, class_accuracy=None,
+        thresholds={"near_duplicate_abs_r": cfg.threshold, "indispensable_overall_pp": cfg.indispensable_overall,
+                    "indispensable_class_pp": cfg.indispensable_class},
+        input_probe=None, input_probe_note=skipped, ablation_indices=[], layers=[], findings=findings,
+        notes=list(subject.notes), warnings=[lines[0]], views=views_, params={}, timings=timings)
 
 
 def _findings(cfg: AnalyzeConfig, s: Subject, layers: list[LayerCensus], input_probe, acc, per) -> dict:
