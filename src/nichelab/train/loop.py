@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data._memory import Releaser
 from .config import TrainConfig, epoch_orders, make_optimizer, threads
 from .divergence import diverged_seeds
 from .masks import keyed_dropout
@@ -71,7 +72,8 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
         Seed of the shuffling stream and of the dropout masks.
     rows : np.ndarray of int, shape (len(y),), optional
         Train on ``X[rows]`` (with labels ``y``) without copying those rows: each minibatch is
-        gathered from ``X`` (which may be memory-mapped). The same training as
+        gathered from ``X`` (which may be memory-mapped: its pages are released from the resident
+        set every few MB, see :mod:`nichelab.data._memory`). The same training as
         ``train_one(model, X[rows], y, ...)``.
 
     Returns
@@ -87,6 +89,8 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
     else:
         Xt = torch.as_tensor(X).to(cfg.torch_dtype)
     pick = None if rows is None else torch.as_tensor(np.asarray(rows, dtype=np.int64))
+    pages = Releaser(X) if rows is not None else Releaser(None)   # a memory map's pages leave the resident set
+    row_bytes = X[:1].nbytes
     yt = torch.as_tensor(np.asarray(y, dtype=np.int64))
     opt = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
     orders = epoch_orders(seed, len(yt), cfg.epochs)
@@ -101,6 +105,7 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
                 idx = torch.as_tensor(orders[epoch, start:start + cfg.batch_size])
                 masks.step = step
                 loss = F.cross_entropy(model(Xt[idx if pick is None else pick[idx]]), yt[idx])
+                pages.read(row_bytes * len(idx))
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -109,6 +114,7 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
             losses[epoch] = total / len(yt)
             if epoch + 1 in cfg.snapshot_epochs:
                 snaps[epoch + 1] = state_numpy(model)
+    pages.close()
     model.eval()
     with torch.no_grad():
         n_out = int(model(Xt[:1] if pick is None else Xt[pick[:1]]).reshape(1, -1).shape[1]) if len(yt) else 2
