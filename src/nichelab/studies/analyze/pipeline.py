@@ -309,6 +309,26 @@ def _not_measured(cfg: AnalyzeConfig, subject: Subject, lines: list[str], timing
         notes=list(subject.notes), warnings=[lines[0]], views=views_, params={}, timings=timings)
 
 
+class _Pictures:
+    """Sample ``p`` of the analysed inputs as one (C, H, W) picture, read when asked (no copy of all of them)."""
+
+    def __init__(self, rows, shape: tuple):
+        self.rows, self.shape = rows, tuple(shape)
+
+    def __getitem__(self, p) -> np.ndarray:
+        return np.asarray(self.rows[int(p):int(p) + 1]).reshape(self.shape)
+
+
+def _limits(rows, block: int = 4096) -> tuple[float, float]:
+    """(min, max) of all analysed inputs, read in blocks of rows (exact: the same as over the whole array)."""
+    lo, hi = np.inf, -np.inf
+    for start in range(0, len(rows), block):
+        part = np.asarray(rows[start:start + block])
+        lo, hi = min(lo, float(part.min())), max(hi, float(part.max()))
+    release(getattr(rows, "X", rows))
+    return lo, hi
+
+
 def _findings(cfg: AnalyzeConfig, s: Subject, layers: list[LayerCensus], input_probe, acc, per) -> dict:
     names, n = list(s.data.class_names), len(s.census_idx)
     return {"model": fx.model_lines(s.source, s.kind, s.data.name, s.training, n, acc, per, names) + list(s.notes),
@@ -331,7 +351,8 @@ def _views(cfg: AnalyzeConfig, s: Subject, layers: list[LayerCensus], probe: dic
            "probes": views.probe_view(probe, layer_recs, acc), "top_examples": None, "first_weights": None}
     if shape is not None:
         idx = s.census_idx
-        images = s.data.X[idx].reshape((len(idx),) + shape)
-        out["top_examples"] = views.top_example_view(layers, images, s.data.y[idx], idx)
+        rows = s.rows()                     # read blockwise for the limits, then only the pictures shown
+        out["top_examples"] = views.top_example_view(layers, _Pictures(rows, shape), s.data.y[idx], idx,
+                                                     limits=_limits(rows))
         out["first_weights"] = views.first_weight_view(first_layer_weights(s.module, shape))
     return out
