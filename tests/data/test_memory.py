@@ -128,3 +128,16 @@ def test_linear_probe_equals_the_sklearn_pipeline_and_leaves_its_input_alone():
     ref = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x_tr, y_tr)
     assert res.n_train == 280 and res.n_test == 120
     assert abs(res.train_acc - ref.score(x_tr, y_tr)) <= 1 / 280 and abs(res.test_acc - ref.score(x_te, y_te)) <= 1 / 120
+
+
+def test_top_example_pictures_read_on_demand_equal_the_copy():
+    from nichelab.studies.analyze.pipeline import _limits, _Pictures
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((50, 64)).astype(np.float32)
+    idx = np.sort(rng.choice(50, 31, replace=False))
+    rows = Rows(X, idx)
+    images = X[idx].reshape(31, 1, 8, 8)
+    pics = _Pictures(rows, (1, 8, 8))
+    for p in (0, 7, 30):
+        np.testing.assert_array_equal(pics[p], images[p])
+    assert _limits(rows, block=7) == (float(images.min()), float(images.max()))
