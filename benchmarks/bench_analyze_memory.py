@@ -124,7 +124,11 @@ def main() -> None:
             print(f"{r['case']:>9}  n={r['n']}  data {r['data_mb']:7.1f} MB  acts {r['activations_mb']:7.1f} MB  "
                   f"peak {r['peak_rss_mb']:7.1f} MB  budget {r['budget_mb'] or '-':>7}  {r['seconds']:6.1f} s",
                   flush=True)
-    from _common import save                 # imports torch: only once the children have run
+    from _common import RESULTS, save        # imports torch: only once the children have run
+    old = RESULTS / "analyze_memory.json"
+    if old.exists() and set(args.cases) != {"baseline", "pt2", "builtin"}:   # cases not re-run keep their last row
+        kept = [r for r in json.loads(old.read_text())["rows"] if r["case"] not in args.cases and r["n"] == args.n]
+        rows = sorted(kept + rows, key=lambda r: ["baseline", "pt2", "builtin"].index(r["case"]))
     path = save("analyze_memory", {"rows": rows, "load_average": os.getloadavg(), "rule": "peak RSS < 1.5 x (data + captured activations); also "
                                    "checked on the peak above the baseline case (python + torch + sklearn alone)"})
     print(f"wrote {path}")

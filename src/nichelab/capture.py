@@ -768,7 +768,7 @@ def iter_batches(inputs, batch_size: int, device=None, dtype=torch.float32) -> I
             for start in range(0, len(inputs), batch_size):
                 rows = inputs[start:start + batch_size]
                 batch = _as_tensor(rows, device, dtype)
-                pages.read(rows.nbytes)
+                pages.read(rows.nbytes + len(rows) * Releaser.PAGE)   # scattered rows: fault-around per row
                 yield batch
         finally:
             pages.close()

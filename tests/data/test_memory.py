@@ -141,3 +141,16 @@ def test_top_example_pictures_read_on_demand_equal_the_copy():
     for p in (0, 7, 30):
         np.testing.assert_array_equal(pics[p], images[p])
     assert _limits(rows, block=7) == (float(images.min()), float(images.max()))
+
+
+def test_training_on_rows_of_a_mapped_file_does_not_keep_its_pages(big_npz):
+    from nichelab.nn import build_model
+    path, _, _ = big_npz
+    d = load_npz(path)
+    _memory.release(d.X)
+    before = _rss_file_mb()
+    rows = np.arange(0, len(d), 2)              # every other row: each one faults in the pages around it
+    res = train_one(build_model("mlp 4", (784,), 10, seed=0), d.X, d.y[rows], TrainConfig(epochs=1, batch_size=256),
+                    seed=0, rows=rows)
+    assert np.isfinite(res.loss).all()
+    assert _rss_file_mb() - before < 63 / 2

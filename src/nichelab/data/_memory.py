@@ -54,6 +54,11 @@ def release(a) -> None:
 class Releaser:
     """Count bytes read from ``a`` and :func:`release` its pages every :data:`BLOCK_BYTES` (a no-op when not mapped)."""
 
+    #: Bytes a scattered row may bring into the resident set beyond its own: a page fault maps the pages
+    #: around the faulting one too (Linux "fault-around", 64 KB by default), so callers reading rows
+    #: scattered over the file count this much per row.
+    PAGE = 65536
+
     def __init__(self, a):
         self.a = a if mapping_of(a) is not None else None
         self.pending = 0

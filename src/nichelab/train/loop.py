@@ -105,7 +105,7 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
                 idx = torch.as_tensor(orders[epoch, start:start + cfg.batch_size])
                 masks.step = step
                 loss = F.cross_entropy(model(Xt[idx if pick is None else pick[idx]]), yt[idx])
-                pages.read(row_bytes * len(idx))
+                pages.read((row_bytes + Releaser.PAGE) * len(idx))     # scattered rows: fault-around per row
                 opt.zero_grad()
                 loss.backward()
                 opt.step()

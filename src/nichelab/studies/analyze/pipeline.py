@@ -109,6 +109,7 @@ def _ablate(subject: Subject, cfg: AnalyzeConfig, layers: list, y: np.ndarray,
                          f"{len(pos)} samples (a multiple of {batch}).")
             pos = stratified_subset(pos, y, usable, cfg.seed)
     x = subject.inputs(subject.census_idx[pos])
+    release(subject.data.X)                     # the gather above mapped pages all over a memory-mapped file
     for i, lc in enumerate(layers):
         if progress:
             progress("ablation", i, len(layers))

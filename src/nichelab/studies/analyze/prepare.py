@@ -415,7 +415,7 @@ def _row_batches(X, rows: np.ndarray, size: int) -> Iterator:
                 yield {k: (v[pick] if isinstance(v, np.ndarray) else v) for k, v in X.items()}
             else:
                 batch = X[pick]
-                pages.read(batch.nbytes)
+                pages.read(batch.nbytes + len(batch) * Releaser.PAGE)
                 yield batch
     finally:
         pages.close()
