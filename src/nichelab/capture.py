@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.nn.modules.conv import _ConvNd
 
-from .data._memory import Releaser
+from .data._memory import Releaser, gather
 from .errors import NichelabError, check_positive_int, suggest
 
 __all__ = [
@@ -739,7 +739,7 @@ class Rows:
         return self.X[self.index[key]]
 
     def __array__(self, dtype=None, copy=None):
-        out = self.X[self.index]
+        out = gather(self.X, self.index)
         return out if dtype is None else out.astype(dtype, copy=False)
 
 

@@ -154,3 +154,15 @@ def test_training_on_rows_of_a_mapped_file_does_not_keep_its_pages(big_npz):
                     seed=0, rows=rows)
     assert np.isfinite(res.loss).all()
     assert _rss_file_mb() - before < 63 / 2
+
+
+def test_gather_of_scattered_rows_equals_fancy_indexing_and_releases_pages(big_npz):
+    path, X, _ = big_npz
+    d = load_npz(path)
+    _memory.release(d.X)
+    before = _rss_file_mb()
+    idx = np.random.default_rng(7).permutation(len(X))[:5000]
+    out = _memory.gather(d.X, idx, rows=256)
+    assert _rss_file_mb() - before < 63 / 2
+    np.testing.assert_array_equal(out, X[idx])
+    np.testing.assert_array_equal(_memory.gather(X, idx[:10]), X[idx[:10]])     # not mapped: plain indexing

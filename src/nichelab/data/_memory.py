@@ -14,7 +14,7 @@ import mmap
 
 import numpy as np
 
-__all__ = ["mapping_of", "release", "count_nonfinite", "Releaser", "BLOCK_BYTES"]
+__all__ = ["mapping_of", "release", "gather", "count_nonfinite", "Releaser", "BLOCK_BYTES"]
 
 #: Bytes read from a memory map between two releases of its pages (and the block size of blockwise checks).
 BLOCK_BYTES = 32 * 2**20
@@ -75,6 +75,25 @@ class Releaser:
         if self.a is not None and self.pending:
             release(self.a)
             self.pending = 0
+
+
+def gather(X: np.ndarray, index, *, rows: int = 512) -> np.ndarray:
+    """``X[index]`` (a new array), gathered in blocks of ``rows`` rows; the pages of a memory-mapped ``X`` are
+    released as they are read (a one-shot ``X[index]`` of scattered rows maps nearly the whole file first).
+
+    The same values as ``X[index]``.
+    """
+    index = np.asarray(index, dtype=np.int64)
+    if mapping_of(X) is None:
+        return X[index]
+    out = np.empty((len(index),) + tuple(X.shape[1:]), dtype=X.dtype)
+    rel = Releaser(X)
+    row = X[:1].nbytes
+    for start in range(0, len(index), rows):
+        out[start:start + rows] = X[index[start:start + rows]]
+        rel.read((row + Releaser.PAGE) * len(index[start:start + rows]))
+    rel.close()
+    return out
 
 
 def count_nonfinite(X: np.ndarray) -> int:

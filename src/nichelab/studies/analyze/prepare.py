@@ -20,7 +20,7 @@ from torch import nn
 
 from ...capture import (ACTIVATION_TYPES, batch_len, call_model, default_layers, expected_input_hint, iter_batches,
                          layer_names, n_samples, resolve_layers, Rows)
-from ...data._memory import Releaser, release
+from ...data._memory import Releaser, gather, release
 from ...data.base import Dataset
 from ...data.loaders import load_dataset, model_inputs
 from ...errors import NichelabError, suggest
@@ -104,6 +104,8 @@ class Subject:
         idx = self.census_idx if idx is None else np.asarray(idx)
         if len(idx) == len(self.data) and (len(idx) == 0 or (idx[0] == 0 and np.all(np.diff(idx) == 1))):
             idx = None
+        if idx is not None and not self.tokens:
+            return gather(self.data.X, idx)     # blockwise: a memory map's pages are released as they are read
         return model_inputs(self.data, idx)
 
     def rows(self, idx=None):
