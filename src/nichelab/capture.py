@@ -33,11 +33,12 @@ import torch
 from torch import nn
 from torch.nn.modules.conv import _ConvNd
 
+from .data._memory import Releaser, gather
 from .errors import NichelabError, check_positive_int, suggest
 
 __all__ = [
     "capture", "hooks", "Recorder", "StopForward", "layer_names", "default_layers", "resolve_layers",
-    "iter_batches", "n_samples", "batch_len", "call_model", "model_device", "expected_input_hint",
+    "iter_batches", "Rows", "n_samples", "batch_len", "call_model", "model_device", "expected_input_hint",
     "unit_axis_of", "model_unit_axis", "axis_module", "split_key", "call_key", "call_counts", "ACTIVATION_TYPES", "TOKENS",
 ]
 
@@ -692,6 +693,8 @@ def n_samples(inputs) -> int | None:
         if None in lens.values() or len(set(lens.values())) != 1:
             raise NichelabError(f"every array of a dict of inputs must have the same number of samples; got {lens}")
         return next(iter(lens.values()))
+    if isinstance(inputs, Rows):
+        return len(inputs)
     if isinstance(inputs, (np.ndarray, torch.Tensor)):
         if inputs.ndim == 0:
             raise NichelabError("inputs must have a sample dimension; got a 0-d array")
@@ -699,10 +702,52 @@ def n_samples(inputs) -> int | None:
     return None
 
 
+class Rows:
+    """The rows ``X[index]`` of an array, read batch by batch instead of copied whole.
+
+    :func:`capture`, :func:`iter_batches` and :func:`n_samples` treat it as the array ``X[index]``:
+    batches ``X[index[start:stop]]`` are gathered one at a time, and the pages of a memory-mapped
+    ``X`` are dropped from the resident set as they are read (:mod:`nichelab.data._memory`). The
+    values are exactly those of ``X[index]``.
+
+    Parameters
+    ----------
+    X : np.ndarray of shape (n, ...)
+        Any array, typically a read-only memory map of a large file.
+    index : array of int of shape (m,)
+        Rows of ``X``, in the order wanted.
+
+    Examples
+    --------
+    >>> r = Rows(np.arange(10.0).reshape(5, 2), [4, 0])
+    >>> len(r), r[:1].tolist(), np.asarray(r).shape
+    (2, [[8.0, 9.0]], (2, 2))
+    """
+
+    def __init__(self, X: np.ndarray, index):
+        self.X = X
+        self.index = np.asarray(index, dtype=np.int64)
+        self.shape = (len(self.index),) + tuple(X.shape[1:])
+        self.ndim = len(self.shape)
+        self.dtype = X.dtype
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, key):
+        """Rows of the selection: ``r[a:b]`` is ``X[index[a:b]]`` (any index into the selection works)."""
+        return self.X[self.index[key]]
+
+    def __array__(self, dtype=None, copy=None):
+        out = gather(self.X, self.index)
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
 def iter_batches(inputs, batch_size: int, device=None, dtype=torch.float32) -> Iterator:
     """Yield input batches as tensors (or dicts of tensors) on ``device``; floats cast to ``dtype``.
 
-    ``inputs`` is an array or tensor (sliced into ``batch_size`` rows); a dict of arrays
+    ``inputs`` is an array or tensor (sliced into ``batch_size`` rows), or :class:`Rows` (a selection of
+    an array's rows, gathered batch by batch); a dict of arrays
     (keyword inputs such as ``{"input_ids": (n, seq), "attention_mask": (n, seq)}``, sliced
     together); a list/tuple of samples (converted with ``np.asarray``); or any other iterable of
     batches (tensors, arrays, dicts such as a tokenizer's output, or ``(x, y, ...)`` tuples whose
@@ -717,10 +762,32 @@ def iter_batches(inputs, batch_size: int, device=None, dtype=torch.float32) -> I
             yield _as_batch({k: (v[start:start + batch_size] if isinstance(v, (np.ndarray, torch.Tensor)) else v)
                              for k, v in inputs.items()}, device, dtype)
         return
+    if isinstance(inputs, Rows):
+        pages = Releaser(inputs.X)
+        try:
+            for start in range(0, len(inputs), batch_size):
+                rows = inputs[start:start + batch_size]
+                batch = _as_tensor(rows, device, dtype)
+                pages.read(rows.nbytes + len(rows) * Releaser.PAGE)   # scattered rows: fault-around per row
+                yield batch
+        finally:
+            pages.close()
+        return
     if isinstance(inputs, (np.ndarray, torch.Tensor)):
         n = n_samples(inputs)
-        for start in range(0, n, batch_size):
-            yield _as_tensor(inputs[start:start + batch_size], device, dtype)
+        # a memory-mapped array is read batch by batch; its pages are dropped from the resident set every
+        # few MB (nichelab.data._memory), so a pass over a large file never holds the whole file
+        pages = Releaser(inputs) if isinstance(inputs, np.ndarray) else None
+        try:
+            for start in range(0, n, batch_size):
+                rows = inputs[start:start + batch_size]
+                batch = _as_tensor(rows, device, dtype)
+                if pages is not None:
+                    pages.read(rows.nbytes)
+                yield batch
+        finally:
+            if pages is not None:
+                pages.close()
         return
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
         raise NichelabError(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import NichelabError
+from ._memory import count_nonfinite
 
 __all__ = ["Dataset"]
 
@@ -62,8 +63,8 @@ class Dataset:
                 raise NichelabError(f"token inputs X must be integer ids; got dtype {self.X.dtype}")
         elif not np.issubdtype(self.X.dtype, np.floating):
             self.X = self.X.astype(np.float32)
-        if not np.all(np.isfinite(self.X)):
-            bad = int(np.size(self.X) - np.isfinite(self.X).sum())
+        bad = count_nonfinite(self.X)   # in blocks: no (n, ...) bool copy, mapped pages released
+        if bad:
             raise NichelabError(f"X must be finite; got {bad} NaN or infinite values")
         if self.y.size and (self.y.min() < 0 or self.y.max() >= len(self.class_names)):
             raise NichelabError(

@@ -92,9 +92,9 @@ def linear_probe(acts, y, *, test_size: float = 0.3, seed: int = 0, max_iter: in
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    copied = isinstance(acts, np.ndarray) and acts.dtype != np.float64    # as_acts must copy: ours to change
     a = as_acts(acts)
     y = as_labels(y, a)
     max_iter = check_positive_int("max_iter", max_iter)
@@ -102,7 +102,9 @@ def linear_probe(acts, y, *, test_size: float = 0.3, seed: int = 0, max_iter: in
     C = check_number("C", C, lo=0.0, lo_open=True)
     # exact power-of-two scaling per unit before StandardScaler squares anything: the probe is
     # invariant to each unit's scale, so activations of 1e-300 or 1e200 give the same result
-    a = np.ldexp(a, -column_exponents(a))
+    # (in place on as_acts's own float64 copy; the caller's float64 array is never changed)
+    e = column_exponents(a)
+    a = np.ldexp(a, -e, out=a) if copied else np.ldexp(a, -e)
     n = a.shape[0]
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
@@ -114,17 +116,24 @@ def linear_probe(acts, y, *, test_size: float = 0.3, seed: int = 0, max_iter: in
             f"{n - n_test} to train and {n_test} to test (need >= 2 and >= 1)"
         )
     stratify = y if counts.min() >= 2 and len(classes) <= min(n_test, n - n_test) else None
-    x_tr, x_te, y_tr, y_te = train_test_split(a, y, test_size=n_test, random_state=seed,
-                                              stratify=stratify)
+    # the split of the row indices is the split of the rows (train_test_split draws indices from n and
+    # stratify only): each half is gathered once and the float64 (n, units) array freed before fitting
+    tr, te = train_test_split(np.arange(n), test_size=n_test, random_state=seed, stratify=stratify)
+    x_tr, x_te, y_tr, y_te = a[tr], a[te], y[tr], y[te]
+    del a
     if len(np.unique(y_tr)) < 2:
         raise NichelabError(
             f"the probe's training split holds a single class ({n} samples, {len(classes)} "
             "classes); give more samples per class"
         )
-    probe = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter))
+    # StandardScaler then logistic regression, as make_pipeline(StandardScaler(), LogisticRegression()) does,
+    # standardising each half in place (the same operations on the same numbers, without the pipeline's copies)
+    scaler = StandardScaler(copy=False)
+    clf = LogisticRegression(C=C, max_iter=max_iter)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        probe.fit(x_tr, y_tr)
+        x_tr = scaler.fit_transform(x_tr)
+        clf.fit(x_tr, y_tr)
     converged = True
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):
@@ -133,9 +142,12 @@ def linear_probe(acts, y, *, test_size: float = 0.3, seed: int = 0, max_iter: in
             warnings.warn(w.message, w.category, stacklevel=2)
     train_classes, train_counts = np.unique(y_tr, return_counts=True)
     majority = train_classes[np.argmax(train_counts)]
+    train_acc = float(clf.score(x_tr, y_tr))
+    del x_tr
+    x_te = scaler.transform(x_te)
     return ProbeResult(
-        train_acc=float(probe.score(x_tr, y_tr)),
-        test_acc=float(probe.score(x_te, y_te)),
+        train_acc=train_acc,
+        test_acc=float(clf.score(x_te, y_te)),
         chance=float(np.mean(y_te == majority)),
         n_train=len(y_tr),
         n_test=len(y_te),

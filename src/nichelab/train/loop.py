@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data._memory import Releaser
 from .config import TrainConfig, epoch_orders, make_optimizer, threads
 from .divergence import diverged_seeds
 from .masks import keyed_dropout
@@ -47,7 +50,8 @@ def state_numpy(model: nn.Module) -> dict[str, np.ndarray]:
     return {k: v.detach().cpu().numpy().copy() for k, v in model.named_parameters()}
 
 
-def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, seed: int) -> TrainResult:
+def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, *, seed: int,
+              rows: np.ndarray | None = None) -> TrainResult:
     """Train one model with minibatch gradient descent on softmax cross-entropy from logits.
 
     Every epoch visits the samples in the order ``epoch_orders(seed, n, epochs)[epoch]`` in
@@ -66,13 +70,27 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
     cfg : TrainConfig
     seed : int
         Seed of the shuffling stream and of the dropout masks.
+    rows : np.ndarray of int, shape (len(y),), optional
+        Train on ``X[rows]`` (with labels ``y``) without copying those rows: each minibatch is
+        gathered from ``X`` (which may be memory-mapped: its pages are released from the resident
+        set every few MB, see :mod:`nichelab.data._memory`). The same training as
+        ``train_one(model, X[rows], y, ...)``.
 
     Returns
     -------
     TrainResult
     """
     model.to(cfg.torch_dtype)
-    Xt = torch.as_tensor(np.asarray(X)).to(cfg.torch_dtype)
+    X = np.asarray(X)
+    if rows is not None and X.dtype == np.float32 and not X.flags.writeable:
+        with warnings.catch_warnings():      # a read-only memory map: only read here, never written
+            warnings.simplefilter("ignore")
+            Xt = torch.from_numpy(X).to(cfg.torch_dtype)
+    else:
+        Xt = torch.as_tensor(X).to(cfg.torch_dtype)
+    pick = None if rows is None else torch.as_tensor(np.asarray(rows, dtype=np.int64))
+    pages = Releaser(X) if rows is not None else Releaser(None)   # a memory map's pages leave the resident set
+    row_bytes = X[:1].nbytes
     yt = torch.as_tensor(np.asarray(y, dtype=np.int64))
     opt = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
     orders = epoch_orders(seed, len(yt), cfg.epochs)
@@ -86,7 +104,8 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
             for start in range(0, len(yt), cfg.batch_size):
                 idx = torch.as_tensor(orders[epoch, start:start + cfg.batch_size])
                 masks.step = step
-                loss = F.cross_entropy(model(Xt[idx]), yt[idx])
+                loss = F.cross_entropy(model(Xt[idx if pick is None else pick[idx]]), yt[idx])
+                pages.read((row_bytes + Releaser.PAGE) * len(idx))     # scattered rows: fault-around per row
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -95,8 +114,9 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
             losses[epoch] = total / len(yt)
             if epoch + 1 in cfg.snapshot_epochs:
                 snaps[epoch + 1] = state_numpy(model)
+    pages.close()
     model.eval()
     with torch.no_grad():
-        n_out = int(model(Xt[:1]).reshape(1, -1).shape[1]) if len(Xt) else 2
+        n_out = int(model(Xt[:1] if pick is None else Xt[pick[:1]]).reshape(1, -1).shape[1]) if len(yt) else 2
     weights = {k: v[None] for k, v in state_numpy(model).items()}
     return TrainResult(model, losses, snaps, bool(diverged_seeds(losses[None], weights, n_out)[0]))

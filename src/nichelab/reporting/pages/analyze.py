@@ -54,6 +54,10 @@ def page(r) -> Report:
     Figures are rendered in parallel worker processes (:class:`~nichelab.reporting.style.FigurePool`).
     """
     f = r.findings
+    if not r.layers:        # the units were not measured (training diverged): the reason in words, no figures
+        return Report(title=f"What do the hidden units of {r.model['source']} do on {r.data['name']}?",
+                      summary=[f"Warning: {w}" for w in r.warnings] + f["model"][1:2], setup=_setup(r),
+                      sections=[_layers(r, f), _dead(f)])
     with FigurePool() as pool:
         data = census_datasets(r)
         sections = [_layers(r, f), _dead(f), _duplicates(f), _selective(r, f, data), _ablation(r, f, data),

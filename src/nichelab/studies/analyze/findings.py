@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..text import pct
+from ...train.divergence import RULE
+from ..text import num, pct, plural
 from .census import RARE, LayerCensus, ablation_drops, spearman
 
 __all__ = ["KIND_TEXT", "model_lines", "class_label", "unit_list", "indispensable", "dead_findings", "duplicate_findings",
-           "selectivity_findings", "depth_trend", "ablation_findings", "probe_findings", "layer_line"]
+           "selectivity_findings", "depth_trend", "ablation_findings", "probe_findings", "layer_line", "diverged_lines",
+           "nonfinite_lines"]
 
 _LIST = 12
 #: How the model came to be analysed, in words (by ``Subject.kind``).
@@ -255,3 +257,31 @@ def model_lines(source: str, kind: str, data_name: str, training: dict | None, n
         worst = int(np.nanargmin(per_class))
         out.append(f"Hardest class: {class_label(class_names, worst)} ({pct(per_class[worst], 1)} correct).")
     return out
+
+
+_NOT_MEASURED = ("The units were not measured: activations of a network that blew up say nothing about what its units "
+                 "learned, so this report makes no claim about dead, duplicate, selective or indispensable units.")
+
+
+def diverged_lines(training: dict, source: str, data_name: str) -> list[str]:
+    """Training of a built-in model diverged (:mod:`nichelab.train.divergence`): what happened, and what was not measured."""
+    loss = [float(v) for v in np.asarray(training.get("loss", []), float).ravel()]
+    last = f" (last epoch's mean training loss: {num(loss[-1])})" if loss else ""
+    return [f"Training diverged: {source} trained on {data_name} with learning rate {num(training['lr'])} "
+            f"({training['optimizer']}, {plural(int(training['epochs']), 'epoch')}) blew up{last}. A training is "
+            f"called diverged when the {RULE}.",
+            _NOT_MEASURED + " Try a smaller learning rate."]
+
+
+def nonfinite_lines(bad: dict[str, int], training: dict | None, source: str, data_name: str, n_samples: int) -> list[str]:
+    """The model's activations hold NaN or infinite values on the analysed samples: where, and what was not measured."""
+    where = ", ".join(f"{name} ({plural(n, 'value')})" for name, n in bad.items())
+    if training:
+        return [f"Training diverged: {source} trained on {data_name} gives NaN or infinite activations on the "
+                f"{n_samples} analysed samples in {where}: its weights are finite but so large that the forward pass "
+                "overflows.", _NOT_MEASURED + " Try a smaller learning rate."]
+    return [f"The model's activations are not finite: {source} gives NaN or infinite values on the {n_samples} "
+            f"analysed samples of {data_name} in {where}.",
+            "The units were not measured: NaN or infinite activations are not silence, so this report makes no claim "
+            "about dead, duplicate, selective or indispensable units. Check the model's weights and the scale of the "
+            "inputs."]

@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from ...capture import call_counts, call_key, capture, split_key
+from ...data._memory import count_nonfinite, release
 from ...nn.checks import chance_check
 from ...errors import NichelabError
 from ...interventions.ablation import ablate_units
@@ -108,6 +109,7 @@ def _ablate(subject: Subject, cfg: AnalyzeConfig, layers: list, y: np.ndarray,
                          f"{len(pos)} samples (a multiple of {batch}).")
             pos = stratified_subset(pos, y, usable, cfg.seed)
     x = subject.inputs(subject.census_idx[pos])
+    release(subject.data.X)                     # the gather above mapped pages all over a memory-mapped file
     for i, lc in enumerate(layers):
         if progress:
             progress("ablation", i, len(layers))
@@ -176,13 +178,28 @@ def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
     if len(np.unique(y)) < 2:
         raise NichelabError(f"the analysed samples hold a single class ({data.class_names[int(y[0])]!r}); "
                             "give more samples of each class")
-    inputs = subject.inputs()
+    if subject.training and subject.training.get("diverged"):
+        return _not_measured(cfg, subject, fx.diverged_lines(subject.training, subject.source, data.name),
+                             {"prepare_s": t_prep - t0, "training_s": subject.training["seconds"]})
+    inputs = subject.rows()                     # streamed: a memory-mapped file is read batch by batch
     kw = _capture_kw(cfg, subject)
     with _threads(subject):
         raw = _raw_shapes(subject, inputs, kw)
         acts = capture(subject.module, inputs, subject.layers, batch_size=_CAPTURE_BATCH, reduce=cfg.reduce, **kw)
+    bad = {name: n for name, a in acts.items() if (n := count_nonfinite(a))}
+    if bad:
+        # finite weights can still overflow to inf / NaN in the forward pass (nichelab.train.divergence)
+        del acts
+        if subject.training:
+            subject.training["diverged"] = True
+        lines = fx.nonfinite_lines(bad, subject.training, subject.source, data.name, len(y))
+        timings = {"prepare_s": t_prep - t0, "capture_s": time.perf_counter() - t_prep}
+        if subject.training:
+            timings["training_s"] = subject.training["seconds"]
+        return _not_measured(cfg, subject, lines, timings)
+    with _threads(subject):
         probe_pos = stratified_subset(np.arange(len(y)), y, cfg.probe_samples, cfg.seed)
-        maps = _probe_maps(subject, subject.inputs(subject.census_idx[probe_pos]), raw, kw)
+        maps = _probe_maps(subject, subject.rows(subject.census_idx[probe_pos]), raw, kw)
         logits = (forward_logits(subject.module, inputs, fixed_batch=subject.fixed_batch)
                   if subject.classifier else None)
     t_cap = time.perf_counter()
@@ -217,7 +234,8 @@ def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
     if subject.tokens:
         input_probe = (None, "skipped: the inputs are token ids (a probe on ids would measure nothing)")
     else:
-        flat = inputs if len(probe_pos) == len(y) else subject.inputs(subject.census_idx[probe_pos])
+        flat = np.asarray(subject.rows(subject.census_idx[probe_pos]))   # the probe's rows only (float32)
+        release(data.X)
         input_probe = probe_layer(flat, y[probe_pos], cfg.seed)
         del flat
     if len(probe_pos) < len(y):
@@ -263,6 +281,48 @@ def _result(cfg: AnalyzeConfig, subject: Subject, layers: list[LayerCensus], log
         timings=timings)
 
 
+def _not_measured(cfg: AnalyzeConfig, subject: Subject, lines: list[str], timings: dict) -> AnalyzeResult:
+    """The result of a run whose units cannot be measured (training diverged, or the activations are not finite):
+    no layer census, no accuracy, no ablation or probe, and the reason first in the findings and the warnings.
+
+    NaN activations are not silence: no unit is called dead, selective or indispensable on them."""
+    data, idx = subject.data, subject.census_idx
+    skipped = "not measured: " + lines[0][0].lower() + lines[0][1:]
+    findings = {"model": lines + list(subject.notes), "layers": [],
+                "dead": ["No unit is called dead: the units were not measured (NaN or infinite activations are not "
+                         "silence)."],
+                "duplicates": [], "selectivity": [], "indispensable": [], "probes": []}
+    views_ = {"class_means": [], "selectivity": views.selectivity_view([]), "ablation": None, "probes": None,
+              "top_examples": None, "first_weights": None}
+    return AnalyzeResult(
+        config=cfg.recorded(), data=records.data_record(subject), model=records.model_record(subject),
+        training=to_data(subject.training), accuracy=None, class_accuracy=None,
+        thresholds={"near_duplicate_abs_r": cfg.threshold, "indispensable_overall_pp": cfg.indispensable_overall,
+                    "indispensable_class_pp": cfg.indispensable_class},
+        input_probe=None, input_probe_note=skipped, ablation_indices=[], layers=[], findings=findings,
+        notes=list(subject.notes), warnings=[lines[0]], views=views_, params={}, timings=timings)
+
+
+class _Pictures:
+    """Sample ``p`` of the analysed inputs as one (C, H, W) picture, read when asked (no copy of all of them)."""
+
+    def __init__(self, rows, shape: tuple):
+        self.rows, self.shape = rows, tuple(shape)
+
+    def __getitem__(self, p) -> np.ndarray:
+        return np.asarray(self.rows[int(p):int(p) + 1]).reshape(self.shape)
+
+
+def _limits(rows, block: int = 4096) -> tuple[float, float]:
+    """(min, max) of all analysed inputs, read in blocks of rows (exact: the same as over the whole array)."""
+    lo, hi = np.inf, -np.inf
+    for start in range(0, len(rows), block):
+        part = np.asarray(rows[start:start + block])
+        lo, hi = min(lo, float(part.min())), max(hi, float(part.max()))
+    release(getattr(rows, "X", rows))
+    return lo, hi
+
+
 def _findings(cfg: AnalyzeConfig, s: Subject, layers: list[LayerCensus], input_probe, acc, per) -> dict:
     names, n = list(s.data.class_names), len(s.census_idx)
     return {"model": fx.model_lines(s.source, s.kind, s.data.name, s.training, n, acc, per, names) + list(s.notes),
@@ -285,7 +345,8 @@ def _views(cfg: AnalyzeConfig, s: Subject, layers: list[LayerCensus], probe: dic
            "probes": views.probe_view(probe, layer_recs, acc), "top_examples": None, "first_weights": None}
     if shape is not None:
         idx = s.census_idx
-        images = s.data.X[idx].reshape((len(idx),) + shape)
-        out["top_examples"] = views.top_example_view(layers, images, s.data.y[idx], idx)
+        rows = s.rows()                     # read blockwise for the limits, then only the pictures shown
+        out["top_examples"] = views.top_example_view(layers, _Pictures(rows, shape), s.data.y[idx], idx,
+                                                     limits=_limits(rows))
         out["first_weights"] = views.first_weight_view(first_layer_weights(s.module, shape))
     return out

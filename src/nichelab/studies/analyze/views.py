@@ -97,14 +97,17 @@ def _picture(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.moveaxis(scaled, 0, -1) if img.shape[0] == 3 else scaled.mean(axis=0)
 
 
-def top_example_view(layers: list[LayerCensus], images: np.ndarray, y: np.ndarray, census_idx: np.ndarray) -> dict:
+def top_example_view(layers: list[LayerCensus], images: np.ndarray, y: np.ndarray, census_idx: np.ndarray,
+                     limits: tuple[float, float] | None = None) -> dict:
     """The inputs that drive each layer's most selective units most, as pictures.
 
-    images: (n_samples, C, H, W) analysed inputs. Returns ``{"pictures": [(H, W) or (H, W, 3) in [0, 1]],
+    images: (n_samples, C, H, W) analysed inputs, or any object whose ``images[p]`` is sample ``p`` as
+    (C, H, W) (only the pictures shown are read); limits: the (min, max) of all of them (default: computed
+    from ``images``). Returns ``{"pictures": [(H, W) or (H, W, 3) in [0, 1]],
     "layers": [{"name", "n_units", "rows": [{"unit", "pictures" (positions in pictures), "labels",
     "values"}]}]}``; every picture is kept once (the sample index is ``samples``).
     """
-    lo, hi = float(np.min(images)), float(np.max(images))
+    lo, hi = (float(np.min(images)), float(np.max(images))) if limits is None else map(float, limits)
     pictures, where, out = [], {}, []
     for lc in layers:
         chosen = lc.ranked()[:TOP_UNITS]
