@@ -14,11 +14,25 @@ data through a DataLoader of the same batch size, in one process each.
 * nichelab: forward hooks on the same modules feed each batch to ``StreamingCKA.update`` (float64
   d x d statistics), then ``compute(debiased=True)``: the exact full-data debiased CKA.
 
-Each tool runs in its own subprocess (``--worker``) so that peak RSS (``ru_maxrss``) is its own;
-the RSS after imports, data and models is reported too, so the increment is the tool's working
-memory. Times are the best of ``--repeats`` runs (the machine is shared). A third worker checks
-the numbers: nichelab ``MinibatchCKA`` on the same batches must reproduce torch-cka's values
-(float32 rounding aside), and ``StreamingCKA`` must equal ``cka_matrix`` on all the activations.
+Each tool runs in its own subprocess (``--worker``) after its imports, data and models; the
+process's peak-RSS counter is then reset (``echo 5 > /proc/self/clear_refs``, Linux) so the
+reported peak (``VmHWM``) is the RSS before the run plus the tool's own working memory (the
+increment is reported too; ``ru_maxrss`` where clear_refs is unavailable). Import costs are
+outside the timed region for both (torch_cka; nichelab.metrics with the scipy BLAS and
+threadpoolctl modules StreamingCKA imports lazily). Times are the best of ``--repeats`` runs,
+the two tools interleaved so they see the same load (the machine is shared; load averages are
+saved per run). A third worker checks the numbers: nichelab ``MinibatchCKA`` on the same batches
+must reproduce torch-cka's values (float32 rounding aside), and ``StreamingCKA`` must equal
+``cka_matrix`` on all the activations.
+
+The floor of exactness. Exact linear CKA from d x d statistics needs the cross products
+``[X_1..X_7]' [Y_1..Y_7]`` (2 n D_a D_b = 47.8 GFLOP here, D = 1,546 units per model) and each
+layer's ``X'X`` (7.9 GFLOP) in float64; no exact method needs fewer operations (the n x n Gram
+route needs more). A ``floor`` worker times those products on this machine exactly as
+StreamingCKA issues them, and the two models' forward passes at each batch size (paid by both
+tools); their sum is the least time any exact float64 implementation can take end to end, so
+torch-cka time / floor is the largest speedup possible. The output says, per batch size,
+whether the 20x target is reachable under that floor.
 Results: benchmarks/results/cka_stream.json.
 """
 from __future__ import annotations

@@ -23,9 +23,16 @@ So each layer needs ``sum x``, ``X'X``, ``sum r``, and each pair ``X'Y``, ``sum 
 
 Precision. Before accumulating, every layer is shifted by its first sample (so the
 means above are of the order of the spread and ``Y'X - n nu mu'`` does not cancel, even for
-offsets of 1e6; a constant unit becomes exactly 0) and scaled by a power of two (exact)
-chosen from the data seen; when a later batch is far larger (beyond 2**64) the statistics
-already accumulated are rescaled, so batches of any magnitude never overflow.
+offsets of 1e6; a constant unit becomes exactly 0) and, when its largest value lies outside
+2**-60 .. 2**60, scaled by a power of two (exact) chosen from the data seen; when a later batch
+is far larger (beyond 2**64) the statistics already accumulated are rescaled, so batches of
+any magnitude never overflow.
+
+Cost. The cross products ``X'Y`` (``2 n D_a D_b`` float64 operations for two models) dominate;
+they and each layer's ``X'X`` are the least any exact method needs (the n x n Gram route needs
+more). Incoming batches are gathered into chunks of about 2**21 / D rows, so each chunk costs one
+``dgemm`` for all cross pairs whatever the batch size (see ``benchmarks/bench_cka_stream.py``
+for the measured floor on a given machine).
 """
 from __future__ import annotations
 
@@ -120,7 +127,8 @@ class StreamingCKA:
 
     Memory: with ``D`` the total number of units, one (D, D) float64 matrix for one model, or
     the per-layer (d, d) blocks plus one (D_a, D_b) matrix for two models, plus the 16 MB
-    staging buffer. No copy of a batch is kept. Time O(n_samples * D^2) in total.
+    staging buffer while batches arrive (freed by :meth:`compute`, allocated again by the next
+    :meth:`update`). No copy of a batch is kept. Time O(n_samples * D^2) in total.
 
     Attributes
     ----------
@@ -185,9 +193,8 @@ class StreamingCKA:
         self._sum = np.zeros(d)
         # staging rows: about CHUNK_ELEMENTS float64 values (16 MB), Fortran order so that every
         # layer's columns are contiguous for BLAS; _compact packs a partly filled buffer in place
-        rows = max(1, CHUNK_ELEMENTS // d)
-        self._buf = np.empty(rows * d)
-        self._stage = self._buf.reshape((rows, d), order="F")
+        self._stage_rows = max(1, CHUNK_ELEMENTS // d)
+        self._buf = self._stage = None            # allocated by the first update, freed by compute
         self._staged = 0
         self._rr = np.zeros((k, k))
         self._rz = np.zeros((k, d))
@@ -302,7 +309,7 @@ class StreamingCKA:
     def _flush(self) -> None:
         """Accumulate the staged rows (small batches are gathered so BLAS sees large products)."""
         if self._staged:
-            full = self._staged == len(self._stage)
+            full = self._staged == self._stage_rows
             self._accumulate(self._stage if full else self._compact(self._staged))
             self._staged = 0
 
@@ -341,7 +348,10 @@ class StreamingCKA:
             self._start(a, b)
         else:
             self._check_layout(a, b)
-        m, rows, done = arrays[0].shape[0], len(self._stage), 0
+        if self._stage is None:
+            self._buf = np.empty(self._stage_rows * self._sum.size)
+            self._stage = self._buf.reshape((self._stage_rows, self._sum.size), order="F")
+        m, rows, done = arrays[0].shape[0], self._stage_rows, 0
         while done < m:                   # a batch larger than the free rows is split
             take = min(m - done, rows - self._staged)
             part = arrays if take == m else [arr[done:done + take] for arr in arrays]
@@ -425,6 +435,7 @@ class StreamingCKA:
         check_min_samples(self.n_samples, 4 if debiased else 2,
                           "debiased CKA" if debiased else "CKA")
         self._flush()
+        self._buf = self._stage = None            # the next update allocates it again
         k_all = len(self._slices)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self._two:
@@ -449,7 +460,8 @@ class StreamingCKA:
 def streaming_cka(batches: Iterable, debiased: bool = False) -> tuple[list[str], list[str], np.ndarray]:
     """Exact linear CKA between every pair of layers, from an iterable of batches.
 
-    The functional form of :class:`StreamingCKA`: one pass, O(D^2) memory.
+    The functional form of :class:`StreamingCKA`: one pass, O(D^2) memory, the same speed
+    at any batch size (small batches are gathered into chunks before the products).
 
     Parameters
     ----------
@@ -485,7 +497,9 @@ def streaming_cka(batches: Iterable, debiased: bool = False) -> tuple[list[str],
     References
     ----------
     Kornblith, Norouzi, Lee & Hinton 2019, "Similarity of neural network representations
-    revisited", ICML.
+    revisited", ICML. Song, Smola, Gretton, Bedo & Borgwardt 2012, "Feature selection via
+    dependence maximization", JMLR 13 (unbiased HSIC); Nguyen, Raghu & Kornblith 2021, "Do wide
+    and deep networks learn the same things?", ICLR (debiased CKA).
     """
     acc = StreamingCKA()
     for item in batches:
