@@ -14,16 +14,31 @@ data through a DataLoader of the same batch size, in one process each.
 * nichelab: forward hooks on the same modules feed each batch to ``StreamingCKA.update`` (float64
   d x d statistics), then ``compute(debiased=True)``: the exact full-data debiased CKA.
 
-Each tool runs in its own subprocess (``--worker``) so that peak RSS (``ru_maxrss``) is its own;
-the RSS after imports, data and models is reported too, so the increment is the tool's working
-memory. Times are the best of ``--repeats`` runs (the machine is shared). A third worker checks
-the numbers: nichelab ``MinibatchCKA`` on the same batches must reproduce torch-cka's values
-(float32 rounding aside), and ``StreamingCKA`` must equal ``cka_matrix`` on all the activations.
+Each tool runs in its own subprocess (``--worker``) after its imports, data and models; the
+process's peak-RSS counter is then reset (``echo 5 > /proc/self/clear_refs``, Linux) so the
+reported peak (``VmHWM``) is the RSS before the run plus the tool's own working memory (the
+increment is reported too; ``ru_maxrss`` where clear_refs is unavailable). Import costs are
+outside the timed region for both (torch_cka; nichelab.metrics with the scipy BLAS and
+threadpoolctl modules StreamingCKA imports lazily). Times are the best of ``--repeats`` runs,
+the two tools interleaved so they see the same load (the machine is shared; load averages are
+saved per run). A third worker checks the numbers: nichelab ``MinibatchCKA`` on the same batches
+must reproduce torch-cka's values (float32 rounding aside), and ``StreamingCKA`` must equal
+``cka_matrix`` on all the activations.
+
+The floor of exactness. Exact linear CKA from d x d statistics needs the cross products
+``[X_1..X_7]' [Y_1..Y_7]`` (2 n D_a D_b = 47.8 GFLOP here, D = 1,546 units per model) and each
+layer's ``X'X`` (7.9 GFLOP) in float64; no exact method needs fewer operations (the n x n Gram
+route needs more). A ``floor`` worker times those products on this machine exactly as
+StreamingCKA issues them, and the two models' forward passes at each batch size (paid by both
+tools); their sum is the least time any exact float64 implementation can take end to end, so
+torch-cka time / floor is the largest speedup possible. The output says, per batch size,
+whether the 20x target is reachable under that floor.
 Results: benchmarks/results/cka_stream.json.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -36,6 +51,26 @@ import numpy as np
 
 N_SAMPLES, N_FEATURES, WIDTH, DEPTH = 10_000, 784, 256, 6
 LAYERS = [str(2 * i + 1) for i in range(DEPTH)] + [str(2 * DEPTH)]   # ReLU outputs + output Linear
+
+
+def _status_mib(field: str) -> float | None:
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak() -> bool:
+    """Reset this process's peak-RSS counter (Linux ``clear_refs``); False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def rss_mib() -> float:
@@ -88,7 +123,7 @@ def capture_batches(torch, m1, m2, dl):
                 def hook(_mod, _inp, out, side=side, name=name):
                     store[side][name] = out.detach().numpy()
                 handles.append(mods[name].register_forward_hook(hook))
-        with torch.no_grad():
+        with torch.inference_mode():
             for (xb,) in dl:
                 m1(xb)
                 m2(xb)
@@ -112,8 +147,15 @@ def worker(tool: str, batch: int, n: int) -> dict:
     if tool == "torch_cka":
         import torch_cka  # noqa: F401  (import cost outside the timed region, as for nichelab)
     else:
+        import scipy.linalg.blas  # noqa: F401  (StreamingCKA defers these imports; import costs
+        import threadpoolctl  # noqa: F401        stay outside the timed region for both tools)
+
         import nichelab.metrics  # noqa: F401
-    base = rss_mib()
+    gc.collect()
+    base = _status_mib("VmRSS")
+    exact = reset_peak()
+    if not exact:
+        base = rss_mib()
     t0 = time.perf_counter()
     try:
         matrix = (run_torch_cka if tool == "torch_cka" else run_nichelab)(torch, m1, m2, x, batch).tolist()
@@ -121,8 +163,10 @@ def worker(tool: str, batch: int, n: int) -> dict:
     except AssertionError as err:   # torch-cka asserts "HSIC computation resulted in NANs"
         matrix, error = None, f"{type(err).__name__}: {err}"
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "peak_rss_mib": rss_mib(), "base_rss_mib": base, "matrix": matrix,
-            "error": error}
+    peak = _status_mib("VmHWM") if exact else rss_mib()
+    return {"seconds": seconds, "peak_rss_mib": peak, "base_rss_mib": base, "matrix": matrix,
+            "error": error, "peak_method": "VmHWM after clear_refs" if exact else "ru_maxrss",
+            "load_average": os.getloadavg()}
 
 
 def check(batch: int, n: int) -> dict:
@@ -178,6 +222,80 @@ def torch_cka_formula(torch, batches, dtype) -> np.ndarray:
     return sums[..., 1] / np.sqrt(sums[..., 0] * sums[..., 2])
 
 
+def floor(batches: list[int], n: int) -> dict:
+    """What any exact float64 method must spend here, measured on this machine.
+
+    * forward: both models' forward passes over the loader (inference mode, no hooks), per
+      batch size -- paid by torch-cka and nichelab alike;
+    * products: the float64 products that exact d x d statistics need, timed on one staging
+      chunk exactly as StreamingCKA issues them (the cross product [X_1..X_7]'[Y_1..Y_7] with
+      threaded dgemm, one unthreaded dsyrk per layer) and scaled to n samples;
+    * the GEMM rate of the cross product at that chunk size and at 4096 rows.
+    """
+    from scipy.linalg import blas
+    from threadpoolctl import threadpool_limits
+
+    from nichelab.metrics._checks import CHUNK_ELEMENTS
+
+    torch, m1, m2, x = setup(n)
+    forward = {}
+    for batch in batches:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            with torch.inference_mode():
+                for (xb,) in loader(torch, x, batch):
+                    m1(xb)
+                    m2(xb)
+            times.append(time.perf_counter() - t0)
+        forward[str(batch)] = min(times)
+    widths = [WIDTH] * DEPTH + [10]
+    d_a = sum(widths)
+    d = 2 * d_a
+    rows = max(1, CHUNK_ELEMENTS // d)
+    rng = np.random.default_rng(0)
+
+    def best_of(fn, repeats=5):
+        out = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+        return min(out)
+
+    def products(m):
+        z = np.asfortranarray(rng.normal(size=(m, d)))
+        cross = np.zeros((d_a, d_a), order="F")
+        diag = [np.zeros((w, w), order="F") for w in widths + widths]
+        edges = np.concatenate([[0], np.cumsum(widths + widths)])
+
+        def run_cross():
+            blas.dgemm(1.0, z[:, :d_a], z[:, d_a:], beta=1.0, c=cross, trans_a=1, overwrite_c=1)
+
+        def run_diag():
+            with threadpool_limits(1, user_api="blas"):
+                for k, c in enumerate(diag):
+                    blas.dsyrk(1.0, z[:, edges[k]:edges[k + 1]], beta=1.0, c=c, trans=1, overwrite_c=1)
+        return best_of(run_cross), best_of(run_diag)
+
+    t_cross, t_diag = products(rows)
+    t_cross_big, _ = products(4096)
+    flops_cross = 2.0 * n * d_a * d_a
+    flops_diag = 2.0 * n * sum(w * (w + 1) / 2 for w in widths + widths)
+    return {
+        "forward_seconds": forward,
+        "chunk_rows": rows,
+        "flops": {"cross": flops_cross, "per_layer": flops_diag},
+        "gemm_gflops_chunk": 2.0 * rows * d_a * d_a / t_cross / 1e9,
+        "gemm_gflops_4096_rows": 2.0 * 4096 * d_a * d_a / t_cross_big / 1e9,
+        "syrk_gflops_chunk_1_thread": 2.0 * rows * sum(w * (w + 1) / 2 for w in widths + widths) / t_diag / 1e9,
+        "products_seconds": (t_cross + t_diag) * n / rows,
+        "statistics_mib": 8.0 * (d_a * d_a + 2 * sum(w * w for w in widths)) / 2**20,
+        "staging_mib": 8.0 * rows * d / 2**20,
+        "load_average": os.getloadavg(),
+    }
+
+
 def _maxdiff(a, b) -> float | None:
     d = np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))
     return None if np.isnan(d).all() else float(np.nanmax(d))
@@ -195,23 +313,34 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 samples, 1 repeat")
     parser.add_argument("--batch", type=int, nargs="+", default=[64, 256, 1000])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--worker", choices=["torch_cka", "nichelab", "check"])
+    parser.add_argument("--worker", choices=["torch_cka", "nichelab", "check", "floor"])
     parser.add_argument("--n", type=int, default=N_SAMPLES)
     args = parser.parse_args()
     if args.worker:
-        result = check(args.batch[0], args.n) if args.worker == "check" else worker(args.worker, args.batch[0], args.n)
+        if args.worker == "floor":
+            result = floor(args.batch, args.n)
+        elif args.worker == "check":
+            result = check(args.batch[0], args.n)
+        else:
+            result = worker(args.worker, args.batch[0], args.n)
         print(json.dumps(result))
         return
 
     n = 2_000 if args.quick else args.n
     repeats = 1 if args.quick else args.repeats
-    rows = []
+    load_before = os.getloadavg()
+    rows, floors = [], []
     for batch in args.batch:
-        runs = {}
-        for tool in ("torch_cka", "nichelab"):
-            runs[tool] = [spawn(["--worker", tool, "--batch", str(batch), "--n", str(n)])]
-            while len(runs[tool]) < repeats and runs[tool][0]["seconds"] < 60:   # slow runs: once
+        runs = {"torch_cka": [], "nichelab": []}
+        flb = []
+        for i in range(repeats):          # interleaved, so both tools and the floor see the same load
+            for tool in runs:
+                if i and runs[tool][0]["seconds"] > 60:     # slow runs: once
+                    continue
                 runs[tool].append(spawn(["--worker", tool, "--batch", str(batch), "--n", str(n)]))
+            flb.append(spawn(["--worker", "floor", "--n", str(n), "--batch", str(batch)]))
+        fl = min(flb, key=lambda f: f["forward_seconds"][str(batch)] + f["products_seconds"])
+        floors.append(fl)
         ref = spawn(["--worker", "check", "--batch", str(batch), "--n", str(n)])
         best = {tool: min(r, key=lambda r: r["seconds"]) for tool, r in runs.items()}
         tc_error = best["torch_cka"]["error"]
@@ -222,8 +351,15 @@ def main() -> None:
             "seconds": {t: [r["seconds"] for r in rs] for t, rs in runs.items()},
             "best_seconds": {t: b["seconds"] for t, b in best.items()},
             "speedup": best["torch_cka"]["seconds"] / best["nichelab"]["seconds"],
+            "exact_floor_seconds": fl["forward_seconds"][str(batch)] + fl["products_seconds"],
+            "max_possible_speedup": best["torch_cka"]["seconds"] / (fl["forward_seconds"][str(batch)]
+                                                                    + fl["products_seconds"]),
+            "target_20x_seconds": best["torch_cka"]["seconds"] / 20.0,
+            "load_average_per_run": {t: [r["load_average"] for r in rs] for t, rs in runs.items()},
             "peak_rss_mib": {t: min(r["peak_rss_mib"] for r in rs) for t, rs in runs.items()},
             "base_rss_mib": {t: min(r["base_rss_mib"] for r in rs) for t, rs in runs.items()},
+            "working_mib": {t: min(r["peak_rss_mib"] - r["base_rss_mib"] for r in rs) for t, rs in runs.items()},
+            "peak_method": best["nichelab"]["peak_method"],
             "max_abs_diff": {
                 "torch_cka_vs_nichelab_minibatch_cka": _maxdiff(tc, ref["minibatch"]),
                 "torch_cka_vs_nichelab_minibatch_cka_relu_layers": _maxdiff(
@@ -240,21 +376,41 @@ def main() -> None:
         })
 
     print(f"CKA 7x7 layer matrix, two MLPs {N_FEATURES}-{'-'.join([str(WIDTH)] * DEPTH)}-10, "
-          f"n={n}, capture included (best of {repeats})")
-    print(f"{'batch':>6} {'torch-cka s':>12} {'nichelab s':>11} {'speedup':>8} "
+          f"n={n}, capture included (best of {repeats}; load average before {load_before[0]:.1f})")
+    print(f"{'batch':>6} {'torch-cka s':>12} {'nichelab s':>11} {'speedup':>8} {'floor s':>8} {'max x':>6} "
           f"{'peak RSS MiB tc / nl':>22} {'(+ over base)':>16} {'|tc-mini|':>10} {'relu only':>10} {'|nl-full|':>10}")
     for r in rows:
-        p, b = r["peak_rss_mib"], r["base_rss_mib"]
+        p, w = r["peak_rss_mib"], r["working_mib"]
         d = {k: (np.nan if v is None else v) for k, v in r["max_abs_diff"].items()}
         print(f"{r['batch']:>6} {r['best_seconds']['torch_cka']:>12.3f} {r['best_seconds']['nichelab']:>11.3f} "
-              f"{r['speedup']:>7.1f}x {p['torch_cka']:>10.0f} / {p['nichelab']:<9.0f} "
-              f"{p['torch_cka'] - b['torch_cka']:>6.0f} / {p['nichelab'] - b['nichelab']:<7.0f} "
+              f"{r['speedup']:>7.1f}x {r['exact_floor_seconds']:>8.2f} {r['max_possible_speedup']:>5.1f}x "
+              f"{p['torch_cka']:>10.0f} / {p['nichelab']:<9.0f} "
+              f"{w['torch_cka']:>6.0f} / {w['nichelab']:<7.0f} "
               f"{d['torch_cka_vs_nichelab_minibatch_cka']:>10.1e} "
               f"{d['torch_cka_vs_nichelab_minibatch_cka_relu_layers']:>10.1e} "
               f"{d['nichelab_stream_vs_cka_matrix_full']:>10.1e}"
               + (f"  torch-cka failed: {r['torch_cka_error']}" if r["torch_cka_error"] else ""))
     print("|tc-mini|: torch-cka vs nichelab MinibatchCKA (float64) on the same batches; "
           "|nl-full|: StreamingCKA vs cka_matrix on all activations")
+    fl = {**min(floors, key=lambda f: f["products_seconds"]),
+          "forward_seconds": {str(b): f["forward_seconds"][str(b)] for b, f in zip(args.batch, floors)}}
+    print(f"Floor of exact float64 CKA here: the cross products need {fl['flops']['cross'] / 1e9:.1f} GFLOP "
+          f"(2 n D_a D_b, D = {len(LAYERS)} layers = {DEPTH * WIDTH + 10} units per model) and the per-layer "
+          f"X'X {fl['flops']['per_layer'] / 1e9:.1f} GFLOP; this machine's float64 GEMM ran at "
+          f"{fl['gemm_gflops_chunk']:.0f} GFLOP/s on a {fl['chunk_rows']}-row chunk "
+          f"({fl['gemm_gflops_4096_rows']:.0f} at 4096 rows), so the products take "
+          f"{fl['products_seconds']:.2f} s; with the two models' forward passes (paid by both tools: "
+          + ", ".join(f"{fl['forward_seconds'][str(b)]:.2f} s at batch {b}" for b in args.batch)
+          + ") that is the 'floor s' column, and 'max x' = torch-cka time / floor.")
+    for r in rows:
+        ok = r["exact_floor_seconds"] <= r["target_20x_seconds"]
+        print(f"batch {r['batch']}: 20x needs <= {r['target_20x_seconds']:.2f} s; the exact floor is "
+              f"{r['exact_floor_seconds']:.2f} s -> 20x {'is possible' if ok else 'is impossible'} "
+              f"(at most {r['max_possible_speedup']:.1f}x); measured {r['speedup']:.1f}x")
+    print(f"Memory floor: the float64 statistics are {fl['statistics_mib']:.1f} MiB (D_a x D_b cross "
+          f"product + per-layer X'X) plus the {fl['staging_mib']:.1f} MiB staging buffer; "
+          "'+ over base' is each tool's peak RSS above its RSS before the run "
+          f"({rows[0]['peak_method']}).")
     for r in rows:
         f64 = r["max_abs_diff"]["torch_cka_formula_in_float64_vs_nichelab_minibatch_cka"]
         if f64 is not None:
@@ -263,7 +419,10 @@ def main() -> None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _common import save
     path = save("cka_stream", {
+        "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
+        "exact_float64_floor": fl,
+        "exact_float64_floor_per_batch": floors,
         "setting": {"n_samples": n, "n_features": N_FEATURES, "width": WIDTH, "depth": DEPTH,
                     "layers": LAYERS, "repeats": repeats, "torch_cka": "0.21"},
         "what_is_computed": {

@@ -188,3 +188,61 @@ def test_staging_flushes_and_large_batches_give_the_same_values(monkeypatch, sta
     for debiased in (False, True):
         want = np.array([[linear_cka(a[i], b[j], debiased=debiased) for j in b] for i in a])
         np.testing.assert_allclose(acc.compute(debiased), want, atol=1e-10)
+
+
+@pytest.mark.parametrize("stage_rows", [4, 7])
+def test_compute_mid_stream_then_more_batches(monkeypatch, stage_rows):
+    """compute() packs a partly filled staging buffer and symmetrises the Gram in place;
+    later batches must still accumulate correctly (one model and two models)."""
+    import nichelab.metrics.streaming as streaming
+
+    a, b = layers(n=31, seed=9)
+    d = sum(v.shape[1] for v in a.values()) + sum(v.shape[1] for v in b.values())
+    monkeypatch.setattr(streaming, "CHUNK_ELEMENTS", stage_rows * d)
+    one, two = StreamingCKA(), StreamingCKA()
+    for i, (ba, bb) in enumerate(zip(batched(a, 3), batched(b, 3))):
+        one.update(ba)
+        two.update(ba, bb)
+        if i in (2, 6):                              # 9 and 21 rows seen: partial stage
+            seen = {k: v[:3 * (i + 1)] for k, v in a.items()}
+            seen_b = {k: v[:3 * (i + 1)] for k, v in b.items()}
+            np.testing.assert_allclose(one.compute(True), reference(seen, seen, True), atol=1e-10)
+            np.testing.assert_allclose(two.compute(True), reference(seen, seen_b, True), atol=1e-10)
+    for debiased in (False, True):
+        np.testing.assert_allclose(one.compute(debiased), reference(a, a, debiased), atol=1e-10)
+        np.testing.assert_allclose(two.compute(debiased), reference(a, b, debiased), atol=1e-10)
+
+
+@pytest.mark.parametrize("scale", [2.0 ** 59, 2.0 ** 62, 2.0 ** -59, 2.0 ** -62, 3e-20, 7e19])
+@pytest.mark.parametrize("size", [1, 4, 23])
+def test_values_near_the_scaling_threshold(scale, size):
+    """Layers are scaled only beyond 2**+-60; on both sides the value is the same."""
+    a, b = layers(seed=10)
+    want = reference(a, b, True)
+    sa = {k: np.asarray(v, np.float64) * scale for k, v in a.items()}
+    _, _, got = streaming_cka(zip(batched(sa, size), batched(b, size)), debiased=True)
+    np.testing.assert_allclose(got, want, atol=1e-10)
+
+
+def test_integer_and_bool_layers():
+    rng = np.random.default_rng(11)
+    ints = rng.integers(-5, 9, size=(30, 4))
+    flags = rng.random((30, 3)) > 0.5
+    x = rng.normal(size=(30, 2)) + ints[:, :2]
+    acts = {"ints": ints, "flags": flags, "x": x}
+    ref = {k: np.asarray(v, np.float64) for k, v in acts.items()}
+    for size in (1, 7, 30):
+        _, _, got = streaming_cka(batched(acts, size), debiased=True)
+        np.testing.assert_allclose(got, reference(ref, ref, True), atol=1e-10)
+
+
+def test_one_large_batch_is_split_across_many_chunks(monkeypatch):
+    import nichelab.metrics.streaming as streaming
+
+    a, b = layers(n=200, seed=12)
+    d = sum(v.shape[1] for v in a.values()) + sum(v.shape[1] for v in b.values())
+    monkeypatch.setattr(streaming, "CHUNK_ELEMENTS", 17 * d)       # 200 rows = 11 full chunks + 13
+    acc = StreamingCKA()
+    acc.update(a, b)
+    assert acc._staged == 200 % 17
+    np.testing.assert_allclose(acc.compute(True), reference(a, b, True), atol=1e-10)

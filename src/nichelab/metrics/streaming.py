@@ -23,9 +23,16 @@ So each layer needs ``sum x``, ``X'X``, ``sum r``, and each pair ``X'Y``, ``sum 
 
 Precision. Before accumulating, every layer is shifted by its first sample (so the
 means above are of the order of the spread and ``Y'X - n nu mu'`` does not cancel, even for
-offsets of 1e6; a constant unit becomes exactly 0) and scaled by a power of two (exact)
-chosen from the data seen; when a later batch is far larger (beyond 2**64) the statistics
-already accumulated are rescaled, so batches of any magnitude never overflow.
+offsets of 1e6; a constant unit becomes exactly 0) and, when its largest value lies outside
+2**-60 .. 2**60, scaled by a power of two (exact) chosen from the data seen; when a later batch
+is far larger (beyond 2**64) the statistics already accumulated are rescaled, so batches of
+any magnitude never overflow.
+
+Cost. The cross products ``X'Y`` (``2 n D_a D_b`` float64 operations for two models) dominate;
+they and each layer's ``X'X`` are the least any exact method needs (the n x n Gram route needs
+more). Incoming batches are gathered into chunks of about 2**21 / D rows, so each chunk costs one
+``dgemm`` for all cross pairs whatever the batch size (see ``benchmarks/bench_cka_stream.py``
+for the measured floor on a given machine).
 """
 from __future__ import annotations
 
@@ -43,6 +50,9 @@ __all__ = ["StreamingCKA", "streaming_cka"]
 
 #: A layer is rescaled when a batch exceeds its current scale by more than 2**this.
 _RESCALE_BITS = 64
+#: A layer whose largest shifted magnitude lies within 2**-this .. 2**this is not scaled at all:
+#: its fourth powers, summed over up to 2**53 samples, stay far inside the float64 range.
+_FREE_BITS = 60
 
 
 def _layer_dict(acts, name: str) -> dict[str, np.ndarray]:
@@ -68,6 +78,25 @@ def _blas():
     return blas
 
 
+_CONTROLLER = None
+
+
+def _one_blas_thread():
+    """Context manager limiting BLAS to one thread.
+
+    The per-layer ``X_k' X_k`` products (d x d with d of a few hundred) and the thin products
+    of the per-sample terms are small; threaded BLAS spends more time synchronising than
+    computing on them (``dsyrk`` measured 10x slower threaded on a busy 2-core machine), so
+    they run unthreaded while the large cross product keeps every core.
+    """
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController  # deferred, as scipy
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
 def _syrk(a: np.ndarray, c: np.ndarray) -> np.ndarray:
     """``c += a' a`` in place (upper triangle) for Fortran-ordered float64 ``a`` and ``c``."""
     return _blas().dsyrk(1.0, a, beta=1.0, c=c, trans=1, overwrite_c=1)
@@ -87,10 +116,19 @@ class StreamingCKA:
     batch and reused for every pair it belongs to. Batches may have any size (even 1) and
     any real dtype (float32 is converted batch by batch; everything accumulates in float64).
 
+    Speed: incoming rows are gathered in a 16 MB float64 staging buffer and accumulated a
+    chunk at a time (about ``2**21 / D`` rows), so per-batch overhead vanishes even for
+    batches of 1 and every chunk costs one matrix product for all cross pairs (``[X_1 ..
+    X_L]' [Y_1 .. Y_M]``, threaded BLAS ``dgemm``), one symmetric rank-k update per layer
+    (``dsyrk``; unthreaded, as they are small) or, for one model, one ``dsyrk`` of all layers
+    together, and two thin products for the per-sample terms of every layer at once.
+    Time is dominated by about ``2 n D_a D_b`` float64 operations for two models
+    (``n D^2`` for one), the floor of any exact method that keeps d x d statistics.
+
     Memory: with ``D`` the total number of units, one (D, D) float64 matrix for one model, or
-    the per-layer (d, d) blocks plus one (D_a, D_b) matrix for two models, plus a 16 MB
-    staging buffer: small batches are gathered there and accumulated together, so the matrix
-    products stay large whatever the batch size. Time O(n_samples * D^2) in total.
+    the per-layer (d, d) blocks plus one (D_a, D_b) matrix for two models, plus the 16 MB
+    staging buffer while batches arrive (freed by :meth:`compute`, allocated again by the next
+    :meth:`update`). No copy of a batch is kept. Time O(n_samples * D^2) in total.
 
     Attributes
     ----------
@@ -116,7 +154,8 @@ class StreamingCKA:
     ----------
     Kornblith, Norouzi, Lee & Hinton 2019, "Similarity of neural network representations
     revisited", ICML (linear CKA). Song, Smola, Gretton, Bedo & Borgwardt 2012, "Feature
-    selection via dependence maximization", JMLR 13 (unbiased HSIC).
+    selection via dependence maximization", JMLR 13 (unbiased HSIC); Nguyen, Raghu & Kornblith
+    2021, "Do wide and deep networks learn the same things?", ICLR (debiased CKA of layers).
     """
 
     def __init__(self) -> None:
@@ -142,6 +181,7 @@ class StreamingCKA:
         widths = [v.shape[1] for v in a.values()] + ([v.shape[1] for v in b.values()] if self._two else [])
         edges = np.concatenate([[0], np.cumsum(widths)]).astype(int)
         self._slices = [slice(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:])]
+        self._edges = edges[:-1]
         self._n_a = len(a)
         self._d_a = int(edges[len(a)])
         k, d = len(widths), int(edges[-1])
@@ -151,14 +191,16 @@ class StreamingCKA:
         self._exp = np.zeros(k, dtype=int)
         self._seen = np.zeros(k, dtype=bool)      # a nonzero (shifted) value seen in this block
         self._sum = np.zeros(d)
-        # staging rows for small batches: about CHUNK_ELEMENTS float64 values (16 MB)
-        self._stage = np.empty((max(1, CHUNK_ELEMENTS // d), d), order="F")
+        # staging rows: about CHUNK_ELEMENTS float64 values (16 MB), Fortran order so that every
+        # layer's columns are contiguous for BLAS; _compact packs a partly filled buffer in place
+        self._stage_rows = max(1, CHUNK_ELEMENTS // d)
+        self._buf = self._stage = None            # allocated by the first update, freed by compute
         self._staged = 0
         self._rr = np.zeros((k, k))
         self._rz = np.zeros((k, d))
         self._rs = np.zeros(k)
         # Fortran order: BLAS accumulates into them in place (beta=1), no temporaries;
-        # syrk fills the upper triangle only (symmetrised in _block).
+        # syrk fills the upper triangle only (symmetrised in compute).
         if self._two:
             self._diag = [np.zeros((w, w), order="F") for w in widths]
             self._cross = np.zeros((self._d_a, d - self._d_a), order="F")
@@ -210,44 +252,72 @@ class StreamingCKA:
             self._cross[:, sl.start - self._d_a:sl.stop - self._d_a] *= f
 
     def _fill(self, arrays: list[np.ndarray], z: np.ndarray) -> None:
-        """Write the shifted, scaled float64 batch into ``z`` (batch, D); update the block scales."""
+        """Write the shifted, scaled float64 rows into ``z`` (rows, D); update the block scales.
+
+        The largest shifted magnitude is found from the column extremes of the input in its
+        own dtype (``fl(x - s)`` is monotone in ``x``, so it is exact), and a block is scaled
+        (by a power of two, exact) only when that magnitude lies outside ``2**-60 .. 2**60``.
+        """
         for k, (arr, sl) in enumerate(zip(arrays, self._slices)):
-            block = z[:, sl]
-            np.subtract(arr, self._shift[sl], out=block)
-            top = max(float(block.max()), -float(block.min()))
+            shift = self._shift[sl]
+            top = max(float(np.max(arr.max(axis=0) - shift)), float(np.max(shift - arr.min(axis=0))))
             if top > 0:
                 e = int(np.frexp(top)[1])
                 if not self._seen[k]:
-                    self._exp[k], self._seen[k] = e, True
+                    self._exp[k] = e if abs(e) > _FREE_BITS else 0
+                    self._seen[k] = True
                 elif e > self._exp[k] + _RESCALE_BITS:
                     self._rescale(k, int(self._exp[k]) - e)
                     self._exp[k] = e
+            block = z[:, sl]
+            np.subtract(arr, shift, out=block)
             if self._exp[k]:
                 np.ldexp(block, -int(self._exp[k]), out=block)
 
     def _accumulate(self, z: np.ndarray) -> None:
         """Add the statistics of the prepared rows ``z`` (m, D), Fortran-ordered."""
-        r = np.stack([np.einsum("ij,ij->i", z[:, sl], z[:, sl]) for sl in self._slices], axis=1)
-        self._sum += z.sum(axis=0)
-        self._rr += r.T @ r
-        self._rz += r.T @ z
-        self._rs += r.sum(axis=0)
+        m, k = z.shape[0], len(self._slices)
+        r = np.empty((m, k + 1), order="F")      # squared row norm of every layer, and ones
+        for i, sl in enumerate(self._slices):
+            block = z[:, sl]
+            np.einsum("ij,ij->i", block, block, out=r[:, i])
+        r[:, k] = 1.0
+        with _one_blas_thread():          # thin or small products: threads only add waiting
+            rz = r.T @ z                  # sum_i r_i z_i for every layer, and the column sums
+            rr = r.T @ r[:, :k]
+            if self._two:
+                for i, sl in enumerate(self._slices):
+                    self._diag[i] = _syrk(z[:, sl], self._diag[i])
+        self._rz += rz[:k]
+        self._sum += rz[k]
+        self._rr += rr[:k]
+        self._rs += rr[k]
         if self._two:
-            for k, sl in enumerate(self._slices):
-                self._diag[k] = _syrk(z[:, sl], self._diag[k])
             self._cross = _blas().dgemm(1.0, z[:, :self._d_a], z[:, self._d_a:], beta=1.0,
                                         c=self._cross, trans_a=1, overwrite_c=1)
         else:
             self._gram = _syrk(z, self._gram)
 
+    def _compact(self, m: int) -> np.ndarray:
+        """The first ``m`` staged rows as a Fortran-contiguous (m, D) view, packed in place."""
+        rows, d = self._stage.shape
+        buf = self._buf
+        for j in range(1, d):             # column j moves left from j*rows to j*m
+            buf[j * m:(j + 1) * m] = buf[j * rows:j * rows + m]
+        return buf[:m * d].reshape((m, d), order="F")
+
     def _flush(self) -> None:
         """Accumulate the staged rows (small batches are gathered so BLAS sees large products)."""
         if self._staged:
-            self._accumulate(np.asfortranarray(self._stage[:self._staged]))
+            full = self._staged == self._stage_rows
+            self._accumulate(self._stage if full else self._compact(self._staged))
             self._staged = 0
 
     def update(self, acts_a: Mapping[str, np.ndarray], acts_b: Mapping[str, np.ndarray] | None = None) -> None:
         """Add one batch of activations.
+
+        Rows are staged and accumulated a chunk at a time; :meth:`compute` accumulates what
+        is left, so batches of any size (1 or a million) cost the same per sample.
 
         Parameters
         ----------
@@ -278,51 +348,66 @@ class StreamingCKA:
             self._start(a, b)
         else:
             self._check_layout(a, b)
-        m = arrays[0].shape[0]
-        if self._staged + m > len(self._stage):
-            self._flush()
-        if m > len(self._stage):        # a large batch goes straight through
-            z = np.empty((m, self._sum.size), order="F")
-            self._fill(arrays, z)
-            self._accumulate(z)
-        else:
-            self._fill(arrays, self._stage[self._staged:self._staged + m])
-            self._staged += m
+        if self._stage is None:
+            self._buf = np.empty(self._stage_rows * self._sum.size)
+            self._stage = self._buf.reshape((self._stage_rows, self._sum.size), order="F")
+        m, rows, done = arrays[0].shape[0], self._stage_rows, 0
+        while done < m:                   # a batch larger than the free rows is split
+            take = min(m - done, rows - self._staged)
+            part = arrays if take == m else [arr[done:done + take] for arr in arrays]
+            self._fill(part, self._stage[self._staged:self._staged + take])
+            self._staged += take
+            done += take
+            if self._staged == rows:
+                self._flush()
         self.n_samples += m
         self.n_batches += 1
 
     # ------------------------------------------------------------------ compute
 
-    def _block(self, k: int, l: int) -> np.ndarray:
-        """Uncentred (shifted, scaled) ``X_k' X_l`` from the accumulated statistics."""
-        sk, sl = self._slices[k], self._slices[l]
-        if not self._two:
-            if sk.start <= sl.start:     # upper triangle (syrk), or the diagonal block
-                g = self._gram[sk, sl]
-                return _symmetric(g) if k == l else g
-            return self._gram[sl, sk].T
-        if k == l:
-            return _symmetric(self._diag[k])
-        if k < self._n_a <= l:
-            return self._cross[sk, sl.start - self._d_a:sl.stop - self._d_a]
-        raise AssertionError("only within-block or A-B pairs are accumulated")
+    def _symmetrise_gram(self) -> None:
+        """Copy the upper triangle of the one-model Gram to its lower triangle, block by block.
 
-    def _hsic(self, k: int, l: int, debiased: bool) -> float:
+        ``dsyrk`` reads and writes the upper triangle only, so later updates are unaffected.
+        """
+        g = self._gram
+        for sl in self._slices:
+            g[sl, sl] = _symmetric(g[sl, sl])
+            g[sl.stop:, sl] = g[sl, sl.stop:].T
+
+    def _hsic_blocks(self, g: np.ndarray, ks: list[int], ls: list[int], debiased: bool) -> np.ndarray:
+        """HSIC of every pair (k in ``ks``, l in ``ls``) from ``g`` = uncentred ``X_ks' X_ls``.
+
+        ``ks`` and ``ls`` are runs of consecutive blocks; ``g`` has their columns as rows and
+        columns. Returns an array of shape (len(ks), len(ls)).
+        """
         n = self.n_samples
-        sk, sl = self._slices[k], self._slices[l]
-        mu, nu = self._sum[sk] / n, self._sum[sl] / n
-        g = self._block(k, l)
-        tr = float(np.vdot(c := g - n * np.outer(mu, nu), c))
+        mean = self._sum / n
+        r0, c0 = self._slices[ks[0]].start, self._slices[ls[0]].start
+        c1 = self._slices[ls[-1]].stop
+        col_edges = self._edges[ls] - c0
+        nu = mean[c0:c1]
+        tr = np.empty((len(ks), len(ls)))
+        mgn = np.empty((len(ks), len(ls)))
+        for i, k in enumerate(ks):
+            sk = self._slices[k]
+            rows = g[sk.start - r0:sk.stop - r0]
+            mu = mean[sk]
+            c = rows - n * np.outer(mu, nu)             # centred Y_l' X_k, all l at once
+            tr[i] = np.add.reduceat(np.einsum("ij,ij->j", c, c), col_edges)
+            if debiased:
+                mgn[i] = np.add.reduceat((mu @ rows) * nu, col_edges)
         if not debiased:
             return linear_hsic_from_terms(tr, 0.0, 0.0, 0.0, n, False)
-        m, w = float(mu @ mu), float(nu @ nu)
-        sa = float(np.trace(self._block(k, k))) - n * m
-        sb = float(np.trace(self._block(l, l))) - n * w
-        rs_k, rs_l = float(self._rs[k]), float(self._rs[l])
-        ab = (float(self._rr[k, l]) - 2.0 * float(self._rz[k, sl] @ nu) + w * rs_k
-              - 2.0 * float(self._rz[l, sk] @ mu) + 4.0 * float(mu @ g @ nu) + m * rs_l
-              - 3.0 * n * m * w)
-        return linear_hsic_from_terms(tr, ab, sa, sb, n, True)
+        sq = np.add.reduceat(mean * mean, self._edges)            # ||mu_k||^2 per block
+        proj = np.add.reduceat(self._rz * mean, self._edges, axis=1)   # (sum_i r_ik z_i).mu_l
+        ks_, ls_ = np.asarray(ks), np.asarray(ls)
+        m, w = sq[ks_][:, None], sq[ls_][None, :]
+        rs_k, rs_l = self._rs[ks_][:, None], self._rs[ls_][None, :]
+        ab = (self._rr[np.ix_(ks_, ls_)] - 2.0 * proj[np.ix_(ks_, ls_)] + w * rs_k
+              - 2.0 * proj[np.ix_(ls_, ks_)].T + 4.0 * mgn + m * rs_l - 3.0 * n * m * w)
+        # sum_i a_i = tr(Xc'Xc) = sum_i r_i - n ||mu||^2
+        return linear_hsic_from_terms(tr, ab, rs_k - n * m, rs_l - n * w, n, True)
 
     def compute(self, debiased: bool = False) -> np.ndarray:
         """Linear CKA of every layer of A with every layer of B, over all samples seen.
@@ -350,30 +435,33 @@ class StreamingCKA:
         check_min_samples(self.n_samples, 4 if debiased else 2,
                           "debiased CKA" if debiased else "CKA")
         self._flush()
-        offset = self._n_a if self._two else 0
-        ka, kb = range(self._n_a), range(offset, offset + len(self.names_b))
-        with np.errstate(over="ignore", invalid="ignore"):
-            self_h = {k: self._hsic(k, k, debiased) for k in set(ka) | set(kb)}
-            out = np.empty((len(ka), len(kb)))
-            cross: dict[tuple[int, int], float] = {}
-            for i, k in enumerate(ka):
-                for j, l in enumerate(kb):
-                    hxx, hyy = self_h[k], self_h[l]
-                    if not (hxx > 0 and hyy > 0):
-                        out[i, j] = math.nan
-                        continue
-                    key = (min(k, l), max(k, l))
-                    if key not in cross:
-                        cross[key] = hxx if k == l else self._hsic(*key, debiased)
-                    value = cross[key] / (math.sqrt(hxx) * math.sqrt(hyy))
-                    out[i, j] = value if debiased else min(max(value, 0.0), 1.0)
+        self._buf = self._stage = None            # the next update allocates it again
+        k_all = len(self._slices)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self._two:
+                ka, kb = list(range(self._n_a)), list(range(self._n_a, k_all))
+                cross = self._hsic_blocks(self._cross, ka, kb, debiased)
+                own = np.array([self._hsic_blocks(_symmetric(self._diag[k]), [k], [k], debiased)[0, 0]
+                                for k in range(k_all)])
+                h_a, h_b = own[:self._n_a], own[self._n_a:]
+            else:
+                self._symmetrise_gram()
+                cross = self._hsic_blocks(self._gram, list(range(k_all)), list(range(k_all)), debiased)
+                h_a = h_b = np.diag(cross).copy()
+            ok = (h_a > 0)[:, None] & (h_b > 0)[None, :]
+            out = cross / (np.sqrt(np.where(h_a > 0, h_a, 1.0))[:, None]
+                           * np.sqrt(np.where(h_b > 0, h_b, 1.0))[None, :])
+        out = np.where(ok, out, math.nan)
+        if not debiased:
+            out = np.where(ok, np.clip(out, 0.0, 1.0), math.nan)
         return out
 
 
 def streaming_cka(batches: Iterable, debiased: bool = False) -> tuple[list[str], list[str], np.ndarray]:
     """Exact linear CKA between every pair of layers, from an iterable of batches.
 
-    The functional form of :class:`StreamingCKA`: one pass, O(D^2) memory.
+    The functional form of :class:`StreamingCKA`: one pass, O(D^2) memory, the same speed
+    at any batch size (small batches are gathered into chunks before the products).
 
     Parameters
     ----------
@@ -409,7 +497,9 @@ def streaming_cka(batches: Iterable, debiased: bool = False) -> tuple[list[str],
     References
     ----------
     Kornblith, Norouzi, Lee & Hinton 2019, "Similarity of neural network representations
-    revisited", ICML.
+    revisited", ICML. Song, Smola, Gretton, Bedo & Borgwardt 2012, "Feature selection via
+    dependence maximization", JMLR 13 (unbiased HSIC); Nguyen, Raghu & Kornblith 2021, "Do wide
+    and deep networks learn the same things?", ICLR (debiased CKA).
     """
     acc = StreamingCKA()
     for item in batches:
