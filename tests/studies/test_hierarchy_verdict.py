@@ -39,7 +39,7 @@ def test_few_units_the_answer_is_cannot_tell_not_no():
     text = hf.story_plainly(stages, _controls(stages, units), units)
     assert "hold in this run? No" not in text and "hold in this run? Yes" not in text
     assert ("hold in this run? This run cannot tell: this run cannot tell whether the edges and parts steps hold: "
-            "the layer-to-layer differences that place them have a 95% interval that includes zero") in text
+            "the layer-to-layer differences that place them have 95% intervals that include zero") in text
     assert "only 8 to 16 units per layer and 1 seed), too few units to tell the layers apart" in text
     assert "edges: L3 (not measurably more than elsewhere)" in text
 

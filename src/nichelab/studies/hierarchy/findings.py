@@ -597,7 +597,7 @@ def story_plainly(stage_list: list[StageVerdict], controls: list[StageControl],
         many = len(unclear) > 1
         cannot = (f"this run cannot tell whether {steps([s.stage for s in unclear], ('holds', 'hold'))}: the "
                   f"layer-to-layer difference{'s' if many else ''} that place{'' if many else 's'} "
-                  f"{'them' if many else 'it'} {'have' if many else 'has'} a 95% interval that includes zero ("
+                  f"{'them have 95% intervals that include' if many else 'it has a 95% interval that includes'} zero ("
                   + "; ".join(f"{s.stage}: {s.why}" for s in unclear) + f"{_units_words(units)}), too few units to "
                   "tell the layers apart; more seeds (--seeds) would narrow the intervals")
     if bad:
