@@ -69,3 +69,25 @@ def test_cli_run_and_load_run_round_trip(tmp_path):
     assert json.loads(text)["study"] == "superposition"
     assert dumps(nichelab.load_run(out).to_dict()) == text
     assert "Do hidden dimensions carry one feature each" in (out / "report.html").read_text()
+
+
+def test_one_seed_is_said_without_a_median_or_range():
+    cfg = SuperpositionConfig(hidden=5)
+    one = [{"sparsity": 0.0, "n_seeds": 1, "represented_median": 5, "represented_min": 5, "represented_max": 5,
+            "represented_total": 5, "shared_total": 0}]
+    text = fx.answers(cfg, one)["short"][0]
+    assert "at S = 0, 5 features (1 seed) in 5 dimensions" in text
+    assert "median" not in text and "range" not in text
+    three = fx.answers(cfg, _rows(5, 12))["short"][0]
+    assert "at S = 0, a median of 5 features (range 5 over 3 seeds)" in three
+
+
+def test_the_caption_names_only_what_the_chart_draws():
+    from nichelab.reporting.figures.superposition import fig_counts
+    from nichelab.reporting.pages.superposition import counts_caption
+    assert "Blue dots" not in counts_caption(1) and "one seed's count" in counts_caption(1)
+    assert "Blue dots: one seed each" in counts_caption(3)
+    # one seed: no per-seed dots layer (its dot would hide under the median's square)
+    names = lambda spec: [leaf.get("data", {}).get("name") for leaf in spec["layer"]]  # noqa: E731
+    assert "sp_seeds" not in names(fig_counts(["0", "0.9"], 5, 20, 1, per_seed=False))
+    assert "sp_seeds" in names(fig_counts(["0", "0.9"], 5, 20, 1))

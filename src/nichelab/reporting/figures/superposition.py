@@ -20,21 +20,23 @@ from .lab import _finish, _layer, _leaf
 __all__ = ["fig_counts", "fig_gram"]
 
 
-def fig_counts(labels: list[str], hidden: int, features: int, level: int) -> dict:
-    """Features represented against sparsity: one dot per seed, the median (line), a dashed rule at the number
-    of hidden dimensions; the level whose WᵀW is drawn below is ringed."""
+def fig_counts(labels: list[str], hidden: int, features: int, level: int, per_seed: bool = True) -> dict:
+    """Features represented against sparsity: one dot per seed (``per_seed``; left out for one seed, whose dot
+    would hide under the median), the median (line), a dashed rule at the number of hidden dimensions; the level
+    whose WᵀW is drawn below is ringed."""
     pos = alt.X("pos:Q", scale=alt.Scale(domain=[-0.5, len(labels) - 0.5], nice=False),
                 axis=alt.Axis(**axis("sparsity S (probability a feature is 0)", values=list(range(len(labels))),
                                      labelExpr="[" + ",".join(f"'{x}'" for x in labels) + "][datum.value]", grid=False)))
     y = alt.Scale(domain=[0, features + 0.5], nice=False)
+    y_axis = alt.Axis(**axis("features represented (count)", tickMinStep=1))
     dots = _leaf(alt.Data(name="sp_seeds"), [], lambda c: c.mark_circle(size=60, opacity=0.8, color=OKABE_ITO[0]).encode(
-        x=pos, y=alt.Y("represented:Q", scale=y, axis=alt.Axis(**axis("features represented (count)", tickMinStep=1))),
+        x=pos, y=alt.Y("represented:Q", scale=y, axis=y_axis),
         tooltip=[alt.Tooltip("sparsity:Q", title="sparsity S"), alt.Tooltip("seed:Q"),
                  alt.Tooltip("represented:Q", title="features represented")]))
     med = _leaf(alt.Data(name="sp_levels"), [{"calculate": "datum.level", "as": "pos"}],
                 lambda c: c.mark_line(color=OKABE_ITO[1], strokeWidth=2.5,
                                       point=alt.OverlayMarkDef(shape="square", size=70, color=OKABE_ITO[1])).encode(
-        x=pos, y=alt.Y("median:Q", scale=y),
+        x=pos, y=alt.Y("median:Q", scale=y, axis=y_axis),
         tooltip=[alt.Tooltip("sparsity:Q", title="sparsity S"), alt.Tooltip("median:Q", title="median over seeds"),
                  alt.Tooltip("lo:Q", title="fewest"), alt.Tooltip("hi:Q", title="most"),
                  alt.Tooltip("dims:Q", format=".2f", title="dims per feature (median)")]))
@@ -47,7 +49,8 @@ def fig_counts(labels: list[str], hidden: int, features: int, level: int) -> dic
     text = _leaf(alt.Data(values=[{"y": hidden, "note": f"{hidden} hidden dimensions"}]), [],
                  lambda c: c.mark_text(align="left", x=4, dy=-7, fontSize=11).encode(y=alt.Y("y:Q", scale=y),
                                                                                     text=alt.Text("note:N")))
-    return _finish(_layer(rule, text, dots, med, ring, params=[{"name": "level", "value": int(level)}],
+    layers = (rule, text, dots, med, ring) if per_seed else (rule, text, med, ring)
+    return _finish(_layer(*layers, params=[{"name": "level", "value": int(level)}],
                           width=560, height=260))
 
 

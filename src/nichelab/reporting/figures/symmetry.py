@@ -50,12 +50,15 @@ def _params(dataset: str, condition: str = "") -> list:
 def _cond_scales(keys: list[str], labels: list[str]):
     """Colour and dash by condition key (the same on every dataset); the legend shows ``labels``."""
     names = "{" + ",".join(f"'{k}': '{lab}'" for k, lab in zip(keys, labels)) + "}"
+    # colour and dash share one legend (the same definition on both, so Vega-Lite merges them without a
+    # "Conflicting legend property" warning, and the legend shows each line's dash too)
+    legend = alt.Legend(title="condition (mean or median over seeds)", orient="bottom", columns=2, labelLimit=320,
+                        titleLimit=400, symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1,
+                        labelExpr=f"{names}[datum.value]")
     colour = alt.Color("key:N", scale=alt.Scale(domain=keys, range=[condition_style(k)[0] for k in keys]),
-                       legend=alt.Legend(title="condition (mean or median over seeds)", orient="bottom",
-                                         columns=2, labelLimit=320, titleLimit=400, symbolType="stroke",
-                                         symbolStrokeWidth=3, symbolOpacity=1, labelExpr=f"{names}[datum.value]"))
+                       legend=legend)
     dash = alt.StrokeDash("key:N", scale=alt.Scale(domain=keys, range=[condition_style(k)[1] for k in keys]),
-                          legend=None)
+                          legend=legend)
     return colour, dash
 
 
@@ -75,7 +78,9 @@ def fig_gap_conditions(keys: list[str], labels: list[str], dataset: str, ymin: d
     y = alt.Y("y:Q", scale=yscale,
               axis=alt.Axis(**axis("largest gap between two units' incoming weights (a.u., log)", format=".0e")))
     keep = _filter(f"{_DS} && {_COND}")
-    band = _leaf(data, keep + _filter("condition != ''"), lambda c: c.mark_area(opacity=0.2).encode(
+    # the band is drawn only when one condition is chosen; hidden by opacity, not filtered out, since an empty
+    # layer makes Vega log "Infinite extent" warnings
+    band = _leaf(data, keep, lambda c: c.mark_area(opacity={"expr": "condition != '' ? 0.2 : 0"}).encode(
         x=x, y=alt.Y("lo:Q", scale=yscale), y2=alt.Y2("hi:Q"), color=colour))
     line = _leaf(data, keep, lambda c: c.mark_line(strokeWidth=2, clip=True).encode(
         x=x, y=y, color=colour, strokeDash=dash,
@@ -122,15 +127,15 @@ def fig_training(keys: list[str], labels: list[str], dataset: str) -> dict:
 def fig_gap_eps(dataset: str, n_eps: int) -> dict:
     """Median largest gap per step for every perturbation size eps (log scale); dots: median split step."""
     ramp = ["#000000", "#0072B2", "#56B4E9", "#009E73", "#E69F00", "#D55E00", "#CC79A7"]
-    colour = alt.Color("label:N", sort=None, scale=alt.Scale(range=ramp[:max(n_eps, 1)]),
-                       legend=alt.Legend(title="perturbation size", orient="bottom", columns=4,
-                                         symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1))
+    legend = alt.Legend(title="perturbation size", orient="bottom", columns=4, symbolType="stroke",
+                        symbolStrokeWidth=3, symbolOpacity=1)
+    colour = alt.Color("label:N", sort=None, scale=alt.Scale(range=ramp[:max(n_eps, 1)]), legend=legend)
     x = alt.X("step:Q", axis=alt.Axis(**axis("optimizer step", format="d", tickMinStep=1)))
     yscale = alt.Scale(type="log")
     line = _leaf(alt.Data(name="sym_eps"), _filter(_DS), lambda c: c.mark_line(strokeWidth=2, clip=True).encode(
         x=x, y=alt.Y("median:Q", scale=yscale, axis=alt.Axis(**axis("largest gap (a.u., log), median over seeds",
                                                                     format=".0e"))),
-        color=colour, strokeDash=alt.StrokeDash("label:N", sort=None, legend=None),
+        color=colour, strokeDash=alt.StrokeDash("label:N", sort=None, legend=legend),
         tooltip=[alt.Tooltip("label:N", title="perturbation"), alt.Tooltip("step:Q"),
                  alt.Tooltip("median:Q", format=".3e", title="median gap")]))
     dots = _leaf(alt.Data(name="sym_eps_split"), _filter(_DS), lambda c: c.mark_point(
@@ -141,15 +146,24 @@ def fig_gap_eps(dataset: str, n_eps: int) -> dict:
 
 
 def fig_split_vs_eps(dataset: str) -> dict:
-    """Step at which the units split against log10(1/eps): one dot per seed and eps, each seed's fitted line."""
-    colour = alt.Color("seed:N", scale=alt.Scale(range=OKABE_ITO),
-                       legend=alt.Legend(title="seed (lines: fit per seed)", orient="bottom", columns=6))
+    """Step at which the units split against log10(1/eps) on ``dataset``: one dot per seed and eps, each seed's
+    fitted line.
+
+    The chart shows ``dataset`` only, whatever the page's dataset selector says (it has no ``dataset``
+    parameter): the page draws it for the datasets whose time to split was fitted, the ones its text describes.
+    """
+    legend = alt.Legend(title="seed (dots: split steps; lines: fit per seed)", orient="bottom", columns=6,
+                        titleLimit=400)
+    colour = alt.Color("seed:N", scale=alt.Scale(range=OKABE_ITO), legend=legend)
     x = alt.X("x:Q", scale=alt.Scale(zero=False),
               axis=alt.Axis(**axis("log10(1 / eps)   (eps = size of the perturbation)")))
-    dots = _leaf(alt.Data(name="sym_split"), _filter(_DS), lambda c: c.mark_point(filled=True, size=70).encode(
+    keep = _filter(f"datum.ds == '{dataset}'")
+    dots = _leaf(alt.Data(name="sym_split"), keep, lambda c: c.mark_point(filled=True, size=70).encode(
         x=x, y=alt.Y("split:Q", axis=alt.Axis(**axis("step at which the units split"))), color=colour,
         shape=alt.Shape("seed:N", legend=None),
         tooltip=[alt.Tooltip("seed:N"), alt.Tooltip("eps:Q", format=".0e"), alt.Tooltip("split:Q", title="split step")]))
-    fit = _leaf(alt.Data(name="sym_fit"), _filter(_DS), lambda c: c.mark_line(strokeWidth=1.2, opacity=0.8).encode(
+    fit = _leaf(alt.Data(name="sym_fit"), keep, lambda c: c.mark_line(strokeWidth=1.5, opacity=0.9).encode(
         x=x, y=alt.Y("y:Q"), color=colour, detail=alt.Detail("seed:N")))
-    return _finish(_layer(fit, dots, params=[{"name": "dataset", "value": dataset}], width=560, height=260))
+    spec = _layer(fit, dots, width=560, height=260)
+    spec["title"] = {"text": f"{dataset}: time to split against the size of the perturbation", "fontSize": 13}
+    return _finish(spec)

@@ -102,8 +102,8 @@ def _setup(r) -> dict:
         "part detector": "Network Dissection: threshold at the unit's top 0.5% activation, upsample bilinearly, "
                          f"IoU with the part's mask summed over the images > {c.iou_threshold:g}",
         "object detector": f"AUPRC of the unit alone for {r.views['object_target']} ≥ {c.ap_threshold:g}",
-        "probes": "logistic regression on one layer's (spatially max-reduced) units, held-out accuracy, mean of "
-                  f"{c.probe_repeats} splits",
+        "probes": "logistic regression on one layer's (spatially max-reduced) units, held-out accuracy"
+                  + (", one split" if c.probe_repeats == 1 else f", mean of {c.probe_repeats} splits"),
     }
 
 

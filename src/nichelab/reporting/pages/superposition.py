@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...studies.text import pct
+from ...studies.text import pct, plural
 from ..figures import superposition as fig
 from ..model import Chart, Control, Report, Section, Table
 
-__all__ = ["page", "summary_table"]
+__all__ = ["page", "summary_table", "counts_caption"]
 
 
 def summary_table(r) -> Table:
@@ -15,7 +15,7 @@ def summary_table(r) -> Table:
     rows = [[f"{x['sparsity']:g}", f"{x['represented_median']:g}", f"{x['represented_min']}–{x['represented_max']}",
              f"{x['dims_per_feature_median']:.2f}"] for x in r.by_sparsity]
     return Table(["sparsity S", "features (median)", "range", "dims per feature"], rows,
-                 f"superposition: {r.config.features} features, {r.config.hidden} dims, {r.config.seeds} seeds")
+                 f"superposition: {r.config.features} features, {r.config.hidden} dims, {plural(r.config.seeds, 'seed')}")
 
 
 def page(r) -> Report:
@@ -58,16 +58,24 @@ def _level(r) -> int:
     return len(r.by_sparsity) - 1
 
 
+def counts_caption(n_seeds: int) -> str:
+    """What the features-represented chart draws, for ``n_seeds`` seeds per level (one seed: no per-seed dots)."""
+    marks = ("Blue dots: one seed each; orange squares: the median over seeds" if n_seeds > 1 else
+             "Orange squares: the one seed's count at each level")
+    return (f"{marks}; black ring: the level whose WᵀW is drawn below. Points above the dashed line mean more "
+            "features than dimensions: look at where the sparse levels sit.")
+
+
 def _counts(r, data) -> Section:
     labels = [f"{x['sparsity']:g}" for x in r.by_sparsity]
-    spec = fig.fig_counts(labels, r.config.hidden, r.config.features, _level(r))
+    n_seeds = len(r.seeds)
+    spec = fig.fig_counts(labels, r.config.hidden, r.config.features, _level(r), per_seed=n_seeds > 1)
     return Section("How many features fit in the hidden dimensions?",
                    question="As features get sparser, do the dimensions still keep one feature each?",
                    findings=r.findings["levels"] + r.findings["paper"],
-                   figures=[Chart("represented", spec, "Blue dots: one seed each; orange squares: the median. Points "
-                                  "above the dashed line mean more features than dimensions: look at where the sparse "
-                                  "levels sit.",
-                                  datasets={k: data[k] for k in ("sp_seeds", "sp_levels")})],
+                   figures=[Chart("represented", spec, counts_caption(n_seeds),
+                                  datasets={k: data[k] for k in (("sp_seeds", "sp_levels") if n_seeds > 1
+                                                                 else ("sp_levels",))})],
                    tables=[Table(["sparsity S", "features represented (per seed)", "dims per feature (median)"],
                                  [[f"{x['sparsity']:g}", ", ".join(map(str, x["represented_per_seed"])),
                                    f"{x['dims_per_feature_median']:.2f}"] for x in r.by_sparsity])])

@@ -171,7 +171,8 @@ def _controls(r) -> list[Control]:
     names = list(r.datasets)
     return [Control("dataset", "Dataset", "select", names[0], [(n, f"{n} ({r.datasets[n].hidden} hidden units)", "")
                                                                for n in names],
-                    help="Every chart on this page shows this dataset."),
+                    help="The charts of the first three sections show this dataset; the time-to-split chart shows each "
+                         "dataset whose time to split could be fitted, named above it."),
             Control("condition", "Condition", "select", "", [("", "all conditions", "")] +
                     [(k, lab, "") for k, lab in _conditions(r)],
                     help="Show one starting condition alone (with the range over seeds as a band), or all of them.")]
@@ -329,10 +330,17 @@ def _eps_caption(r) -> str:
             "curve to the right.")
 
 
+def fitted_datasets(r) -> list[str]:
+    """Datasets whose time to split was fitted (some seed has a finite fitted line): the ones the "How fast" text
+    describes with a slope and R², and the ones its charts show."""
+    return [_ds_name(p.title) for p in r.views.split_vs_eps if np.isfinite(np.asarray(p.fit_x, float)).all(axis=1).any()]
+
+
 def _speed(r, data) -> Section:
-    figs = [_chart("split_vs_eps", fig.fig_split_vs_eps(_eps_dataset(r)),
-                   "Points on a straight line mean the split time grows like log(1/eps); the slope is the delay "
-                   "per factor 10, set by how fast the gap grows.", data)] if r.views.split_vs_eps else []
+    figs = [_chart(f"split_vs_eps_{ds}" if i else "split_vs_eps", fig.fig_split_vs_eps(ds),
+                   f"{ds}: points on a straight line mean the split time grows like log(1/eps); the slope of each "
+                   "seed's line is the delay per factor 10, set by how fast the gap grows.", data)
+            for i, ds in enumerate(fitted_datasets(r))]
     rows = [[name, s, num(t.seed_delay_per_decade[i]), num(t.seed_r2[i]), num(t.seed_growth_per_step[i]),
              num(t.seed_predicted_delay_per_decade[i])]
             for name, d in r.datasets.items() for t in [d.time_to_split] for i, s in enumerate(d.seeds)]

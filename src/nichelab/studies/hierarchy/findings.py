@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..text import difference, pct, share
+from ..text import difference, pct, plural, share, wilson_interval
 from ..text import num as _num
 
 __all__ = ["trend", "series", "peak", "StageVerdict", "edge_stage", "part_stage", "object_stage", "story_verdict",
            "first_layer_reaching", "added_most", "LEE_2009_AUPRC", "TOL", "num", "stages", "summary_findings",
            "edge_findings", "object_findings", "scrambled_findings", "example_findings", "featvis_findings",
            "STAGE_MEASURE", "StageControl", "unit_counts", "stage_control", "story_plainly", "UnitTotals",
-           "versus", "diff_words", "silent_findings"]
+           "versus", "diff_words", "silent_findings", "accuracy_warning", "LEARNED_WELL"]
 
 #: Lee, Grosse, Ranganath & Ng 2009: mean face AUPRC of the features of layers 1-3.
 LEE_2009_AUPRC = (0.39, 0.86, 0.95)
@@ -149,12 +149,41 @@ class StageVerdict:
 
     ``holds`` is None when the stage cannot be measured (e.g. no part masks).
     ``layer`` is the index of the layer where the stage's detectors are most common.
+    ``measurable`` is False when the layer-to-layer comparison that places the detectors (e.g. "more in L3 than
+    in L1") has a 95% interval including zero, so this run cannot tell whether the stage holds; ``why`` then
+    names that comparison with its interval.
     """
 
     stage: str
     holds: bool | None
     layer: int
     sentence: str
+    measurable: bool = True
+    why: str = ""
+
+
+#: The most the top of a share's 95% interval may be for "hardly any units" to be measured, not just seen.
+HARDLY_ANY = 2 * TOL
+
+
+def _above(values, i: int, others, names, units: UnitTotals) -> tuple[bool, str]:
+    """Whether layer ``i``'s share is above each of layers ``others`` (finite ones, ``i`` left out) by a difference
+    whose 95% interval excludes zero; if not, the first comparison that is not, in words."""
+    for j in others:
+        if j == i or not (np.isfinite(values[i]) and np.isfinite(values[j])):
+            continue
+        d, lo, hi, sep = units.difference(values[i], values[j], i, j)
+        if not (sep and d > 0):
+            return False, f"{names[i]} against {names[j]}: {diff_words(d, lo, hi)}"
+    return True, ""
+
+
+def _hardly_any(value, i: int, names, units: UnitTotals) -> tuple[bool, str]:
+    """Whether layer ``i`` measurably has hardly any (the top of the share's 95% interval at most
+    :data:`HARDLY_ANY`); if not, the share in words."""
+    k, n = units.count(value, i)
+    ok = bool(n and wilson_interval(k, n)[1] <= HARDLY_ANY)
+    return ok, "" if ok else f"{names[i]}: {share(k, n, 'units')}, an interval reaching above {pct(HARDLY_ANY)}"
 
 
 def added_most(det_t, det_r, names, what: str, units: UnitTotals) -> str:
@@ -219,17 +248,18 @@ def edge_stage(det_t, det_r, sel_t, level_t, names, osi_threshold: float, drive_
                   "already oriented, so 'edges first' is not shown to be something training found.")
         else:
             s += ", and training made them more common than in the untrained first layer."
-        return StageVerdict("edges", True, 0, s)
+        ok, why = _above(det_t, 0, range(len(names)), names, units)
+        return StageVerdict("edges", True, 0, s, ok, why)
     if not det_t[i] > TOL:
         s += (f"Hardly any unit of any layer is an edge detector (at most {units.share(det_t[i], i)}), so this step "
               "of the story does not hold in this run.")
-        return StageVerdict("edges", False, -1, s)
+        return StageVerdict("edges", False, -1, s, *_hardly_any(det_t[0], 0, names, units))
     s += (f"Edge detectors are most common in {names[i]}, not in the first layer, so this step of the "
           "story does not hold in this run.")
     if sep0 and d0 < 0:
         s += (f" The trained {names[0]} even has fewer than the untrained one: training turned some of the edge "
               "detectors that random filters give into something else.")
-    return StageVerdict("edges", False, i, s)
+    return StageVerdict("edges", False, i, s, *_above(det_t, i, [0], names, units))
 
 
 def part_stage(det_t, det_r, level_t, level_r, level_edge_t, names, threshold: float, parts_by_layer: list[str],
@@ -267,7 +297,14 @@ def part_stage(det_t, det_r, level_t, level_r, level_edge_t, names, threshold: f
               "untrained network, so the 'parts in the middle' step does not hold in this run.")
     if len(conv) < len(names):
         s += " Dense layers have no maps, so they cannot be dissected."
-    return StageVerdict("parts", bool(holds), best, s)
+    if holds:
+        ok, why = _above(level_t, best, [0], names, units)
+    elif best == 0:
+        ok, why = _above(level_t, 0, range(len(names)), names, units)
+    else:       # fails on the control: measured only when the untrained network has measurably more
+        d, lo, hi, ok = units.difference(level_t[best], level_r[best], best)
+        why = f"{names[best]} trained against untrained: {diff_words(d, lo, hi)}"
+    return StageVerdict("parts", bool(holds), best, s, bool(ok), "" if ok else why)
 
 
 def object_stage(det_t, det_r, apmax_t, apmax_r, names, threshold: float, object_name: str,
@@ -289,19 +326,22 @@ def object_stage(det_t, det_r, apmax_t, apmax_r, names, threshold: float, object
     if i < 0 or not det_t[i] > 0:
         s += (f"No unit of any layer detects {target} this well, so the 'whole objects at the top' step "
               "does not hold in this run.")
-        return StageVerdict("objects", False, int(np.nanargmax(apmax_t)) if np.isfinite(apmax_t).any() else -1, s)
+        return StageVerdict("objects", False, int(np.nanargmax(apmax_t)) if np.isfinite(apmax_t).any() else -1, s,
+                            *_hardly_any(det_t[last], last, names, units))
     s += added_most(det_t, det_r, names, what, units) + " "
     deep = i >= last - 1 and det_t[last] >= det_t[i] - TOL
     if deep and _more_than_untrained(det_t[i], det_r[i], i, units):
         s += (f"{what.capitalize()} sit at the top ({names[i]}), measurably above the untrained network, as the "
               "story says.")
-        return StageVerdict("objects", True, i, s)
+        return StageVerdict("objects", True, i, s, *_above(det_t, i, range(last - 1), names, units))
     if deep:
         s += (f"{what.capitalize()} are most common at the top ({names[i]}), but this run cannot tell their share "
               "from the untrained network's, so it does not show training creating them.")
-        return StageVerdict("objects", False, i, s)
+        d, lo, hi, sep = units.difference(det_t[i], det_r[i], i)
+        return StageVerdict("objects", False, i, s, bool(sep),
+                            "" if sep else f"{names[i]} trained against untrained: {diff_words(d, lo, hi)}")
     s += f"{what.capitalize()} are most common in {names[i]}, not at the top, so this step does not hold."
-    return StageVerdict("objects", False, i, s)
+    return StageVerdict("objects", False, i, s, *_above(det_t, i, [last], names, units))
 
 
 def _join(words: list[str]) -> str:
@@ -517,24 +557,57 @@ def stage_control(stage: StageVerdict, layer: str, k_t: int, n_t: int, k_r: int,
                         "learned")
 
 
-def story_plainly(stage_list: list[StageVerdict], controls: list[StageControl]) -> str:
+def _units_words(units: UnitTotals | None) -> str:
+    if units is None:
+        return ""
+    lo, hi = min(units.n_units), max(units.n_units)
+    per = plural(lo, "unit") if lo == hi else f"{lo} to {hi} units"
+    return f"; only {per} per layer and {plural(units.n_seeds, 'seed')}"
+
+
+def story_plainly(stage_list: list[StageVerdict], controls: list[StageControl],
+                  units: UnitTotals | None = None) -> str:
     """Did "edges, then parts, then objects" hold in this run, and what does the untrained control say?
 
-    The answer comes first ("Yes", "Only in part" or "No"), then where each kind of detector is most common,
-    then each stage against the untrained network (counts, 95% intervals, a difference only when its interval
-    excludes zero), and what the control means for "edges first".
+    The answer comes first, then where each kind of detector is most common, then each stage against the
+    untrained network (counts, 95% intervals, a difference only when its interval excludes zero), and what the
+    control means for "edges first". The answer is "Yes", "Only in part" or "No" only as far as the intervals
+    support it: a stage whose placing comparison (:attr:`StageVerdict.measurable`) has an interval including zero
+    makes the answer "This run cannot tell" for that stage, with the comparison and the units behind it.
 
     Parameters
     ----------
     stage_list : the verdicts of :func:`stages` (where each kind of detector is most common).
     controls : one :class:`StageControl` per stage with a layer (same order, measured stages only).
+    units : UnitTotals, optional — units per layer and seeds, named when the run cannot tell.
     """
     measured = [s for s in stage_list if s.holds is not None]
+    unclear = [s for s in measured if not s.measurable]
+    clear = [s for s in measured if s.measurable]
     placed = all(s.holds for s in measured) and measured
     order = [s.layer for s in measured if s.layer >= 0]
     in_order = all(a < b for a, b in zip(order, order[1:]))
     not_learned = [c.stage for c in controls if c.learned is not True]
-    if placed and in_order and not not_learned:
+    bad = [s.stage for s in clear if not s.holds]
+
+    def steps(xs, verb):    # "the edges step does not" / "the edges and parts steps do not"
+        return f"the {_join(xs)} step{'s' if len(xs) > 1 else ''} {verb[1] if len(xs) > 1 else verb[0]}"
+    cannot = ""
+    if unclear:
+        many = len(unclear) > 1
+        cannot = (f"this run cannot tell whether {steps([s.stage for s in unclear], ('holds', 'hold'))}: the "
+                  f"layer-to-layer difference{'s' if many else ''} that place{'' if many else 's'} "
+                  f"{'them have 95% intervals that include' if many else 'it has a 95% interval that includes'} zero ("
+                  + "; ".join(f"{s.stage}: {s.why}" for s in unclear) + f"{_units_words(units)}), too few units to "
+                  "tell the layers apart; more seeds (--seeds) would narrow the intervals")
+    if bad:
+        verdict = (f"No: {steps(bad, ('does not hold', 'do not hold'))} where the story puts "
+                   f"{'them' if len(bad) > 1 else 'it'}" + (f"; and {cannot}" if cannot else "") + ".")
+    elif unclear:
+        ok = [s.stage for s in clear if s.holds]
+        verdict = ("This run cannot tell: " + cannot
+                   + (f". Measurably, {steps(ok, ('holds', 'hold'))} as told" if ok else "") + ".")
+    elif placed and in_order and not not_learned:
         verdict = ("Yes: each kind is most common in a later layer than the one before, and training made each "
                    "more common than it is in the untrained network.")
     elif placed and in_order:
@@ -542,12 +615,16 @@ def story_plainly(stage_list: list[StageVerdict], controls: list[StageControl]) 
                    "not measurably add detectors over the untrained network, so this run does not show training "
                    f"creating {'those steps' if len(not_learned) > 1 else 'that step'}.")
     else:
-        bad = [s.stage for s in measured if not s.holds]
-        verdict = "No: " + (f"the {_join(bad)} step{'s do' if len(bad) > 1 else ' does'} not hold where the story "
-                            "puts it" if bad else "the detectors are not in the story's order") + "."
+        verdict = "No: the detectors are not in the story's order."
+    by_stage = {s.stage: s for s in stage_list}
+
+    def most(c):
+        if not c.k_trained:
+            return "none in any layer"
+        st = by_stage.get(c.stage)
+        return c.layer + (" (not measurably more than elsewhere)" if st is not None and not st.measurable else "")
     where = (" Where each kind of detector is most common: "
-             + ("; ".join(f"{c.stage}: {c.layer if c.k_trained else 'none in any layer'}" for c in controls)
-                or "nowhere") + ".")
+             + ("; ".join(f"{c.stage}: {most(c)}" for c in controls) or "nowhere") + ".")
     against = (" Against the untrained network (the same architecture at its random initial weights): "
                + "; ".join(f"{c.stage}: {c.sentence}" for c in controls) + ".") if controls else ""
     edges = next((c for c in controls if c.stage == "edges"), None)
@@ -565,3 +642,49 @@ def story_plainly(stage_list: list[StageVerdict], controls: list[StageControl]) 
     missing = [s.stage for s in stage_list if s.holds is None]
     tail = f" ({_join(missing).capitalize()}: not measurable on this dataset.)" if missing else ""
     return "Did 'edges, then parts, then objects' hold in this run? " + verdict + where + against + note + tail
+
+
+#: "Learned its task well": the share of the way from chance to 100% held-out accuracy the network must cover.
+LEARNED_WELL = 0.75
+
+
+def accuracy_warning(accuracy, n_test: int, chance: float) -> list[str]:
+    """A plain warning when the trained networks' held-out accuracy says they learned little (else ``[]``).
+
+    The accuracy is pooled over seeds (``round(acc * n_test)`` correct of ``n_test`` per seed) with its Wilson
+    95% interval and set against ``chance`` (always guessing the commonest held-out class). Warned: an
+    interval reaching chance ("cannot tell it from guessing"); an interval wholly below :data:`LEARNED_WELL` of
+    the way from chance to 100% ("learned little"); an interval straddling that point ("cannot tell whether it
+    learned its task well").
+
+    Parameters
+    ----------
+    accuracy : sequence of float — held-out accuracy of each seed's trained network (NaN: diverged, left out).
+    n_test : int — held-out images.
+    chance : float — the commonest class's share of the held-out images.
+    """
+    acc = np.asarray(accuracy, dtype=float)
+    acc = acc[np.isfinite(acc)]
+    if not (acc.size and n_test > 0 and 0 < chance < 1):
+        return []
+    k, n = int(np.rint(acc * n_test).sum()), int(acc.size * n_test)
+    lo, hi = wilson_interval(k, n)
+    well = chance + LEARNED_WELL * (1 - chance)
+    acc_words = (f"the trained {'networks' if acc.size > 1 else 'network'}’ held-out accuracy is "
+                 f"{share(k, n, 'test images' + (', pooled over seeds' if acc.size > 1 else ''))}, against "
+                 f"{pct(chance)} by chance (always guessing the commonest class)")
+    if acc.size == 1:
+        acc_words = acc_words.replace("network’", "network’s")
+    point = f"{pct(well)}, three quarters of the way from chance to 100%"
+    advice = (" Train longer (--epochs) or on more images (--per-class) before reading the answers below as "
+              "what trained networks learn.")
+    if lo <= chance:
+        return [f"Warning: {acc_words}: this run cannot tell it from guessing, so the network learned nothing "
+                "measurable and its units say nothing about what trained networks learn." + advice]
+    if hi < well:
+        return [f"Warning: {acc_words}: the network learned little (even the top of the interval is below {point}), "
+                "so its units say little about what trained networks learn." + advice]
+    if lo < well:
+        return [f"Note: {acc_words}: this run cannot tell whether the network learned its task well (the interval "
+                f"reaches below {point})." + advice]
+    return []

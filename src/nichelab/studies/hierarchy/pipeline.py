@@ -283,7 +283,7 @@ def _result(cfg: HierarchyConfig, data: StudyData, all_nets: dict, pairs: list[d
     controls = _controls(stage_list, names, nets, per_layer)
     verdict["controls"] = [{"stage": c.stage, "layer": c.layer, "trained": [c.k_trained, c.n_trained],
                             "untrained": [c.k_random, c.n_random], "learned": c.learned} for c in controls]
-    verdict["plainly"] = fx.story_plainly(stage_list, controls)
+    verdict["plainly"] = fx.story_plainly(stage_list, controls, totals)
     featvis = _featvis_records(pairs)
     for i, p in enumerate(pairs):
         images[f"featvis.{i}.image_trained"] = np.asarray(p["image_trained"], dtype=np.float32)
@@ -312,7 +312,11 @@ def _findings(cfg, data: StudyData, nets: dict, stage_list, verdict: dict, featv
     scrambled = first if data.scrambled_class is not None else None
     how = ("the units given in units" if cfg.units else
            f"the {cfg.units_per_layer} most class-selective units of each layer")
-    out = {"summary": _diverged_sentence(cfg, diverged) + [verdict["plainly"]] + fx.summary_findings(verdict["story"], stage_list, scrambled,
+    y = np.asarray(data.test.y)
+    chance = float(np.bincount(y).max() / len(y)) if len(y) else float("nan")
+    out = {"summary": _diverged_sentence(cfg, diverged)
+           + fx.accuracy_warning([n.test_acc for n in nets["trained"]], len(y), chance)
+           + [verdict["plainly"]] + fx.summary_findings(verdict["story"], stage_list, scrambled,
                                                                  cfg.probe_threshold)[1:],
            "edges": fx.edge_findings(stage_list[0], m, names, stimulus=cfg.stimulus, first_layer=l1.name,
                                      seed=shown_seed,

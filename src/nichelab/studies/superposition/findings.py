@@ -13,6 +13,8 @@ PAPER = ("Elhage et al. (2022) report that with dense inputs the model keeps abo
 
 
 def _level(row: dict, m: int) -> str:
+    if row["n_seeds"] == 1:
+        return f"at S = {row['sparsity']:g}, {row['represented_median']:g} features (1 seed) in {m} dimensions"
     rng = (f"{row['represented_min']}–{row['represented_max']}" if row["represented_min"] != row["represented_max"]
            else f"{row['represented_min']}")
     return (f"at S = {row['sparsity']:g}, a median of {row['represented_median']:g} features "
