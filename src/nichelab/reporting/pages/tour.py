@@ -85,7 +85,9 @@ def answers(study: str, result, lab=None) -> list[str]:
     if study == "convergence":
         return _list(result.findings.get("short"))
     if study == "hierarchy":
-        return _list(result.findings.get("summary"))[:1] or _list([result.verdict.get("plainly")])
+        summary = _list(result.findings.get("summary"))
+        first = next((i for i, x in enumerate(summary) if not x.startswith("Warning:")), len(summary) - 1)
+        return summary[:first + 1] or _list([result.verdict.get("plainly")])   # warnings, then the answer
     if study == "transfer":
         summary = _list(result.summary)
         verdict = [i for i, s in enumerate(summary) if "domain-specific?" in s]
