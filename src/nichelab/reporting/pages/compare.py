@@ -90,8 +90,9 @@ def page(r) -> Report:
 def _legend_title(r) -> list[str]:
     """The heatmap legend: the measure's name, its fixed range and which way is more similar."""
     lo, hi = fig.measure_range(r.measure)
-    way = "lower = more similar" if r.lower_is_better else "higher = more similar"
-    return [r.measure_label, f"({lo:g} to {hi:g}; {way};", "brighter = more similar)"]
+    if r.lower_is_better:
+        return [r.measure_label, f"({lo:g} to {hi:g}; lower = more similar,", "drawn brighter)"]
+    return [r.measure_label, f"({lo:g} to {hi:g}; brighter = more similar)"]
 
 
 def _setup(r) -> dict:
