@@ -53,6 +53,10 @@ def _check_opened(o):
     assert set(names) == set(o.page.evaluate("Object.keys(window.nichelab.views)"))
 
 
+def _domain(o, name, scale):
+    return o.page.evaluate("([n, s]) => window.nichelab.views[n].scale(s).domain()", [name, scale])
+
+
 def _cells(o):
     """The heatmap's drawn cells (one per layer pair: the outline layers repeat some)."""
     return list({(d["a"], d["b"]): d for d in _drawn(o, "layer_heatmap", "s")}.values())
@@ -93,6 +97,8 @@ def test_convergence_page(runs, open_page, artifacts, width):
         mean = np.asarray(data["similarity"][m]["mean"], float)
         for d in cells:
             assert d["v"] == pytest.approx(mean[d["i"], d["j"]], abs=1e-4)
+        # colours: the measure's own value on its fixed range (bright = similar), not rescaled per panel
+        assert _domain(o, "layer_heatmap", "color") == ([2, 0] if m == "procrustes_distance" else [0, 1])
     o.page.select_option("select[data-param=measure]", "within")
     o.page.evaluate("window.nichelab.ready.then(() => 1)")
     cells = _cells(o)
@@ -138,7 +144,11 @@ def test_compare_page(runs, open_page, artifacts, width):
     assert len(cells) == m.size
     for d in cells:
         assert d["v"] == pytest.approx(m[d["i"], d["j"]], abs=1e-4)
+    assert _domain(o, "layer_heatmap", "color") == [0, 1]       # linear CKA on 0 to 1
     layers = [x["layer_a"] for x in data["matching"]]
+    lowest = min(u["matched_corr"] for x in data["matching"] for u in x["units"] if u["matched_corr"] is not None)
+    y_lo, y_hi = _domain(o, "pair_matching", "y")
+    assert y_lo <= lowest and y_hi >= 1                          # no bar is cut off
     before = _matching_drawn(o)
     _click_cell(o, layers[-1], layers[-1])
     assert o.state("pair") == layers[-1]

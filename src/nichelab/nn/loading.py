@@ -3,10 +3,13 @@ plus safetensors weights. Arbitrary pickles only with ``trust_pickle=True``.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import json
+import logging
 import os
+import re
 import sys
 import warnings
 import zipfile
@@ -19,7 +22,79 @@ from torch import nn
 
 from ..errors import NichelabError
 
-__all__ = ["LoadedModel", "load_model", "plain_from_script"]
+__all__ = ["LoadedModel", "load_model", "plain_from_script", "quiet_torch"]
+
+
+@contextlib.contextmanager
+def quiet_torch():
+    """Silence torch's own warnings (e.g. ``isinstance(treespec, LeafSpec) is deprecated``) and log lines
+    while reading or unflattening a model file; nichelab's errors report problems as one line."""
+    logger = logging.getLogger("torch")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+#: torch's advice appended to a shape mismatch of an exported program (about re-exporting, not the data).
+_TORCH_ADVICE = re.compile(r"\s*If you meant for this dimension to be dynamic.*$", re.S)
+_EXPECTED = re.compile(r"Expected input at \*?args\[(\d+)\]\.shape\[(\d+)\] to be equal to (\d+), but got (\d+)")
+
+
+def export_input_message(message: str, source: str, shapes: list) -> str:
+    """An exported program's input error as one line naming the file, what it expects and what it got.
+
+    ``"Expected input at *args[0].shape[1] to be equal to 64, but got 12. If you meant ... re-export"``
+    -> ``"model file 'm.pt2' expects inputs of shape (batch, 64): 64 values along axis 1 of each
+    sample batch, the data has 12"``; torch's advice about re-exporting is dropped. ``shapes`` are the
+    program's input shapes (``"batch"`` for a dynamic axis).
+    """
+    text = _TORCH_ADVICE.sub("", str(message).strip()).strip()
+    m = _EXPECTED.search(text)
+    if not m:
+        return text
+    arg, axis, want, got = (int(g) for g in m.groups())
+    shape = shapes[arg] if arg < len(shapes) else None
+    what = ("input features per sample" if axis == 1 and shape is not None and len(shape) == 2
+            else f"values along axis {axis} of the input")
+    shown = f" (inputs of shape ({', '.join(map(str, shape))}))" if shape is not None else ""
+    return f"model file {source!r} expects {want} {what}{shown}, the data has {got}"
+
+
+def _input_shapes(ep) -> list:
+    """Shapes of an exported program's user inputs; a symbolic (dynamic) axis shows as ``"batch"``
+    on axis 0, else its symbol."""
+    users = set(ep.graph_signature.user_inputs)
+    out = []
+    for node in ep.graph.nodes:
+        if node.op == "placeholder" and node.name in users:
+            val = node.meta.get("val")
+            shape = getattr(val, "shape", None)
+            out.append(None if shape is None else tuple(
+                int(d) if str(d).isdigit() else ("batch" if i == 0 else str(d)) for i, d in enumerate(shape)))
+    return out
+
+
+def _checked(module: nn.Module, source: str, shapes: list) -> nn.Module:
+    """The unflattened program, whose input errors name the file and the widths (same modules and names)."""
+    base = type(module)
+
+    def forward(self, *args, **kwargs):
+        try:
+            return base.forward(self, *args, **kwargs)
+        except RuntimeError as exc:
+            if "Expected input at" not in str(exc):
+                raise
+            raise RuntimeError(export_input_message(str(exc), source, shapes)) from None
+
+    module.__class__ = type(base.__name__, (base,), {"forward": forward, "__module__": base.__module__})
+    return module
 
 
 @dataclass
@@ -165,9 +240,9 @@ def _read_pt2(path: Path, trust_pickle: bool) -> bytes:
 
 def _load_export(path: Path, trust_pickle: bool = False) -> LoadedModel:
     blob = _read_pt2(path, trust_pickle)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # torch's own LeafSpec deprecation notice
+    with quiet_torch():  # torch's own LeafSpec deprecation notice, from load and unflatten alike
         ep = torch.export.load(io.BytesIO(blob))
+        module = _checked(torch.export.unflatten(ep), path.name, _input_shapes(ep))
     fixed = _static_batch(ep)
     if fixed is not None:
         warnings.warn(
@@ -175,7 +250,7 @@ def _load_export(path: Path, trust_pickle: bool = False) -> LoadedModel:
             f"exactly {fixed} (the last one padded), which can be several times slower. Re-export it with a dynamic "
             "batch dimension: torch.export.export(model, (x,), dynamic_shapes={'x': {0: torch.export.Dim('batch')}}) "
             "(x = your example batch, at least 2 rows)", stacklevel=3)
-    return LoadedModel(torch.export.unflatten(ep), "export", fixed, str(path))
+    return LoadedModel(module, "export", fixed, str(path))
 
 
 def _import_factory_module(spec: str, mod_name: str):

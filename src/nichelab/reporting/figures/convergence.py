@@ -14,7 +14,8 @@ import json
 # Named datasets (arranged by pages/convergence.py and pages/compare.py):
 #
 # - heat rows: ``m`` (measure key), ``a``, ``b`` (layer names), ``i``, ``j`` (their order), ``v``
-#   (value), ``s`` (shade in [0, 1]: 1 = the most similar cell of that measure's panel), ``best``
+#   (value), ``s`` (the value's place on the measure's fixed range, :func:`measure_range`: 0 = least,
+#   1 = most similar end; only picks the text colour), ``best``
 #   (the row's most similar column), ``same`` (same layer name), ``pair`` (key of the layer pair's
 #   unit matching, or null when none was measured), ``lab`` (the measure's label).
 # - match rows: ``pair``, ``k`` (rank, best first), ``ua``, ``ub`` (unit names), ``r`` (matched
@@ -31,7 +32,7 @@ import altair as alt
 
 from ..charts import OKABE_ITO as OI, axis
 
-__all__ = ["layer_heatmap", "pair_matching", "contrast", "unit_shares", "identification",
+__all__ = ["layer_heatmap", "pair_matching", "measure_range", "MEASURE_RANGES", "contrast", "unit_shares", "identification",
            "unit_distributions", "BANDS", "BAND_COLOURS", "KIND_COLOURS"]
 
 BANDS = ["counterpart", "loose", "none", "dead"]
@@ -45,6 +46,31 @@ KIND_OFFSETS = [-0.27, 0.0, 0.27]
 BOX_HALF = 0.1
 
 
+#: Natural range of each similarity measure the heatmap draws (default 0 to 1: CKA, CCA, SVCCA, PWCCA):
+#: RSA is a rank correlation, the Procrustes distance lies in [0, 2].
+MEASURE_RANGES = {"rsa": (-1.0, 1.0), "procrustes_distance": (0.0, 2.0)}
+
+
+def measure_range(measure: str) -> tuple[float, float]:
+    """``(low, high)``: the fixed colour range of a measure's heatmap (``"within"``: linear CKA, 0 to 1)."""
+    return MEASURE_RANGES.get(measure, (0.0, 1.0))
+
+
+def _colour_domain(measures: dict[str, bool], measure: str | None):
+    """The colour scale's domain: the measure's natural range, reversed for distances so that the
+    bright end is always the similar end; with a measure menu, an expression of ``measure``."""
+    def dom(m, lower):
+        lo, hi = measure_range(m)
+        return [hi, lo] if lower else [lo, hi]
+    if measure is None or len(measures) == 1:
+        (m, lower), = measures.items()
+        return dom(m, lower)
+    expr = "[0, 1]"
+    for m, lower in measures.items():
+        expr = f"measure == {json.dumps(m)} ? {json.dumps(dom(m, lower))} : {expr}"
+    return {"expr": expr}
+
+
 def _leaf(data: str, transforms: list, fn) -> dict:
     d = fn(alt.Chart(alt.Data(name=data), transform=transforms or alt.Undefined)).to_dict(validate=False)
     d.pop("$schema", None)
@@ -53,8 +79,12 @@ def _leaf(data: str, transforms: list, fn) -> dict:
 
 
 def layer_heatmap(data: str, rows: list[str], cols: list[str], row_title: str, col_title: str,
-                  measure: str | None = None, pair: str | None = None, text: bool = True) -> dict:
+                  measure: str | None = None, pair: str | None = None, text: bool = True,
+                  measures: dict[str, bool] | None = None, legend_title: str | list[str] = "value") -> dict:
     """Layers-by-layers similarity heatmap; clicking a cell selects its layer pair.
+
+    The colour is the measure's own value on its fixed natural range (:func:`measure_range`, e.g. 0 to 1
+    for CKA), so that small gaps look small; distances run the other way round (bright = close).
 
     Parameters
     ----------
@@ -65,7 +95,11 @@ def layer_heatmap(data: str, rows: list[str], cols: list[str], row_title: str, c
         ``measure`` only.
     pair : str, optional — initial layer pair; given, the selected pair's cell is outlined in black.
     text : bool — write each cell's value in it.
+    measures : dict, optional — measure key -> lower is more similar (a distance); default
+        ``{"linear_cka": False}``. Picks each measure's colour range.
+    legend_title : str or list of str — the colour legend's title (the measure's name).
     """
+    measures = measures or {"linear_cka": False}
     step = max(34, min(72, 480 // max(len(rows), len(cols), 1)))
     filt = [{"filter": "datum.m == measure"}] if measure is not None else []
     x = alt.X("b:N", sort=list(cols), axis=alt.Axis(**axis(col_title, labelAngle=-40 if max(map(len, cols)) > 5 else 0,
@@ -78,9 +112,11 @@ def layer_heatmap(data: str, rows: list[str], cols: list[str], row_title: str, c
             {"calculate": "datum.pair ? 'shows its matched units below' : 'no unit matching measured'",
              "as": "clickText"}]
     cells = _leaf(data, filt + calc, lambda c: c.mark_rect(cursor="pointer").encode(
-        x=x, y=y, color=alt.Color("s:Q", scale=alt.Scale(scheme="viridis", domain=[0, 1]),
-                                  legend=alt.Legend(title=["relative similarity", "(1 = most similar)"], orient="right",
-                                                    titleFontSize=12, labelFontSize=11, gradientLength=160)),
+        x=x, y=y, color=alt.Color("v:Q", scale=alt.Scale(scheme="viridis", domain=_colour_domain(measures, measure),
+                                                         clamp=True, nice=False, zero=False),
+                                  legend=alt.Legend(title=legend_title, orient="right", titleFontSize=12,
+                                                    labelFontSize=11, gradientLength=160, labelLimit=220,
+                                                    titleLimit=260)),
         tooltip=tips))
     layers = [cells]
     if text:
@@ -100,7 +136,8 @@ def layer_heatmap(data: str, rows: list[str], cols: list[str], row_title: str, c
     return {"params": params, "layer": layers, "width": step * len(cols), "height": step * len(rows)}
 
 
-def pair_matching(data: str, pair: str, high: float, low: float, a_title: str = "A", b_title: str = "B") -> dict:
+def pair_matching(data: str, pair: str, high: float, low: float, a_title: str = "A", b_title: str = "B",
+                  y_min: float | None = None) -> dict:
     """The selected layer pair's one-to-one unit matching: one bar per matched pair, best first.
 
     Parameters
@@ -109,10 +146,13 @@ def pair_matching(data: str, pair: str, high: float, low: float, a_title: str = 
     pair : str — initial value of page parameter ``pair``.
     high, low : float — counterpart thresholds (dashed / dotted rules).
     a_title, b_title : str — what the two sides are (e.g. "seed 0").
+    y_min : float, optional — lower end of the correlation axis; the axis always reaches -0.2 and 1
+        and, without ``y_min``, stretches to cover every drawn bar (no bar is cut off).
     """
+    domain = ([min(float(y_min), -0.2), 1.0] if y_min is not None else {"unionWith": [-0.2, 1.0]})
     x = alt.X("k:O", axis=alt.Axis(**axis("matched unit pair, best first (rank)", labelOverlap=True, labelAngle=0)))
     bars = _leaf(data, [{"filter": "datum.pair == pair"}], lambda c: c.mark_bar().encode(
-        x=x, y=alt.Y("r:Q", scale=alt.Scale(domain=[-0.2, 1], clamp=True),
+        x=x, y=alt.Y("r:Q", scale=alt.Scale(domain=domain, nice=False),
                      axis=alt.Axis(**axis("matched correlation (Pearson r)"))),
         color=alt.Color("band:N", scale=alt.Scale(domain=BANDS, range=BAND_COLOURS),
                         legend=alt.Legend(title="unit of A has", orient="bottom", labelExpr=(

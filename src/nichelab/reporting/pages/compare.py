@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...studies.convergence.agreement import SHORT_VERDICT
+from ...studies.compare.findings import SHORT_VERDICTS
 from ...studies.compare.analysis import pair_name
 from ...studies.text import num, pct
 from ..figures import convergence as fig
@@ -26,7 +26,7 @@ def summary_table(r) -> Table:
     """The terminal summary: one row per matched layer pair."""
     c = r.config
     rows = [[_pair(s), f"{s['units_a']}/{s['units_b']}", num(s["matched_mean"]), pct(s["frac_high"]),
-             pct(s["frac_none"]), num(s["linpred_median"]), num(s["linear_cka"]), SHORT_VERDICT[s["verdict"]]]
+             pct(s["frac_none"]), num(s["linpred_median"]), num(s["linear_cka"]), SHORT_VERDICTS.get(s["verdict"], s["verdict"])]
             for s in r.matching]
     return Table(["layer", "units A/B", "match r", f"≥{c.threshold_high:g}", f"<{c.threshold_low:g}", "comb r", "CKA",
                   "shared"], rows,
@@ -54,7 +54,9 @@ def page(r) -> Report:
                       set(pairs))
     start = pairs[0] if pairs else None
     charts = [Chart("layer_heatmap", fig.layer_heatmap("cmp_heat", r.layers_a, r.layers_b, "layer of A", "layer of B",
-                                                        pair=start, text=len(r.layers_a) * len(r.layers_b) <= 144),
+                                                        pair=start, text=len(r.layers_a) * len(r.layers_b) <= 144,
+                                                        measures={r.measure: r.lower_is_better},
+                                                        legend_title=_legend_title(r)),
                     "A white dot marks each A layer's most similar B layer; orange boxes (same names) show where a "
                     "corresponding layer would be." + (" Click a cell of a matched layer pair (see the Layer pair menu) "
                                                        "for its units."
@@ -65,7 +67,10 @@ def page(r) -> Report:
         controls.append(Control("pair", "Layer pair", "select", start, [(k, k, "") for k in pairs],
                                 help="Whose units are matched below; clicking a heatmap cell of a matched pair "
                                      "picks it too."))
-        charts.append(Chart("pair_matching", fig.pair_matching("cmp_match", start, c.threshold_high, c.threshold_low),
+        drawn = [x["r"] for x in match if x["r"] is not None]
+        y_min = float(np.floor(min(drawn) * 10) / 10) if drawn else None
+        charts.append(Chart("pair_matching", fig.pair_matching("cmp_match", start, c.threshold_high, c.threshold_low,
+                                                               y_min=y_min),
                             "Each bar is one unit of A and its one-to-one partner in B, best first: a long green run "
                             "means many units have a near-copy; hover a bar for the two units.",
                             datasets={"cmp_match": match}))
@@ -82,6 +87,14 @@ def page(r) -> Report:
                   summary=r.findings["short"], setup=_setup(r), sections=sections)
 
 
+def _legend_title(r) -> list[str]:
+    """The heatmap legend: the measure's name, its fixed range and which way is more similar."""
+    lo, hi = fig.measure_range(r.measure)
+    if r.lower_is_better:
+        return [r.measure_label, f"({lo:g} to {hi:g}; lower = more similar,", "drawn brighter)"]
+    return [r.measure_label, f"({lo:g} to {hi:g}; brighter = more similar)"]
+
+
 def _setup(r) -> dict:
     c, d = r.config, r.data
     return {
@@ -96,9 +109,10 @@ def _setup(r) -> dict:
                          "= least-squares prediction of an A unit from all of B's units, fitted on half the samples, "
                          "correlation on the other half",
         "conv layers": _CONV[c.conv_reduce],
-        "thresholds": f"counterpart ≥ {c.threshold_high:g}, none < {c.threshold_low:g}; 'same units' when at "
-                      f"least {pct(c.majority)} of live units have a counterpart; 'same subspace' when linear "
-                      f"CKA ≥ {c.subspace_high:g}; otherwise 'partly shared'",
+        "thresholds": f"counterpart ≥ {c.threshold_high:g}, none < {c.threshold_low:g}; 'same units' when the 95% "
+                      f"interval (Wilson) of the share of live units with a counterpart lies at or above "
+                      f"{pct(c.majority)}; 'this run cannot tell' when it contains {pct(c.majority)}; below it, "
+                      f"'same subspace' when linear CKA ≥ {c.subspace_high:g}, otherwise 'partly shared'",
     }
 
 

@@ -249,13 +249,19 @@ def _heatmaps(r) -> Section:
     start = pair_name(layers[0], layers[0])
     charts = [Chart("layer_heatmap", fig.layer_heatmap("conv_heat", layers, layers, "layer of seed i", "layer of seed j",
                                                         measure=first, pair=start if pairs else None,
-                                                        text=len(layers) <= 12),
+                                                        text=len(layers) <= 12,
+                                                        measures={**{m: m in DISTANCES for m in r.similarity},
+                                                                  "within": False},
+                                                        legend_title=["value of the measure in the", "Measure menu "
+                                                                      "(fixed scale;", "brighter = more similar)"]),
                     "Orange boxes are the same layer in both seeds; a white dot marks each row's most similar "
                     "layer — when dots sit in the boxes, the measure finds the corresponding layer. Click a cell "
                     "for its units.",
                     datasets={"conv_heat": heat}, click=("pair", "pair") if pairs else None)]
     controls = [Control("measure", "Measure", "select", first, options,
-                        help="Which similarity the heatmap shows; colours are scaled within each measure.")]
+                        help="Which similarity the heatmap shows; colours show its value on the measure's fixed "
+                             "range (0 to 1 for CKA, CCA, SVCCA, PWCCA; -1 to 1 for RSA; 0 to 2 for the Procrustes "
+                             "distance, where lower is more similar).")]
     readouts = []
     if pairs:
         controls.append(Control("pair", "Layer pair", "select", start, [(k, k, "") for k in pairs],
@@ -279,15 +285,15 @@ def _heatmaps(r) -> Section:
 
 
 def _heat_rows(layers_a, layers_b, key, label, m, best, lower_is_better, pairs) -> list:
-    """Heat rows of one measure (see figures/convergence.py): values, shade scaled to the panel, marks."""
+    """Heat rows of one measure (see figures/convergence.py): values, their place on the measure's fixed
+    range (1 = the most similar end), marks."""
     m = np.asarray(m, float)
-    fin = m[np.isfinite(m)]
-    lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
+    lo, hi = fig.measure_range(key)
     rows = []
     for i, a in enumerate(layers_a):
         for j, b in enumerate(layers_b):
             v = float(m[i, j])
-            s = (v - lo) / (hi - lo) if hi > lo else 1.0
+            s = min(1.0, max(0.0, (v - lo) / (hi - lo)))
             p = pair_name(a, b)
             rows.append({"m": key, "lab": label, "a": a, "b": b, "i": i, "j": j,
                          "v": round(v, 4) if np.isfinite(v) else None,

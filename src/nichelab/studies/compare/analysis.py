@@ -9,14 +9,10 @@ from ...metrics.matching import UnitMatch, match_units
 from ...metrics.prediction import linear_prediction
 from ...metrics.similarity import linear_cka
 from ...metrics.units import constant_units
-from ..convergence.agreement import verdict
 from .config import CompareConfig
+from .findings import EXACT, layer_verdict
 
 __all__ = ["PairMatch", "match_pair", "pair_name", "EXACT"]
-
-#: Matched correlation at which a unit counts as an exact copy (for the "permutation" finding).
-EXACT = 0.999
-
 
 def pair_name(layer_a: str, layer_b: str) -> str:
     """``"L1"`` when both layers have that name, else ``"L1=block.0"``."""
@@ -59,7 +55,8 @@ class PairMatch:
         lp = lp[np.isfinite(lp)]
         n = int(m.size)
         live = self.live_matched[np.isfinite(self.live_matched)]
-        frac_high = float(np.mean(m >= cfg.threshold_high)) if n else float("nan")
+        n_high = int(np.sum(m >= cfg.threshold_high))
+        frac_high = n_high / n if n else float("nan")
         out = {
             "layer_a": self.layer_a, "layer_b": self.layer_b,
             "units_a": int(self.dead_a.size), "units_b": int(self.dead_b.size),
@@ -72,10 +69,11 @@ class PairMatch:
             "semi_mean": float(np.mean(s)) if s.size else float("nan"),
             "linpred_median": float(np.median(lp)) if lp.size else float("nan"),
             "linear_cka": self.linear_cka,
+            "n_live": n, "n_high": n_high, "n_none": int(np.sum(m < cfg.threshold_low)),
         }
         out["permutation"] = bool(n and self.dead_a.size == self.dead_b.size and self.dead_a.sum() == self.dead_b.sum()
                                   and np.all(m >= EXACT))
-        out["verdict"] = verdict(frac_high, self.linear_cka, cfg.majority, cfg.subspace_high)
+        out["verdict"] = layer_verdict(n_high, n, self.linear_cka, cfg.majority, cfg.subspace_high, out["permutation"])
         return out
 
     def to_dict(self, cfg: CompareConfig) -> dict:

@@ -68,10 +68,14 @@ def load_data(cfg: CompareConfig, a: Source, b: Source) -> tuple[Dataset, str]:
         raise (exc.renamed("data") if exc.field == "dataset" else exc) from None
 
 
+def _listing(known: list[str]) -> str:
+    return ", ".join(known[:30]) + (f", ... ({len(known)} in all)" if len(known) > 30 else "")
+
+
 def _check_layer(name: str, src: Source, side: str) -> None:
     known = src.all_layers
     if name not in known:
-        listing = ", ".join(known[:30]) + (f", ... ({len(known)} in all)" if len(known) > 30 else "")
+        listing = _listing(known)
         raise NichelabError(f"layers must name layers of model {side}; got unknown layer {name!r}"
                             f"{suggest(name, known)}; its layers are: {listing}", field="layers")
 
@@ -84,7 +88,8 @@ def choose_layers(cfg: CompareConfig, a: Source, b: Source) -> tuple[list, list,
     Raises
     ------
     NichelabError
-        A layer named in ``cfg.layers`` that A or B does not have (close names suggested).
+        A layer named in ``cfg.layers`` that A or B does not have (close names suggested); no layers
+        given while A and B share no layer name and have different numbers of layers (both lists named).
     """
     notes = []
     pairs = cfg.layer_pairs
@@ -101,8 +106,11 @@ def choose_layers(cfg: CompareConfig, a: Source, b: Source) -> tuple[list, list,
                          + ", ".join(f"{x}={y}" for x, y in pairs) + " (choose others with the layers option, "
                          "A_LAYER=B_LAYER).")
         else:
-            notes.append("A and B share no layer names and have different numbers of layers, so no units are matched; "
-                         "choose pairs with the layers option, A_LAYER=B_LAYER.")
+            raise NichelabError(
+                "layers must pair a layer of A with a layer of B as A_LAYER=B_LAYER (e.g. "
+                f"{a.layers[0] if a.layers else 'L1'}={b.layers[0] if b.layers else 'L1'}): A and B share no layer "
+                f"names and have different numbers of layers; A's layers: {_listing(a.all_layers)}; "
+                f"B's layers: {_listing(b.all_layers)}", field="layers")
     heat_a = list(dict.fromkeys(list(a.layers) + [x for x, _ in pairs]))
     heat_b = list(dict.fromkeys(list(b.layers) + [y for _, y in pairs]))
     return heat_a, heat_b, pairs, notes
