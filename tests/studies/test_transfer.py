@@ -555,8 +555,8 @@ def test_short_answer_is_short_and_rests_on_numbers_with_intervals():
     assert sum(len(s.split()) for s in summary) < 300
     top = fx.diff(run.cell("AnB", 3, "sim").accuracy, run.cell("random", 3).accuracy)
     assert top.d == pytest.approx(-0.20)
-    assert (f"All hidden layers transferred: {run.kind.upper()} −20.0 points (95% CI {fx.spts(top.lo)} to "
-            f"{fx.spts(top.hi)} points) from {LABELS['sim']}") in summary[2]
+    assert (f"All hidden layers transferred: {run.kind.upper()} −20.0 (95% CI {fx.spts(top.lo)} to "
+            f"{fx.spts(top.hi)}) from {LABELS['sim']}") in summary[2] and "in percentage points" in summary[2]
     assert not list(_numbers_have_intervals(summary[2])), summary[2]
     answers = fx.answers(run, KINDS, LABELS, {s: LABELS[s] for s in KINDS}, 0.02)
     wide = _fake_run(bnb=[0.9] * 3, anb_sim=[0.5] * 3, anb_dis=[0.5] * 3, plus_sim=[0.9] * 3, rnd=[0.6] * 3,

@@ -577,15 +577,15 @@ def evidence(runs: list[ArchRun], labels: dict) -> list[str]:
         parts = []
         for run in runs:
             n = run.cuts[-1] if which == "top" else run.cuts[0]
-            ds = [f"{spts(d.d)} points ({d.interval()}) from {labels[s]}" for s in run.base_a
+            ds = [f"{spts(d.d)} ({d.interval().replace(' points', '')}) from {labels[s]}" for s in run.base_a
                   for d in [diff(run.cell("AnB", n, s).accuracy, run.cell("random", n).accuracy)]]
             parts.append(f"{run.kind.upper()} " + " and ".join(ds))
         return "; ".join(parts)
     seeds = sorted({int(np.isfinite(run.base_b.accuracy).sum()) for run in runs})
     over = f"mean over {plural(seeds[0], 'seed')}" if len(seeds) == 1 else "mean over seeds"
-    return [f"What it rests on: accuracy on B with transferred frozen layers minus with random frozen layers "
-            f"({over}). All hidden layers transferred: {at('top')}. The first layer only: {at('bottom')}. The "
-            "sections below give every cut, B's own layers and the paper's other effects."]
+    return [f"What it rests on: accuracy on B with transferred frozen layers minus with random frozen layers, in "
+            f"percentage points ({over}). All hidden layers transferred: {at('top')}. The first layer only: "
+            f"{at('bottom')}. The sections below give every cut, B's own layers and the paper's other effects."]
 
 
 def summary(runs: list[ArchRun], kinds: dict, labels: dict, margin: float, target_label: str) -> list[str]:
