@@ -14,7 +14,41 @@ NEEDED = ["ReLU", "pre-activation", "unit", "layer", "split", "niche", "dead uni
           "Network Dissection / IoU", "AUPRC", "participation ratio", "random control", "baseA / baseB",
           "untrained-network control", "95% confidence interval", "general / domain-specific layer",
           "edge detector", "logits", "seed", "frivolous unit", "near-duplicate", "layer identification",
-          "niche exclusion", "tied units", "subspace", "outcome", "pull of a class"]
+          "niche exclusion", "tied units", "subspace", "outcome", "pull of a class", "a.u.", "SVCCA", "CCA",
+          "PWCCA", "Procrustes", "superposition", "polysemantic", "sparsity", "Hungarian", "IQR", "cross-entropy",
+          "nats", "Welch t interval"]
+
+#: Technical terms as they appear in the text the pages show (regex) -> the glossary term that defines them.
+#: The scan below fails when a page's text (its source) uses one of them and the glossary lacks it.
+TECHNICAL = {r"\ba\.u\.": "a.u.", r"\bSVCCA\b": "SVCCA", r"(?<![A-Z])CCA\b": "CCA", r"\bPWCCA\b": "PWCCA",
+             r"Procrustes": "Procrustes", r"\bsuperposition\b": "superposition", r"\bpolysemantic": "polysemantic",
+             r"\bsparsity\b": "sparsity", r"\bHungarian\b": "Hungarian", r"\bIQR\b": "IQR",
+             r"cross-entropy": "cross-entropy", r"\bnats\b": "nats", r"\bCKA\b": "CKA", r"\bAUPRC\b": "AUPRC",
+             r"\bIoU\b": "IoU", r"participation ratio": "participation ratio", r"\blogits\b": "logits",
+             r"\bWelch\b": "Welch t interval", r"\bSpearman\b": "Spearman", r"linear probe": "linear probe",
+             r"selectivity": "selectivity index", r"\bablat": "ablation", r"\bfine-tun": "fine-tuning",
+             r"co-adapt": "co-adaptation", r"\bselffer": "BnB (selffer)", r"percentage point": "percentage points"}
+
+
+def _page_sources() -> str:
+    """The text the study pages show, as written in their sources: pages, figures, findings and words."""
+    from pathlib import Path
+
+    import nichelab
+    root = Path(nichelab.__file__).parent
+    files = [*(root / "reporting" / "pages").glob("*.py"), *(root / "reporting" / "figures").glob("*.py"),
+             *(root / "studies").glob("*/findings.py"), *(root / "studies").glob("*/words.py"),
+             *(root / "studies").glob("*/config.py")]
+    assert len(files) > 20
+    return "\n".join(f.read_text() for f in files)
+
+
+@pytest.mark.parametrize("pattern", sorted(TECHNICAL))
+def test_every_technical_term_the_pages_use_is_defined(pattern):
+    term = TECHNICAL[pattern]
+    if re.search(pattern, _page_sources()) is None:
+        pytest.skip(f"no page uses {term!r}")
+    assert any(term.lower() in t.lower() for t, _ in GLOSSARY), f"pages use {term!r}; the glossary lacks it"
 
 
 @pytest.mark.parametrize("word", NEEDED)

@@ -431,10 +431,8 @@ def test_same_seed_same_numbers(digits_result):
 def test_findings_helpers():
     assert fx.unit_list(["a:1"]) == "a:1" and fx.unit_list(["a:1", "a:2", "a:3"]) == "a:1, a:2 and a:3"
     assert fx.unit_list([f"u:{i}" for i in range(15)], 3) == "u:0, u:1, u:2 and 12 more"
-    assert fx.depth_trend([0.2, 0.3, 0.5]) == "rises with depth"
-    assert fx.depth_trend([0.5, 0.3]) == "falls with depth"
-    assert fx.depth_trend([0.42, 0.43]) == "is about the same in every layer"
-    assert fx.depth_trend([0.2, 0.6, 0.3]) == "does not change monotonically with depth"
+    assert fx.layer_label("1") == "layer 1" and fx.layer_label("3#1") == "layer 3#1"
+    assert fx.layer_label("L1") == "L1" and fx.layer_label("features.0") == "features.0"
     assert fx.class_label(["0", "1"], 1) == "class 1" and fx.class_label(["cat", "dog"], 0) == "'cat'"
     assert pct(0.9764, 1) == "97.6%" and pct(float("nan"), 1) == "n/a"
 
@@ -453,6 +451,73 @@ def test_bad_config(kw, match):
     with pytest.raises(NichelabError, match=f"^{match} ") as err:
         AnalyzeConfig(**kw)
     assert err.value.field == match
+
+
+def _sel_layer(name, values, dead=None):
+    from types import SimpleNamespace as NS
+    v = np.asarray(values, float)
+    return NS(name=name, selectivity=v, dead=np.zeros(v.size, bool) if dead is None else np.asarray(dead))
+
+
+def test_mean_difference_is_welch_interval():
+    """The interval equals scipy's Welch t interval (a reference computed independently)."""
+    from scipy.stats import ttest_ind
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.3, 0.1, 12), rng.normal(0.5, 0.2, 7)
+    d, lo, hi, sep = fx.mean_difference(a, b)
+    ref = ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    assert d == pytest.approx(b.mean() - a.mean()) and (lo, hi) == pytest.approx((ref.low, ref.high))
+    assert sep == (ref.low > 0 or ref.high < 0)
+    assert np.isnan(fx.mean_difference([0.1], [0.2, 0.3])[0]) and not fx.mean_difference([0.1], [0.2, 0.3])[3]
+
+
+def test_selectivity_change_claims_only_with_interval():
+    """A clear rise is called a rise, with its interval; heavily overlapping layers "cannot tell"; bare names read 'layer 1'."""
+    low = [0.30, 0.32, 0.34, 0.36, 0.38, 0.31, 0.33, 0.35]
+    clear = fx.selectivity_change([_sel_layer("1", low), _sel_layer("3", np.add(low, 0.3))])
+    assert "From layer 1 to layer 3 it rises by 0.30 (95% CI +0.2" in clear and "cannot tell" not in clear
+    assert "layer 1 0.34 (8 live units), layer 3 0.64 (8 live units)" in clear
+    falls = fx.selectivity_change([_sel_layer("L1", np.add(low, 0.3)), _sel_layer("L2", low)])
+    assert "From L1 to L2 it falls by 0.30" in falls
+    wide = [0.05, 0.9, 0.1, 0.8, 0.2, 0.7]
+    unclear = fx.selectivity_change([_sel_layer("1", wide), _sel_layer("3", np.add(wide, 0.08))])
+    assert "this run cannot tell whether selectivity rises or falls with depth" in unclear
+    assert "rises by" not in unclear and "the difference is +0.08 (95% CI −" in unclear
+    dead = fx.selectivity_change([_sel_layer("1", [0.2, 0.3], dead=[True, True]), _sel_layer("3", low)])
+    assert dead == ""                                        # one layer with live units: nothing to compare
+
+
+def test_probe_words_rest_on_newcombe_interval():
+    from types import SimpleNamespace as NS
+
+    from nichelab.studies.text import difference
+    lc = lambda name, acc: NS(name=name, probe=NS(test_acc=acc, chance=0.1, n_train=200, n_test=100))  # noqa: E731
+    text = " ".join(fx.probe_findings([lc("1", 0.60), lc("3", 0.90)], None, 10))
+    d, lo, hi, _ = difference(90, 100, 60, 100)
+    assert (f"most linearly decodable from layer 3 (90.0%), 30.0 points above the next layer, layer 1 (60.0%; "
+            f"95% CI +{100 * lo:.1f} to +{100 * hi:.1f} points)") in text
+    text = " ".join(fx.probe_findings([lc("1", 0.88), lc("3", 0.90)], None, 10))
+    assert "this run cannot tell it from layer 1 (88.0%; difference +2.0 points" in text
+    assert "most linearly decodable" not in text
+    inp = NS(test_acc=0.93, chance=0.1, n_train=200, n_test=100)
+    assert "raw input is more" not in " ".join(fx.probe_findings([lc("1", 0.88), lc("3", 0.90)], inp, 10))
+    inp.test_acc = 0.99
+    assert "raw input is more linearly decodable" in " ".join(fx.probe_findings([lc("1", 0.5), lc("3", 0.6)], inp, 10))
+
+
+def test_negative_ablation_cost_explained():
+    """A unit whose removal raised accuracy is named and explained, not shown as a bare negative cost."""
+    from types import SimpleNamespace as NS
+    n = 200
+    abl = NS(delta_acc=np.array([-0.02, 0.0, 0.01]), delta_class_acc=np.array([[-0.04, 0.0], [0.0, 0.0], [0.02, 0.0]]),
+             class_counts=np.array([100, 100]), baseline_acc=0.9)
+    lc = NS(name="1", ablation=abl, n_units=3, kind="dense", selectivity=np.array([0.1, 0.2, 0.3]),
+            unit=lambda k: f"1:{k}")
+    text = " ".join(fx.ablation_findings([lc], ["0", "1"], 5.0, 10.0, "zero"))
+    assert "Removing 1 unit of this layer (1:2) raised overall accuracy instead" in text
+    assert "at most 1.0 points (1:2, 2 samples more answered correctly of 200)" in text
+    assert "what chance can do" in text and "layer 1: the largest overall cost of one unit is 2.0 points (1:0)" in text
+    assert n == int(abl.class_counts.sum())
 
 
 def test_signed_points_and_tied_probes_words():

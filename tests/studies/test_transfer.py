@@ -270,8 +270,8 @@ def test_findings_say_so_when_an_effect_does_not_show():
     assert eff["fragile co-adaptation"] == eff["specificity"] == "no"
     assert eff["dissimilar tasks lose more at the top"] == eff["fine-tuned transfer beats the base network"] == "no"
     assert eff["random frozen layers are far worse than transferred ones"] == "no"
-    summary = " ".join(fx.summary([run], KINDS, LABELS, 0.02, "digits 5–9"))
-    assert "do not show in this small setting" in summary and "fragile co-adaptation" in summary
+    groups = " ".join(fx.effect_groups({e.name: [("mlp", e.shows)] for e in fx.effects(run, KINDS, LABELS, 0.02)}))
+    assert "do not show in this small setting" in groups and "fragile co-adaptation" in groups
     assert "every hidden layer is general enough" in fx.generality(run, "sim", "x", 0.02)
     assert "no measurable difference" in fx.selffer_finetuned(run, 0.02)
 
@@ -458,7 +458,7 @@ def test_top_layers_worse_than_random_are_specific_and_bottom_like_random_cannot
     assert "the top layers are domain-specific (worse for B than random layers) in every case" in verdict
     assert "the bottom layers are not distinguishable from random features in any case" in verdict
     summary = fx.summary([run], KINDS, LABELS, 0.02, "digits 5–9")
-    assert summary[0] == fx.TERMS and summary[1].startswith("Is transfer evidence that hidden layers are "
+    assert summary[0] == fx.SHORT_TERMS and summary[1].startswith("Is transfer evidence that hidden layers are "
                                                             "domain-specific? In this run, the top layers are "
                                                             "domain-specific")
     for term in ("AnB", "BnB", "selffer", "fine-tuning", "Co-adaptation", "random control"):
@@ -492,7 +492,7 @@ def test_better_than_random_but_below_bs_own_is_partly_general():
 def _numbers_have_intervals(sentence):
     """Every 'x points' difference in the sentence is followed by its 95% interval (or says it has none)."""
     import re
-    for m in re.finditer(r"\d+\.\d points(?! \(95% CI|, 95% CI| \(no interval|\)| below baseB at n=\d+ and| more)", sentence):
+    for m in re.finditer(r"\d+\.\d points(?! \(95% CI|, 95% CI| \(no interval|\)|, too wide| below baseB at n=\d+ and| more)", sentence):
         before = sentence[max(0, m.start() - 12): m.start()]
         if not before.endswith(("exceeds ", "within ", "than ")):       # the margin, not a measured difference
             yield m.group(0), sentence[max(0, m.start() - 60): m.end() + 40]
@@ -543,3 +543,36 @@ def test_a_single_seed_gives_no_interval_and_no_verdict():
     summary = " ".join(fx.summary([run], KINDS, LABELS, 0.02, "digits 5–9"))
     assert "not distinguishable from random features in any case" in summary
     assert "1 seed" in summary
+
+
+def test_short_answer_is_short_and_rests_on_numbers_with_intervals():
+    """The short answer: terms, the plain verdict, the transferred-minus-random numbers (each with its interval),
+    the rule; every other sentence lives in the sections. No doubled parentheses anywhere."""
+    run = _fake_run(bnb=[0.95, 0.93, 0.90], anb_sim=[0.86, 0.70, 0.40], anb_dis=[0.85, 0.60, 0.35],
+                    plus_sim=[0.95] * 3, rnd=[0.85, 0.75, 0.60], spread=0.05)
+    summary = fx.summary([run], KINDS, LABELS, 0.02, "digits 5–9")
+    assert summary[0] == fx.SHORT_TERMS and "domain-specific?" in summary[1] and len(summary) == 4
+    assert sum(len(s.split()) for s in summary) < 300
+    top = fx.diff(run.cell("AnB", 3, "sim").accuracy, run.cell("random", 3).accuracy)
+    assert top.d == pytest.approx(-0.20)
+    assert (f"All hidden layers transferred: {run.kind.upper()} −20.0 (95% CI {fx.spts(top.lo)} to "
+            f"{fx.spts(top.hi)}) from {LABELS['sim']}") in summary[2] and "in percentage points" in summary[2]
+    assert not list(_numbers_have_intervals(summary[2])), summary[2]
+    answers = fx.answers(run, KINDS, LABELS, {s: LABELS[s] for s in KINDS}, 0.02)
+    wide = _fake_run(bnb=[0.9] * 3, anb_sim=[0.5] * 3, anb_dis=[0.5] * 3, plus_sim=[0.9] * 3, rnd=[0.6] * 3,
+                     spread=0.45, S=2)
+    wide_text = fx.summary([wide], KINDS, LABELS, 0.02, "digits 5–9") + [
+        s for v in fx.answers(wide, KINDS, LABELS, {s: LABELS[s] for s in KINDS}, 0.02).values() for s in v]
+    assert any("too wide to tell anything with so few seeds" in s for s in wide_text)
+    for sentence in summary + [s for v in answers.values() for s in v] + wide_text:
+        assert "))" not in sentence, sentence
+
+
+def test_effect_groups_in_words():
+    from nichelab.studies.transfer.words import effect_groups
+    text = effect_groups({"a": [("mlp", "yes"), ("cnn", "yes")], "b": [("mlp", "no"), ("cnn", "partly")],
+                          "c": [("mlp", "no"), ("cnn", "n/a")], "d": [("mlp", "n/a")]})
+    assert text == ["Effects of Yosinski et al. (2014) that show here: a.",
+                    "Effects that show only in part: b (mlp: no, cnn: partly).",
+                    "Effects that do not show in this small setting: c.",
+                    "Not measurable with these source tasks: d."]

@@ -134,8 +134,12 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("95% confidence interval (CI)", "A range of values compatible with what was measured: if the experiment were "
                                      "repeated many times, such ranges would contain the true value 95% of the "
                                      "time. Shares use the Wilson interval; means over seeds the t interval."),
+    ("Welch t interval", "The 95% interval of a difference of two means (e.g. the mean selectivity of two "
+                         "layers' units) that does not assume the two groups vary equally (Welch 1947)."),
     ("difference (separated intervals)", "Two measured values are called different only when the 95% interval of "
-                                         "their difference excludes zero; otherwise the run cannot tell them apart."),
+                                         "their difference excludes zero; otherwise the run cannot tell them apart. "
+                                         "Differences of shares use the Newcombe interval (Newcombe 1998), "
+                                         "differences of means the Welch t interval."),
     ("percentage points", "The difference of two percentages: 80% vs 75% is 5 points."),
     ("correlation (r)", "Pearson correlation: how closely two units' activations rise and fall together over the "
                         "same inputs (1: in lockstep, 0: unrelated)."),
@@ -159,6 +163,42 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
                  "is (close to) a weighted sum of the units of the other, even if no single unit has a counterpart."),
     ("convergent learning", "Different seeds learning the same units or the same layer representations (Li et al. "
                             "2016)."),
+    ("SVCCA", "Singular vector canonical correlation analysis (Raghu et al. 2017): each layer's activations are "
+              "first reduced to their strongest directions (singular vectors), then CCA finds how well the two "
+              "reduced layers line up; the result is the mean canonical correlation (0: nothing shared, 1: the same "
+              "subspace)."),
+    ("CCA (canonical correlation analysis)", "A method that finds, for two sets of measurements of the same inputs "
+                                             "(two layers' activations), the pairs of weighted sums of each that "
+                                             "correlate most; their correlations (canonical correlations, 0 to 1) "
+                                             "say how much the two layers share, whatever the units' rotation."),
+    ("PWCCA", "Projection-weighted CCA (Morcos et al. 2018): like SVCCA, the mean canonical correlation of two "
+              "layers, but each canonical direction weighted by how much of the layer's activations it accounts "
+              "for, so directions that carry little of the signal count little."),
+    ("Procrustes (orthogonal Procrustes)", "Finding the rotation (and reflection) that brings one set of points "
+                                           "(one layer's activations) as close as possible to another; what is left "
+                                           "over measures how different the two are once rotations are ignored."),
+    ("Hungarian matching (one-to-one match)", "A method (Kuhn 1955) that pairs every unit of one network with "
+                                              "exactly one unit of the other so that the total correlation of the "
+                                              "pairs is as high as possible; no unit is used twice."),
+    ("superposition", "A layer storing more features than it has dimensions, by giving each feature its own "
+                      "direction in the layer's space rather than its own unit; the directions overlap a little, so "
+                      "features interfere slightly (Elhage et al. 2022)."),
+    ("polysemantic", "A unit or hidden dimension is polysemantic when it responds to several unrelated features; "
+                     "monosemantic when it carries one feature only."),
+    ("sparsity (S)", "In the superposition study: the probability that a feature is zero in one input. At sparsity "
+                     "0 every feature is active in every input; at 0.99 a feature is active in 1 input out of 100, "
+                     "so features rarely occur together."),
+    ("IQR (interquartile range)", "The spread of the middle half of the values: from the first quartile (25% of "
+                                  "the values lie below it) to the third (75% lie below it). A box plot's box spans "
+                                  "the IQR; its whiskers reach the most extreme values within 1.5 IQR of the box."),
+    ("cross-entropy (loss)", "The training error of a classifier: minus the logarithm of the probability the "
+                             "network gives to the right class, averaged over examples. 0 means certain and right; "
+                             "guessing among k classes evenly gives log(k)."),
+    ("nats", "The unit of a loss computed with the natural logarithm (base e); 1 nat is about 1.44 bits. Guessing "
+             "evenly among 10 classes costs log(10) = 2.30 nats."),
+    ("a.u. (arbitrary units)", "Marks an axis whose numbers have no physical unit and whose scale means nothing on "
+                               "its own (a unit's activation, a gradient's size): compare values on the same axis, "
+                               "not across studies."),
     ("Spearman correlation (ρ)", "Correlation of the ranks of two lists of numbers: +1 when they rise together, −1 "
                                  "when one falls as the other rises."),
 )

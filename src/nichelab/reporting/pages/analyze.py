@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ...studies.analyze.config import MAX_PROBE_FEATURES
-from ...studies.analyze.findings import KIND_TEXT
+from ...studies.analyze.findings import KIND_TEXT, layer_label
 from ...studies.text import pct
 from ..figures import analyze as fig
 from ..model import Chart, Control, Figure, Readout, Report, Section, Table
@@ -253,13 +253,28 @@ def _ablation(r, f, data) -> Section:
     if a is not None and data["an_abl"]:
         figs.append(Chart("ablation", fig.chart_ablation(_first_unit(r), _heat_layer(r), len(r.class_names), a["vmax"]),
                           "Orange cells are damage: look for units that cost little overall (top row) but a lot on one "
-                          "class; triangles mark indispensable units. The layer is the one chosen above the class-mean "
-                          "heatmap; click a cell to select its unit.",
+                          "class; purple cells are a negative cost (accuracy rose without the unit); triangles mark "
+                          "indispensable units. The layer is the one chosen above the class-mean heatmap; click a cell "
+                          "to select its unit.",
                           datasets={"an_abl": data["an_abl"]}, click=("unit", "unit")))
-    notes = [f"{rec['name']}: {rec['ablation_note']}" for rec in r.layers
+    notes = [f"{layer_label(rec['name'])}: {rec['ablation_note']}" for rec in r.layers
              if rec["ablation"] is None and rec["ablation_note"]]
+    if any(d["cost"] <= -0.05 for d in _costs(r)):
+        notes.append(NEGATIVE_COST)
     return Section("Indispensable units", question="Which single units can the model not do without?",
                    findings=f["indispensable"], figures=figs, notes=notes)
+
+
+#: What a negative ablation cost means, shown wherever costs are listed.
+NEGATIVE_COST = ("A negative cost means accuracy rose when the unit was removed: without it, a few more samples near a "
+                 "class boundary land on the right side. It is not an error; a gain of one or two samples can be "
+                 "chance, and only a larger, repeated gain would mean the unit hurts the model.")
+
+
+def _costs(r) -> list[dict]:
+    """``{"unit", "cost"}`` of every unit with an overall ablation cost (points; positive = damage)."""
+    return [{"unit": u["unit"], "cost": u.get("ablation_drop_pp")} for rec in r.layers for u in rec["unit_records"]
+            if u.get("ablation_drop_pp") is not None]
 
 
 def _probes(r, f, data) -> Section:
@@ -278,12 +293,12 @@ def _drives(r, pool) -> Section | None:
     if top is None:
         return None          # the inputs are not images
     figs = [Figure(pool.draw(fig.fig_top_examples, top["pictures"], layer["rows"], r.class_names),
-                   f"{layer['name']}, its {layer['n_units']} most selective units: if a row shows one class, the "
+                   f"{layer_label(layer['name'])}, its {layer['n_units']} most selective units: if a row shows one class, the "
                    "unit is a detector for it; mixed rows show a shared feature.") for layer in top["layers"]]
     if first is not None:
         figs.append(Figure(pool.draw(fig.fig_first_weights, first["name"], first["pictures"], first["rgb"],
                                      first["n_units"]),
-                           f"{first['name']}: orange pixels excite the unit, purple ones inhibit it; look for "
+                           f"{layer_label(first['name'])}: orange pixels excite the unit, purple ones inhibit it; look for "
                            "strokes, edges and blobs."))
     return Section("What drives the units", question="Which inputs excite each unit most, and what do the first "
                    "layer's weights look for?", figures=figs)
@@ -407,6 +422,8 @@ def _units(r) -> Section:
                      *_cost(u, names)])
     n_all = sum(len(rec["unit_records"]) for rec in r.layers)
     notes = []
+    if any(d["cost"] <= -0.05 for d in _costs(r)):
+        notes.append("Cost columns: percentage points of accuracy lost when the unit alone is removed. " + NEGATIVE_COST)
     if n_all > _UNIT_ROWS:
         notes.append(f"Showing the first {_UNIT_ROWS} of {n_all} units; results.json has all of them.")
     data = unit_datasets(r)

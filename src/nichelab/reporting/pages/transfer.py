@@ -5,7 +5,7 @@ import math
 
 from ...studies.text import pct
 from ...studies.transfer.config import CONDITIONS, REF_SEED, REF_UNTRAINED
-from ...studies.transfer.words import arch_name, pts, rule
+from ...studies.transfer.words import TERMS, arch_name, effect_groups, pts, rule
 from ..figures import transfer as fig
 from ..glossary import glossary_link
 from ..model import Chart, Control, Report, Section, Table
@@ -211,7 +211,7 @@ def _tasks(r, data) -> Section:
     return Section(
         "The tasks and the base networks",
         question="What are A and B, and how well do networks trained from scratch do on them?",
-        findings=[f"B is {t['label']}; the sources are " + ", ".join(
+        findings=[TERMS, f"B is {t['label']}; the sources are " + ", ".join(
             f"{s['label']} ({s['kind']})" for s in r.tasks["sources"]) + ". "
             "A similar source comes from the same image collection with other classes; a dissimilar one "
             "from another collection, brought to B's image size."],
@@ -302,11 +302,16 @@ def _cka(r) -> Section:
 
 def _effects(r) -> Section:
     rows = [[_kind(a), e["name"], e["paper"], e["here"], e["shows"]] for a in r.architectures for e in a["effects"]]
+    verdicts: dict = {}
+    for a in r.architectures:
+        for e in a["effects"]:
+            verdicts.setdefault(e["name"], []).append((_kind(a), e["shows"]))
     return Section("The paper's effects, here",
                    question="Which findings of Yosinski et al. (2014) on ImageNet show in this small setting?",
-                   findings=[rule(r.margin).capitalize() + "; 'partly' means the effect shows for some source "
-                             "tasks or cuts only, 'unclear' that a difference exceeds the margin but its 95% "
-                             "interval over seeds includes zero."],
+                   findings=effect_groups(verdicts) + [
+                       rule(r.margin).capitalize() + "; 'partly' means the effect shows for some source tasks or "
+                       "cuts only, 'unclear' that a difference exceeds the margin but its 95% interval over seeds "
+                       "includes zero."],
                    tables=[Table(["model", "effect", "paper (ImageNet, 8 layers)", "this run", "shows here?"], rows)])
 
 

@@ -16,12 +16,13 @@ from scipy.stats import spearmanr
 
 from ..text import pct, plural
 from .analysis import REF_SEED, REF_UNTRAINED, ArchRun
-from .words import pts, rule, spts
+from .words import SHORT_TERMS, TERMS, effect_groups, pts, rule, spts
 from .words import arch_name as _arch_name
 
 __all__ = ["Effect", "Diff", "diff", "arch_name", "generality",
            "coadaptation", "specificity", "finetuning", "dissimilar", "random_control", "cka_answer",
-           "selffer_finetuned", "answers", "effects", "summary", "CKA_MARGIN", "TERMS", "domain_answer",
+           "selffer_finetuned", "answers", "effects", "summary", "CKA_MARGIN", "TERMS", "SHORT_TERMS", "domain_answer",
+           "evidence", "effect_groups",
            "domain_verdict"]
 
 
@@ -80,7 +81,7 @@ class Diff:
         """``"95% CI +1.2 to +5.3 points"`` (``"no interval with one seed"`` when undefined)."""
         if not np.isfinite(self.lo):
             return "no interval with one seed"
-        wide = " (too wide to tell anything with this few seeds)" if self.hi - self.lo >= 1.0 else ""
+        wide = ", too wide to tell anything with so few seeds" if self.hi - self.lo >= 1.0 else ""
         return f"95% CI {spts(self.lo)} to {spts(self.hi)} points{wide}"
 
 
@@ -172,7 +173,8 @@ def generality(run: ArchRun, source: str, label: str, margin: float) -> str:
     else:
         head = (f"{label}: frozen transfer (AnB) has no measurable cost up to layer L{k} (cut n={k}); "
                 f"from n={k + 1} on it costs accuracy")
-    return (f"{head}. Cost = baseB ({accuracy(run.base_b.accuracy)}) minus AnB, mean over seeds: {listing}; "
+    return (f"{head}. baseB reaches {accuracy(run.base_b.accuracy)}; cost = baseB minus AnB, mean over seeds: "
+            f"{listing}; "
             f"{rule(margin)}.")
 
 
@@ -323,18 +325,6 @@ def random_control(run: ArchRun, source: str, label: str, margin: float) -> tupl
     return f"{label}: AnB − random = {listing}; {verdict}.", shows
 
 
-#: The terms of the short answer, defined before their first use (the summary's first sentence).
-TERMS = ("Terms: task B is the task to solve and task A another task; baseA and baseB are networks trained from "
-         "scratch on A or on B. A cut n keeps the first n layers (blocks) and trains the layers above anew on B: "
-         "AnB copies them from baseA and freezes them (no further training); BnB, the 'selffer', copies baseB's own "
-         "(it shows what cutting alone costs); the random control freezes them at random initial values (what "
-         "layers that learned nothing are worth); a '+' (AnB+, BnB+) means fine-tuning: every layer, the copied "
-         "ones too, is then trained further on B. Co-adaptation: neighbouring layers that only work together, so "
-         "retraining the upper ones alone cannot recover what a cut between them loses. A layer is general when "
-         "it serves B as well as B's own layer and better than random ones, and specific to A (domain-specific) "
-         "when reusing it for B costs more than B's own or random layers do.")
-
-
 def _vs(a: Diff, worse: str, better: str) -> str:
     """``"worse (−5.2 points, 95% CI ...)"``-style words for a difference, ``worse``/``better`` by sign."""
     return f"{better if a.d > 0 else worse} ({spts(a.d)} points, {a.interval()})"
@@ -351,8 +341,8 @@ def _layer_verdict(run: ArchRun, source: str, n: int, margin: float) -> tuple[st
     acc = (f"{pct(float(np.nanmean(anb)), 1)} on B against {pct(run.means('random')[run.cuts.index(n)], 1)} with "
            f"random layers, means of {plural(int(np.isfinite(anb).sum()), 'seed')}")
     if vs_random.clear(margin) and vs_random.d < 0:
-        return "specific", (f"worse for B than random frozen layers ({acc}; AnB − random {signed_ci(vs_random)}), "
-                            "so specific to A")
+        return "specific", (f"worse for B than random frozen layers ({acc}; AnB − random {spts(vs_random.d)} points, "
+                            f"{vs_random.interval()}), so specific to A")
     if not vs_random.clear(margin):
         own_gap = diff(run.cell("BnB", n).accuracy, anb)
         own = (f", though B's own frozen layers (BnB) do {'better' if own_gap.d > 0 else 'worse'} by "
@@ -580,10 +570,32 @@ def diverged_findings(run: ArchRun) -> list[str]:
     return out
 
 
+def evidence(runs: list[ArchRun], labels: dict) -> list[str]:
+    """The numbers the plain answer rests on: transferred minus random frozen layers (accuracy on B, mean over
+    seeds, with its 95% interval), at the top cut and at the first layer, per architecture and source."""
+    def at(which: str) -> str:
+        parts = []
+        for run in runs:
+            n = run.cuts[-1] if which == "top" else run.cuts[0]
+            ds = [f"{spts(d.d)} ({d.interval().replace(' points', '')}) from {labels[s]}" for s in run.base_a
+                  for d in [diff(run.cell("AnB", n, s).accuracy, run.cell("random", n).accuracy)]]
+            parts.append(f"{run.kind.upper()} " + " and ".join(ds))
+        return "; ".join(parts)
+    seeds = sorted({int(np.isfinite(run.base_b.accuracy).sum()) for run in runs})
+    over = f"mean over {plural(seeds[0], 'seed')}" if len(seeds) == 1 else "mean over seeds"
+    return [f"What it rests on: accuracy on B with transferred frozen layers minus with random frozen layers, in "
+            f"percentage points ({over}). All hidden layers transferred: {at('top')}. The first layer only: "
+            f"{at('bottom')}. The sections below give every cut, B's own layers and the paper's other effects."]
+
+
 def summary(runs: list[ArchRun], kinds: dict, labels: dict, margin: float, target_label: str) -> list[str]:
-    """The short answer at the top of the report: the terms, what diverged (if anything), the
-    domain-specific answer, one sentence per architecture, then the paper's effects."""
-    out, verdicts = [TERMS], []
+    """The short answer at the top of the report: the terms it uses, what diverged (if anything), the plain
+    domain-specific answer, the numbers it rests on (each with its 95% interval) and the decision rule.
+
+    Every other sentence (per cut, per source, the paper's effects) is in the report's sections
+    (:func:`answers`, :func:`effect_groups`). ``target_label`` is kept for callers; B is named in the terms.
+    """
+    out, verdicts = [SHORT_TERMS], []
     for run in runs:
         out += diverged_findings(run)
     lost = [run for run in runs if unmeasured(run)]
@@ -593,40 +605,9 @@ def summary(runs: list[ArchRun], kinds: dict, labels: dict, margin: float, targe
     if not runs:
         out.append("No architecture could be measured: the base networks diverged in every seed.")
         return out
-    details = []
     for run in runs:
-        sentences, v = domain_answer(run, labels, kinds, margin)
-        details += sentences
-        verdicts += list(v.values())
-    out.append(domain_verdict(verdicts))           # the plain answer first, then its evidence
-    out += details
-    for run in runs:
-        bits = []
-        for s in kinds:
-            ds = costs(run, "AnB", s)
-            k = _safe_upto(ds, margin)
-            where = (f"frozen layers have no measurable cost up to L{k}" if k else
-                     "frozen layers cost accuracy already at L1")
-            bits.append(f"from {labels[s]} ({kinds[s]}) {where} and cost {with_ci(ds[-1])} at the top cut")
-        out.append(f"{arch_name(run)} on {target_label} (baseB {accuracy(run.base_b.accuracy)}): "
-                   + "; ".join(bits) + ".")
-    verdicts: dict = {}
-    for run in runs:
-        for e in effects(run, kinds, labels, margin):
-            verdicts.setdefault(e.name, []).append((run.kind, e.shows))
-    groups = {"yes": [], "no": [], "mixed": [], "n/a": []}
-    for name, vs in verdicts.items():
-        got = {v for _, v in vs}
-        key = ("n/a" if got == {"n/a"} else "yes" if got == {"yes"} else "no" if got <= {"no", "n/a"}
-               else "mixed")
-        groups[key].append(name if key != "mixed" else f"{name} ({', '.join(f'{k}: {v}' for k, v in vs)})")
-    if groups["yes"]:
-        out.append("Effects of Yosinski et al. (2014) that show here: " + "; ".join(groups["yes"]) + ".")
-    if groups["mixed"]:
-        out.append("Effects that show only in part: " + "; ".join(groups["mixed"]) + ".")
-    if groups["no"]:
-        out.append("Effects that do not show in this small setting: " + "; ".join(groups["no"]) + ".")
-    if groups["n/a"]:
-        out.append("Not measurable with these source tasks: " + "; ".join(groups["n/a"]) + ".")
+        verdicts += list(domain_answer(run, labels, kinds, margin)[1].values())
+    out.append(domain_verdict(verdicts))           # the plain answer first, then the numbers it rests on
+    out += evidence(runs, labels)
     out.append(rule(margin).capitalize() + ".")
     return out
