@@ -41,7 +41,7 @@ STEPS: tuple[tuple[str, str], ...] = (
 
 #: Settings per scale: study -> options that replace the study's defaults. ``quick`` takes about
 #: 40 s of CPU time, under 3 minutes of wall time on 2 busy cores (benchmarks/bench_tour.py);
-#: ``full`` runs each study at its defaults (the lab with 1000 seeds), tens of minutes.
+#: ``full`` runs each study at its defaults (the lab with 1000 seeds), about 4 minutes on a quiet 2-core machine.
 SCALES: dict[str, dict[str, dict]] = {
     "quick": {
         "lab": {"seeds": 200},
@@ -75,7 +75,7 @@ class TourConfig(Options):
                        ge=0, le=2**32 - 1 - 10_000_000)
     scale: Literal["quick", "full"] = option(
         "quick", help="quick: small settings, under 3 minutes on 2 cores; full: each study at its default "
-                      "settings (the lab with 1000 seeds), tens of minutes.")
+                      "settings (the lab with 1000 seeds), about 4 minutes on a quiet 2-core machine.")
 
 
 def study_configs(config: TourConfig, settings: dict | None = None) -> dict:
