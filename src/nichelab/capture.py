@@ -33,7 +33,7 @@ import torch
 from torch import nn
 from torch.nn.modules.conv import _ConvNd
 
-from .data._memory import Releaser, gather
+from .data._memory import Releaser, gather, take
 from .errors import NichelabError, check_positive_int, suggest
 
 __all__ = [
@@ -735,8 +735,10 @@ class Rows:
         return len(self.index)
 
     def __getitem__(self, key):
-        """Rows of the selection: ``r[a:b]`` is ``X[index[a:b]]`` (any index into the selection works)."""
-        return self.X[self.index[key]]
+        """Rows of the selection: ``r[a:b]`` is ``X[index[a:b]]`` (any index into the selection works); a
+        memory-mapped ``X`` is read from its file (:func:`nichelab.data._memory.take`: no page of it kept)."""
+        pick = self.index[key]
+        return take(self.X, pick) if np.ndim(pick) == 1 else self.X[pick]
 
     def __array__(self, dtype=None, copy=None):
         out = gather(self.X, self.index)

@@ -166,3 +166,83 @@ def test_gather_of_scattered_rows_equals_fancy_indexing_and_releases_pages(big_n
     assert _rss_file_mb() - before < 63 / 2
     np.testing.assert_array_equal(out, X[idx])
     np.testing.assert_array_equal(_memory.gather(X, idx[:10]), X[idx[:10]])     # not mapped: plain indexing
+
+
+def test_take_reads_scattered_rows_from_the_file_without_mapping_them(big_npz, tmp_path):
+    path, X, _ = big_npz
+    d = load_npz(path)
+    _memory.release(d.X)
+    before = _rss_file_mb()
+    rng = np.random.default_rng(3)
+    for idx in (rng.permutation(len(X))[:3000], np.arange(17, 4000), np.array([5, 6, 7, 19_999, -1, 0, 0])):
+        out = _memory.take(d.X, idx)
+        np.testing.assert_array_equal(out, X[idx])
+        assert out.flags.c_contiguous and out.dtype == X.dtype
+    # none of those 7,000 rows (22 MB, spread over the whole file) stayed mapped
+    assert _rss_file_mb() - before < 4
+    # views of the map (a slice of the memmap, an ndarray view) and a .npy opened with np.load(mmap_mode="r")
+    np.testing.assert_array_equal(_memory.take(d.X[100:300], [0, 5, 199]), X[100:300][[0, 5, 199]])
+    np.testing.assert_array_equal(_memory.take(np.asarray(d.X)[10:], [0, 1, 2, 50]), X[10:][[0, 1, 2, 50]])
+    np.save(tmp_path / "a.npy", X[:300])
+    m = np.load(tmp_path / "a.npy", mmap_mode="r")
+    np.testing.assert_array_equal(_memory.take(m[7:], [0, 292, 5]), X[7:300][[0, 292, 5]])
+    np.testing.assert_array_equal(_memory.take(X, [3, 1]), X[[3, 1]])            # not mapped: plain indexing
+    assert _memory.take(d.X, np.arange(0)).shape == (0, 784)
+    with pytest.raises(IndexError):
+        _memory.take(d.X, [len(X)])
+
+
+def test_train_one_does_not_import_dynamo():
+    """Any torch.optim optimizer imports torch._dynamo and sympy (about 70 MB resident); the loop does not."""
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np; from nichelab.nn import build_model; from nichelab.train import TrainConfig, "
+            "train_one; X = np.ones((40, 6), np.float32); y = np.arange(40) % 2; "
+            "train_one(build_model('mlp 4', (6,), 2, seed=0), X, y, TrainConfig(epochs=1, batch_size=8), seed=0); "
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_train_one_uses_torch_optim_arithmetic():
+    """The one-seed loop's updates equal torch.optim.Adam / SGD's bit for bit (checked against a plain
+    torch.optim loop)."""
+    import copy
+    import torch.nn.functional as F
+    from nichelab.nn import build_model
+    from nichelab.train.config import epoch_orders, make_optimizer
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 20)).astype(np.float32)
+    y = rng.integers(0, 3, 300)
+    for kw in (dict(optimizer="adam", lr=3e-2, weight_decay=1e-3), dict(optimizer="sgd", lr=0.1, momentum=0.9,
+                                                                         weight_decay=1e-4)):
+        cfg = TrainConfig(epochs=2, batch_size=32, **kw)
+        model = build_model("mlp 16-8", (20,), 3, seed=0)
+        ref = copy.deepcopy(model)
+        res = train_one(model, X, y, cfg, seed=1)
+        opt = make_optimizer(list(ref.parameters()), cfg)
+        ref.train()
+        orders = epoch_orders(1, len(y), cfg.epochs)
+        for epoch in range(cfg.epochs):
+            for start in range(0, len(y), 32):
+                idx = torch.as_tensor(orders[epoch, start:start + 32])
+                loss = F.cross_entropy(ref(torch.from_numpy(X)[idx]), torch.as_tensor(y)[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        for (k, a), b in zip(res.model.state_dict().items(), ref.state_dict().values()):
+            assert torch.equal(a, b), k
+
+
+def test_probe_of_float32_equals_the_probe_of_its_float64_copy():
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 4, 600)
+    a = (rng.standard_normal((600, 40)) + y[:, None] * 0.3).astype(np.float32) * np.float32(3e-30)
+    a[:, 5] = 0.0                                       # a constant column
+    ref = linear_probe(a.astype(np.float64), y, seed=2)
+    assert linear_probe(a, y, seed=2) == ref
+    assert linear_probe(a.astype(np.float16).astype(np.float32), y, seed=2).n_test == ref.n_test
+    bad = a.copy()
+    bad[3, 3] = np.nan
+    with pytest.raises(Exception, match="acts"):
+        linear_probe(bad, y)

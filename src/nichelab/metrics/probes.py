@@ -36,6 +36,27 @@ class ProbeResult:
     converged: bool
 
 
+def _narrow_finite(acts) -> bool:
+    """True for a 2-D float32 / float16 ndarray with at least one row and column and only finite values
+    (checked in row blocks: no (n, units) copy). The probe then converts its halves to float64 one at a time."""
+    if not (isinstance(acts, np.ndarray) and acts.dtype in (np.float32, np.float16) and acts.ndim == 2
+            and acts.shape[0] > 0 and acts.shape[1] > 0):
+        return False
+    from ..data._memory import count_nonfinite
+    return count_nonfinite(acts) == 0
+
+
+def _scaled64(a: np.ndarray, rows: np.ndarray, e: np.ndarray, block: int = 4096) -> np.ndarray:
+    """``np.ldexp(a[rows].astype(float64), -e)``, filled in row blocks (no float32 copy of the rows, no second
+    float64 array): the same numbers, as the conversion and the power-of-two scaling are exact."""
+    out = np.empty((len(rows), a.shape[1]), dtype=np.float64)
+    for start in range(0, len(rows), block):
+        part = out[start:start + block]
+        part[...] = a[rows[start:start + block]]
+        np.ldexp(part, -e, out=part)
+    return out
+
+
 def _test_count(test_size, n: int) -> int:
     if isinstance(test_size, (float, np.floating)) and not isinstance(test_size, bool):
         if not 0 < test_size < 1:   # NaN fails this too
@@ -94,17 +115,20 @@ def linear_probe(acts, y, *, test_size: float = 0.3, seed: int = 0, max_iter: in
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
+    narrow = _narrow_finite(acts)       # float32/float16 (n, units), finite: no float64 copy of the whole
     copied = isinstance(acts, np.ndarray) and acts.dtype != np.float64    # as_acts must copy: ours to change
-    a = as_acts(acts)
+    a = acts if narrow else as_acts(acts)
     y = as_labels(y, a)
     max_iter = check_positive_int("max_iter", max_iter)
     seed = check_seed("seed", seed)
     C = check_number("C", C, lo=0.0, lo_open=True)
     # exact power-of-two scaling per unit before StandardScaler squares anything: the probe is
     # invariant to each unit's scale, so activations of 1e-300 or 1e200 give the same result
-    # (in place on as_acts's own float64 copy; the caller's float64 array is never changed)
+    # (in place on as_acts's own float64 copy; the caller's float64 array is never changed). The
+    # exponents of a float32 array equal those of its float64 copy (max and min are exact in both).
     e = column_exponents(a)
-    a = np.ldexp(a, -e, out=a) if copied else np.ldexp(a, -e)
+    if not narrow:
+        a = np.ldexp(a, -e, out=a) if copied else np.ldexp(a, -e)
     n = a.shape[0]
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
@@ -119,8 +143,15 @@ def linear_probe(acts, y, *, test_size: float = 0.3, seed: int = 0, max_iter: in
     # the split of the row indices is the split of the rows (train_test_split draws indices from n and
     # stratify only): each half is gathered once and the float64 (n, units) array freed before fitting
     tr, te = train_test_split(np.arange(n), test_size=n_test, random_state=seed, stratify=stratify)
-    x_tr, x_te, y_tr, y_te = a[tr], a[te], y[tr], y[te]
-    del a
+    y_tr, y_te = y[tr], y[te]
+    if narrow:
+        # each half made float64 and scaled only when needed (the same numbers as halves of the scaled float64
+        # copy: the conversion and the power-of-two scaling are exact), the held-out half after the fit
+        x_tr = _scaled64(a, tr, e)
+        x_te = None
+    else:
+        x_tr, x_te = a[tr], a[te]
+        del a
     if len(np.unique(y_tr)) < 2:
         raise NichelabError(
             f"the probe's training split holds a single class ({n} samples, {len(classes)} "
@@ -144,6 +175,8 @@ def linear_probe(acts, y, *, test_size: float = 0.3, seed: int = 0, max_iter: in
     majority = train_classes[np.argmax(train_counts)]
     train_acc = float(clf.score(x_tr, y_tr))
     del x_tr
+    if x_te is None:
+        x_te = _scaled64(a, te, e)
     x_te = scaler.transform(x_te)
     return ProbeResult(
         train_acc=train_acc,

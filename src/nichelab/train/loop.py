@@ -14,10 +14,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data._memory import Releaser
-from .config import TrainConfig, epoch_orders, make_optimizer, threads
+from ..data._memory import Releaser, mapping_of, take
+from .config import TrainConfig, epoch_orders, threads
 from .divergence import diverged_seeds
 from .masks import keyed_dropout
+from .stacked import FlatOptimizer
 
 __all__ = ["TrainResult", "train_one", "state_numpy"]
 
@@ -72,9 +73,9 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
         Seed of the shuffling stream and of the dropout masks.
     rows : np.ndarray of int, shape (len(y),), optional
         Train on ``X[rows]`` (with labels ``y``) without copying those rows: each minibatch is
-        gathered from ``X`` (which may be memory-mapped: its pages are released from the resident
-        set every few MB, see :mod:`nichelab.data._memory`). The same training as
-        ``train_one(model, X[rows], y, ...)``.
+        gathered from ``X`` (a memory-mapped ``X`` is read with positioned file reads,
+        :func:`nichelab.data._memory.take`, so its pages never enter the resident set). The same
+        training as ``train_one(model, X[rows], y, ...)``.
 
     Returns
     -------
@@ -82,17 +83,26 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
     """
     model.to(cfg.torch_dtype)
     X = np.asarray(X)
-    if rows is not None and X.dtype == np.float32 and not X.flags.writeable:
+    # a memory map's minibatches are read from the file (no page of it kept); the same values as X[rows][idx]
+    from_file = rows is not None and mapping_of(X) is not None
+    if from_file:
+        Xt = None
+    elif rows is not None and X.dtype == np.float32 and not X.flags.writeable:
         with warnings.catch_warnings():      # a read-only memory map: only read here, never written
             warnings.simplefilter("ignore")
             Xt = torch.from_numpy(X).to(cfg.torch_dtype)
     else:
         Xt = torch.as_tensor(X).to(cfg.torch_dtype)
     pick = None if rows is None else torch.as_tensor(np.asarray(rows, dtype=np.int64))
-    pages = Releaser(X) if rows is not None else Releaser(None)   # a memory map's pages leave the resident set
+    file_rows = np.asarray(rows, dtype=np.int64) if from_file else None
+    pages = Releaser(X) if rows is not None and not from_file else Releaser(None)   # pages leave the resident set
     row_bytes = X[:1].nbytes
     yt = torch.as_tensor(np.asarray(y, dtype=np.int64))
-    opt = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
+    # torch.optim's arithmetic, one FlatOptimizer per parameter (nichelab.train.stacked): the same updates as
+    # torch.optim.Adam / SGD (single-tensor, as on CPU), without the import of torch._dynamo (and sympy) that
+    # any torch.optim optimizer triggers (about 70 MB of resident memory for the rest of the process)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    opts = [FlatOptimizer(cfg) for _ in trained]
     orders = epoch_orders(seed, len(yt), cfg.epochs)
     snaps = {0: state_numpy(model)} if 0 in cfg.snapshot_epochs else {}
     losses = np.zeros(cfg.epochs)
@@ -104,11 +114,17 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
             for start in range(0, len(yt), cfg.batch_size):
                 idx = torch.as_tensor(orders[epoch, start:start + cfg.batch_size])
                 masks.step = step
-                loss = F.cross_entropy(model(Xt[idx if pick is None else pick[idx]]), yt[idx])
+                xb = (torch.from_numpy(take(X, file_rows[idx.numpy()])).to(cfg.torch_dtype) if from_file
+                      else Xt[idx if pick is None else pick[idx]])
+                loss = F.cross_entropy(model(xb), yt[idx])
                 pages.read((row_bytes + Releaser.PAGE) * len(idx))     # scattered rows: fault-around per row
-                opt.zero_grad()
+                for p in trained:
+                    p.grad = None
                 loss.backward()
-                opt.step()
+                with torch.no_grad():
+                    for p, opt in zip(trained, opts):
+                        if p.grad is not None:          # as torch.optim: a parameter without a gradient is skipped
+                            opt.step(p, p.grad)
                 total += loss.item() * len(idx)
                 step += 1
             losses[epoch] = total / len(yt)
@@ -117,6 +133,8 @@ def train_one(model: nn.Module, X: np.ndarray, y: np.ndarray, cfg: TrainConfig, 
     pages.close()
     model.eval()
     with torch.no_grad():
-        n_out = int(model(Xt[:1] if pick is None else Xt[pick[:1]]).reshape(1, -1).shape[1]) if len(yt) else 2
+        first = (torch.from_numpy(take(X, file_rows[:1])).to(cfg.torch_dtype) if from_file
+                 else Xt[:1] if pick is None else Xt[pick[:1]])
+        n_out = int(model(first).reshape(1, -1).shape[1]) if len(yt) else 2
     weights = {k: v[None] for k, v in state_numpy(model).items()}
     return TrainResult(model, losses, snaps, bool(diverged_seeds(losses[None], weights, n_out)[0]))

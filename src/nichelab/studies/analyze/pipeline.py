@@ -215,13 +215,15 @@ def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
             progress("census", i, len(acts))
         a = acts.pop(name)                      # census layer by layer: each layer's activations freed after use
         obs, y_obs, owner, probe_acts = (_token_observations(a, mask, y) if token_all else (a, y, None, a))
-        probe_acts = probe_acts if len(probe_pos) == len(y) else probe_acts[probe_pos]
         lc = census_layer(name, obs, y_obs, data.n_classes, raw_shape=raw.get(name, obs.shape[1:]),
                           module_type=subject.layer_types.get(name.split("#")[0], "?"), reduce=cfg.reduce,
                           threshold=cfg.threshold, k=cfg.top_k)
         if owner is not None:
             lc.top = owner[lc.top]               # top tokens -> the samples they belong to
         lc.calls = counts.get(split_key(name)[0], 1)
+        # the probe's rows copied only now, and the layer's (n, units) activations freed before the probe runs
+        probe_acts = probe_acts if len(probe_pos) == len(y) else probe_acts[probe_pos]
+        del a, obs
         if name in maps:
             lc.probe, lc.probe_note = probe_layer(maps.pop(name), y[probe_pos], cfg.seed)
             lc.probe_features = "full map"
@@ -229,7 +231,7 @@ def _run(cfg: AnalyzeConfig, progress) -> AnalyzeResult:
             lc.probe, lc.probe_note = probe_layer(probe_acts, y[probe_pos], cfg.seed)
             lc.probe_features = (f"spatial {cfg.reduce}" if lc.kind == "conv" else
                                  "token mean" if token_all else "units")
-        del a, obs, probe_acts
+        del probe_acts
         layers.append(lc)
     if subject.tokens:
         input_probe = (None, "skipped: the inputs are token ids (a probe on ids would measure nothing)")

@@ -20,7 +20,7 @@ from torch import nn
 
 from ...capture import (ACTIVATION_TYPES, batch_len, call_model, default_layers, expected_input_hint, iter_batches,
                          layer_names, n_samples, resolve_layers, Rows)
-from ...data._memory import Releaser, gather, release
+from ...data._memory import Releaser, gather, release, take
 from ...data.base import Dataset
 from ...data.loaders import load_dataset, model_inputs
 from ...errors import NichelabError, suggest
@@ -416,7 +416,7 @@ def _row_batches(X, rows: np.ndarray, size: int) -> Iterator:
             if isinstance(X, dict):
                 yield {k: (v[pick] if isinstance(v, np.ndarray) else v) for k, v in X.items()}
             else:
-                batch = X[pick]
+                batch = take(X, pick)           # a memory map: read from the file, no page kept
                 pages.read(batch.nbytes + len(batch) * Releaser.PAGE)
                 yield batch
     finally:
