@@ -7,7 +7,6 @@ run with one :class:`~nichelab.errors.NichelabError` and nothing written.
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from ...data.base import Dataset
 from ...data.loaders import load_dataset, model_inputs
 from ...errors import NichelabError, suggest
 from ...nn.checks import check_input_channels
-from ...nn.loading import LoadedModel, load_model
+from ...nn.loading import LoadedModel, load_model, quiet_torch
 from ...nn.models import build_model
 from ...nn.spec import parse_spec
 from ...train.config import threads
@@ -189,20 +188,6 @@ def _loader_message(msg: str, name: str) -> str:
     return f"{name!r}: {msg}"
 
 
-@contextlib.contextmanager
-def _quiet_torch() -> Iterator[None]:
-    """Silence torch's own warnings and log lines while reading a model file (errors are reported as one line)."""
-    logger = logging.getLogger("torch")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logger.setLevel(level)
-
-
 def _as_images(data: Dataset) -> Dataset:
     """Flat samples with a known image shape (digits: 64 -> (1, 8, 8)), or (n, H, W), as (n, C, H, W)."""
     X = data.X
@@ -283,7 +268,7 @@ def _load_user_model(cfg: AnalyzeConfig) -> LoadedModel:
     looks_like_file = text.endswith((".pt", ".pt2", ".pth", ".keras", ".h5")) or "/" in text or "\\" in text
     if not Path(text).exists() and ":" not in text and not looks_like_file:
         raise _model_kind_error(text)
-    with _quiet_torch(), warnings.catch_warnings(record=True) as caught:
+    with quiet_torch(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loaded = load_model(text, weights=cfg.weights, trust_pickle=cfg.trust_pickle)
     # nichelab's own loader warnings (a fixed-batch .pt2, a factory without weights) belong in the report
@@ -305,7 +290,7 @@ def _layer_types(module: nn.Module, kind: str, source: str) -> dict[str, str]:
                        or type(m).__name__)
     if kind == "export":
         try:
-            with _quiet_torch():
+            with quiet_torch():
                 ep = torch.export.load(source)
             for node in ep.graph.nodes:
                 for path, qual in (node.meta.get("nn_module_stack") or {}).values():
@@ -341,7 +326,7 @@ def _input_hint(module: nn.Module, kind: str, source: str, types: dict[str, str]
         return hint
     if kind == "export":
         try:
-            with _quiet_torch():
+            with quiet_torch():
                 ep = torch.export.load(source)
             for node in ep.graph.nodes:
                 if node.op == "placeholder" and node.name in ep.graph_signature.user_inputs:
