@@ -2,6 +2,7 @@
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -244,3 +245,30 @@ def test_bad_seeds_name_the_flag_not_a_cell():
         plan_cells("lab", parse_grid("lab", ["hidden=2"]), 3, first_seed=-1)
     with pytest.raises(NichelabError, match=r"^--seeds must be an integer >= 1"):
         plan_cells("lab", parse_grid("lab", ["hidden=2"]), 0)
+
+
+def test_ctrl_c_during_a_sweep_prints_one_line(tmp_path):
+    """SIGINT to the whole process group (as Ctrl-C or `timeout -s INT` sends it) while workers are
+    starting or training: one 'interrupted' line, exit 130, no worker traceback."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = tmp_path / "sw"
+    cmd = [sys.executable, "-m", "nichelab", "sweep", "lab", "--grid", "hidden=1,2,3", "--grid", "epochs=30",
+           "--seeds", "20", "--workers", "2", "--out", str(out)]
+    for delay in (3.0, 8.0):  # while workers import torch, and while they train
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        try:
+            time.sleep(delay)
+            os.killpg(p.pid, signal.SIGINT)
+            _, err = p.communicate(timeout=120)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+        if p.returncode == 0:  # finished before the signal (a fast machine): nothing to check
+            continue
+        assert p.returncode == 130, err
+        lines = [ln for ln in err.strip().splitlines() if not ln.startswith("[")]
+        assert lines == ["interrupted: finished cells are kept; run the same command with the same --out "
+                         "to resume"], err
+        assert "Traceback" not in err
+        shutil.rmtree(out, ignore_errors=True)
