@@ -272,3 +272,15 @@ def test_ctrl_c_during_a_sweep_prints_one_line(tmp_path):
                          "to resume"], err
         assert "Traceback" not in err
         shutil.rmtree(out, ignore_errors=True)
+
+
+def test_only_studies_with_seeds_can_be_swept(tmp_path):
+    res = runner.invoke(app, ["sweep", "nosuch", "--grid", "epochs=1", "--out", str(tmp_path / "a")])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
+    listed = res.output.split("(")[1].split(")")[0].split(", ")
+    assert "lab" in listed and "analyze" not in listed and "compare" not in listed
+    assert all("seeds" in {f.name for f in __import__("dataclasses").fields(STUDIES[n].Config)} for n in listed)
+    res = runner.invoke(app, ["sweep", "analyze", "--grid", "epochs=1", "--out", str(tmp_path / "b")])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
+    assert "a study that trains seeds" in res.output and "'analyze'" in res.output
+    assert "unexpected keyword" not in res.output and not (tmp_path / "b").exists()

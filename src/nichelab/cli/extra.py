@@ -21,7 +21,7 @@ Example: nichelab sweep lab --grid lr=0.001,0.01,0.1 --grid hidden=2,4 --seeds 5
 
 
 def sweep(
-    study: str = typer.Argument(..., help="The study to sweep (e.g. lab).", show_default=False),
+    study: str = typer.Argument(..., help="The study to sweep: one that trains seeds (e.g. lab, width).", show_default=False),
     grid: Optional[List[str]] = typer.Option(
         None, "--grid", help="NAME=V1,V2,...: a setting of the study and its values (repeat for more "
                              "settings; cells are every combination).", show_default=False),
