@@ -268,26 +268,52 @@ def _outcome_color(outcomes: tuple, legend: bool = True):
                      legend=alt.Legend(title="outcome", orient="bottom") if legend else None)
 
 
-def fig_outcome_shares(counts: dict, n_seeds: int, outcomes: tuple) -> dict:
-    """Share of seeds per outcome (bars, percent, with counts); clicking a bar filters the seeds by it."""
-    data = alt.Data(values=[{"outcome": o, "share": 100.0 * counts[o] / n_seeds, "seeds": counts[o]} for o in outcomes])
+def fig_outcome_shares(rows: list[dict], outcomes: tuple) -> dict:
+    """Share of seeds per outcome (bars, percent) with 95% Wilson intervals and counts; click a bar to filter.
+
+    ``rows``: one per outcome, ``{"outcome", "k", "n", "share", "lo", "hi"}`` (shares as fractions), as
+    :func:`nichelab.studies.lab.views.share_rows` stores them in ``views["outcome_shares"]``.
+    """
+    n = rows[0]["n"] if rows else 0
+    vals = [{"outcome": r["outcome"], "share": 100.0 * r["share"], "lo": 100.0 * r["lo"], "hi": 100.0 * r["hi"],
+             "seeds": r["k"], "n": r["n"]} for r in rows if r["outcome"] in outcomes]
+    data = alt.Data(values=vals)
     x = alt.X("outcome:N", sort=list(outcomes), axis=alt.Axis(**axis("outcome", labelAngle=0)))
-    y = alt.Y("share:Q", scale=alt.Scale(domain=[0, 105]), axis=alt.Axis(**axis(f"share of seeds (%), n = {n_seeds}")))
+    y = alt.Y("share:Q", scale=alt.Scale(domain=[0, 105]), axis=alt.Axis(**axis(f"share of seeds (%), n = {n}")))
+    tip = [alt.Tooltip("outcome:N"), alt.Tooltip("seeds:Q"), alt.Tooltip("share:Q", format=".1f", title="share (%)"),
+           alt.Tooltip("lo:Q", format=".1f", title="95% CI low (%)"), alt.Tooltip("hi:Q", format=".1f", title="95% CI high (%)")]
     bars = _leaf(data, [], lambda c: c.mark_bar().encode(
-        x=x, y=y, color=_outcome_color(outcomes, legend=False),
-        tooltip=[alt.Tooltip("outcome:N"), alt.Tooltip("seeds:Q"), alt.Tooltip("share:Q", format=".1f", title="share (%)")]))
-    text = _leaf(data, [], lambda c: c.mark_text(dy=-7, fontSize=12).encode(x=x, y=y, text=alt.Text("seeds:Q")))
-    return _finish(_layer(bars, text, width=420, height=220))
+        x=x, y=y, color=_outcome_color(outcomes, legend=False), tooltip=tip))
+    err = _leaf(data, [], lambda c: c.mark_rule(color="black", strokeWidth=2).encode(
+        x=x, y=alt.Y("lo:Q"), y2=alt.Y2("hi:Q")))
+    text = _leaf(data, _calc(label="datum.seeds + ' of ' + datum.n"),
+                 lambda c: c.mark_text(dy=-8, fontSize=12).encode(x=x, y=alt.Y("hi:Q"), text=alt.Text("label:N")))
+    return _finish(_layer(bars, err, text, width=420, height=220))
 
 
-def fig_splits(freq: list, n_units: int) -> dict:
-    """How often each split of the classes is implemented by a hidden unit (percent of units)."""
-    rows = [{"split": k, "share": 100.0 * v} for k, v in freq]
-    spec = _leaf(alt.Data(values=rows), [], lambda c: c.mark_bar(color=OKABE_ITO[0]).encode(
-        y=alt.Y("split:N", sort=[r["split"] for r in rows], axis=alt.Axis(**axis("split (class-0 side | other side)"))),
-        x=alt.X("share:Q", axis=alt.Axis(**axis(f"share of hidden units (%), n = {n_units}"))),
-        tooltip=[alt.Tooltip("split:N"), alt.Tooltip("share:Q", format=".1f", title="share of units (%)")]))
-    return _finish({**spec, "width": 460, "height": max(60, 22 * len(rows))})
+def fig_splits(rows: list[dict]) -> dict:
+    """How often each split of the classes is implemented by a hidden unit (percent of units, 95% intervals).
+
+    ``rows``: ``{"split", "k", "n", "share", "lo", "hi"}`` (shares as fractions), most common first, as
+    stored in ``views["split_shares"]``.
+    """
+    n = rows[0]["n"] if rows else 0
+    vals = [{"split": r["split"], "share": 100.0 * r["share"], "lo": 100.0 * r["lo"], "hi": 100.0 * r["hi"],
+             "units": r["k"], "n": r["n"]} for r in rows]
+    data = alt.Data(values=vals)
+    y = alt.Y("split:N", sort=[r["split"] for r in vals], axis=alt.Axis(**axis("split (class-0 side | other side)")))
+    x = alt.X("share:Q", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(**axis(f"share of hidden units (%), n = {n}")))
+    bars = _leaf(data, [], lambda c: c.mark_bar(color=OKABE_ITO[0]).encode(
+        y=y, x=x, tooltip=[alt.Tooltip("split:N"), alt.Tooltip("units:Q"),
+                           alt.Tooltip("share:Q", format=".1f", title="share of units (%)"),
+                           alt.Tooltip("lo:Q", format=".1f", title="95% CI low (%)"),
+                           alt.Tooltip("hi:Q", format=".1f", title="95% CI high (%)")]))
+    err = _leaf(data, [], lambda c: c.mark_rule(color="black", strokeWidth=2).encode(
+        y=y, x=alt.X("lo:Q"), x2=alt.X2("hi:Q")))
+    text = _leaf(data, _calc(label="datum.units + ' of ' + datum.n"),
+                 lambda c: c.mark_text(dx=6, align="left", fontSize=11).encode(y=y, x=alt.X("hi:Q"),
+                                                                                text=alt.Text("label:N")))
+    return _finish(_layer(bars, err, text, width=460, height=max(60, 22 * len(vals))))
 
 
 def _strip(outcomes: tuple, seed: int, value: str, value_axis: dict, horizontal: bool, tooltip: list,
