@@ -284,3 +284,22 @@ def test_only_studies_with_seeds_can_be_swept(tmp_path):
     assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
     assert "a study that trains seeds" in res.output and "'analyze'" in res.output
     assert "unexpected keyword" not in res.output and not (tmp_path / "b").exists()
+
+
+def test_findings_describe_a_rise_then_fall_with_its_peak():
+    """0% at hidden=1, 40% at hidden=2, 30% at hidden=3 (the user's sweep, scaled up): a peak at 2, not a
+    rise 'from 0% to 30%'."""
+    spec = {"study": "lab", "grid": {"hidden": ["1", "2", "3"]}, "seeds": 200, "first_seed": 0}
+    rows = [_row("hidden=1", 1, {"distinct": 0, "duplicate": 0, "dead": 0, "other": 200}),
+            _row("hidden=2", 2, {"distinct": 120, "duplicate": 40, "dead": 0, "other": 40}),
+            _row("hidden=3", 3, {"distinct": 60, "duplicate": 60, "dead": 0, "other": 80})]
+    text = " ".join(sweep_findings(spec, rows)["grid"])
+    assert ("distinct rises from 0% (0 of 200; 95% CI 0.0%–1.9%) at hidden=1 to a peak of 60% (120 of 200; "
+            "95% CI 53%–67%) at hidden=2, then falls to 30% (60 of 200") in text, text
+    assert "distinct rises from 0% (0 of 200; 95% CI 0.0%–1.9%) at hidden=1 to 30%" not in text
+    assert "other falls from 100% (200 of 200; 95% CI 98%–100%) at hidden=1 to a low of 20%" in text
+    # a path that ends higher but not steadily says so and lists every value
+    rows[2] = _row("hidden=3", 3, {"distinct": 100, "duplicate": 40, "dead": 0, "other": 60})
+    rows[1] = _row("hidden=2", 2, {"distinct": 110, "duplicate": 30, "dead": 0, "other": 60})
+    text = " ".join(sweep_findings(spec, rows)["grid"])
+    assert "distinct rises from 0%" not in text or "to a peak" not in text
