@@ -236,3 +236,30 @@ def test_terminal_summary_fits_80_columns(lab):
     assert max(len(ln) for ln in lines) <= 80
     assert any("95% CI" in ln for ln in lines)
     assert not any("…" in ln for ln in lines)
+
+
+def test_film_zero_lines_use_one_dash_per_unit_everywhere(lab):
+    """L1:0's zero line has the same dash in its map panel as in the decision-region panel and its legend."""
+    from nichelab.reporting.figures.lab import unit_dash
+    spec = next(c for c in build_report(lab).charts() if c.name == "film").spec
+    panels = spec["vconcat"][0]["concat"]
+    for u, panel in enumerate(panels):
+        line = next(l for l in panel["layer"] if l["mark"]["type"] == "line")
+        assert line["mark"]["strokeDash"] == unit_dash(u)
+    regions = spec["vconcat"][1]["hconcat"][-1]
+    line = next(l for l in regions["layer"] if l["mark"]["type"] == "line")
+    scale = line["encoding"]["strokeDash"]["scale"]
+    assert scale["domain"] == [f"L1:{u} = 0" for u in range(lab.config.hidden)]
+    assert scale["range"] == [unit_dash(u) for u in range(lab.config.hidden)]
+    assert unit_dash(0) == [1, 0]  # solid, as the legend draws it
+
+
+def test_loss_legend_shows_the_median_line_styles(lab):
+    spec = next(c for c in build_report(lab).charts() if c.name == "loss_curves").spec
+    med = spec["layer"][1]
+    enc = med["encoding"]
+    assert enc["strokeDash"]["legend"]["title"] == enc["color"]["legend"]["title"]  # one merged legend
+    assert enc["color"]["legend"]["symbolType"] == "stroke"
+    assert all(l["encoding"].get("color", {}).get("legend") is not None for l in spec["layer"]
+               if "color" in l.get("encoding", {}))
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [1, lab.config.epochs]

@@ -221,7 +221,10 @@ def _controls(r) -> list[Control]:
     if fseeds:
         last = int(r.config.epochs)
         out.append(Control("epoch", "Epoch", "range", last, min=0, max=last, step=1, play=True,
-                           help="Moves the training film (epoch 0 = the random start), for seeds marked 'film'."))
+                           help="Moves the training film (epoch 0 = the random start), for seeds marked 'film'.",
+                           active_when=("seed", sorted(fseeds),
+                                        "No film for this seed (only its final weights are kept): pick a seed "
+                                        "marked 'film' to move the slider.")))
     return out
 
 
@@ -235,7 +238,8 @@ def _one_seed(r, data) -> Section:
                             panels=MAX_UNIT_PANELS)
         figures.append(Chart(
             "film", spec,
-            "Top: each unit outputs 0 on the light side of its dashed line and grows towards the dark side — see "
+            "Top: each unit outputs 0 on the light side of its zero line (drawn with the unit's dash, as in the "
+            "legend of the decision regions) and grows towards the dark side — see "
             "which classes sit there. Bottom: the data in the plane of the units' outputs (points are spread by up "
             "to 2.5% of each axis so points at the same place stay visible, e.g. a class on which both units are "
             "silent sits at (0, 0)) and the decision regions; move the epoch slider to watch them form.",
@@ -338,11 +342,21 @@ def _failures(r, data) -> Section:
                        "lost niche costs; click a dot to show that seed.",
                        datasets={"lab_seeds": data["lab_seeds"]}, click=("seed", "seed"))]
         + [Chart("loss_curves", fig.fig_loss_curves(OUTCOMES, int(r.config.show_seed), int(r.config.epochs),
-                                                    with_seed=bool(film["seeds"])),
+                                                    with_seed=bool(film["seeds"]), loss_range=_loss_range(r, data)),
                  "Curves that flatten high belong to outcomes that lost a niche: compare where each median line "
-                 "ends (black: the selected seed, for seeds with a film; dotted rule: the film's epoch).",
+                 "ends (shaded band: the middle half of that outcome's seeds; black: the selected seed, for seeds "
+                 "with a film; dotted rule: the film's epoch).",
                  datasets={k: data[k] for k in ("lab_loss", "lab_bands")})] * (r.config.epochs > 0),
         notes=notes)
+
+
+def _loss_range(r, data) -> tuple | None:
+    """(lowest, highest) positive loss of the bands and film curves drawn, and the last epoch."""
+    vals = [v for b in data["lab_bands"] for v in (b["q25"], b["q75"])] + [d["loss"] for d in data["lab_loss"]]
+    vals = [float(v) for v in vals if v is not None and np.isfinite(v) and v > 0]
+    if not vals:
+        return None
+    return min(vals), max(vals), int(r.config.epochs)
 
 
 def _shared(rec: dict) -> str:
