@@ -106,3 +106,37 @@ def test_capture_batches_of_different_widths_is_one_error():
     batches = [np.zeros((3, 4), np.float32), np.zeros((3, 5), np.float32)]
     with pytest.raises(NichelabError, match="batch|width|shape"):
         capture(_net(), iter(batches))
+
+
+# ---- odd inputs (wave 2) ----------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["1e-3,,", ",1e-3", "1e-3,,1e-4"])
+def test_empty_item_in_a_list_option_is_an_error_naming_it(tmp_path, value):
+    out = tmp_path / "x"
+    res = runner.invoke(app, ["run", "symmetry", "--eps", value, "--out", str(out)])
+    line = _one_line_error(res, out, "--eps must list values separated by single commas", repr(value))
+    assert line.startswith("error: --eps")
+
+
+def test_export_refuses_a_folder_that_holds_something(tmp_path):
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["run", "lab", "--seeds", "2", "--epochs", "1", "--out", str(run)]).exit_code == 0
+    dest = tmp_path / "mine"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("keep me")
+    res = runner.invoke(app, ["export", str(run), "--format", "svg", "--out", str(dest)])
+    assert res.exit_code == 2 and "--out must be a new or empty folder" in res.output, res.output
+    assert sorted(p.name for p in dest.iterdir()) == ["notes.txt"]
+    res = runner.invoke(app, ["export", str(run), "--format", "svg", "--out", str(tmp_path / "new")])
+    assert res.exit_code == 0 and any(p.suffix == ".svg" for p in (tmp_path / "new").iterdir())
+    res = runner.invoke(app, ["export", str(run), "--format", "gif", "--out", str(tmp_path / "new2")])
+    _one_line_error(res, tmp_path / "new2", "--format must be one of png, svg, pdf; got 'gif'")
+
+
+def test_help_shows_choices_and_bad_choice_is_house_style(tmp_path):
+    res = runner.invoke(app, ["export", "--help"])
+    assert "--format <png|svg|pdf>" in res.output and "--format <str>" not in res.output
+    assert "<local|ray>" in runner.invoke(app, ["sweep", "--help"]).output
+    out = tmp_path / "sw"
+    res = runner.invoke(app, ["sweep", "lab", "--backend", "foo", "--grid", "hidden=2", "--out", str(out)])
+    line = _one_line_error(res, out)
+    assert line == "error: --backend must be local or ray; got 'foo'"

@@ -105,12 +105,31 @@ def test_out_that_is_a_file_is_named_as_such(tmp_path):
     assert res.exit_code == 2 and "in its path is a file" in res.output
 
 
-def test_zero_epochs_runs_and_draws_the_initial_lines(tmp_out):
+def test_zero_epochs_is_refused_and_every_study_trains_at_least_one_epoch(tmp_out):
+    """--epochs 0 would report untrained networks as if they had learned: one error, no folder."""
     res = _run("--seeds", "2", "--epochs", "0", "--out", str(tmp_out))
-    assert res.exit_code == 0, res.output
-    data = json.loads((tmp_out / "results.json").read_text())
-    assert data["config"]["snapshot_epochs"] == [0]
-    assert data["summary"]["lab_story_share"] <= data["summary"]["outcome_shares"]["distinct"]
+    assert res.exit_code == 2, res.output
+    assert res.output.strip() == "error: --epochs must be an integer >= 1 and <= 1000000; got 0"
+    assert not tmp_out.exists()
+    from nichelab.options import option_specs
+    from nichelab.studies import STUDIES
+    for name, study in STUDIES.items():
+        for spec in option_specs(study.Config):
+            if spec.name == "epochs":
+                assert spec.ge == 1, name
+
+
+def test_show_seed_may_be_any_trained_seed_up_to_the_largest_first_seed():
+    from nichelab.errors import NichelabError
+    from nichelab.studies.lab.config import LabConfig
+    top = 2**32 - 1 - 10_000_000
+    assert LabConfig(first_seed=3_000_000_000, seeds=2, show_seed=3_000_000_001).show_seed == 3_000_000_001
+    assert LabConfig(first_seed=top, seeds=10_000_000, show_seed=2**32 - 2).show_seed == 2**32 - 2
+    with pytest.raises(NichelabError, match=r"show_seed must be one of the trained seeds 3000000000..3000000001; "
+                                            r"got 3000000002"):
+        LabConfig(first_seed=3_000_000_000, seeds=2, show_seed=3_000_000_002)
+    res = _run("--first-seed", "3000000000", "--seeds", "2", "--show-seed", "4294967296", "--epochs", "1")
+    assert res.exit_code == 2 and "--show-seed must be" in res.output and len(res.output.splitlines()) == 1
 
 
 def test_sigterm_leaves_no_partial_folder(tmp_path):

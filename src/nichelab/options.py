@@ -198,7 +198,13 @@ def _check_item(spec: OptionSpec, value, label: str):
 
 def _as_items(spec: OptionSpec, value) -> tuple:
     if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
+        if not value.strip():
+            return ()
+        items = tuple(v.strip() for v in value.split(","))
+        if "" in items:
+            raise NichelabError.for_field(spec.name, "must list values separated by single commas, "
+                                          "with no empty item", value)
+        return items
     if isinstance(value, (list, tuple)):
         return tuple(value)
     return (value,)

@@ -199,3 +199,39 @@ def test_notebook_iframe_draws_the_charts(run, browser):
     assert frame.evaluate("Object.keys(window.nichelab.views).length") >= 5
     assert frame.evaluate("window.nichelab.errors") == [] and errors == [] and requests == []
     page.close()
+
+
+def test_seed_without_film_disables_the_epoch_slider_without_warnings(run, open_page, artifacts):
+    """A seed without a film: the slider is disabled with its note, the loss chart (whose seed curve is
+    then empty) logs no 'Infinite extent' warning; a film seed enables the slider again."""
+    out, data = run
+    o = open_page(out / "report.html")
+    warnings = []
+    o.page.on("console", lambda m: warnings.append(m.text) if m.type in ("warning", "error") else None)
+    film = set(_film_weights(data)["seeds"].tolist())
+    plain = next(p["seed"] for p in data["per_seed"] if p["seed"] not in film)
+    assert not o.page.is_disabled("#ctl-epoch") and o.page.is_hidden("#note-epoch")
+    o.page.select_option("#ctl-seed", str(plain))
+    o.page.evaluate("window.nichelab.ready.then(() => true)")
+    o.page.wait_for_timeout(300)
+    assert o.page.is_disabled("#ctl-epoch") and o.page.is_disabled('button[data-play="epoch"]')
+    assert o.page.is_visible("#note-epoch") and "No film for this seed" in o.page.text_content("#note-epoch")
+    assert warnings == [], warnings
+    o.page.locator(".controls").first.screenshot(path=str(artifacts / "lab-no-film-controls.png"))
+    o.page.select_option("#ctl-seed", "3")
+    o.page.evaluate("window.nichelab.ready.then(() => true)")
+    assert not o.page.is_disabled("#ctl-epoch") and o.page.is_hidden("#note-epoch")
+
+
+def test_clicking_a_row_scrolls_to_the_seed_views(run, open_page):
+    out, data = run
+    o = open_page(out / "report.html", height=800)
+    table = 'table[data-select-param="seed"]'
+    target = data["per_seed"][4]["seed"]
+    o.page.locator(f'{table} tr[data-value="{target}"]').scroll_into_view_if_needed()
+    assert o.page.evaluate("document.querySelector('#ctl-seed').getBoundingClientRect().bottom") < 0
+    o.page.click(f'{table} tr[data-value="{target}"]')
+    o.page.evaluate("window.nichelab.ready.then(() => true)")
+    o.page.wait_for_timeout(300)
+    top = o.page.evaluate("document.querySelector('#ctl-seed').getBoundingClientRect().top")
+    assert 0 <= top < 800 and o.state("seed") == target

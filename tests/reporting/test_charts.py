@@ -1,5 +1,6 @@
 """Interactive pages: the page model, the HTML (datasets once, no network), the lab's specs and data, export."""
 import json
+import math
 import re
 
 import numpy as np
@@ -173,3 +174,92 @@ def test_every_lab_chart_that_reads_a_page_parameter_declares_it(lab):
         for name in ("seed", "epoch"):
             if re.search(rf"(?<![\w.'\"]){name}(?![\w'\"])", " ".join(re.findall(r'"(?:filter|calculate|expr)": "([^"]*)"', text))):
                 assert name in declared, f"{c.name} reads {name} without declaring it"
+
+
+def _wilson_ref(k, n, z=1.959963984540054):
+    """Wilson 95% interval written out in float64 (the reference for the stored views)."""
+    p = k / n
+    c = (p + z * z / (2 * n)) / (1 + z * z / n)
+    h = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+def test_lab_shares_carry_counts_and_intervals_from_the_stored_views(lab):
+    from nichelab.reporting.pages.lab import summary_table
+    n = len(lab.seeds)
+    rows = lab.views["outcome_shares"]
+    assert [r["outcome"] for r in rows] == list(lab.summary["outcome_counts"])
+    for r in rows:
+        assert r["k"] == lab.summary["outcome_counts"][r["outcome"]] and r["n"] == n
+        assert (r["lo"], r["hi"]) == pytest.approx(_wilson_ref(r["k"], n), abs=1e-12)
+    splits = lab.views["split_shares"]
+    assert sum(r["k"] for r in splits) == splits[0]["n"] == n * lab.config.hidden
+    assert {r["split"]: r["k"] / r["n"] for r in splits} == pytest.approx(lab.summary["split_shares"])
+    report = build_report(lab)
+    chart = next(c for c in report.charts() if c.name == "outcome_shares")
+    text = json.dumps(chart.spec)
+    assert '"y2"' in text and "95% CI" in text
+    drawn = {v["outcome"]: v for v in _values(chart.spec)}
+    for r in rows[:4]:
+        assert drawn[r["outcome"]]["lo"] == pytest.approx(100 * r["lo"]) and drawn[r["outcome"]]["seeds"] == r["k"]
+    splits_chart = next(c for c in report.charts() if c.name == "splits")
+    assert '"x2"' in json.dumps(splits_chart.spec)
+    table = next(t for s in report.sections for t in s.tables if t.columns[0].startswith("split"))
+    assert all(re.fullmatch(r"\d+(\.\d)?% \(\d+ of \d+; 95% CI .+\)", row[1]) for row in table.rows), table.rows
+    summ = summary_table(lab)
+    assert "95% CI" in summ.columns[1]
+    for row in summ.rows:
+        assert re.fullmatch(r"\d+(\.\d)?% \(\d+ of \d+; 95% CI .+\)", row[1]), row
+
+
+def _values(spec):
+    out = []
+    if isinstance(spec, dict):
+        if isinstance(spec.get("data"), dict) and "values" in spec["data"]:
+            out += spec["data"]["values"]
+        for v in spec.values():
+            out += _values(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            out += _values(v)
+    return out
+
+
+def test_terminal_summary_fits_80_columns(lab):
+    import io
+    from rich.console import Console
+    from nichelab.reporting.pages.lab import summary_table
+    from nichelab.reporting.terminal import print_summary
+    buf = io.StringIO()
+    print_summary(Console(file=buf, width=80, force_terminal=False), summary_table(lab), "/tmp/x", 1.0)
+    lines = buf.getvalue().splitlines()
+    assert max(len(ln) for ln in lines) <= 80
+    assert any("95% CI" in ln for ln in lines)
+    assert not any("…" in ln for ln in lines)
+
+
+def test_film_zero_lines_use_one_dash_per_unit_everywhere(lab):
+    """L1:0's zero line has the same dash in its map panel as in the decision-region panel and its legend."""
+    from nichelab.reporting.figures.lab import unit_dash
+    spec = next(c for c in build_report(lab).charts() if c.name == "film").spec
+    panels = spec["vconcat"][0]["concat"]
+    for u, panel in enumerate(panels):
+        line = next(l for l in panel["layer"] if l["mark"]["type"] == "line")
+        assert line["mark"]["strokeDash"] == unit_dash(u)
+    regions = spec["vconcat"][1]["hconcat"][-1]
+    line = next(l for l in regions["layer"] if l["mark"]["type"] == "line")
+    scale = line["encoding"]["strokeDash"]["scale"]
+    assert scale["domain"] == [f"L1:{u} = 0" for u in range(lab.config.hidden)]
+    assert scale["range"] == [unit_dash(u) for u in range(lab.config.hidden)]
+    assert unit_dash(0) == [1, 0]  # solid, as the legend draws it
+
+
+def test_loss_legend_shows_the_median_line_styles(lab):
+    spec = next(c for c in build_report(lab).charts() if c.name == "loss_curves").spec
+    med = spec["layer"][1]
+    enc = med["encoding"]
+    assert enc["strokeDash"]["legend"]["title"] == enc["color"]["legend"]["title"]  # one merged legend
+    assert enc["color"]["legend"]["symbolType"] == "stroke"
+    assert all(l["encoding"].get("color", {}).get("legend") is not None for l in spec["layer"]
+               if "color" in l.get("encoding", {}))
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [1, lab.config.epochs]

@@ -2,6 +2,7 @@
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -244,3 +245,61 @@ def test_bad_seeds_name_the_flag_not_a_cell():
         plan_cells("lab", parse_grid("lab", ["hidden=2"]), 3, first_seed=-1)
     with pytest.raises(NichelabError, match=r"^--seeds must be an integer >= 1"):
         plan_cells("lab", parse_grid("lab", ["hidden=2"]), 0)
+
+
+def test_ctrl_c_during_a_sweep_prints_one_line(tmp_path):
+    """SIGINT to the whole process group (as Ctrl-C or `timeout -s INT` sends it) while workers are
+    starting or training: one 'interrupted' line, exit 130, no worker traceback."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = tmp_path / "sw"
+    cmd = [sys.executable, "-m", "nichelab", "sweep", "lab", "--grid", "hidden=1,2,3", "--grid", "epochs=30",
+           "--seeds", "20", "--workers", "2", "--out", str(out)]
+    for delay in (3.0, 8.0):  # while workers import torch, and while they train
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        try:
+            time.sleep(delay)
+            os.killpg(p.pid, signal.SIGINT)
+            _, err = p.communicate(timeout=120)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+        if p.returncode == 0:  # finished before the signal (a fast machine): nothing to check
+            continue
+        assert p.returncode == 130, err
+        lines = [ln for ln in err.strip().splitlines() if not ln.startswith("[")]
+        assert lines == ["interrupted: finished cells are kept; run the same command with the same --out "
+                         "to resume"], err
+        assert "Traceback" not in err
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def test_only_studies_with_seeds_can_be_swept(tmp_path):
+    res = runner.invoke(app, ["sweep", "nosuch", "--grid", "epochs=1", "--out", str(tmp_path / "a")])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
+    listed = res.output.split("(")[1].split(")")[0].split(", ")
+    assert "lab" in listed and "analyze" not in listed and "compare" not in listed
+    assert all("seeds" in {f.name for f in __import__("dataclasses").fields(STUDIES[n].Config)} for n in listed)
+    res = runner.invoke(app, ["sweep", "analyze", "--grid", "epochs=1", "--out", str(tmp_path / "b")])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1, res.output
+    assert "a study that trains seeds" in res.output and "'analyze'" in res.output
+    assert "unexpected keyword" not in res.output and not (tmp_path / "b").exists()
+
+
+def test_findings_describe_a_rise_then_fall_with_its_peak():
+    """0% at hidden=1, 40% at hidden=2, 30% at hidden=3 (the user's sweep, scaled up): a peak at 2, not a
+    rise 'from 0% to 30%'."""
+    spec = {"study": "lab", "grid": {"hidden": ["1", "2", "3"]}, "seeds": 200, "first_seed": 0}
+    rows = [_row("hidden=1", 1, {"distinct": 0, "duplicate": 0, "dead": 0, "other": 200}),
+            _row("hidden=2", 2, {"distinct": 120, "duplicate": 40, "dead": 0, "other": 40}),
+            _row("hidden=3", 3, {"distinct": 60, "duplicate": 60, "dead": 0, "other": 80})]
+    text = " ".join(sweep_findings(spec, rows)["grid"])
+    assert ("distinct rises from 0% (0 of 200; 95% CI 0.0%–1.9%) at hidden=1 to a peak of 60% (120 of 200; "
+            "95% CI 53%–67%) at hidden=2, then falls to 30% (60 of 200") in text, text
+    assert "distinct rises from 0% (0 of 200; 95% CI 0.0%–1.9%) at hidden=1 to 30%" not in text
+    assert "other falls from 100% (200 of 200; 95% CI 98%–100%) at hidden=1 to a low of 20%" in text
+    # a path that ends higher but not steadily says so and lists every value
+    rows[2] = _row("hidden=3", 3, {"distinct": 100, "duplicate": 40, "dead": 0, "other": 60})
+    rows[1] = _row("hidden=2", 2, {"distinct": 110, "duplicate": 30, "dead": 0, "other": 60})
+    text = " ".join(sweep_findings(spec, rows)["grid"])
+    assert "distinct rises from 0%" not in text or "to a peak" not in text

@@ -109,7 +109,7 @@ def test_overall_answer_from_verdicts():
 @pytest.mark.parametrize("kwargs,message", [
     ({"seeds": 1}, "seeds must be an integer >= 2"), ({"measures": "linear_cka,cka2"}, "measures must be one of"),
     ({"threshold_low": 0.95}, r"threshold_low must be <= threshold_high \(0.9\)"),
-    ({"init": "he"}, "init must be one of glorot, torch"), ({"epochs": -1}, "epochs must be an integer >= 0"),
+    ({"init": "he"}, "init must be one of glorot, torch"), ({"epochs": 0}, "epochs must be an integer >= 1"),
     ({"test_fraction": 0.0}, "test_fraction must be a finite number > 0 and < 1; got 0.0"),
     ({"test_fraction": 1.0}, "test_fraction must be a finite number > 0 and < 1; got 1.0"),
     ({"majority": 0.0}, "majority must be a finite number > 0"),

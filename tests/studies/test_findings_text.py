@@ -149,3 +149,14 @@ def test_symmetry_split_meaning_follows_the_distinct_units():
     assert "still act as one unit" in split_meaning(1.0)
     assert "no longer a one-unit network" not in split_meaning(1.0)
     assert "no longer a one-unit network" in split_meaning(2.0)
+
+
+def test_lab_failures_name_the_weakest_class_plainly():
+    """'class they got wrong most (mean per-class accuracy 12%)' read as the seeds' accuracy; the
+    sentence must say it is the share of that class's points classified right."""
+    a = _analysis([[DEAD, A01], [DEAD, A02], [A01, A02]], ["dead", "dead", "distinct"], acc=[0.72, 0.72, 1.0])
+    a.recall[:2] = [[1.0, 1.0, 0.2, 0.9], [1.0, 1.0, 0.4, 0.8]]
+    text_ = " ".join(lab.answer_failures(a))
+    assert "their weakest class is class 2: on average over these seeds, 30% of its points are classified right" \
+        in text_, text_
+    assert "mean per-class accuracy" not in text_

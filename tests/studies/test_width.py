@@ -239,3 +239,16 @@ def test_pairs_are_quoted_as_the_mean_per_network_that_the_table_shows():
     text = answer_niches(d, width.WidthConfig(seeds=5))[1]
     assert "0.2 near-duplicate pairs per network on average over the 5 seeds; 1 of 5 networks have at least one" in text
     assert "10 of 160 live units" in text          # 2 per seed, pooled
+
+
+def test_per_width_card_gives_counts_and_intervals(small):
+    """The width card's shares of units carry their counts and 95% intervals (pooled over seeds)."""
+    import re
+    from nichelab.reporting import build_report
+    readout = next(ro for s in build_report(small).sections for ro in s.readouts if ro.param == "hwidth")
+    for w in (1, 4, 32):
+        lines = dict(readout.records[str(w)])
+        k = int(round(float(np.nansum(small.datasets["blobs"].per_width[w].dead_fraction)) * w)); n = 2 * w
+        assert n == 2 * w
+        assert re.fullmatch(rf"\d+(\.\d)?% \({k} of {n} units; 95% CI .+\)", lines["blobs: dead units"]), lines
+        assert "95% CI" in lines["blobs: frivolous units"]

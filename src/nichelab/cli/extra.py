@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Literal, Optional
+from typing import List, Optional
 
 import typer
 
@@ -21,15 +21,16 @@ Example: nichelab sweep lab --grid lr=0.001,0.01,0.1 --grid hidden=2,4 --seeds 5
 
 
 def sweep(
-    study: str = typer.Argument(..., help="The study to sweep (e.g. lab).", show_default=False),
+    study: str = typer.Argument(..., help="The study to sweep: one that trains seeds (e.g. lab, width).", show_default=False),
     grid: Optional[List[str]] = typer.Option(
         None, "--grid", help="NAME=V1,V2,...: a setting of the study and its values (repeat for more "
                              "settings; cells are every combination).", show_default=False),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="Seeds per cell (default: 1000 for the lab's "
                                         "default sweep, else the study's default).", show_default=False),
     first_seed: int = typer.Option(0, "--first-seed", help="First seed of every cell."),
-    backend: Literal["local", "ray"] = typer.Option("local", "--backend", help="local: a process pool on this "
-                                                    "machine; ray: Ray tasks (pip install 'nichelab[ray]')."),
+    backend: str = typer.Option("local", "--backend", metavar="<local|ray>",
+                                help="local: a process pool on this machine; ray: Ray tasks "
+                                     "(pip install 'nichelab[ray]')."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (as printed by "
                                           "`ray start --head`); default: start a local Ray.", show_default=False),
     chunk: int = typer.Option(5000, "--chunk", help="Seeds per task for large seed counts (lab); rounded up to a "
@@ -71,11 +72,20 @@ def register(app: typer.Typer) -> None:
     app.command("export")(export)
 
 
-def export(run: str = typer.Argument(..., help="A run folder written by 'nichelab run' (or analyze/compare)."),
-           format: str = typer.Option("png", "--format", help="png, svg or pdf."),
-           out: str = typer.Option(None, "--out", help="Folder for the files (default RUN/figures).")) -> None:
+def export(run: str = typer.Argument(..., metavar="RUN", help="A run folder written by 'nichelab run' (or analyze/compare)."),
+           format: str = typer.Option("png", "--format", metavar="<png|svg|pdf>", help="File format."),
+           out: str = typer.Option(None, "--out", metavar="<folder>", show_default=False,
+                                   help="A new or empty folder for the files (default RUN/figures, "
+                                        "whose files are replaced).")) -> None:
     """Write every chart of a run's report as a static file (png, svg or pdf), for papers and slides."""
+    from ..errors import NichelabError
+    from ..reporting.charts import FORMATS
     from ..runs.runner import export_figures
+    from ..runs.store import prepare_out
+    if format not in FORMATS:
+        raise NichelabError(f"--format must be one of {', '.join(FORMATS)}; got {format!r}")
+    if out is not None:
+        prepare_out(out)  # like `run --out`: never overwrite a folder that holds something
     files = export_figures(run, format, out)
     typer.echo(f"wrote {len(files)} figure{'s' if len(files) != 1 else ''} to {files[0].parent if files else out or run}")
     for f in files:

@@ -84,6 +84,9 @@ class Control:
         shows all).
     help : str
         One line under the control.
+    active_when : tuple (param, values, note), optional
+        The control works only while page parameter ``param`` is one of ``values``; otherwise it
+        is disabled and ``note`` is shown under it (e.g. the epoch slider for seeds with a film).
     """
 
     name: str
@@ -97,6 +100,7 @@ class Control:
     play: bool = False
     filters: str | None = None
     help: str = ""
+    active_when: tuple | None = None
 
 
 @dataclass

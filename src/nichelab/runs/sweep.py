@@ -31,7 +31,7 @@ from .store import append_index, default_out, prepare_out, run_folder
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
-__all__ = ["DEFAULT_GRIDS", "parse_grid", "plan_cells", "run_sweep", "SweepOutcome", "headline", "read_cells"]
+__all__ = ["DEFAULT_GRIDS", "sweepable", "parse_grid", "plan_cells", "run_sweep", "SweepOutcome", "headline", "read_cells"]
 
 #: The sweep ``nichelab sweep lab`` runs without --grid (and its seeds per cell).
 DEFAULT_GRIDS = {"lab": ({"hidden": ("1", "2", "3", "4", "5", "6"), "init": ("glorot", "torch"),
@@ -41,13 +41,23 @@ SEED_FIELDS = ("seeds", "first_seed")
 SCHEMA = 1
 
 
+def sweepable(study) -> bool:
+    """A study can be swept when its Config trains seeds (has ``seeds`` and ``first_seed``)."""
+    names = {s.name for s in option_specs(study.Config)}
+    return all(f in names for f in SEED_FIELDS)
+
+
 def _study(study):
     from ..studies import STUDIES
+    ok = [name for name, s in STUDIES.items() if sweepable(s)]
     if isinstance(study, str):
-        if study not in STUDIES:
-            raise NichelabError(f"STUDY must be one of {', '.join(STUDIES)}; got {study!r}"
-                                f"{suggest(study, STUDIES)}")
-        return STUDIES[study]
+        if study not in list(STUDIES):
+            raise NichelabError(f"STUDY must be a study that trains seeds ({', '.join(ok)}); got {study!r}"
+                                f"{suggest(study, ok)}")
+        study = STUDIES[study]
+    if not sweepable(study):
+        raise NichelabError(f"STUDY must be a study that trains seeds ({', '.join(ok)}), since every cell of "
+                            f"a sweep trains the same seeds; got {study.name!r}, which has no --seeds")
     return study
 
 

@@ -7,6 +7,7 @@ sweep writes the folders; backends only compute. ``import ray`` happens only in
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -50,10 +51,52 @@ def _error(exc: BaseException) -> str:
 
 
 def _worker_init() -> None:
+    """In a pool worker: Ctrl-C is the parent's to handle (it shuts the pool down), so ignore it.
+
+    Workers start with SIGINT blocked (see :func:`_no_sigint`); a Ctrl-C that arrived while this
+    process was starting is discarded when it is ignored and then unblocked.
+    """
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     from ..reporting.style import _die_with_parent
     _die_with_parent()
     import torch
     torch.set_num_threads(1)
+
+
+@contextlib.contextmanager
+def _no_sigint():
+    """Block SIGINT in this thread while it starts worker processes (they inherit the mask).
+
+    A Ctrl-C meanwhile stays pending and is delivered here when the block ends.
+    """
+    import signal
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _stop(pool) -> None:
+    """Ctrl-C: cancel queued cells and end the workers now (they ignore SIGINT)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            p.terminate()
+        except (OSError, ValueError, AttributeError):  # pragma: no cover - already gone
+            pass
+    for p in procs:
+        try:
+            p.join(5)
+        except (OSError, ValueError, AssertionError, AttributeError):  # pragma: no cover
+            pass
 
 
 # ---- local ------------------------------------------------------------------------------------
@@ -89,10 +132,16 @@ def run_local(study: str, jobs: list[Job], on_done: OnDone, workers: int | None 
     pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init)
     try:
         _run_pool(pool, study, jobs, on_done)
-    except BaseException:  # Ctrl-C: do not wait for running cells (workers die with this process)
-        pool.shutdown(wait=False, cancel_futures=True)
+    except BaseException:  # Ctrl-C: do not wait for running cells
+        _stop(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _submit(pool, fn, *args):
+    """``pool.submit``, which may start a worker process: with SIGINT blocked meanwhile."""
+    with _no_sigint():
+        return pool.submit(fn, *args)
 
 
 def _run_pool(pool, study: str, jobs: list[Job], on_done: OnDone) -> None:
@@ -101,11 +150,11 @@ def _run_pool(pool, study: str, jobs: list[Job], on_done: OnDone) -> None:
     failed: set = set()
     for job in jobs:
         if len(job.bounds) == 1:
-            pending[pool.submit(run_cell, study, job.config, job.command)] = (job, None)
+            pending[_submit(pool, run_cell, study, job.config, job.command)] = (job, None)
         else:
             parts[job.index] = [None] * len(job.bounds)
             for k, (a, b) in enumerate(job.bounds):
-                pending[pool.submit(run_part, study, job.config, a, b)] = (job, k)
+                pending[_submit(pool, run_part, study, job.config, a, b)] = (job, k)
     while pending:
         done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
         for fut in done:
@@ -124,7 +173,7 @@ def _run_pool(pool, study: str, jobs: list[Job], on_done: OnDone) -> None:
             parts[job.index][k] = value
             if all(p is not None for p in parts[job.index]):
                 got = parts.pop(job.index)
-                pending[pool.submit(finish_cell, study, job.config, got, job.command)] = (job, None)
+                pending[_submit(pool, finish_cell, study, job.config, got, job.command)] = (job, None)
 
 
 # ---- Ray --------------------------------------------------------------------------------------

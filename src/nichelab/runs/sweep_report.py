@@ -43,32 +43,73 @@ def _points(d: float) -> str:
     return f"{v:+.0f}" if abs(v) >= 10 or v == 0 else f"{v:+.1f}"
 
 
+def _diff(a: tuple, b: tuple) -> tuple[float, float, float, bool]:
+    """Difference of shares ``a - b`` (each ``(value, k, n)``) with its Newcombe 95% interval."""
+    return text.difference(a[1], a[2], b[1], b[2])
+
+
+def _ci_points(d: tuple) -> str:
+    return f"{_points(d[0])} points, 95% CI {_points(d[1])} to {_points(d[2])}"
+
+
+def _shape(field: str, o: str, pts: list[tuple], pooled: str) -> str | None:
+    """Words for one outcome's share over a field's values (``pts``: ``(value, k, n)`` in grid order), or
+    None when no change is separated from zero.
+
+    An interior peak (or low) is named when it differs from both ends; otherwise the first and last
+    values are compared, and a path that does not move one way is said to, with every value listed.
+    """
+    at = lambda p: f"{text.share(p[1], p[2])} at {field}={p[0]}"  # noqa: E731
+    listing = "; ".join(f"{field}={p[0]}: {text.share(p[1], p[2])}" for p in pts)
+    shares = [p[1] / p[2] for p in pts]
+    for kind, pick in (("peak", max), ("low", min)):
+        j = shares.index(pick(shares))
+        if 0 < j < len(pts) - 1:
+            first, last = _diff(pts[j], pts[0]), _diff(pts[j], pts[-1])
+            if first[3] and last[3]:
+                up, down = ("rises", "falls") if kind == "peak" else ("falls", "rises")
+                return (f"The share of seeds ending {o} {up} from {at(pts[0])} to a {kind} of {at(pts[j])}, then "
+                        f"{down} to {at(pts[-1])} ({kind} minus first: {_ci_points(first)}; {kind} minus last: "
+                        f"{_ci_points(last)}){pooled}.")
+    d = _diff(pts[-1], pts[0])
+    if not d[3]:
+        return None
+    steps = [b - a for a, b in zip(shares, shares[1:])]
+    steady = all(x >= 0 for x in steps) or all(x <= 0 for x in steps)
+    if steady:
+        verb = "rises" if d[0] > 0 else "falls"
+        out = (f"The share of seeds ending {o} {verb} from {at(pts[0])} to {at(pts[-1])} "
+               f"(difference {_ci_points(d)}){pooled}")
+    else:
+        verb = "higher" if d[0] > 0 else "lower"
+        out = (f"The share of seeds ending {o} is {verb} at {field}={pts[-1][0]} than at {field}={pts[0][0]} "
+               f"(difference {_ci_points(d)}){pooled}, but it does not move one way in between")
+    return out + (f" ({listing})." if len(pts) > 2 else ".")
+
+
 def _field_findings(rows, grid: dict, outcomes: list[str]) -> list[str]:
     out = []
     for field, values in grid.items():
         if len(values) < 2:
             continue
-        first, last = values[0], values[-1]
         others = [f for f in grid if f != field and len(grid[f]) > 1]
         pooled = f", pooled over {' and '.join(others)}" if others else ""
         unclear = []
         for o in outcomes:
-            k1, n1 = _pooled(rows, field, first, o)
-            k2, n2 = _pooled(rows, field, last, o)
-            if not n1 or not n2:
+            pts = [(v, *_pooled(rows, field, v, o)) for v in values]
+            pts = [p for p in pts if p[2]]
+            if len(pts) < 2:
                 continue
-            d, lo, hi, sep = text.difference(k2, n2, k1, n1)
-            if sep:
-                verb = "rises" if d > 0 else "falls"
-                out.append(f"The share of seeds ending {o} {verb} from {text.share(k1, n1)} at {field}={first} to "
-                           f"{text.share(k2, n2)} at {field}={last} (difference {_points(d)} points, 95% CI "
-                           f"{_points(lo)} to {_points(hi)}){pooled}.")
+            words = _shape(field, o, pts, pooled)
+            if words:
+                out.append(words)
             else:
-                unclear.append(f"{o} ({text.pct(k1 / n1)} vs {text.pct(k2 / n2)})")
+                unclear.append(f"{o} ({' vs '.join(text.pct(p[1] / p[2]) for p in pts)})")
         if unclear:
-            out.append(f"Between {field}={first} and {field}={last} this sweep cannot tell whether the share "
-                       f"of seeds ending {', '.join(unclear)} changes: the 95% interval of each difference "
-                       f"includes zero{pooled}.")
+            span = f"{field}={values[0]} and {field}={values[-1]}" if len(values) == 2 else \
+                f"the values of {field} ({', '.join(map(str, values))})"
+            out.append(f"Between {span} this sweep cannot tell whether the share of seeds ending "
+                       f"{', '.join(unclear)} changes: the 95% interval of each difference includes zero{pooled}.")
     return out
 
 

@@ -43,7 +43,7 @@ class OptimizerOptions:
 class TrainOptions(OptimizerOptions):
     """How networks are trained: epochs, the optimizer settings, initialisation."""
 
-    epochs: int = option(200, help="Training epochs (passes over the data).", ge=0, le=1_000_000)
+    epochs: int = option(200, help="Training epochs (passes over the data).", ge=1, le=1_000_000)
     init: Literal["glorot", "torch"] = option(
         "glorot", help="glorot (Keras' default) or torch (PyTorch's default Linear init).")
 

@@ -136,6 +136,19 @@ def _line_rows(units: str) -> list:
                     unit="'L1:' + datum.u + ' = 0'"))
 
 
+#: Dash of each unit's zero line (unit j uses entry j mod 6), the same in every panel of the film and its legend.
+DASHES = [[1, 0], [6, 3], [2, 2], [10, 3, 2, 3], [1, 3], [6, 2, 2, 2, 2, 2]]
+
+
+def unit_dash(u: int) -> list:
+    """The dash pattern of unit ``u``'s zero line (solid for L1:0)."""
+    return DASHES[u % len(DASHES)]
+
+
+def _dash_scale(H: int) -> alt.Scale:
+    return alt.Scale(domain=[f"L1:{j} = 0" for j in range(H)], range=[unit_dash(j) for j in range(H)])
+
+
 W_DATA = alt.Data(name="lab_w")
 P_DATA = alt.Data(name="lab_points")
 
@@ -162,7 +175,7 @@ def _unit_panel(u: int, key: str, H: int, film_list: str) -> dict:
                      alt.Tooltip("xc:Q", title="x0", format=".2f"), alt.Tooltip("yc:Q", title="x1", format=".2f"),
                      alt.Tooltip("activation:Q", format=".3f")]))
     line = _leaf(W_DATA, _filter(f"datum.k == {key}") + _line_rows(f"[{u}]"),
-                 lambda c: c.mark_line(clip=True, strokeDash=[6, 3], strokeWidth=2, color="#000000").encode(
+                 lambda c: c.mark_line(clip=True, strokeDash=unit_dash(u), strokeWidth=2, color="#000000").encode(
                      x=alt.X("lx:Q"), y=alt.Y("ly:Q"), detail=alt.Detail("u:N"), order=alt.Order("t:Q"), tooltip=[alt.Tooltip("unit:N", title="zero line")]))
     pts = _leaf(P_DATA, _points_transforms(key, H) + _calc(activation=f"datum.h{u}", unit=f"'L1:{u}'",
                                                            split=f"datum.split[{u}]"),
@@ -214,7 +227,8 @@ def _regions(key: str, H: int, C: int) -> dict:
     lines = _leaf(W_DATA, _filter(f"datum.k == {key}") + _line_rows(f"sequence(0, {H})"),
                   lambda c: c.mark_line(clip=True, strokeWidth=2, color="#000000").encode(
                       x=alt.X("lx:Q"), y=alt.Y("ly:Q"), detail=alt.Detail("u:N"), order=alt.Order("t:Q"),
-                      strokeDash=alt.StrokeDash("unit:N", legend=alt.Legend(title="zero line", orient="bottom")),
+                      strokeDash=alt.StrokeDash("unit:N", scale=_dash_scale(H),
+                                                legend=alt.Legend(title="zero line", orient="bottom")),
                       tooltip=[alt.Tooltip("unit:N", title="zero line")]))
     pts = _leaf(P_DATA, [], lambda c: c.mark_point(filled=True, size=34, stroke="#ffffff", strokeWidth=0.8,
                                                    opacity=1).encode(
@@ -268,26 +282,52 @@ def _outcome_color(outcomes: tuple, legend: bool = True):
                      legend=alt.Legend(title="outcome", orient="bottom") if legend else None)
 
 
-def fig_outcome_shares(counts: dict, n_seeds: int, outcomes: tuple) -> dict:
-    """Share of seeds per outcome (bars, percent, with counts); clicking a bar filters the seeds by it."""
-    data = alt.Data(values=[{"outcome": o, "share": 100.0 * counts[o] / n_seeds, "seeds": counts[o]} for o in outcomes])
+def fig_outcome_shares(rows: list[dict], outcomes: tuple) -> dict:
+    """Share of seeds per outcome (bars, percent) with 95% Wilson intervals and counts; click a bar to filter.
+
+    ``rows``: one per outcome, ``{"outcome", "k", "n", "share", "lo", "hi"}`` (shares as fractions), as
+    :func:`nichelab.studies.lab.views.share_rows` stores them in ``views["outcome_shares"]``.
+    """
+    n = rows[0]["n"] if rows else 0
+    vals = [{"outcome": r["outcome"], "share": 100.0 * r["share"], "lo": 100.0 * r["lo"], "hi": 100.0 * r["hi"],
+             "seeds": r["k"], "n": r["n"]} for r in rows if r["outcome"] in outcomes]
+    data = alt.Data(values=vals)
     x = alt.X("outcome:N", sort=list(outcomes), axis=alt.Axis(**axis("outcome", labelAngle=0)))
-    y = alt.Y("share:Q", scale=alt.Scale(domain=[0, 105]), axis=alt.Axis(**axis(f"share of seeds (%), n = {n_seeds}")))
+    y = alt.Y("share:Q", scale=alt.Scale(domain=[0, 105]), axis=alt.Axis(**axis(f"share of seeds (%), n = {n}")))
+    tip = [alt.Tooltip("outcome:N"), alt.Tooltip("seeds:Q"), alt.Tooltip("share:Q", format=".1f", title="share (%)"),
+           alt.Tooltip("lo:Q", format=".1f", title="95% CI low (%)"), alt.Tooltip("hi:Q", format=".1f", title="95% CI high (%)")]
     bars = _leaf(data, [], lambda c: c.mark_bar().encode(
-        x=x, y=y, color=_outcome_color(outcomes, legend=False),
-        tooltip=[alt.Tooltip("outcome:N"), alt.Tooltip("seeds:Q"), alt.Tooltip("share:Q", format=".1f", title="share (%)")]))
-    text = _leaf(data, [], lambda c: c.mark_text(dy=-7, fontSize=12).encode(x=x, y=y, text=alt.Text("seeds:Q")))
-    return _finish(_layer(bars, text, width=420, height=220))
+        x=x, y=y, color=_outcome_color(outcomes, legend=False), tooltip=tip))
+    err = _leaf(data, [], lambda c: c.mark_rule(color="black", strokeWidth=2).encode(
+        x=x, y=alt.Y("lo:Q"), y2=alt.Y2("hi:Q")))
+    text = _leaf(data, _calc(label="datum.seeds + ' of ' + datum.n"),
+                 lambda c: c.mark_text(dy=-8, fontSize=12).encode(x=x, y=alt.Y("hi:Q"), text=alt.Text("label:N")))
+    return _finish(_layer(bars, err, text, width=420, height=220))
 
 
-def fig_splits(freq: list, n_units: int) -> dict:
-    """How often each split of the classes is implemented by a hidden unit (percent of units)."""
-    rows = [{"split": k, "share": 100.0 * v} for k, v in freq]
-    spec = _leaf(alt.Data(values=rows), [], lambda c: c.mark_bar(color=OKABE_ITO[0]).encode(
-        y=alt.Y("split:N", sort=[r["split"] for r in rows], axis=alt.Axis(**axis("split (class-0 side | other side)"))),
-        x=alt.X("share:Q", axis=alt.Axis(**axis(f"share of hidden units (%), n = {n_units}"))),
-        tooltip=[alt.Tooltip("split:N"), alt.Tooltip("share:Q", format=".1f", title="share of units (%)")]))
-    return _finish({**spec, "width": 460, "height": max(60, 22 * len(rows))})
+def fig_splits(rows: list[dict]) -> dict:
+    """How often each split of the classes is implemented by a hidden unit (percent of units, 95% intervals).
+
+    ``rows``: ``{"split", "k", "n", "share", "lo", "hi"}`` (shares as fractions), most common first, as
+    stored in ``views["split_shares"]``.
+    """
+    n = rows[0]["n"] if rows else 0
+    vals = [{"split": r["split"], "share": 100.0 * r["share"], "lo": 100.0 * r["lo"], "hi": 100.0 * r["hi"],
+             "units": r["k"], "n": r["n"]} for r in rows]
+    data = alt.Data(values=vals)
+    y = alt.Y("split:N", sort=[r["split"] for r in vals], axis=alt.Axis(**axis("split (class-0 side | other side)")))
+    x = alt.X("share:Q", scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(**axis(f"share of hidden units (%), n = {n}")))
+    bars = _leaf(data, [], lambda c: c.mark_bar(color=OKABE_ITO[0]).encode(
+        y=y, x=x, tooltip=[alt.Tooltip("split:N"), alt.Tooltip("units:Q"),
+                           alt.Tooltip("share:Q", format=".1f", title="share of units (%)"),
+                           alt.Tooltip("lo:Q", format=".1f", title="95% CI low (%)"),
+                           alt.Tooltip("hi:Q", format=".1f", title="95% CI high (%)")]))
+    err = _leaf(data, [], lambda c: c.mark_rule(color="black", strokeWidth=2).encode(
+        y=y, x=alt.X("lo:Q"), x2=alt.X2("hi:Q")))
+    text = _leaf(data, _calc(label="datum.units + ' of ' + datum.n"),
+                 lambda c: c.mark_text(dx=6, align="left", fontSize=11).encode(y=y, x=alt.X("hi:Q"),
+                                                                                text=alt.Text("label:N")))
+    return _finish(_layer(bars, err, text, width=460, height=max(60, 22 * len(vals))))
 
 
 def _strip(outcomes: tuple, seed: int, value: str, value_axis: dict, horizontal: bool, tooltip: list,
@@ -341,17 +381,33 @@ def fig_init_relation(relation: dict) -> dict:
     return _finish(_layer(bars, text, width=320, height=200))
 
 
-def fig_loss_curves(outcomes: tuple, seed: int, epoch: int, with_seed: bool = True) -> dict:
+def fig_loss_curves(outcomes: tuple, seed: int, epoch: int, with_seed: bool = True,
+                    loss_range: tuple | None = None) -> dict:
     """Training loss per epoch by outcome (median line, middle-half band; dataset ``lab_bands`` with rows
     ``outcome, epoch, q25, median, q75, n``), the selected seed's curve (``lab_loss``, seeds with a film) and
-    a rule at the selected epoch."""
+    a rule at the selected epoch.
+
+    ``loss_range`` : (lowest, highest) loss drawn and the last epoch, ``(lo, hi, epochs)``; fixes the
+    axes so a seed without a film (an empty curve) changes nothing (default: from the data).
+    """
     bands = alt.Data(name="lab_bands")
-    x = alt.X("epoch:Q", axis=alt.Axis(**axis("epoch")))
-    y = alt.Y("median:Q", scale=alt.Scale(type="log"), axis=alt.Axis(**axis("training loss (cross-entropy, nats)")))
+    xs = alt.Scale(domain=[1, int(loss_range[2])], nice=False) if loss_range else alt.Undefined
+    ys = (alt.Scale(type="log", domain=[float(loss_range[0]) / 1.1, float(loss_range[1]) * 1.1], nice=False)
+          if loss_range
+          else alt.Scale(type="log"))
+    x = alt.X("epoch:Q", scale=xs, axis=alt.Axis(**axis("epoch")))
+    y = alt.Y("median:Q", scale=ys, axis=alt.Axis(**axis("training loss (cross-entropy, nats)")))
+    dash = alt.StrokeDash("outcome:N", scale=alt.Scale(domain=list(outcomes),
+                                                       range=[unit_dash(j) for j in range(len(outcomes))]),
+                          legend=alt.Legend(title="outcome (line: median)", orient="bottom",
+                                            symbolType="stroke", symbolStrokeWidth=2, symbolOpacity=1))
+    color = alt.Color("outcome:N", scale=alt.Scale(domain=list(outcomes), range=OKABE_ITO[:len(outcomes)]),
+                      legend=alt.Legend(title="outcome (line: median)", orient="bottom",
+                                        symbolType="stroke", symbolStrokeWidth=2, symbolOpacity=1))
     band = _leaf(bands, [], lambda c: c.mark_area(opacity=0.2).encode(
-        x=x, y=alt.Y("q25:Q", scale=alt.Scale(type="log")), y2=alt.Y2("q75"), color=_outcome_color(outcomes)))
+        x=x, y=alt.Y("q25:Q", scale=ys), y2=alt.Y2("q75"), color=color))
     med = _leaf(bands, [], lambda c: c.mark_line(strokeWidth=2).encode(
-        x=x, y=y, color=_outcome_color(outcomes), strokeDash=alt.StrokeDash("outcome:N", legend=None),
+        x=x, y=y, color=color, strokeDash=dash,
         tooltip=[alt.Tooltip("outcome:N"), alt.Tooltip("epoch:Q"), alt.Tooltip("median:Q", format=".3f"), alt.Tooltip("n:Q", title="seeds")]))
     one = _leaf(alt.Data(name="lab_loss"), _filter("datum.seed == seed"), lambda c: c.mark_line(
         color="#000000", strokeWidth=1.5).encode(x=alt.X("epoch:Q"), y=alt.Y("loss:Q"),

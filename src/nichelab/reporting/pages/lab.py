@@ -11,7 +11,8 @@ import numpy as np
 
 from ...metrics.partitions import split_key
 from ...studies.lab.config import ALL_OUTCOMES, OUTCOMES
-from ...studies.text import num, pct
+from ...studies.lab import views as lab_views
+from ...studies.text import num, pct, share
 from ...train.divergence import RULE as DIVERGENCE_RULE
 from ..figures import lab as fig
 from ..model import Chart, Control, Readout, Report, Section, Table
@@ -27,17 +28,30 @@ MAX_UNIT_PANELS = 8
 
 
 def summary_table(r) -> Table:
-    """The terminal summary: outcome counts, shares and median accuracy."""
+    """The terminal summary: each outcome's share of seeds (count, 95% interval) and median accuracy."""
     s = r.summary
     n = len(r.seeds)
-    rows = [[o, str(s["outcome_counts"][o]), pct(s["outcome_counts"][o] / n),
-             pct(s["median_accuracy_by_outcome"][o], 1) if o in s["median_accuracy_by_outcome"] else "–"]
-            for o in OUTCOMES]
-    if s["outcome_counts"].get("diverged"):
-        rows.append(["diverged", str(s["outcome_counts"]["diverged"]), pct(s["outcome_counts"]["diverged"] / n), "–"])
+    rows = [[row["outcome"], share(row["k"], row["n"]),
+             pct(s["median_accuracy_by_outcome"][row["outcome"]], 1)
+             if row["outcome"] in s["median_accuracy_by_outcome"] else "–"]
+            for row in _share_rows(r, "outcome_shares")
+            if row["outcome"] in OUTCOMES or row["k"]]
     c = r.config
-    return Table(["outcome", "seeds", "share", "median accuracy"], rows,
+    return Table(["outcome", "share of seeds (count; 95% CI)", "median accuracy"], rows,
                  f"lab: {n} seeds, hidden={c.hidden}, init={c.init}")
+
+
+def _share_rows(r, name: str) -> list[dict]:
+    """``views[name]`` (outcome or split shares with counts and 95% intervals); rebuilt from the summary's
+    counts for results written before those views were stored."""
+    rows = (r.views or {}).get(name)
+    if rows is not None:
+        return [dict(row) for row in rows]
+    s = r.summary
+    if name == "outcome_shares":
+        return lab_views.share_rows(s["outcome_counts"].items(), len(r.seeds), "outcome")
+    units = r.config.hidden * (len(r.seeds) - int(s["outcome_counts"].get("diverged", 0)))
+    return lab_views.share_rows([(k, int(round(v * units))) for k, v in s["split_shares"].items()], units, "split")
 
 
 def page(r) -> Report:
@@ -207,7 +221,10 @@ def _controls(r) -> list[Control]:
     if fseeds:
         last = int(r.config.epochs)
         out.append(Control("epoch", "Epoch", "range", last, min=0, max=last, step=1, play=True,
-                           help="Moves the training film (epoch 0 = the random start), for seeds marked 'film'."))
+                           help="Moves the training film (epoch 0 = the random start), for seeds marked 'film'.",
+                           active_when=("seed", sorted(fseeds),
+                                        "No film for this seed (only its final weights are kept): pick a seed "
+                                        "marked 'film' to move the slider.")))
     return out
 
 
@@ -221,7 +238,8 @@ def _one_seed(r, data) -> Section:
                             panels=MAX_UNIT_PANELS)
         figures.append(Chart(
             "film", spec,
-            "Top: each unit outputs 0 on the light side of its dashed line and grows towards the dark side — see "
+            "Top: each unit outputs 0 on the light side of its zero line (drawn with the unit's dash, as in the "
+            "legend of the decision regions) and grows towards the dark side — see "
             "which classes sit there. Bottom: the data in the plane of the units' outputs (points are spread by up "
             "to 2.5% of each axis so points at the same place stay visible, e.g. a class on which both units are "
             "silent sits at (0, 0)) and the decision regions; move the epoch slider to watch them form.",
@@ -291,21 +309,22 @@ def _why(r) -> Section:
 
 
 def _niches(r) -> Section:
-    s, n = r.summary, len(r.seeds)
-    freq = list(s["split_shares"].items())
-    n_units = n * r.config.hidden
+    n = len(r.seeds)
+    splits = _share_rows(r, "split_shares")
     return Section(
         "How often does each unit find its own niche?",
         question=f"Over {n} seeds, do the units split the classes differently, die, or duplicate each other?",
         findings=r.findings["niches"],
-        figures=[Chart("outcome_shares", fig.fig_outcome_shares(s["outcome_counts"], n, OUTCOMES),
-                       "The tallest bar is the most common fate of a seed; click a bar to list only its seeds.",
+        figures=[Chart("outcome_shares", fig.fig_outcome_shares(_share_rows(r, "outcome_shares"), OUTCOMES),
+                       "The tallest bar is the most common fate of a seed (black: 95% interval); click a bar to list "
+                       "only its seeds.",
                        click=("outcome", "outcome")),
-                 Chart("splits", fig.fig_splits(freq, n_units),
-                       "Each bar is a way to cut the four classes in two; long bars are the niches units find most "
-                       "often.")],
-        tables=[Table(["split (class-0 side | other side)", "share of units"], [[k, pct(v)] for k, v in freq],
-                      "Splits implemented by hidden units, over all seeds")])
+                 Chart("splits", fig.fig_splits(splits),
+                       "Each bar is a way to cut the four classes in two (black: 95% interval); long bars are the "
+                       "niches units find most often.")],
+        tables=[Table(["split (class-0 side | other side)", "share of units (count; 95% CI)"],
+                      [[row["split"], share(row["k"], row["n"])] for row in splits],
+                      "Splits implemented by hidden units, over all seeds that did not diverge")])
 
 
 def _failures(r, data) -> Section:
@@ -323,11 +342,21 @@ def _failures(r, data) -> Section:
                        "lost niche costs; click a dot to show that seed.",
                        datasets={"lab_seeds": data["lab_seeds"]}, click=("seed", "seed"))]
         + [Chart("loss_curves", fig.fig_loss_curves(OUTCOMES, int(r.config.show_seed), int(r.config.epochs),
-                                                    with_seed=bool(film["seeds"])),
+                                                    with_seed=bool(film["seeds"]), loss_range=_loss_range(r, data)),
                  "Curves that flatten high belong to outcomes that lost a niche: compare where each median line "
-                 "ends (black: the selected seed, for seeds with a film; dotted rule: the film's epoch).",
+                 "ends (shaded band: the middle half of that outcome's seeds; black: the selected seed, for seeds "
+                 "with a film; dotted rule: the film's epoch).",
                  datasets={k: data[k] for k in ("lab_loss", "lab_bands")})] * (r.config.epochs > 0),
         notes=notes)
+
+
+def _loss_range(r, data) -> tuple | None:
+    """(lowest, highest) positive loss of the bands and film curves drawn, and the last epoch."""
+    vals = [v for b in data["lab_bands"] for v in (b["q25"], b["q75"])] + [d["loss"] for d in data["lab_loss"]]
+    vals = [float(v) for v in vals if v is not None and np.isfinite(v) and v > 0]
+    if not vals:
+        return None
+    return min(vals), max(vals), int(r.config.epochs)
 
 
 def _shared(rec: dict) -> str:

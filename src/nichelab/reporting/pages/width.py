@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from ...studies.text import pct, plural
+from ...studies.text import pct, plural, share
+from ...studies.width.findings import census_counts
 from ...studies.width.config import DATASETS, N_SPLITS_4
 from ..figures import width as fig
 from ..glossary import glossary_link
@@ -129,12 +130,20 @@ def _readout(r) -> Readout:
             j = d.widths.index(w) if w in d.widths else None
             if j is None:
                 continue
-            lines += [(f"{name}: accuracy", pct(m["accuracy"][j])), (f"{name}: dead units", pct(m["dead"][j])),
-                      (f"{name}: live units with a near-duplicate", _cell(m["dup_units"][j], pct)),
+            lines += [(f"{name}: accuracy", pct(m["accuracy"][j])),
+                      (f"{name}: dead units", _unit_share(d, w, "dead", "units")),
+                      (f"{name}: live units with a near-duplicate", _unit_share(d, w, "dup_units", "live units")),
                       (f"{name}: participation ratio", _cell(m["participation"][j], lambda x: f"{x:.2f}")),
-                      (f"{name}: frivolous units", pct(m["frivolous"][j]))]
+                      (f"{name}: frivolous units", _unit_share(d, w, "frivolous", "units"))]
         records[str(int(w))] = lines
     return Readout("hwidth", records, "Width {value}: means over " + plural(len(r.seeds), "seed"))
+
+
+def _unit_share(d, w: int, measure: str, of: str) -> str:
+    """``"38% (12 of 32 units; 95% CI 23%–55%)"``: a share of units at width ``w``, pooled over the seeds
+    that did not diverge, with its count and Wilson 95% interval ("–" when no unit is counted)."""
+    k, n = census_counts(d.per_width[int(w)], int(w), measure)
+    return share(k, n, of) if n else "–"
 
 
 def _findings(r, key: str) -> list[str]:

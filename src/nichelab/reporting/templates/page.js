@@ -23,6 +23,7 @@
       if (v._nlSignals && v._nlSignals.indexOf(name) >= 0) { v.signal(name, value); runs.push(v.runAsync()); }
     });
     readouts();
+    activeWhen();
     document.querySelectorAll('table[data-select-param="' + name + '"] tbody tr').forEach(function (tr) {
       var on = tr.dataset.value === String(value);
       tr.classList.toggle("selected", on);
@@ -48,6 +49,20 @@
         dl.appendChild(dt); dl.appendChild(dd);
       });
       sec.replaceChildren(h, dl);
+    });
+  }
+
+  /* a control that works only for some values of another parameter: disabled, with its note, otherwise */
+  function activeWhen() {
+    Object.keys(ctl).forEach(function (n) {
+      var el = ctl[n], p = el.dataset.when;
+      if (!p) return;
+      var on = el.dataset.whenValues.split(",").indexOf(String(NL.state[p])) >= 0;
+      el.disabled = !on;
+      var play = document.querySelector('button[data-play="' + n + '"]');
+      if (play) play.disabled = !on;
+      var note = document.getElementById("note-" + n);
+      if (note) note.hidden = on;
     });
   }
 
@@ -130,7 +145,12 @@
     countRows(block);
     var param = table.dataset.selectParam;
     if (param) {
-      var pick = function (tr) { if (tr && tr.dataset.value !== undefined) set(param, typed(ctl[param], tr.dataset.value) ); };
+      var pick = function (tr) {
+        if (!tr || tr.dataset.value === undefined) return;
+        set(param, typed(ctl[param], tr.dataset.value));
+        var target = ctl[param] && (ctl[param].closest(".controls") || ctl[param].closest("section"));  /* the views */
+        if (target && target.scrollIntoView) target.scrollIntoView({block: "start"});
+      };
       body.addEventListener("click", function (e) { pick(e.target.closest("tr")); });
       body.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(e.target.closest("tr")); } });
     }
@@ -171,6 +191,7 @@
     return Promise.all(jobs);
   }
   readouts();
+  activeWhen();
   Object.keys(ctl).forEach(function (n) { if (ctl[n].dataset.filters && ctl[n].value) applyFilter(ctl[n]); });
   document.querySelectorAll("table[data-select-param]").forEach(function (t) {
     var p = t.dataset.selectParam;

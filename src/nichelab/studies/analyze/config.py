@@ -104,7 +104,7 @@ class AnalyzeConfig(TrainOptions, Options):
     select: int | None = option(
         None, ge=0, le=1000, help="For layers that output a tuple: the index of the tensor to analyse (default: the "
                                   "first tensor; a dict or ModelOutput gives last_hidden_state).")
-    epochs: int = option(30, help="Training epochs (passes over the data).", ge=0, le=1_000_000)
+    epochs: int = option(30, help="Training epochs (passes over the data).", ge=1, le=1_000_000)
     lr: float = option(0.003, help="Learning rate (built-in models).", gt=0)
     batch_size: int = option(64, help="Training minibatch size (built-in models).", ge=1, le=10_000_000)
     seed: int = option(0, ge=0, help="Seed of the split, initialisation, sample order, probes and ablation subset.")

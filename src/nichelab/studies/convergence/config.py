@@ -31,7 +31,7 @@ class ConvergenceConfig(TrainOptions, SeedOptions, AgreementOptions, Options):
                                          "image folder.")
     seeds: int = option(5, help="Number of seeds (networks) trained at once and compared pairwise; at least 2.",
                         ge=2, le=10_000)
-    epochs: int = option(40, help="Training epochs (passes over the data).", ge=0, le=1_000_000)
+    epochs: int = option(40, help="Training epochs (passes over the data).", ge=1, le=1_000_000)
     lr: float = option(0.001, help="Learning rate.", gt=0)
     test_fraction: float = option(0.3, help="Share of every class held out; all measurements use it.", gt=0, lt=1)
     split_seed: int = option(0, help="Seed of the train/test split (the same for every network).", ge=0)

@@ -99,7 +99,7 @@ class HierarchyConfig(TrainOptions, SeedOptions, Options):
     seeds: int = option(3, help="Networks trained (seeds first-seed ...); per-layer numbers are averaged.",
                         ge=1, le=10_000_000)
     epochs: int | None = option(None, help="Training epochs (default: parts 10, faces 60, digits 10).",
-                                ge=0, le=1_000_000)
+                                ge=1, le=1_000_000)
     lr: float | None = option(None, help="Adam learning rate (default 0.003).", gt=0)
     batch_size: int = option(64, help="Minibatch size.", ge=1, le=10_000_000)
     dataset: Literal["parts", "faces", "digits"] = option(

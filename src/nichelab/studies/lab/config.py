@@ -32,7 +32,8 @@ class LabConfig(TrainOptions, SeedOptions, Options):
     samples: int = option(100, help="Points drawn from the lab's four blobs (make_blobs, random_state 30).",
                           ge=4, le=10_000_000)
     show_seed: int | None = option(None, help="Seed drawn in detail (default: the first seed that ends distinct after its units' splits "
-                                      "changed during training, else the first seed).", ge=0)
+                                      "changed during training, else the first seed); one of the trained seeds.",
+                                  ge=0, le=2**32 - 1)
     exclusion_restarts: int = option(
         200, ge=0, le=100_000,
         help="Niche exclusion: restarts of unit 1 next to a frozen trained unit 0 (2 hidden units only; 0 skips it).")

@@ -259,7 +259,8 @@ def answer_failures(a: SeedAnalysis) -> list[str]:
         acc = a.accuracy[idx]
         rec = a.recall[idx].mean(axis=0)
         worst = int(np.argmin(rec))
-        lost = (f"the class they got wrong most is class {worst} (mean per-class accuracy {pct(rec[worst])})"
+        lost = (f"their weakest class is class {worst}: on average over these seeds, {pct(rec[worst])} of its "
+                f"points are classified right"
                 if rec[worst] < 0.995 else "every class is right on (nearly) every point")
         spread = (f"accuracy {pct(acc[0])}" if len(idx) == 1 else
                   f"accuracy {pct(acc[0])} in every one" if pct(acc.min()) == pct(acc.max()) else

@@ -264,5 +264,8 @@ def _views(a: SeedAnalysis, params: dict, loss: np.ndarray, snaps: dict, show: i
         idx = [i for i, x in enumerate(a.outcome) if x == o]
         if idx:
             examples.append(views.seed_view(unstack(params, idx[0]), int(a.seeds[idx[0]]), o))
+    counts = fx.outcome_counts(a)
     return {"shown": shown, "examples": examples, "loss_bands": views.loss_bands(loss, a.outcome, OUTCOMES),
-            "initial_angle_deg": a.init_angle, "outcome": list(a.outcome), "accuracy": a.accuracy}
+            "initial_angle_deg": a.init_angle, "outcome": list(a.outcome), "accuracy": a.accuracy,
+            "outcome_shares": views.share_rows(counts.items(), len(a.seeds), "outcome"),
+            "split_shares": views.share_rows(*fx.split_counts(a.kept()), "split")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["X0_RANGE", "X1_RANGE", "plane_grid", "unit_planes", "logit_planes", "regions", "loss_bands", "seed_view",
-           "film_seeds", "changing_seed", "film", "FILM_MAX_UNITS", "FILM_PER_OUTCOME"]
+           "film_seeds", "changing_seed", "film", "share_rows", "FILM_MAX_UNITS", "FILM_PER_OUTCOME"]
 
 #: The training film (every epoch's weights) is recorded only for networks this small.
 FILM_MAX_UNITS = 16
@@ -145,3 +145,34 @@ def loss_bands(loss: np.ndarray, outcome: list, outcomes: tuple) -> dict:
             lo, med, hi = np.percentile(loss[idx], [25, 50, 75], axis=0)
             out[name] = {"n": len(idx), "q25": lo, "median": med, "q75": hi}
     return out
+
+
+def share_rows(counts, n: int, key: str) -> list[dict]:
+    """Shares with their counts and Wilson 95% intervals, one row per label, for charts and tables.
+
+    Parameters
+    ----------
+    counts : iterable of (str, int)
+        ``(label, count)`` pairs, in the order to draw.
+    n : int
+        What the counts are out of (seeds, or hidden units).
+    key : str
+        Name of the label field (``"outcome"``, ``"split"``).
+
+    Returns
+    -------
+    list of dict
+        ``{key: label, "k": count, "n": n, "share": k/n, "lo": low, "hi": high}`` (shares as
+        fractions, intervals by :func:`nichelab.studies.text.wilson_interval`; NaN when ``n`` is 0).
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+    """
+    from ..text import wilson_interval
+    rows = []
+    for label, k in counts:
+        lo, hi = wilson_interval(int(k), int(n))
+        rows.append({key: label, "k": int(k), "n": int(n), "share": int(k) / n if n else float("nan"),
+                     "lo": lo, "hi": hi})
+    return rows

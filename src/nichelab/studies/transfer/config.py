@@ -72,7 +72,7 @@ class TransferConfig(TrainOptions, SeedOptions, Options):
                                      help="Architectures, comma-separated (each with at least 2 hidden layers).")
     seeds: int = option(3, help="Seeds per cell; all cells with the same frozen layers train at once.",
                         ge=1, le=10_000_000)
-    epochs: int = option(20, help="Training epochs (passes over the data).", ge=0, le=1_000_000)
+    epochs: int = option(20, help="Training epochs (passes over the data).", ge=1, le=1_000_000)
     lr: float = option(0.002, help="Learning rate.", gt=0)
     batch_size: int = option(64, help="Minibatch size.", ge=1, le=10_000_000)
     init: Literal["glorot", "torch"] = option("glorot", help="glorot or torch.")

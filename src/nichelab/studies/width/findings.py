@@ -8,7 +8,7 @@ from ..text import difference, num, pct, plural, share, wilson_interval
 from .analysis import DatasetWidths
 from .config import N_SPLITS_4, WidthConfig
 
-__all__ = ["MEASURES", "seed_values", "curve", "top_unit_cost", "enough_width", "unit_counts", "compare_shares",
+__all__ = ["MEASURES", "seed_values", "curve", "top_unit_cost", "enough_width", "unit_counts", "census_counts", "compare_shares",
            "answer_accuracy", "answer_niches", "answer_dead", "answer_frivolous", "answer_short",
            "answer_diverged"]
 
@@ -119,6 +119,24 @@ def unit_counts(d: DatasetWidths, w: int, measure: str) -> tuple[int, int, int]:
     share = np.nan_to_num(np.asarray(r.dup_units, float)[ok])
     per_seed = np.rint(share * live).astype(int)
     return int(per_seed.sum()), int(live.sum()), int((per_seed > 0).sum())
+
+
+def census_counts(c, w: int, measure: str) -> tuple[int, int]:
+    """:func:`unit_counts` from a stored :class:`~nichelab.studies.width.result.WidthCensus` of width ``w``:
+    ``(units with the trait, units counted)``, pooled over the seeds that did not diverge.
+
+    ``measure``: ``"dead"`` or ``"frivolous"`` (of all units), ``"dup_units"`` (of the live units).
+    """
+    div = np.zeros(len(c.accuracy), bool) if c.diverged is None else np.asarray(c.diverged, bool)
+    ok = ~div
+    dead = np.rint(np.nan_to_num(np.asarray(c.dead_fraction, float)[ok]) * w).astype(int)
+    if measure == "dead":
+        return int(dead.sum()), int(ok.sum()) * w
+    if measure == "frivolous":
+        return int(np.rint(np.nan_to_num(np.asarray(c.frivolous_fraction, float)[ok]) * w).sum()), int(ok.sum()) * w
+    live = w - dead
+    share = np.nan_to_num(np.asarray(c.units_with_near_duplicate, float)[ok])
+    return int(np.rint(share * live).sum()), int(live.sum())
 
 
 def _at(w: int) -> str:
