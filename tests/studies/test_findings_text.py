@@ -160,3 +160,13 @@ def test_lab_failures_name_the_weakest_class_plainly():
     assert "their weakest class is class 2: on average over these seeds, 30% of its points are classified right" \
         in text_, text_
     assert "mean per-class accuracy" not in text_
+
+
+def test_majority_follows_the_wilson_interval():
+    from nichelab.studies.text import majority, wilson_interval
+    # 159 of 200: interval (0.73, 0.85) above one half; 1 of 2: interval spans it; 20 of 200: below.
+    assert wilson_interval(159, 200)[0] > 0.5
+    assert majority(159, 200, "most", "fewer", "unsure") == "most"
+    assert majority(1, 2, "most", "fewer", "unsure") == "unsure"
+    assert majority(20, 200, "most", "fewer", "unsure") == "fewer"
+    assert majority(0, 0, "most", "fewer", "unsure") == "unsure"

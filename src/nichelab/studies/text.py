@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["pct", "share", "wilson_interval", "difference", "plural", "num"]
+__all__ = ["pct", "share", "wilson_interval", "majority", "difference", "plural", "num"]
 
 _Z95 = 1.959963984540054
 
@@ -63,6 +63,16 @@ def share(k: int, n: int, of: str = "") -> str:
     lo, hi = wilson_interval(k, n)
     of = f" {of}" if of else ""
     return f"{pct(k / n)} ({k} of {n}{of}; 95% CI {pct(lo)}–{pct(hi)})"
+
+
+def majority(k: int, n: int, most: str, fewer: str, unsure: str) -> str:
+    """Words for whether ``k`` of ``n`` is a majority, as far as the 95% Wilson interval can tell.
+
+    Returns ``most`` when the whole interval lies above one half, ``fewer`` when it lies below, and
+    ``unsure`` otherwise (also for ``n == 0``).
+    """
+    lo, hi = wilson_interval(k, n)
+    return most if lo > 0.5 else fewer if hi < 0.5 else unsure
 
 
 def difference(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float, float, bool]:

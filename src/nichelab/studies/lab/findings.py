@@ -7,7 +7,7 @@ import numpy as np
 
 from ...metrics.partitions import describe_unit
 from ...train.divergence import left_out
-from ..text import difference, plural, share, wilson_interval
+from ..text import difference, majority, pct, plural, share
 from .analysis import SeedAnalysis
 from .config import ALL_OUTCOMES, OUTCOMES
 
@@ -16,12 +16,6 @@ __all__ = ["pct", "outcome_counts", "split_frequencies", "split_counts", "lab_st
            "short_answer", "shared_units"]
 
 LAB_SPLITS = frozenset({"{0,1}|{2,3}", "{0,2}|{1,3}"})
-
-
-def pct(x: float) -> str:
-    """``0.237 -> "24%"``; shares under 10% keep one decimal (``0.005 -> "0.5%"``)."""
-    v = 100 * float(x)
-    return f"{v:.1f}%" if 0 < v < 10 else f"{v:.0f}%"
 
 
 def outcome_counts(a: SeedAnalysis) -> dict[str, int]:
@@ -149,10 +143,9 @@ def _answer_niches(a: SeedAnalysis) -> list[str]:
                    f"of its points); for example seed {int(a.seeds[idx[0]])}: {shared_units(a, idx[0])}.")
     if a.active.shape[1] == 2:
         k = lab_story_count(a)
-        lo, hi = wilson_interval(k, n)
-        verdict = ("so the lab's story is the typical outcome" if lo > 0.5 else
-                   "so the lab's story is one outcome among several, not the rule" if hi < 0.5 else
-                   "so the run cannot tell whether the lab's story is the typical outcome")
+        verdict = majority(k, n, "so the lab's story is the typical outcome",
+                           "so the lab's story is one outcome among several, not the rule",
+                           "so the run cannot tell whether the lab's story is the typical outcome")
         out.append(f"The exact pair the lab shows ({{0,1}}|{{2,3}} and {{0,2}}|{{1,3}}, distinct) occurred in "
                    f"{share(k, n, 'seeds')}, {verdict}.")
     return out
@@ -357,10 +350,9 @@ def short_answer(a: SeedAnalysis, ex: dict) -> list[str]:
     parts = []
     if same:
         k, m = int(sum(same)), len(same)
-        lo, hi = wilson_interval(k, m)
-        verdict = ("so the start decides the niche more often than not" if lo > 0.5 else
-                   "so training, not the start, decides most niches" if hi < 0.5 else
-                   "so the run cannot tell whether the start or training decides most niches")
+        verdict = majority(k, m, "so the start decides the niche more often than not",
+                           "so training, not the start, decides most niches",
+                           "so the run cannot tell whether the start or training decides most niches")
         parts.append(f"How random lines become niches: each unit starts as a random line that already cuts the "
                      f"classes in two; {share(k, m, 'live units')} kept the cut they started with, {verdict}")
         parts[-1] += ("; training then turns and shifts each line, pulled by the classes whose errors are largest "
