@@ -4,7 +4,9 @@ Targets (issue 11):
 
 - ``nichelab run lab --seeds 1000``: everything after training (analysis, charts, page, files) under
   1 s, read from results.json's timings (``analysis_s + writing_s``; ``writing_s`` covers the page and
-  the weights file -- results.json cannot time its own encoding, reported separately in CPU seconds);
+  the weights file -- results.json cannot time its own encoding, reported separately in CPU seconds).
+  The niche-exclusion experiment (issue 12, added after this target was set) trains 2 x 200 more
+  networks; that is training, timed on its own (``exclusion_training_s``) and shown on its own row;
 - the page opens (every chart drawn) in headless Chromium in under 1.5 s;
 - the page is under 5 MB.
 
@@ -48,6 +50,7 @@ def run_once(seeds: int, folder: Path) -> dict:
     t = json.loads((folder / "results.json").read_text())["timings"]
     return {"training_s": t["training_s"], "analysis_s": t["analysis_s"], "writing_s": t["writing_s"],
             "after_training_s": t["analysis_s"] + t["writing_s"], "total_s": t["total_s"],
+            "exclusion_training_s": t.get("exclusion_training_s", 0.0),
             "page_bytes": (folder / "report.html").stat().st_size}
 
 
@@ -56,8 +59,17 @@ def cpu_after_training(seeds: int) -> dict:
     inflated when other processes share the cores."""
     import nichelab.studies.lab.pipeline as P
     from nichelab.studies import STUDIES
-    mark = {}
+    import nichelab.studies.lab.mechanism as mx
+    mark = {"exclusion": 0.0}
     orig = P.train_ensemble
+    orig_ex = mx.niche_exclusion
+
+    def timed_ex(*args, **kw):   # training of the exclusion networks: not analysis
+        t0 = time.process_time()
+        out = orig_ex(*args, **kw)
+        mark["exclusion"] += time.process_time() - t0
+        return out
+    mx.niche_exclusion = timed_ex
 
     def timed(*args, **kw):
         out = orig(*args, **kw)
@@ -66,9 +78,10 @@ def cpu_after_training(seeds: int) -> dict:
     P.train_ensemble = timed
     try:
         result = STUDIES["lab"].run(STUDIES["lab"].Config(seeds=seeds))
-        analysis = time.process_time() - mark["trained"]
+        analysis = time.process_time() - mark["trained"] - mark["exclusion"]
     finally:
         P.train_ensemble = orig
+        mx.niche_exclusion = orig_ex
     # the same steps as write_run, in its order, each timed; like `nichelab run`, which imports the page
     # module (Altair, Jinja2) in a thread while the study trains, the imports are done before timing
     from nichelab.runs.runner import _warm_report
@@ -133,7 +146,8 @@ def main() -> None:
             ("page opens in Chromium (median)", f"{statistics.median(opens):.3f} s", "< 1.5 s",
              statistics.median(opens) < 1.5),
             ("page size", f"{med['page_bytes'] / 1e6:.2f} MB", "< 5 MB", med["page_bytes"] < 5e6),
-            ("training (for scale)", f"{med['training_s']:.2f} s", "", None)]
+            ("training (for scale)", f"{med['training_s']:.2f} s", "", None),
+            ("niche-exclusion training (2 x 200 networks)", f"{med['exclusion_training_s']:.2f} s", "", None)]
     load = os.getloadavg()[0]
     print(f"lab page, {a.seeds} seeds, median of {a.repeats} runs (1-min load average {load:.1f}; "
           f"Vega bundle {'built' if bundle_s > 0.5 else 'cached'}: {bundle_s:.2f} s)")
