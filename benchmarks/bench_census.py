@@ -37,25 +37,6 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results" / "census.json"
 
 
-def _status_kb(field: str) -> int | None:
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def _census(model, x, y):
     from nichelab.capture import capture
     from nichelab.metrics.layers import correlation_groups, participation_ratio, unit_correlation_matrix
@@ -95,13 +76,14 @@ def child(n: int, probe: bool, repeat: int) -> dict:
     model = build_model("mlp 512-512", 784, 10, seed=0)
     _census(model, x[:256], y[:256])              # warm-up (lazy torch / BLAS initialisation)
 
-    rss_before = _status_kb("VmRSS")
-    exact = _reset_peak()
+    from _common import reset_peak, status_kb
+    rss_before = status_kb("VmRSS")
+    exact = reset_peak()
     ru_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0, c0 = time.perf_counter(), time.process_time()
     acts, out, steps = _census(model, x, y)
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
-    peak = _status_kb("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = status_kb("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     extra_mb = (peak - (rss_before if exact else ru_before)) / 1024
     act_mb = sum(a.nbytes for a in acts.values()) / 2**20
     del acts, out

@@ -54,23 +54,9 @@ LAYERS = [str(2 * i + 1) for i in range(DEPTH)] + [str(2 * DEPTH)]   # ReLU outp
 
 
 def _status_mib(field: str) -> float | None:
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return None
-
-
-def reset_peak() -> bool:
-    """Reset this process's peak-RSS counter (Linux ``clear_refs``); False where unsupported."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
+    from _common import status_kb
+    kb = status_kb(field)
+    return None if kb is None else kb / 1024.0
 
 
 def rss_mib() -> float:
@@ -153,6 +139,7 @@ def worker(tool: str, batch: int, n: int) -> dict:
         import nichelab.metrics  # noqa: F401
     gc.collect()
     base = _status_mib("VmRSS")
+    from _common import reset_peak
     exact = reset_peak()
     if not exact:
         base = rss_mib()

@@ -56,6 +56,24 @@ class Opened:
     def state(self, name):
         return self.page.evaluate(f"window.nichelab.state[{name!r}]")
 
+    def check_drawn(self) -> list:
+        """Assert the page asked for nothing but itself, logged no error, and drew every chart (one Vega
+        view with a canvas per ``.nl-chart``); return the chart names in page order."""
+        assert self.requests == [self.url], f"unexpected requests: {self.requests}"
+        assert self.errors == [] and self.page.evaluate("window.nichelab.errors") == []
+        names = self.page.eval_on_selector_all(".nl-chart", "els => els.map(e => e.dataset.chart)")
+        assert set(names) == set(self.page.evaluate("Object.keys(window.nichelab.views)"))
+        assert all(self.page.eval_on_selector_all(".nl-chart", "els => els.map(e => !!e.querySelector('canvas'))"))
+        return names
+
+    def tooltip(self, x, y) -> str:
+        """The text of the Vega tooltip shown when hovering page point (x, y)."""
+        self.page.mouse.move(x, y)
+        self.page.wait_for_selector("#vg-tooltip-element.visible", timeout=5000)
+        text = self.page.text_content("#vg-tooltip-element")
+        self.page.mouse.move(0, 0)
+        return text
+
 
 @pytest.fixture
 def open_page(browser):
@@ -88,3 +106,25 @@ def open_page(browser):
 def artifacts():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def study_run(tmp_path_factory):
+    """``study_run(study, *args) -> (folder, results)``: one ``nichelab run`` per distinct command in the
+    session (pages of the same run are shared between test modules)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from nichelab.cli import app
+    done = {}
+
+    def _run(study: str, *args: str):
+        key = (study, *args)
+        if key not in done:
+            out = tmp_path_factory.mktemp(study) / "run"
+            res = CliRunner().invoke(app, ["run", study, *args, "--out", str(out)])
+            assert res.exit_code == 0, res.output
+            done[key] = out, json.loads((out / "results.json").read_text())
+        return done[key]
+    return _run

@@ -3,10 +3,12 @@ results.json holds; the seed and unit selectors change what is drawn; screenshot
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from nichelab.cli import app
 from nichelab.reporting.figures.hierarchy import cell_label
+
+#: The small hierarchy run both page test modules share (one run per session: conftest ``study_run``).
+HIERARCHY_ARGS = ("--seeds", "2", "--epochs", "1", "--per-class", "20", "--featvis-steps", "2",
+                  "--model", "cnn 4-8 fc=16", "--probe-repeats", "1")
 
 ROWS = "([name, skip]) => { const v = window.nichelab.views[name]; const out = [];" \
        " for (const k of Object.keys(v._runtime.data)) { if (skip.includes(k)) continue; let rows;" \
@@ -19,13 +21,8 @@ CHARTS = {"depth_edges_0", "depth_edges_1", "hierarchy_filters", "hierarchy_tuni
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("hierarchy_page") / "hierarchy"
-    res = CliRunner().invoke(app, ["run", "hierarchy", "--seeds", "2", "--epochs", "1", "--per-class", "20",
-                                   "--featvis-steps", "2", "--model", "cnn 4-8 fc=16", "--probe-repeats", "1",
-                                   "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    return out, json.loads((out / "results.json").read_text())
+def run(study_run):
+    return study_run("hierarchy", *HIERARCHY_ARGS)
 
 
 def _rows(o, name, skip=()):
@@ -39,11 +36,8 @@ def _wait(o):
 def test_page_opens_offline_with_every_chart_and_fits_800px(run, open_page, artifacts):
     out, data = run
     o = open_page(out / "report.html")
-    assert o.requests == [o.url], f"unexpected requests: {o.requests}"
-    assert o.errors == [] and o.page.evaluate("window.nichelab.errors") == []
-    names = set(o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => e.dataset.chart)"))
+    names = set(o.check_drawn())
     assert CHARTS <= names, CHARTS - names
-    assert all(o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => !!e.querySelector('canvas'))"))
     assert o.page.locator("img[src^='data:image/png']").count() == 0, "a static matplotlib picture is left"
     o.page.screenshot(path=str(artifacts / "hierarchy-page-1400.png"), full_page=True)
     for name in ("hierarchy_osi_strip", "hierarchy_parts", "hierarchy_levels", "hierarchy_filters", "hierarchy_iou"):

@@ -73,11 +73,7 @@ def _check_maps(o, data, seed, epoch):
 def test_opens_offline_without_errors_and_draws_every_chart(run, open_page, artifacts):
     out, data = run
     o = open_page(out / "report.html")
-    assert o.requests == [o.url], f"unexpected requests: {o.requests}"
-    assert o.errors == [] and o.page.evaluate("window.nichelab.errors") == []
-    names = o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => e.dataset.chart)")
-    assert set(names) == set(o.page.evaluate("Object.keys(window.nichelab.views)"))
-    assert all(o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => !!e.querySelector('canvas'))"))
+    o.check_drawn()
     assert o.state("seed") == 3 and o.state("epoch") == EPOCHS
     _check_maps(o, data, 3, EPOCHS)
     o.page.screenshot(path=str(artifacts / "lab-1400.png"), full_page=True)

@@ -46,11 +46,8 @@ def _drawn(o, name, key):
 
 
 def _check_opened(o):
-    assert o.requests == [o.url], f"unexpected requests: {o.requests}"
-    assert o.errors == [] and o.page.evaluate("window.nichelab.errors") == []
-    names = o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => e.dataset.chart)")
+    names = o.check_drawn()
     assert {"layer_heatmap", "pair_matching"} <= set(names)
-    assert set(names) == set(o.page.evaluate("Object.keys(window.nichelab.views)"))
 
 
 def _domain(o, name, scale):
@@ -201,14 +198,6 @@ ITEMS = """([name, type]) => { const v = window.nichelab.views[name]; const out 
   walk(v.scenegraph().root, 0, 0); return out; }"""
 
 
-def _tooltip(o, x, y):
-    o.page.mouse.move(x, y)
-    o.page.wait_for_selector("#vg-tooltip-element.visible", timeout=5000)
-    text = o.page.text_content("#vg-tooltip-element")
-    o.page.mouse.move(0, 0)
-    return text
-
-
 def _check_distributions(o, dist, pairs, artifacts, stem, width):
     """Every stored value is a dot (these runs have fewer than MAX_DOTS per box) and hovering a dot names its unit."""
     from nichelab.reporting.pages.convergence import DISTRIBUTION_LABELS, MAX_DOTS
@@ -227,7 +216,7 @@ def _check_distributions(o, dist, pairs, artifacts, stem, width):
     one = [d for d in dots if d["d"]["kind"] == DISTRIBUTION_LABELS["one_to_one"] and d["d"]["unit"]]
     assert len(one) == sum(len(v) for v in dist["one_to_one"].values())      # every one-to-one dot knows its unit
     target = max(one, key=lambda d: d["d"]["v"])
-    text = _tooltip(o, target["x"], target["y"])
+    text = o.tooltip(target["x"], target["y"])
     assert target["d"]["unit"] in text and f"{target['d']['v']:.3f}" in text and pairs in text
     o.page.locator("#chart-unit_distributions").screenshot(path=str(artifacts / f"{stem}_{width}_unit_distributions.png"))
     right = o.page.eval_on_selector_all(".nl-chart canvas", "els => els.map(e => e.getBoundingClientRect().right)")

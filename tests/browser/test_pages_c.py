@@ -8,6 +8,10 @@ from typer.testing import CliRunner
 from nichelab.cli import app
 from nichelab.studies.text import pct
 
+#: The small hierarchy run both page test modules share (one run per session: conftest ``study_run``).
+HIERARCHY_ARGS = ("--seeds", "2", "--epochs", "1", "--per-class", "20", "--featvis-steps", "2",
+                  "--model", "cnn 4-8 fc=16", "--probe-repeats", "1")
+
 ROWS = "([name, skip]) => { const v = window.nichelab.views[name]; const out = [];" \
        " for (const k of Object.keys(v._runtime.data)) { if (skip.includes(k)) continue; let rows;" \
        " try { rows = v.data(k); } catch (e) { continue; } if (!rows || !rows.length) continue;" \
@@ -26,11 +30,8 @@ def _drawn(o, name):
 
 
 def _check_open(o, artifacts, stem):
-    assert o.requests == [o.url], f"unexpected requests: {o.requests}"
-    assert o.errors == [] and o.page.evaluate("window.nichelab.errors") == []
-    names = o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => e.dataset.chart)")
-    assert names and set(names) == set(o.page.evaluate("Object.keys(window.nichelab.views)"))
-    assert all(o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => !!e.querySelector('canvas'))"))
+    names = o.check_drawn()
+    assert names
     o.page.screenshot(path=str(artifacts / f"{stem}-1400.png"), full_page=True)
     return names
 
@@ -128,13 +129,8 @@ def test_analyze_clicking_a_point_of_the_unit_map_selects_it(analyze_run, open_p
 # --- hierarchy -----------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def hierarchy_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("pages_c") / "hierarchy"
-    res = CliRunner().invoke(app, ["run", "hierarchy", "--seeds", "2", "--epochs", "1", "--per-class", "20",
-                                   "--featvis-steps", "2", "--model", "cnn 4-8 fc=16", "--probe-repeats", "1",
-                                   "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    return out, json.loads((out / "results.json").read_text())
+def hierarchy_run(study_run):
+    return study_run("hierarchy", *HIERARCHY_ARGS)
 
 
 def test_hierarchy_opens_offline_and_fits_800px(hierarchy_run, open_page, artifacts):

@@ -29,19 +29,9 @@ def _wait(o):
     o.page.evaluate("window.nichelab.ready.then(() => true)")
 
 
-def _tooltip(o, x, y):
-    o.page.mouse.move(x, y)
-    o.page.wait_for_selector("#vg-tooltip-element.visible", timeout=5000)
-    text = o.page.text_content("#vg-tooltip-element")
-    o.page.mouse.move(0, 0)
-    return text
-
-
 def _check_opened(o, width):
-    assert o.requests == [o.url], f"unexpected requests: {o.requests}"
-    assert o.errors == [] and o.page.evaluate("window.nichelab.errors") == []
-    names = o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => e.dataset.chart)")
-    assert names and set(names) == set(o.page.evaluate("Object.keys(window.nichelab.views)"))
+    names = o.check_drawn()
+    assert names
     right = o.page.eval_on_selector_all(".nl-chart canvas", "els => els.map(e => e.getBoundingClientRect().right)")
     assert max(right) <= width, f"a chart is wider than the {width} px window"
     return names
@@ -105,7 +95,7 @@ def test_analyze_census_charts(analyze_run, open_page, artifacts, width):
     units = {u["unit"]: u for rec in data["layers"] for u in rec["unit_records"]}
     top = max(dots, key=lambda d: d["d"]["s"])
     assert top["d"]["s"] == pytest.approx(units[top["d"]["unit"]]["selectivity"], abs=1e-4)
-    assert top["d"]["unit"] in _tooltip(o, top["x"], top["y"])
+    assert top["d"]["unit"] in o.tooltip(top["x"], top["y"])
 
     # probes: the held-out line is the stored accuracy
     held = sorted((p["d"]["li"], p["d"]["acc"]) for p in _items(o, "probes", "symbol", "acc")
@@ -156,7 +146,7 @@ def test_sweep_report(tmp_path, open_page, artifacts, width):
     o.page.locator("#chart-accuracy_lines").scroll_into_view_if_needed()
     acc = _items(o, "accuracy_lines", "symbol", "acc")                 # positions after scrolling
     first = max(acc, key=lambda a: a["d"]["acc"])
-    assert first["d"]["cell"] in _tooltip(o, first["x"], first["y"])
+    assert first["d"]["cell"] in o.tooltip(first["x"], first["y"])
     # the line selector: the chosen line stays opaque, the others fade (keyboard: select + arrow keys)
     assert {a["opacity"] for a in acc} == {1}
     o.page.focus("#ctl-series")

@@ -1,12 +1,9 @@
 """The symmetry page's "How fast the tie breaks" chart in Chromium: it shows the dataset its text fits (digits,
 not the page's first dataset), draws each seed's fitted line, and the page logs no console warning or error
 (an empty layer logs "Infinite extent"; a legend set on one channel and not the other logs "Conflicting legend")."""
-import json
 
 import pytest
-from typer.testing import CliRunner
 
-from nichelab.cli import app
 
 #: blobs first (the page's default dataset), where too few perturbations split to fit a line; digits fits one.
 RUN = ["--seeds", "2", "--data", "blobs,digits", "--epochs", "8"]
@@ -22,11 +19,8 @@ MARKS = """(name) => { const v = window.nichelab.views[name]; const out = {lines
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("symmetry") / "run"
-    res = CliRunner().invoke(app, ["run", "symmetry", *RUN, "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    return out, json.loads((out / "results.json").read_text())
+def run(study_run):
+    return study_run("symmetry", *RUN)
 
 
 @pytest.mark.parametrize("width", [1400, 800])

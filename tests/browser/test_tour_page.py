@@ -16,11 +16,8 @@ def tour(tmp_path_factory):
 
 def test_tour_page_opens_offline_without_errors(tour, open_page, artifacts):
     o = open_page(tour.page, width=1400)
-    assert o.requests == [o.url], f"unexpected requests: {o.requests}"
-    assert o.errors == [] and o.page.evaluate("window.nichelab.errors") == []
-    names = o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => e.dataset.chart)")
-    assert names and set(names) == set(o.page.evaluate("Object.keys(window.nichelab.views)"))
-    assert all(o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => !!e.querySelector('canvas'))"))
+    names = o.check_drawn()
+    assert names
     # every section has a drawn figure (chart canvas or PNG)
     per_section = o.page.eval_on_selector_all(
         "main > section[id^='s']:not(#setup)", "ss => ss.map(s => s.querySelectorAll('canvas, figure img').length)")

@@ -4,9 +4,7 @@ grey levels), screenshots at 1400 and 800 px."""
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from nichelab.cli import app
 
 ARGS = ["--quick", "--seeds", "2", "--epochs", "2", "--parts-per-class", "20", "--model", "mlp 8-8-8,cnn 2-4 fc=8"]
 CONTROLS = ["tsource", "tcond", "tzoom"]
@@ -22,11 +20,8 @@ YDOMAIN = "(name) => window.nichelab.views[name].scale('y').domain()"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("transfer") / "run"
-    res = CliRunner().invoke(app, ["run", "transfer", *ARGS, "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    return out, json.loads((out / "results.json").read_text())
+def run(study_run):
+    return study_run("transfer", *ARGS)
 
 
 def _wait(o):
@@ -50,12 +45,8 @@ def _sig(x):
 def test_opens_offline_without_errors_and_fits_800px(run, open_page, artifacts):
     out, _ = run
     o = open_page(out / "report.html")
-    assert o.requests == [o.url], f"unexpected requests: {o.requests}"
-    assert o.errors == [] and o.page.evaluate("window.nichelab.errors") == []
-    names = o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => e.dataset.chart)")
+    names = o.check_drawn()
     assert {"tasks", "transfer_1", "transfer_2", "cka_1", "cka_2", "cost"} == set(names)
-    assert set(names) == set(o.page.evaluate("Object.keys(window.nichelab.views)"))
-    assert all(o.page.eval_on_selector_all(".nl-chart", "els => els.map(e => !!e.querySelector('canvas'))"))
     assert "data:image/png;base64," not in (out / "report.html").read_text()      # no matplotlib picture left
     for name in names:
         assert _rows(o, name), f"{name} draws nothing"
