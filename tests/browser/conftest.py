@@ -42,6 +42,17 @@ def browser():
         b.close()
 
 
+_ROWS = ("([name, skip]) => { const v = window.nichelab.views[name]; const out = [];"
+         " for (const k of Object.keys(v._runtime.data)) { if (skip.includes(k)) continue; let rows;"
+         " try { rows = v.data(k); } catch (e) { continue; } if (!rows || !rows.length) continue;"
+         " out.push(...rows.map(r => JSON.stringify(r, (f, x) => f && x !== null && typeof x === 'object'"
+         " ? undefined : x))); } return out; }")
+
+#: The small hierarchy run the hierarchy page tests share (one run per session).
+HIERARCHY_ARGS = ("--seeds", "2", "--epochs", "1", "--per-class", "20", "--featvis-steps", "2",
+                  "--model", "cnn 4-8 fc=16", "--probe-repeats", "1")
+
+
 class Opened:
     """A page opened from a file with every request recorded and every one but the page itself aborted."""
 
@@ -65,6 +76,11 @@ class Opened:
         assert set(names) == set(self.page.evaluate("Object.keys(window.nichelab.views)"))
         assert all(self.page.eval_on_selector_all(".nl-chart", "els => els.map(e => !!e.querySelector('canvas'))"))
         return names
+
+    def chart_rows(self, name: str, skip=()) -> list:
+        """Every row of every dataset of chart ``name``'s Vega view (but those named in ``skip``), each as
+        a JSON string of its scalar fields, in the view's order."""
+        return self.page.evaluate(_ROWS, [name, list(skip)])
 
     def tooltip(self, x, y) -> str:
         """The text of the Vega tooltip shown when hovering page point (x, y)."""
@@ -128,3 +144,9 @@ def study_run(tmp_path_factory):
             done[key] = out, json.loads((out / "results.json").read_text())
         return done[key]
     return _run
+
+
+@pytest.fixture(scope="session")
+def hierarchy_run(study_run):
+    """``(folder, results)`` of the small hierarchy run (``HIERARCHY_ARGS``)."""
+    return study_run("hierarchy", *HIERARCHY_ARGS)

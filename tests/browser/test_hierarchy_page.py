@@ -6,27 +6,19 @@ import pytest
 
 from nichelab.reporting.figures.hierarchy import cell_label
 
-#: The small hierarchy run both page test modules share (one run per session: conftest ``study_run``).
-HIERARCHY_ARGS = ("--seeds", "2", "--epochs", "1", "--per-class", "20", "--featvis-steps", "2",
-                  "--model", "cnn 4-8 fc=16", "--probe-repeats", "1")
 
-ROWS = "([name, skip]) => { const v = window.nichelab.views[name]; const out = [];" \
-       " for (const k of Object.keys(v._runtime.data)) { if (skip.includes(k)) continue; let rows;" \
-       " try { rows = v.data(k); } catch (e) { continue; } if (!rows || !rows.length) continue;" \
-       " out.push(...rows.map(r => JSON.stringify(r, (f, x) => f && x !== null && typeof x === 'object' ? undefined : x))); }" \
-       " return out; }"
 CHARTS = {"depth_edges_0", "depth_edges_1", "hierarchy_filters", "hierarchy_tuning", "hierarchy_osi_strip",
           "depth_parts_0", "hierarchy_levels", "hierarchy_parts", "hierarchy_iou", "hierarchy_ap_strip",
           "depth_objects_0", "hierarchy_gallery", "hierarchy_featvis"}
 
 
 @pytest.fixture(scope="module")
-def run(study_run):
-    return study_run("hierarchy", *HIERARCHY_ARGS)
+def run(hierarchy_run):
+    return hierarchy_run
 
 
 def _rows(o, name, skip=()):
-    return [json.loads(r) for r in o.page.evaluate(ROWS, [name, list(skip)])]
+    return [json.loads(r) for r in o.chart_rows(name, skip)]
 
 
 def _wait(o):

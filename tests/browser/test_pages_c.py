@@ -8,15 +8,7 @@ from typer.testing import CliRunner
 from nichelab.cli import app
 from nichelab.studies.text import pct
 
-#: The small hierarchy run both page test modules share (one run per session: conftest ``study_run``).
-HIERARCHY_ARGS = ("--seeds", "2", "--epochs", "1", "--per-class", "20", "--featvis-steps", "2",
-                  "--model", "cnn 4-8 fc=16", "--probe-repeats", "1")
 
-ROWS = "([name, skip]) => { const v = window.nichelab.views[name]; const out = [];" \
-       " for (const k of Object.keys(v._runtime.data)) { if (skip.includes(k)) continue; let rows;" \
-       " try { rows = v.data(k); } catch (e) { continue; } if (!rows || !rows.length) continue;" \
-       " out.push(...rows.map(r => JSON.stringify(r, (f, x) => f && x !== null && typeof x === 'object' ? undefined : x))); }" \
-       " return out.sort(); }"
 SOURCES = ["an_units", "an_means", "an_top"]
 
 
@@ -26,7 +18,7 @@ def _wait(o):
 
 def _drawn(o, name):
     """Every row of every dataset of chart ``name`` after its transforms (what it draws)."""
-    return o.page.evaluate(ROWS, [name, SOURCES])
+    return sorted(o.chart_rows(name, SOURCES))
 
 
 def _check_open(o, artifacts, stem):
@@ -128,11 +120,6 @@ def test_analyze_clicking_a_point_of_the_unit_map_selects_it(analyze_run, open_p
 
 # --- hierarchy -----------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def hierarchy_run(study_run):
-    return study_run("hierarchy", *HIERARCHY_ARGS)
-
-
 def test_hierarchy_opens_offline_and_fits_800px(hierarchy_run, open_page, artifacts):
     out, _ = hierarchy_run
     names = _check_open(open_page(out / "report.html"), artifacts, "hierarchy")
@@ -142,7 +129,7 @@ def test_hierarchy_opens_offline_and_fits_800px(hierarchy_run, open_page, artifa
 
 def _tiles(o, name):
     """(unit, col, title) of the pictures chart ``name`` draws, and how many have an image URL."""
-    rows = [json.loads(r) for r in o.page.evaluate(ROWS, [name, ["hi_tiles"]])]
+    rows = [json.loads(r) for r in o.chart_rows(name, ["hi_tiles"])]
     return sorted({(d["unit"], d["col"], d["title"]) for d in rows if "col" in d}), sum(1 for d in rows if d.get("url"))
 
 
@@ -177,7 +164,7 @@ def test_hierarchy_unit_selector_switches_both_galleries(hierarchy_run, open_pag
 def test_hierarchy_depth_chart_draws_the_layer_means(hierarchy_run, open_page):
     out, data = hierarchy_run
     o = open_page(out / "report.html")
-    rows = [json.loads(r) for r in o.page.evaluate(ROWS, ["depth_edges_0", ["hi_depth_edges_0"]])]
+    rows = [json.loads(r) for r in o.chart_rows("depth_edges_0", ["hi_depth_edges_0"])]
     drawn = {(d["layer"], d["kind"]): d["value"] for d in rows if d.get("kind") in ("trained", "random init (untrained)")}
     layers = [l["layer"] for l in data["units"]["trained"][0]]
     for which, kind in (("trained", "trained"), ("random", "random init (untrained)")):
