@@ -63,3 +63,22 @@ class _Golden:
 def golden():
     """Helper for tests/studies/test_golden*.py: ``golden.load``, ``golden.run``, ``golden.assert_same``."""
     return _Golden()
+
+
+@pytest.fixture
+def reused_relu_accuracy():
+    """``acc(model, X, y, call, k)``: accuracy of a ``fc1 -> relu -> fc2 -> relu -> out`` model whose one
+    ReLU module runs twice, with unit ``k`` zeroed after call ``call`` only (``call=None``: intact) -- the
+    naive reference for per-call ablation of a reused module."""
+    def acc(model, X, y, call, k):
+        import numpy as np
+        import torch
+        with torch.no_grad():
+            h = torch.relu(model.fc1(X))
+            if call == 0:
+                h[:, k] = 0
+            h = torch.relu(model.fc2(h))
+            if call == 1:
+                h[:, k] = 0
+            return float(np.mean(model.out(h).argmax(1).numpy() == y))
+    return acc

@@ -8,7 +8,6 @@ import json
 import re
 import sys
 import uuid
-from collections import OrderedDict
 from html import unescape
 
 import numpy as np
@@ -303,7 +302,7 @@ def _results(out):
     return json.loads((out / "results.json").read_text())
 
 
-def test_reused_module_per_call_through_cli(user, byom, tmp_path):
+def test_reused_module_per_call_through_cli(user, byom, tmp_path, reused_relu_accuracy):
     out = tmp_path / "run"
     res = _invoke("--dataset", user["root"] / "d.npz", "--model", f"{byom['mod']}:reused", "--out", out)
     assert res.exit_code == 0, res.output
@@ -315,14 +314,7 @@ def test_reused_module_per_call_through_cli(user, byom, tmp_path):
     X, y = torch.from_numpy(user["X"]), user["y"]
 
     def acc(call, k):
-        with torch.no_grad():
-            h = torch.relu(model.fc1(X))
-            if call == 0:
-                h[:, k] = 0
-            h = torch.relu(model.fc2(h))
-            if call == 1:
-                h[:, k] = 0
-            return float(np.mean(model.out(h).argmax(1).numpy() == y))
+        return reused_relu_accuracy(model, X, y, call, k)
     for call, layer in enumerate(d["layers"]):
         drops = [u["ablation_drop_pp"] for u in layer["unit_records"]]
         np.testing.assert_allclose(drops, [100 * (acc(None, 0) - acc(call, k)) for k in range(8)], atol=1e-9)

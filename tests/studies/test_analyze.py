@@ -217,7 +217,7 @@ def test_capture_failure_leaves_no_hooks(hand):
     assert not any(m.training for m in model.modules())
 
 
-def test_reused_module_yields_both_calls(hand):
+def test_reused_module_yields_both_calls(hand, reused_relu_accuracy):
     name, tmp = hand
     res = run(_cfg(tmp / "hand.npz", f"{name}:reused"))
     assert [rec["name"] for rec in res.layers] == ["act", "act#1"]
@@ -229,14 +229,7 @@ def test_reused_module_yields_both_calls(hand):
     X, y = torch.from_numpy(data["X"]), data["y"]
 
     def acc(call, k):
-        with torch.no_grad():
-            h = torch.relu(model.fc1(X))
-            if call == 0:
-                h[:, k] = 0
-            h = torch.relu(model.fc2(h))
-            if call == 1:
-                h[:, k] = 0
-            return float(np.mean(model.out(h).argmax(1).numpy() == y))
+        return reused_relu_accuracy(model, X, y, call, k)
     base = acc(None, 0)
     for call in (0, 1):
         drops = _units(res, call, "ablation_drop_pp")
